@@ -1,0 +1,1 @@
+"""Adapters: the outside world (database, storage, event bus, queue) behind small ports."""

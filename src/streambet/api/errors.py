@@ -1,0 +1,59 @@
+"""The one JSON error envelope: {"error": {"code", "message", "details"}}. Never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from streambet.domain import errors as e
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[e.StreamBetError], int] = {
+    e.ValidationFailed: 400,
+    e.Unauthenticated: 401,
+    e.PermissionDenied: 403,
+    e.NotFound: 404,
+    e.InsufficientFunds: 409,
+    e.Conflict: 409,
+    e.PayloadTooLarge: 413,
+    e.UnsupportedMedia: 415,
+}
+
+
+def status_for(error: e.StreamBetError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="streambet"'
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(e.StreamBetError)
+    def _domain(error: e.StreamBetError) -> Response:
+        return error_response(status_for(error), error.code, error.message, error.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = (error.name or "error").lower().replace(" ", "_")
+        response = error_response(status, code, error.description or error.name)
+        if status == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -1,0 +1,153 @@
+"""`streambet serve | worker | analyze | db | users | demo | models ...`"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from streambet.config import ConfigError, load_settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from streambet.server import serve
+
+    return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from streambet.adapters.migrate import upgrade
+    from streambet.wiring import build_wiring
+
+    w = build_wiring(load_settings())
+    try:
+        upgrade(w.db)
+    finally:
+        w.close()
+    print("database is up to date", file=sys.stderr)
+    return 0
+
+
+def _db_revision(args: argparse.Namespace) -> int:
+    from streambet.adapters.migrate import revision
+    from streambet.wiring import build_wiring
+
+    w = build_wiring(load_settings())
+    try:
+        revision(w.db, args.message)
+    finally:
+        w.close()
+    return 0
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from streambet.services import accounts
+    from streambet.wiring import build_wiring
+
+    password = args.password or getpass.getpass("Password: ")
+    w = build_wiring(load_settings())
+    try:
+        with w.uow() as uow:
+            principal = accounts.create_user(uow, args.email, password, args.role, args.name)
+            uow.commit()
+    finally:
+        w.close()
+    print(f"created {principal.role} {principal.email} (id {principal.user_id})")
+    return 0
+
+
+def _demo_seed(args: argparse.Namespace) -> int:
+    from streambet.services.demo import seed_demo_accounts
+    from streambet.wiring import build_wiring
+
+    w = build_wiring(load_settings())
+    try:
+        with w.uow() as uow:
+            created = seed_demo_accounts(uow)
+    finally:
+        w.close()
+    if created:
+        print("Demo accounts (passwords are shown this once):")
+        for account in created:
+            p = account.principal
+            print(f"  {p.role:<9} {p.email:<34} password: {account.password}")
+    else:
+        print("Demo accounts already exist (their passwords were printed when first created).")
+    return 0
+
+
+def _models_prepare(args: argparse.Namespace) -> int:
+    from streambet.vision.models import prepare_all
+
+    settings = load_settings()
+    for line in prepare_all(settings.resolved_model_dir):
+        print(line, file=sys.stderr)
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from streambet.vision.cli import run_analyze
+
+    code: int = run_analyze(args)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="streambet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API and web app with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(handler=_serve)
+
+    analyze = sub.add_parser("analyze", help="analyse a video file and print JSON")
+    analyze.add_argument("path")
+    analyze.add_argument("--format", choices=("seed", "rekognition", "segments"), default="seed")
+    analyze.add_argument("--aggregate-by", choices=("timestamps", "segments"), default="timestamps")
+    analyze.add_argument("--fps", type=float, default=None)
+    analyze.add_argument("--min-confidence", type=float, default=None)
+    analyze.set_defaults(handler=_analyze)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    rev = db.add_parser("revision", help="autogenerate a migration (developers)")
+    rev.add_argument("-m", "--message", required=True)
+    rev.set_defaults(handler=_db_revision)
+
+    users = sub.add_parser("users").add_subparsers(dest="users", required=True)
+    create = users.add_parser("create", help="create an account")
+    create.add_argument("email")
+    create.add_argument("--role", choices=("bettor", "operator", "admin"), default="bettor")
+    create.add_argument("--name", default="")
+    create.add_argument("--password", help="omit to be asked without echo")
+    create.set_defaults(handler=_users_create)
+
+    demo = sub.add_parser("demo").add_subparsers(dest="demo", required=True)
+    demo.add_parser("seed", help="create the demo accounts").set_defaults(handler=_demo_seed)
+
+    models = sub.add_parser("models").add_subparsers(dest="models", required=True)
+    models.add_parser("prepare", help="convert packaged weights into the model cache").set_defaults(
+        handler=_models_prepare
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

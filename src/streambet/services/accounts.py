@@ -1,0 +1,124 @@
+"""Sign-up, login, bearer tokens and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from streambet.adapters.orm.accounts import ApiToken, User
+from streambet.domain.accounts import (
+    Role,
+    check_display_name,
+    check_password,
+    normalise_email,
+    parse_role,
+)
+from streambet.domain.errors import Conflict, Unauthenticated
+from streambet.services.unit_of_work import UnitOfWork
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request."""
+
+    user_id: int
+    email: str
+    display_name: str
+    role: Role
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user.id, user.email, user.display_name, Role(user.role))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    uow: UnitOfWork, email: str, password: str, role: str = "bettor", display_name: str = ""
+) -> Principal:
+    """Creates an account inside the caller's unit of work (the caller commits)."""
+    email = normalise_email(email)
+    check_password(password)
+    name = check_display_name(display_name or email.split("@")[0])
+    parsed_role = parse_role(role)
+    session = uow.session
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("An account with that e-mail already exists.", details={"field": "email"})
+    user = User(
+        email=email, display_name=name, password_hash=_hasher.hash(password), role=parsed_role
+    )
+    session.add(user)
+    session.flush()
+    return _principal(user)
+
+
+def issue_token(uow: UnitOfWork, user_id: int, ttl: timedelta) -> str:
+    token = secrets.token_urlsafe(32)
+    uow.session.add(
+        ApiToken(
+            user_id=user_id,
+            token_hash=_token_hash(token),
+            expires_at=datetime.now(UTC) + ttl,
+        )
+    )
+    return token
+
+
+def login(uow: UnitOfWork, email: str, password: str, ttl: timedelta) -> tuple[Principal, str]:
+    failure = Unauthenticated("Wrong e-mail or password.")
+    try:
+        email = normalise_email(email)
+    except ValueError:
+        raise failure from None
+    user = uow.session.scalar(select(User).where(User.email == email))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise failure from None
+    if user is None:
+        raise failure
+    token = issue_token(uow, user.id, ttl)
+    uow.commit()
+    return _principal(user), token
+
+
+def authenticate(uow: UnitOfWork, token: str) -> Principal:
+    row = uow.session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        raise Unauthenticated("That token is not valid.")
+    api_token, user = row
+    if api_token.revoked_at is not None:
+        raise Unauthenticated("That token was revoked.")
+    if api_token.expires_at <= datetime.now(UTC):
+        raise Unauthenticated("That token has expired; log in again.")
+    return _principal(user)
+
+
+def revoke_token(uow: UnitOfWork, token: str) -> None:
+    api_token = uow.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
+    )
+    if api_token is not None and api_token.revoked_at is None:
+        api_token.revoked_at = datetime.now(UTC)
+        uow.commit()
+
+
+def find_by_email(uow: UnitOfWork, email: str) -> Principal | None:
+    user = uow.session.scalar(select(User).where(User.email == email.strip().lower()))
+    return _principal(user) if user else None

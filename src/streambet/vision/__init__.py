@@ -1,0 +1,1 @@
+"""Video in, label timeline out. Knows nothing of HTTP, markets or databases."""

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.api import make_actor
+
+
+def test_signup_login_and_logout_round_trip(any_db_app: Flask) -> None:
+    client = any_db_app.test_client()
+    created = client.post(
+        "/api/auth/signup", json={"email": "Ann@Example.test", "password": "long enough pw"}
+    )
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["user"] == {
+        "id": body["user"]["id"],
+        "email": "ann@example.test",
+        "display_name": "ann",
+        "role": "bettor",
+    }
+    login = client.post(
+        "/api/auth/login", json={"email": "ann@example.test", "password": "long enough pw"}
+    )
+    assert login.status_code == 200
+    headers = {"Authorization": f"Bearer {login.get_json()['token']}"}
+    assert client.post("/api/auth/logout", headers=headers).status_code == 204
+    again = client.post("/api/auth/logout", headers=headers)
+    assert again.status_code == 401
+    assert again.get_json()["error"]["message"] == "That token was revoked."
+
+
+def test_duplicate_email_is_a_conflict(client: FlaskClient) -> None:
+    payload = {"email": "dup@example.test", "password": "long enough pw"}
+    assert client.post("/api/auth/signup", json=payload).status_code == 201
+    response = client.post("/api/auth/signup", json=payload)
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "conflict"
+
+
+def test_wrong_password_and_unknown_email_look_the_same(app: Flask) -> None:
+    actor = make_actor(app)
+    client = app.test_client()
+    wrong = client.post("/api/auth/login", json={"email": actor.email, "password": "nope nope"})
+    unknown = client.post("/api/auth/login", json={"email": "x@y.test", "password": "nope nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_bad_bodies_get_the_error_envelope(client: FlaskClient) -> None:
+    not_json = client.post("/api/auth/signup", data="hello")
+    assert not_json.status_code == 400
+    assert set(not_json.get_json()["error"]) == {"code", "message", "details"}
+    short = client.post("/api/auth/signup", json={"email": "a@b.test", "password": "short"})
+    assert short.status_code == 400
+    assert short.get_json()["error"]["details"] == {"field": "password"}
+    missing = client.post("/api/auth/signup", json={"email": "a@b.test"})
+    assert missing.get_json()["error"]["details"][0]["field"] == "password"
+
+
+def test_unknown_route_and_wrong_method_use_the_envelope(client: FlaskClient) -> None:
+    missing = client.get("/api/nope")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "not_found"
+    wrong = client.get("/api/auth/login")
+    assert wrong.status_code == 405
+    assert "POST" in wrong.headers["Allow"]

@@ -1,0 +1,40 @@
+"""Helpers for API tests: accounts of each role and their auth headers."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from flask import Flask
+
+from streambet.services import accounts
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    email: str
+    role: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_actor(app: Flask, role: str = "bettor", email: str | None = None) -> Actor:
+    """Creates an account through the service layer (sign-up only makes bettors) and logs in
+    through the API, as a client would."""
+    email = email or f"{role}{next(_seq)}@example.test"
+    wiring = app.extensions["streambet"]
+    with wiring.uow() as uow:
+        principal = accounts.create_user(uow, email, PASSWORD, role)
+        uow.commit()
+    response = app.test_client().post(
+        "/api/auth/login", json={"email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.get_json()
+    return Actor(principal.user_id, email, role, response.get_json()["token"])
