@@ -1,0 +1,96 @@
+// Evidence frames: the decisive moments drawn from the clip with the detected boxes on top.
+// Without the clip the boxes are drawn on a blank frame, so their place is still visible.
+
+import { h } from './dom.js';
+import { formatMs, formatPercent } from './format.js';
+
+export function evidenceItems(settlement) {
+  const evidence = settlement?.evidence ?? settlement ?? {};
+  const items = [];
+  for (const outcome of evidence.outcomes || []) {
+    for (const d of outcome.detections || []) items.push({ ...d, outcome_id: outcome.outcome_id });
+  }
+  for (const d of evidence.detections || []) items.push(d);
+  // One frame per timestamp, boxes of every detection there together.
+  const byTime = new Map();
+  for (const d of items) {
+    const t = Number(d.timestamp_ms);
+    if (!byTime.has(t)) byTime.set(t, { t, detections: [] });
+    byTime.get(t).detections.push(d);
+  }
+  return [...byTime.values()].sort((a, b) => a.t - b.t);
+}
+
+export function evidenceGrid(frames, videoUrl, { limit = 6 } = {}) {
+  const shown = frames.slice(0, limit);
+  if (!shown.length) return h('p', { class: 'muted' }, 'No detections were recorded as evidence.');
+  const canvases = shown.map((f) => h('canvas', { width: 320, height: 180, role: 'img', 'aria-label': describe(f) }));
+  const grid = h('div', { class: 'evidence', id: 'evidence' }, shown.map((f, i) => h('figure', {},
+    h('div', { class: 'frame' }, canvases[i]),
+    h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)))));
+  drawAll(shown, canvases, videoUrl);
+  if (frames.length > limit) grid.append(h('p', { class: 'muted' }, `and ${frames.length - limit} more moments.`));
+  return grid;
+}
+
+function describe(f) {
+  return f.detections.map((d) => `${d.detected || d.label} ${formatPercent(d.confidence)}`).join(', ');
+}
+
+async function drawAll(frames, canvases, videoUrl) {
+  let video = null;
+  if (videoUrl) {
+    video = document.createElement('video');
+    video.muted = true;
+    video.preload = 'auto';
+    video.src = videoUrl;
+    const ok = await new Promise((resolve) => {
+      video.addEventListener('loadeddata', () => resolve(true), { once: true });
+      video.addEventListener('error', () => resolve(false), { once: true });
+    });
+    if (!ok) video = null;
+  }
+  for (let i = 0; i < frames.length; i += 1) {
+    const canvas = canvases[i];
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#05070a';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (video) {
+      await seek(video, frames[i].t / 1000);
+      const scale = Math.min(canvas.width / video.videoWidth, canvas.height / video.videoHeight);
+      const w = video.videoWidth * scale;
+      const hh = video.videoHeight * scale;
+      const x = (canvas.width - w) / 2;
+      const y = (canvas.height - hh) / 2;
+      ctx.drawImage(video, x, y, w, hh);
+      drawBoxes(ctx, frames[i], x, y, w, hh);
+    } else {
+      drawBoxes(ctx, frames[i], 0, 0, canvas.width, canvas.height);
+    }
+  }
+}
+
+function seek(video, seconds) {
+  return new Promise((resolve) => {
+    video.addEventListener('seeked', resolve, { once: true });
+    video.currentTime = Math.min(seconds, Math.max(0, (video.duration || seconds) - 0.01));
+  });
+}
+
+function drawBoxes(ctx, frame, x, y, w, hh) {
+  ctx.lineWidth = 2;
+  ctx.font = 'bold 11px system-ui, sans-serif';
+  for (const d of frame.detections) {
+    for (const b of d.boxes || []) {
+      const bx = x + b.left * w;
+      const by = y + b.top * hh;
+      ctx.strokeStyle = '#2ee59d';
+      ctx.strokeRect(bx, by, b.width * w, b.height * hh);
+      const text = `${d.detected || d.label} ${Math.round(d.confidence)}%`;
+      ctx.fillStyle = '#2ee59d';
+      ctx.fillRect(bx, Math.max(0, by - 14), ctx.measureText(text).width + 6, 14);
+      ctx.fillStyle = '#04140d';
+      ctx.fillText(text, bx + 3, Math.max(11, by - 3));
+    }
+  }
+}

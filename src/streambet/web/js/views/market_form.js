@@ -1,0 +1,123 @@
+// The operator's market form: from a suggestion or by hand. Criteria labels are chosen
+// from the taxonomy names this analysis produced (each label and its parents), never typed.
+
+import { api, describeError } from '../api.js';
+import { field, h, toast } from '../dom.js';
+import { formatPercent, parseMoney } from '../format.js';
+
+const AUTO_SETTLE = 80;
+const GENERIC = new Set(['person', 'human', 'people', 'indoors', 'outdoors']);
+
+/** Labels seen at or above the auto-settle confidence, longest presence first. */
+export function suggestionsFrom(lanes, seed) {
+  const out = [];
+  const engine = seed?.betting_suggestion;
+  const strong = lanes
+    .map((l) => ({ l, bars: l.bars.filter((b) => b.confidence >= AUTO_SETTLE) }))
+    .filter((x) => x.bars.length && !GENERIC.has(x.l.name.toLowerCase()))
+    .map((x) => ({ ...x, span: x.bars.reduce((s, b) => s + (b.end - b.start), 0) }))
+    .sort((a, b) => b.span - a.span || b.l.max - a.l.max);
+  if (engine?.detected_activity && lanes.some((l) => l.name === engine.detected_activity)) {
+    out.push({ question: engine.suggestion || `Will ${article(engine.detected_activity)} ${engine.detected_activity} appear?`, label: engine.detected_activity, confidence: engine.confidence });
+  }
+  for (const { l } of strong) {
+    if (out.some((s) => s.label === l.name)) continue;
+    out.push({ question: `Will ${article(l.name)} ${l.name} appear in the clip?`, label: l.name, confidence: l.max });
+    if (out.length >= 5) break;
+  }
+  return out;
+}
+
+function article(name) {
+  return /^[aeiou]/i.test(name) ? 'an' : 'a';
+}
+
+export function marketForm({ analysisId, lanes, seed, durationMs }) {
+  const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) => a.localeCompare(b));
+  const error = h('div', { class: 'alert', role: 'alert', id: 'market-error', hidden: true });
+  const question = h('input', { type: 'text', id: 'market-question', maxlength: 200, required: true });
+  const label = h('select', { id: 'market-label', required: true }, h('option', { value: '' }, 'Choose a label…'), taxonomy.map((n) => h('option', { value: n }, n)));
+  const minConf = h('input', { type: 'number', id: 'market-min-confidence', min: 0, max: 100, step: 1, value: AUTO_SETTLE, inputmode: 'numeric' });
+  const fromS = h('input', { type: 'number', id: 'market-from', min: 0, step: 0.5, value: 0, inputmode: 'decimal' });
+  const toS = h('input', { type: 'number', id: 'market-to', min: 0, step: 0.5, value: (durationMs / 1000).toFixed(1), inputmode: 'decimal' });
+  const yesTitle = h('input', { type: 'text', id: 'market-yes', value: 'Yes', maxlength: 40 });
+  const noTitle = h('input', { type: 'text', id: 'market-no', value: 'No', maxlength: 40 });
+  const takeout = h('input', { type: 'number', id: 'market-takeout', min: 0, max: 50, step: 0.25, value: 5, inputmode: 'decimal' });
+  const minStake = h('input', { type: 'text', id: 'market-min-stake', value: '1.00', inputmode: 'decimal' });
+  const maxStake = h('input', { type: 'text', id: 'market-max-stake', value: '500.00', inputmode: 'decimal' });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'market-submit' }, 'Open market');
+
+  const suggestions = suggestionsFrom(lanes, seed);
+  const suggestionList = h('ul', { class: 'stack', id: 'suggestions', style: { listStyle: 'none', padding: 0, margin: 0 } },
+    suggestions.length
+      ? suggestions.map((s, i) => h('li', { class: 'row spread' },
+        h('span', {}, s.question, h('span', { class: 'muted' }, ` (seen at ${formatPercent(s.confidence)})`)),
+        h('button', { type: 'button', id: `use-suggestion-${i}`, onclick: () => use(s) }, 'Use')))
+      : h('li', { class: 'muted' }, 'No label was seen confidently enough to suggest a market.'));
+
+  function use(s) {
+    question.value = s.question;
+    label.value = s.label;
+    minConf.value = AUTO_SETTLE;
+    question.focus();
+  }
+
+  const form = h('form', { class: 'card stack', id: 'market-form', novalidate: true, 'aria-labelledby': 'market-form-title' },
+    h('h2', { id: 'market-form-title' }, 'Create a market'),
+    h('h3', {}, 'Suggestions'), suggestionList,
+    error,
+    field('Question', question),
+    h('fieldset', { class: 'stack', style: { border: '1px solid var(--border)', borderRadius: '8px' } },
+      h('legend', {}, 'Settles “yes” when'),
+      field('Label (from the taxonomy)', label, 'Parents match their children: “Animal” is met by a detected Cat.'),
+      field('Minimum confidence (0–100)', minConf),
+      h('div', { class: 'row' }, h('div', { style: { flex: 1 } }, field('From (s)', fromS)), h('div', { style: { flex: 1 } }, field('To (s)', toS)))),
+    h('div', { class: 'row' }, h('div', { style: { flex: 1 } }, field('Outcome when met', yesTitle)), h('div', { style: { flex: 1 } }, field('Otherwise', noTitle))),
+    h('div', { class: 'row' },
+      h('div', { style: { flex: 1 } }, field('Takeout (%)', takeout)),
+      h('div', { style: { flex: 1 } }, field('Min stake', minStake)),
+      h('div', { style: { flex: 1 } }, field('Max stake', maxStake))),
+    submit);
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const problems = [];
+    if (!question.value.trim()) problems.push('Write the question bettors will see.');
+    if (!label.value) problems.push('Choose the label that decides the market.');
+    const min = parseMoney(minStake.value);
+    const max = parseMoney(maxStake.value);
+    if (!min || !max || min > max) problems.push('Stakes need a minimum no larger than the maximum, like 1.00 and 500.00.');
+    const conf = Number(minConf.value);
+    if (!(conf >= 0 && conf <= 100)) problems.push('Confidence is a number from 0 to 100.');
+    if (problems.length) {
+      error.textContent = problems.join(' ');
+      error.hidden = false;
+      return;
+    }
+    const criteria = { label: label.value, min_confidence: conf, start_ms: Math.round(Number(fromS.value || 0) * 1000) };
+    if (toS.value !== '') criteria.end_ms = Math.round(Number(toS.value) * 1000);
+    submit.disabled = true;
+    try {
+      const market = await api('/api/markets', {
+        method: 'POST',
+        body: {
+          question: question.value.trim(),
+          analysis_id: analysisId,
+          outcomes: [{ title: yesTitle.value.trim() || 'Yes', criteria }, { title: noTitle.value.trim() || 'No', criteria: null }],
+          takeout_bp: Math.round(Number(takeout.value) * 100),
+          min_stake: min,
+          max_stake: max,
+        },
+      });
+      toast('Market opened.');
+      location.hash = `#/markets/${market.id}`;
+    } catch (err) {
+      error.textContent = describeError(err);
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}

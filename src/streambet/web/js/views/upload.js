@@ -1,0 +1,202 @@
+// Upload: drag and drop or pick a file, checked here before sending (the server checks
+// again), upload progress with bytes and speed, then the analysis progress, live.
+
+import { api, describeError, uploadFile } from '../api.js';
+import { rememberClip } from '../clips.js';
+import { h, replace, statusPill } from '../dom.js';
+import { formatBytes } from '../format.js';
+import { live } from '../live.js';
+
+const EXTENSIONS = ['mp4', 'm4v', 'mov', 'avi', 'mkv', 'webm'];
+const DEFAULT_MAX_MB = 100;
+
+/** A reason the file cannot be sent, or null. */
+export function checkFile(file, maxBytes) {
+  const ext = (file.name.split('.').pop() || '').toLowerCase();
+  const typeOk = !file.type || file.type.startsWith('video/') || file.type === 'application/octet-stream';
+  if (!EXTENSIONS.includes(ext) || !typeOk) {
+    return `“${file.name}” is not a video we can analyse. Choose an MP4, MOV, AVI, MKV or WebM file.`;
+  }
+  if (file.size === 0) return `“${file.name}” is empty.`;
+  if (file.size > maxBytes) {
+    return `“${file.name}” is ${formatBytes(file.size)}; the limit is ${formatBytes(maxBytes)}.`;
+  }
+  return null;
+}
+
+export async function renderUpload(main) {
+  let maxBytes = DEFAULT_MAX_MB * 1024 * 1024;
+  const cleanups = [];
+  let abortUpload = null;
+  let jobId = null;
+
+  const input = h('input', { type: 'file', id: 'file-input', accept: EXTENSIONS.map((e) => `.${e}`).join(',') + ',video/*', class: 'sr-only', tabindex: -1, 'aria-label': 'Video file' });
+  const pick = h('button', { type: 'button', class: 'primary', id: 'pick-file', onclick: () => input.click() }, 'Choose a video');
+  const limitHint = h('p', { class: 'muted', id: 'upload-limits' }, `MP4, MOV, AVI, MKV or WebM, up to ${formatBytes(maxBytes)}.`);
+  const zone = h('div', { class: 'dropzone', id: 'dropzone' },
+    h('p', {}, h('strong', {}, 'Drop a video here'), ' or'), pick, input, limitHint);
+  const error = h('div', { class: 'alert', role: 'alert', id: 'upload-error', hidden: true });
+  const bar = h('span');
+  const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0, 'aria-labelledby': 'upload-phase' }, bar);
+  const phase = h('h2', { id: 'upload-phase' }, 'Uploading');
+  const detail = h('p', { class: 'muted num', id: 'upload-detail', 'aria-live': 'polite' });
+  const status = h('span', { id: 'analysis-status' });
+  const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-upload' }, 'Cancel');
+  const resultLink = h('a', { class: 'button primary', id: 'view-results', hidden: true }, 'View results');
+  const progressCard = h('section', { class: 'card stack', id: 'progress-card', hidden: true, 'aria-labelledby': 'upload-phase' },
+    h('div', { class: 'row spread' }, phase, status), progress, detail, h('div', { class: 'row' }, cancel, resultLink));
+
+  main.append(
+    h('h1', {}, 'Upload footage'),
+    h('p', { class: 'muted' }, 'The engine finds what is in the clip, when and where, so markets can settle from the evidence.'),
+    h('section', { class: 'card' }, error, zone),
+    progressCard,
+  );
+
+  try {
+    const health = await api('/api/health');
+    const mb = health?.limits?.max_upload_mb ?? health?.max_upload_mb;
+    if (Number.isFinite(mb) && mb > 0) {
+      maxBytes = mb * 1024 * 1024;
+      limitHint.textContent = `MP4, MOV, AVI, MKV or WebM, up to ${formatBytes(maxBytes)}.`;
+    }
+  } catch {
+    // The default limit stands; the server enforces the real one anyway.
+  }
+
+  function showError(text) {
+    error.textContent = text;
+    error.hidden = false;
+  }
+
+  function setProgress(percent, text) {
+    const p = Math.max(0, Math.min(100, Math.round(percent)));
+    bar.style.width = `${p}%`;
+    progress.setAttribute('aria-valuenow', String(p));
+    if (text !== undefined) detail.textContent = text;
+  }
+
+  async function start(file) {
+    error.hidden = true;
+    const problem = checkFile(file, maxBytes);
+    if (problem) {
+      showError(problem);
+      return;
+    }
+    progressCard.hidden = false;
+    resultLink.hidden = true;
+    cancel.hidden = false;
+    cancel.disabled = false;
+    phase.textContent = `Uploading ${file.name}`;
+    replace(status, statusPill('uploading'));
+    setProgress(0, `0 B of ${formatBytes(file.size)}`);
+    const form = new FormData();
+    form.append('file', file, file.name);
+    let created;
+    try {
+      created = await uploadFile('/api/analyze', form, {
+        signalAbort: (abort) => { abortUpload = abort; },
+        onProgress: ({ loaded, total, bytesPerSecond }) => {
+          setProgress(total ? (loaded / total) * 100 : 0,
+            `${formatBytes(loaded)} of ${formatBytes(total || file.size)} · ${formatBytes(bytesPerSecond)}/s`);
+        },
+      });
+    } catch (err) {
+      abortUpload = null;
+      cancel.hidden = true;
+      if (err.name === 'AbortError') {
+        phase.textContent = 'Upload canceled';
+        replace(status, statusPill('canceled'));
+        return;
+      }
+      progressCard.hidden = true;
+      showError(describeError(err));
+      return;
+    }
+    abortUpload = null;
+    jobId = created?.job_id ?? created?.id;
+    if (!jobId) {
+      progressCard.hidden = true;
+      showError('The server accepted the upload but did not say which analysis it started.');
+      return;
+    }
+    rememberClip(jobId, file);
+    phase.textContent = `Analysing ${file.name}`;
+    resultLink.href = `#/analyses/${jobId}`;
+    show({ status: created.status || 'queued', progress: 0 });
+    follow(jobId);
+  }
+
+  function show(job) {
+    const st = job.status || 'queued';
+    replace(status, statusPill(st));
+    const pct = Number(job.progress) || 0;
+    if (st === 'queued') setProgress(0, 'Waiting for a worker…');
+    else if (st === 'running') setProgress(pct, `Analysing: ${Math.round(pct)}%`);
+    else if (st === 'succeeded') {
+      setProgress(100, 'Analysis complete.');
+      cancel.hidden = true;
+      resultLink.hidden = false;
+      resultLink.focus();
+    } else if (st === 'failed') {
+      cancel.hidden = true;
+      const message = job.error?.message || job.error_message || (typeof job.error === 'string' ? job.error : null);
+      detail.textContent = message ? `The analysis failed: ${message}` : 'The analysis failed.';
+      detail.classList.add('error-text');
+    } else if (st === 'canceled') {
+      cancel.hidden = true;
+      detail.textContent = 'The analysis was canceled.';
+    }
+  }
+
+  function follow(id) {
+    const refresh = async () => {
+      const job = await api(`/api/analyses/${id}`);
+      if (id === jobId) show(job);
+    };
+    cleanups.push(live.on('analysis.progress', (payload) => {
+      if (String(payload.id ?? payload.job_id) !== String(id)) return;
+      show(payload);
+      if (payload.status === 'succeeded' || payload.status === 'failed') refresh().catch(() => {});
+    }));
+    cleanups.push(live.poll(refresh));
+    // The job may have moved on before the socket subscription existed.
+    refresh().catch(() => {});
+  }
+
+  cancel.addEventListener('click', async () => {
+    if (abortUpload) {
+      abortUpload();
+      return;
+    }
+    if (!jobId) return;
+    cancel.disabled = true;
+    try {
+      await api(`/api/analyses/${jobId}`, { method: 'DELETE' });
+      show({ status: 'canceled' });
+    } catch (err) {
+      cancel.disabled = false;
+      showError(describeError(err));
+    }
+  });
+
+  input.addEventListener('change', () => {
+    if (input.files && input.files[0]) start(input.files[0]);
+    input.value = '';
+  });
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    const file = event.dataTransfer?.files?.[0];
+    if (file) start(file);
+  });
+
+  return () => {
+    for (const fn of cleanups) fn();
+  };
+}

@@ -1,0 +1,33 @@
+// The bettor's open and settled wagers.
+
+import { api, describeError, listOf } from '../api.js';
+import { h, replace } from '../dom.js';
+import { formatMoney } from '../format.js';
+import { live } from '../live.js';
+import { session } from '../session.js';
+import { wagerTable } from './markets.js';
+
+const OPEN = new Set(['open', 'pending', 'active', 'placed']);
+
+export async function renderWagers(main) {
+  const summary = h('p', { class: 'muted', id: 'wager-summary' });
+  const open = h('section', { class: 'card', id: 'open-wagers', 'aria-labelledby': 'open-title' });
+  const settled = h('section', { class: 'card', id: 'settled-wagers', 'aria-labelledby': 'settled-title' });
+  main.append(h('h1', {}, 'My wagers'), summary, open, settled);
+  const load = async () => {
+    const wagers = listOf(await api('/api/me/wagers'), 'wagers');
+    const isOpen = (w) => OPEN.has(String(w.status ?? 'open'));
+    const o = wagers.filter(isOpen);
+    const s = wagers.filter((w) => !isOpen(w));
+    summary.textContent = `Balance ${formatMoney(session.balance)} · ${o.length} open, ${s.length} settled.`;
+    replace(open, h('h2', { id: 'open-title' }, 'Open'), o.length ? wagerTable(o) : h('p', { class: 'muted' }, 'No open wagers. ', h('a', { href: '#/markets' }, 'Find a market.')));
+    replace(settled, h('h2', { id: 'settled-title' }, 'Settled'), s.length ? wagerTable(s) : h('p', { class: 'muted' }, 'Nothing settled yet.'));
+  };
+  const stop = [live.on('market.status', () => load().catch(() => {})), live.poll(load)];
+  try {
+    await load();
+  } catch (err) {
+    replace(open, h('p', { class: 'alert', role: 'alert' }, describeError(err)));
+  }
+  return () => stop.forEach((fn) => fn());
+}
