@@ -1,0 +1,122 @@
+"""Confidence-band settlement: decide a market from its outcomes' criteria and a timeline.
+
+An outcome's criteria are "met" when they hold at or above the auto-settle confidence
+(claims of absence also need the whole window analysed); "not met" when they do not hold,
+nothing reached the review floor and the whole window was analysed. An outcome without
+criteria is the "otherwise" outcome (NO by default) and wins when every other outcome is
+confidently not met. Exactly one met outcome, the rest not met, resolves; anything else
+goes to an admin's review instead of paying out on a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from streambet.domain.criteria import Criterion, Evaluation, evaluate
+from streambet.vision.timeline import Timeline
+
+
+class Verdict(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    UNSURE = "unsure"
+
+
+@dataclass(frozen=True)
+class Bands:
+    auto_settle: float = 80.0
+    review_floor: float = 50.0
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    outcome_id: int
+    title: str
+    criteria: Criterion | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    resolved: bool  # False: goes to review
+    outcome_id: int | None
+    confidence: float
+    reason: str
+    verdicts: dict[int, tuple[Verdict, Evaluation]]
+    model_version: str
+
+    def evidence_json(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "reason": self.reason,
+            "outcomes": [
+                {
+                    "outcome_id": oid,
+                    "verdict": verdict.value,
+                    "holds": ev.holds,
+                    "confidence": ev.confidence,
+                    "window_fully_analysed": ev.complete,
+                    "detections": [e.to_dict() for e in ev.evidence],
+                }
+                for oid, (verdict, ev) in self.verdicts.items()
+            ],
+        }
+
+    @property
+    def detected_at_ms(self) -> list[int]:
+        if self.outcome_id is None or self.outcome_id not in self.verdicts:
+            return []
+        return sorted({e.timestamp_ms for e in self.verdicts[self.outcome_id][1].evidence})
+
+
+def verdict(ev: Evaluation, bands: Bands) -> Verdict:
+    if ev.holds and ev.confidence >= bands.auto_settle and (ev.complete or not ev.absence):
+        return Verdict.MET
+    if not ev.holds and ev.confidence < bands.review_floor and ev.complete:
+        return Verdict.NOT_MET
+    return Verdict.UNSURE
+
+
+def decide(outcomes: Sequence[OutcomeSpec], timeline: Timeline, bands: Bands) -> Decision:
+    verdicts = {
+        o.outcome_id: (verdict(ev, bands), ev)
+        for o in outcomes
+        if o.criteria is not None
+        for ev in (evaluate(o.criteria, timeline),)
+    }
+    otherwise = [o for o in outcomes if o.criteria is None]
+    met = [oid for oid, (v, _) in verdicts.items() if v is Verdict.MET]
+    unsure = [oid for oid, (v, _) in verdicts.items() if v is Verdict.UNSURE]
+    version = timeline.model_version
+
+    def review(reason: str, confidence: float) -> Decision:
+        return Decision(False, None, confidence, reason, verdicts, version)
+
+    if not verdicts:
+        return review("no outcome has machine-checkable criteria", 0.0)
+    best = max(ev.confidence for _, ev in verdicts.values())
+    if len(met) > 1:
+        return review("more than one outcome's criteria were met", best)
+    if unsure:
+        return review(
+            "the evidence is between the review floor and the auto-settle confidence,"
+            " or the window was only partly analysed",
+            best,
+        )
+    if len(met) == 1:
+        winner = met[0]
+        return Decision(
+            True, winner, verdicts[winner][1].confidence, "criteria met", verdicts, version
+        )
+    if len(otherwise) == 1:
+        return Decision(
+            True,
+            otherwise[0].outcome_id,
+            round(100.0 - best, 2),
+            "no criteria met over the whole analysed window",
+            verdicts,
+            version,
+        )
+    return review("no outcome's criteria were met and there is no 'otherwise' outcome", best)
