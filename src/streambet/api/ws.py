@@ -50,7 +50,7 @@ def _may_see_progress(message: str) -> bool | None:
     return RANK[principal.role] >= RANK[Role.OPERATOR]
 
 
-@sock.route("/api/ws", bp=bp)
+@sock.route("/api/ws", bp=bp)  # type: ignore[untyped-decorator]
 @documented(
     "Live updates: analysis progress, market odds and status (WebSocket upgrade)",
     tags=("live",),

@@ -1,0 +1,176 @@
+"""Real-browser tests: the real app served on 127.0.0.1 in a background thread, driven by
+Playwright through Debian's Chromium (never a downloaded browser).
+
+Every page opened through `open_page` fails its test on an uncaught page error or a console
+error; HTTP 4xx answers a test provokes on purpose are declared with `expect_status`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from streambet import create_app
+from tests.support import databases
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# Chromium reports every non-2xx fetch as a console error with this text.
+HTTP_STATUS_ERROR = re.compile(r"Failed to load resource: .* status of (\d+)")
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("STREAMBET_CHROMIUM") or "/usr/bin/chromium"
+    return path if Path(path).exists() else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium: apt-get install chromium, or set STREAMBET_CHROMIUM")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+
+    @property
+    def wiring(self) -> Any:
+        return self.app.extensions["streambet"]
+
+
+def serve(app: Any) -> Iterator[LiveServer]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server_config(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "env": "test",
+        "data_dir": str(tmp_path / "var"),
+        "queue_backend": "memory",
+        "embedded_worker": False,
+        "analysis_backend": "fake",
+    }
+
+
+@pytest.fixture
+def live_server(server_config: dict[str, Any], tmp_path: Path) -> Iterator[LiveServer]:
+    with databases.sqlite_database(tmp_path) as url:
+        app = create_app({**server_config, "database_url": url})
+        try:
+            yield from serve(app)
+        finally:
+            app.extensions["streambet"].close()
+
+
+@dataclass
+class PageGuard:
+    """Collects what must not happen in a page: uncaught errors and console errors."""
+
+    problems: list[str] = field(default_factory=list)
+    allowed_statuses: set[int] = field(default_factory=set)
+
+    def console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        status = HTTP_STATUS_ERROR.search(message.text)
+        if status and int(status.group(1)) in self.allowed_statuses:
+            return
+        self.problems.append(f"console error: {message.text}")
+
+    def page_error(self, error: Any) -> None:
+        self.problems.append(f"uncaught page error: {error}")
+
+    def response(self, response: Any) -> None:
+        if response.status >= 500:
+            self.problems.append(f"server error {response.status} for {response.url}")
+
+
+@dataclass
+class Pages:
+    browser: Any
+    base_url: str
+    guards: list[PageGuard] = field(default_factory=list)
+    contexts: list[Any] = field(default_factory=list)
+
+    def open(self, path: str = "/", *, viewport: dict[str, int] | None = None) -> Any:
+        context = self.browser.new_context(
+            base_url=self.base_url, viewport=viewport or {"width": 1280, "height": 860}
+        )
+        context.set_default_timeout(15_000)
+        self.contexts.append(context)
+        page = context.new_page()
+        guard = PageGuard()
+        page.on("console", guard.console)
+        page.on("pageerror", guard.page_error)
+        page.on("response", guard.response)
+        page.guard = guard  # type: ignore[attr-defined]
+        self.guards.append(guard)
+        page.goto(path)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser: Any, live_server: LiveServer) -> Iterator[Pages]:
+    pages = Pages(browser, live_server.url)
+    try:
+        yield pages
+    finally:
+        pages.close()
+    problems = [p for g in pages.guards for p in g.problems]
+    assert not problems, "\n".join(problems)
+
+
+def expect_status(page: Any, *statuses: int) -> None:
+    """Declares HTTP error answers this test provokes on purpose (shown to the user)."""
+    page.guard.allowed_statuses.update(statuses)
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], Path]:
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page: Any, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
