@@ -1,9 +1,9 @@
 """One WebSocket per page at /api/ws: relays the event bus to the browser.
 
 Market odds and status are public, so every socket gets them. Analysis progress belongs to
-the people who run analyses: a socket gets it once the page has sent
-`{"type": "auth", "token": "<bearer token>"}` for an operator or admin. Each message to the
-page is `{"topic": ..., "payload": {...}}`. A socket holds one server thread for its
+whoever uploaded the clip: once the page has sent `{"type": "auth", "token": "<bearer>"}`,
+its socket gets the progress of that user's own analyses (an admin's: everyone's). Each
+message to the page is `{"topic": ..., "payload": {...}}`. A socket holds one server thread for its
 lifetime (gthread), so the server's thread count bounds the open pages per worker.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 from flask import Blueprint
 from flask_sock import Sock
 
-from streambet.api.auth import RANK
 from streambet.api.openapi import documented
 from streambet.domain.accounts import Role
 from streambet.domain.errors import Unauthenticated
 from streambet.services import accounts
+from streambet.services.accounts import Principal
 from streambet.wiring import wiring
 
 PUBLIC_TOPICS = ("market.odds", "market.status")
@@ -31,23 +31,37 @@ bp = Blueprint("ws", __name__)
 sock = Sock()
 
 
-def _may_see_progress(message: str) -> bool | None:
-    """True/False for an auth message (operator or admin token or not); None otherwise."""
-    try:
-        data: Any = json.loads(message)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("type") != "auth":
-        return None
-    token = data.get("token")
-    if not isinstance(token, str) or not token:
-        return False
-    try:
-        with wiring().read_uow() as uow:
-            principal = accounts.authenticate(uow, token)
-    except Unauthenticated:  # an unknown, revoked or expired token just stays anonymous
-        return False
-    return RANK[principal.role] >= RANK[Role.OPERATOR]
+class _Viewer:
+    """Who the page says it is; anonymous until a valid token arrives."""
+
+    def __init__(self) -> None:
+        self.principal: Principal | None = None
+
+    def hear(self, message: object) -> None:
+        """Handles a message from the page; anything but a well-formed auth is ignored."""
+        if not isinstance(message, str) or len(message) > MAX_MESSAGE:
+            return
+        try:
+            data: Any = json.loads(message)
+        except ValueError:
+            return
+        if not isinstance(data, dict) or data.get("type") != "auth":
+            return
+        token = data.get("token")
+        self.principal = None
+        if not isinstance(token, str) or not token:
+            return
+        try:
+            with wiring().read_uow() as uow:
+                self.principal = accounts.authenticate(uow, token)
+        except Unauthenticated:  # an unknown, revoked or expired token stays anonymous
+            return
+
+    def may_see(self, topic: str, payload: dict[str, Any]) -> bool:
+        if topic not in PRIVATE_TOPICS:
+            return True
+        p = self.principal
+        return p is not None and (p.role == Role.ADMIN or payload.get("user_id") == p.user_id)
 
 
 @sock.route("/api/ws", bp=bp)  # type: ignore[untyped-decorator]
@@ -57,18 +71,14 @@ def _may_see_progress(message: str) -> bool | None:
     responses={101: None, 400: None},
 )
 def live_updates(ws: Any) -> None:
-    privileged = False
+    viewer = _Viewer()
     with wiring().events.subscribe(*PUBLIC_TOPICS, *PRIVATE_TOPICS) as subscription:
         while True:
             # receive() raises ConnectionClosed when the page goes away, ending the loop.
             message = ws.receive(timeout=0)
             while message is not None:
-                if isinstance(message, str) and len(message) <= MAX_MESSAGE:
-                    verdict = _may_see_progress(message)
-                    if verdict is not None:
-                        privileged = verdict
+                viewer.hear(message)
                 message = ws.receive(timeout=0)
             event = subscription.get(timeout=WAIT_SECONDS)
-            if event is None or (event.topic in PRIVATE_TOPICS and not privileged):
-                continue
-            ws.send(json.dumps({"topic": event.topic, "payload": event.payload}))
+            if event is not None and viewer.may_see(event.topic, event.payload):
+                ws.send(json.dumps({"topic": event.topic, "payload": event.payload}))

@@ -174,3 +174,10 @@ def screenshot() -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+def sign_in(page: Any, token: str, path: str) -> None:
+    """Starts the page as a logged-in user (the login form itself is tested elsewhere)."""
+    page.evaluate("t => localStorage.setItem('streambet.token', t)", token)
+    page.goto(path)
+    page.locator("#who").wait_for()

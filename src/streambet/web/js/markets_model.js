@@ -23,7 +23,8 @@ export function normaliseMarket(m) {
     analysisId: m.analysis_id ?? null,
     closesAt: m.closes_at ?? null,
     settlement: m.settlement ?? m.resolution ?? null,
-    disputeUntil: m.dispute_until ?? m.dispute_window_ends_at ?? m.settlement?.dispute_until ?? null,
+    disputeUntil: m.dispute_deadline ?? m.dispute_until ?? null,
+    paidAt: m.paid_at ?? null,
     winningOutcomeId: m.winning_outcome_id ?? m.settlement?.outcome_id ?? m.resolution?.outcome_id ?? null,
   };
 }
@@ -62,6 +63,17 @@ export function applyOdds(market, payload) {
 
 export function marketIdOf(payload) {
   return payload.market_id ?? payload.id;
+}
+
+/** A wager's state for people: open until its market settles, then won, lost or refunded. */
+export function wagerStatus(w, marketStatus) {
+  if (w.status) return w.status;
+  if (w.payout === null || w.payout === undefined) {
+    if (marketStatus === 'canceled') return 'refunded';
+    return marketStatus === 'resolved' || marketStatus === 'disputed' ? 'awaiting payout' : 'open';
+  }
+  if (marketStatus === 'canceled') return 'refunded';
+  return Number(w.payout) > 0 ? 'won' : 'lost';
 }
 
 export const STATUS_TEXT = {

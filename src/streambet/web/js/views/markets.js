@@ -7,7 +7,7 @@ import { field, h, replace, statusPill, toast } from '../dom.js';
 import { evidenceGrid, evidenceItems } from '../evidence.js';
 import { formatDate, formatMoney, formatOdds, formatPercent, parseMoney } from '../format.js';
 import { live } from '../live.js';
-import { applyOdds, marketIdOf, normaliseMarket, STATUS_TEXT } from '../markets_model.js';
+import { applyOdds, marketIdOf, normaliseMarket, STATUS_TEXT, wagerStatus } from '../markets_model.js';
 import { session } from '../session.js';
 
 function outcomeTiles(market) {
@@ -321,18 +321,20 @@ export async function renderMarket(main, id) {
   return () => cleanups.forEach((fn) => fn());
 }
 
-export function wagerTable(wagers, market) {
+/** Wagers as a table; `market` when they are all on one, else `markets` maps id -> market. */
+export function wagerTable(wagers, market, markets = new Map()) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'wagers' },
     h('thead', {}, h('tr', {}, market ? null : h('th', {}, 'Market'), h('th', {}, 'Outcome'), h('th', {}, 'Stake'), h('th', {}, 'Status'), h('th', {}, 'Payout'))),
     h('tbody', {}, wagers.map((w) => {
-      const outcome = market?.outcomes.find((o) => String(o.id) === String(w.outcome_id));
-      const title = w.outcome_title ?? w.outcome?.title ?? outcome?.title ?? w.outcome ?? '—';
       const mId = w.market_id ?? w.market?.id;
+      const m = market || markets.get(String(mId));
+      const outcome = m?.outcomes.find((o) => String(o.id) === String(w.outcome_id));
+      const title = w.outcome_title ?? outcome?.title ?? '—';
       return h('tr', { dataset: { wager: w.id } },
-        market ? null : h('td', {}, h('a', { href: `#/markets/${mId}` }, w.market_question ?? w.question ?? w.market?.question ?? `Market ${mId}`)),
-        h('td', {}, typeof title === 'object' ? title.title : title),
+        market ? null : h('td', {}, h('a', { href: `#/markets/${mId}` }, w.market_question ?? m?.question ?? `Market ${mId}`)),
+        h('td', {}, title),
         h('td', { class: 'num' }, formatMoney(w.stake)),
-        h('td', {}, statusPill(w.status ?? 'open')),
+        h('td', {}, statusPill(wagerStatus(w, m?.status))),
         h('td', { class: 'num' }, w.payout === undefined || w.payout === null ? '—' : formatMoney(w.payout)));
     }))));
 }

@@ -4,10 +4,17 @@ import { api, describeError, listOf } from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatMoney } from '../format.js';
 import { live } from '../live.js';
+import { normaliseMarket, wagerStatus } from '../markets_model.js';
 import { session } from '../session.js';
 import { wagerTable } from './markets.js';
 
 const OPEN = new Set(['open', 'pending', 'active', 'placed']);
+
+async function marketsFor(wagers) {
+  const ids = [...new Set(wagers.map((w) => String(w.market_id)))];
+  const markets = await Promise.all(ids.map((id) => api(`/api/markets/${id}`).then(normaliseMarket).catch(() => null)));
+  return new Map(markets.filter(Boolean).map((m) => [String(m.id), m]));
+}
 
 export async function renderWagers(main) {
   const summary = h('p', { class: 'muted', id: 'wager-summary' });
@@ -16,12 +23,13 @@ export async function renderWagers(main) {
   main.append(h('h1', {}, 'My wagers'), summary, open, settled);
   const load = async () => {
     const wagers = listOf(await api('/api/me/wagers'), 'wagers');
-    const isOpen = (w) => OPEN.has(String(w.status ?? 'open'));
+    const markets = await marketsFor(wagers);
+    const isOpen = (w) => OPEN.has(wagerStatus(w, markets.get(String(w.market_id))?.status));
     const o = wagers.filter(isOpen);
     const s = wagers.filter((w) => !isOpen(w));
     summary.textContent = `Balance ${formatMoney(session.balance)} · ${o.length} open, ${s.length} settled.`;
-    replace(open, h('h2', { id: 'open-title' }, 'Open'), o.length ? wagerTable(o) : h('p', { class: 'muted' }, 'No open wagers. ', h('a', { href: '#/markets' }, 'Find a market.')));
-    replace(settled, h('h2', { id: 'settled-title' }, 'Settled'), s.length ? wagerTable(s) : h('p', { class: 'muted' }, 'Nothing settled yet.'));
+    replace(open, h('h2', { id: 'open-title' }, 'Open'), o.length ? wagerTable(o, null, markets) : h('p', { class: 'muted' }, 'No open wagers. ', h('a', { href: '#/markets' }, 'Find a market.')));
+    replace(settled, h('h2', { id: 'settled-title' }, 'Settled'), s.length ? wagerTable(s, null, markets) : h('p', { class: 'muted' }, 'Nothing settled yet.'));
   };
   const stop = [live.on('market.status', () => load().catch(() => {})), live.poll(load)];
   try {
