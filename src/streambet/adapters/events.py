@@ -8,6 +8,7 @@ row stays the source of truth.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -106,10 +107,8 @@ class MemoryEventBus:
             try:
                 sub.queue.put_nowait(event)
             except queue.Full:  # a stalled subscriber loses its oldest event, not ours
-                try:
+                with contextlib.suppress(queue.Empty):
                     sub.queue.get_nowait()
-                except queue.Empty:
-                    pass
                 sub.queue.put_nowait(event)
 
     def subscribe(self, *topics: str) -> Subscription:

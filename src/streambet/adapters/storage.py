@@ -184,9 +184,7 @@ class S3Storage:
     def put(self, key: str, chunks: Iterable[bytes], max_bytes: int | None = None) -> int:
         reader = _ChunkReader(capped(chunks, max_bytes))
         try:
-            self.client.upload_fileobj(
-                reader, self.bucket, self._key(key), Config=self._transfer
-            )
+            self.client.upload_fileobj(reader, self.bucket, self._key(key), Config=self._transfer)
         except BaseException:
             # s3transfer aborts its multipart upload; a small single-part one may have landed.
             with contextlib.suppress(Exception):
@@ -198,9 +196,7 @@ class S3Storage:
         from botocore.exceptions import ClientError
 
         try:
-            body: IO[bytes] = self.client.get_object(Bucket=self.bucket, Key=self._key(key))[
-                "Body"
-            ]
+            body: IO[bytes] = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         except ClientError as exc:
             raise StorageError(f"no object {key!r}") from exc
         return body
