@@ -21,10 +21,10 @@ export function normaliseMarket(m) {
     minStake: Number(m.min_stake ?? 1),
     maxStake: Number(m.max_stake ?? Number.MAX_SAFE_INTEGER),
     analysisId: m.analysis_id ?? null,
-    closesAt: m.closes_at ?? null,
+    closesAt: m.closes_at_ms ?? m.closes_at ?? null,
     settlement: m.settlement ?? m.resolution ?? null,
-    disputeUntil: m.dispute_deadline ?? m.dispute_until ?? null,
-    paidAt: m.paid_at ?? null,
+    disputeUntil: m.dispute_deadline_ms ?? m.dispute_deadline ?? null,
+    paidAt: m.paid_at_ms ?? m.paid_at ?? null,
     winningOutcomeId: m.winning_outcome_id ?? m.settlement?.outcome_id ?? m.resolution?.outcome_id ?? null,
   };
 }

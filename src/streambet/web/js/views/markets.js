@@ -230,11 +230,15 @@ export async function renderMarket(main, id) {
     const section = h('section', { class: 'card stack', id: 'settlement', 'aria-labelledby': 'settlement-title' },
       h('h2', { id: 'settlement-title' }, 'Settlement'),
       h('p', { id: 'settlement-outcome' },
-        winner ? h('strong', {}, `Outcome: ${winner.title}`) : h('strong', {}, market.status === 'canceled' ? 'Canceled: every stake is refunded.' : 'No outcome yet'),
+        h('strong', {}, winner ? `Outcome: ${winner.title}`
+          : market.status === 'canceled' ? 'Canceled: every stake is refunded.'
+            : market.status === 'review' ? 'In review: the evidence was not decisive enough to pay out on its own.'
+              : 'No outcome yet'),
         s?.confidence !== undefined ? ` · confidence ${formatPercent(s.confidence)}` : ''),
       evidence.reason ? h('p', { class: 'muted' }, `Why: ${evidence.reason}.`) : null,
       evidence.model_version ? h('p', { class: 'muted' }, `Model: ${evidence.model_version}`) : null,
-      market.disputeUntil ? h('p', { class: 'muted' }, `Dispute window closes ${formatDate(market.disputeUntil)}.`) : null,
+      market.paidAt ? h('p', { class: 'ok', id: 'paid-note' }, `Paid out ${formatDate(market.paidAt)}.`)
+        : market.disputeUntil ? h('p', { class: 'muted' }, `${new Date(market.disputeUntil) > new Date() ? 'Disputes are open until' : 'Dispute window closed'} ${formatDate(market.disputeUntil)}; payouts follow.`) : null,
       h('h3', {}, 'Evidence'),
       evidenceGrid(frames, videoUrl));
     if (market.status === 'resolved' && myWagers.length && market.disputeUntil && new Date(market.disputeUntil) > new Date()) {
@@ -271,23 +275,26 @@ export async function renderMarket(main, id) {
   }
 
   function operatorControls() {
-    const act = (path, done) => async () => {
+    const act = (path, done, body = {}) => async (event) => {
+      event.currentTarget.disabled = true;
       try {
-        await api(`/api/markets/${id}/${path}`, { method: 'POST', body: {} });
+        await api(`/api/markets/${id}/${path}`, { method: 'POST', body });
         toast(done);
-        await load();
-        drawAll();
       } catch (err) {
         toast(describeError(err), 'error');
       }
+      await load().catch(() => {});
+      drawAll();
     };
     const buttons = [];
-    if (market.status === 'open') buttons.push(h('button', { type: 'button', id: 'lock-market', onclick: act('lock', 'Market locked; settling from the evidence.') }, 'Lock and settle'));
-    if (['open', 'locked', 'review'].includes(market.status)) buttons.push(h('button', { type: 'button', class: 'danger', id: 'cancel-market', onclick: act('cancel', 'Market canceled; stakes refunded.') }, 'Cancel market'));
-    if (!buttons.length) return null;
-    return h('section', { class: 'card stack' }, h('h2', {}, 'Operator'),
+    if (market.status === 'open') buttons.push(h('button', { type: 'button', id: 'lock-market', onclick: act('lock', 'Market locked: no more wagers.') }, 'Lock betting'));
+    if (market.status === 'locked') buttons.push(h('button', { type: 'button', class: 'primary', id: 'settle-market', onclick: act('settle', 'Settled from the evidence.') }, 'Settle from the evidence'));
+    if (['open', 'locked', 'review'].includes(market.status)) {
+      buttons.push(h('button', { type: 'button', class: 'danger', id: 'cancel-market', onclick: act('cancel', 'Market canceled; stakes refunded.', { reason: 'Canceled by the operator' }) }, 'Cancel and refund'));
+    }
+    return h('section', { class: 'card stack', 'aria-labelledby': 'ops-title' }, h('h2', { id: 'ops-title' }, 'Operator'),
       market.analysisId ? h('p', {}, 'Footage: ', h('a', { href: `#/analyses/${market.analysisId}` }, 'analysis results')) : null,
-      h('div', { class: 'row' }, buttons));
+      buttons.length ? h('div', { class: 'row' }, buttons) : h('p', { class: 'muted' }, 'Nothing to do on this market.'));
   }
 
   root.append(h('div', { class: 'grid two' },
