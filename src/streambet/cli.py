@@ -49,10 +49,13 @@ def _users_create(args: argparse.Namespace) -> int:
     from streambet.wiring import build_wiring
 
     password = args.password or getpass.getpass("Password: ")
-    w = build_wiring(load_settings())
+    settings = load_settings()
+    w = build_wiring(settings)
     try:
         with w.uow() as uow:
-            principal = accounts.create_user(uow, args.email, password, args.role, args.name)
+            principal = accounts.create_user(
+                uow, args.email, password, args.role, args.name, credit=settings.signup_credit
+            )
             uow.commit()
     finally:
         w.close()
@@ -64,10 +67,11 @@ def _demo_seed(args: argparse.Namespace) -> int:
     from streambet.services.demo import seed_demo_accounts
     from streambet.wiring import build_wiring
 
-    w = build_wiring(load_settings())
+    settings = load_settings()
+    w = build_wiring(settings)
     try:
         with w.uow() as uow:
-            created = seed_demo_accounts(uow)
+            created = seed_demo_accounts(uow, credit=settings.signup_credit)
     finally:
         w.close()
     if created:
