@@ -84,6 +84,22 @@ def _demo_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ledger_verify(args: argparse.Namespace) -> int:
+    from streambet.services.ledger import verify
+    from streambet.wiring import build_wiring
+
+    w = build_wiring(load_settings())
+    try:
+        with w.read_uow() as uow:
+            violations = verify(uow.session)
+    finally:
+        w.close()
+    for violation in violations:
+        print(violation, file=sys.stderr)
+    print(f"ledger: {len(violations)} violation(s)" if violations else "ledger: ok")
+    return 1 if violations else 0
+
+
 def _models_prepare(args: argparse.Namespace) -> int:
     from streambet.vision.models import prepare_all
 
@@ -135,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo").add_subparsers(dest="demo", required=True)
     demo.add_parser("seed", help="create the demo accounts").set_defaults(handler=_demo_seed)
+
+    ledger = sub.add_parser("ledger").add_subparsers(dest="ledger", required=True)
+    ledger.add_parser(
+        "verify", help="check the double-entry invariants; exits 1 on any violation"
+    ).set_defaults(handler=_ledger_verify)
 
     models = sub.add_parser("models").add_subparsers(dest="models", required=True)
     models.add_parser("prepare", help="convert packaged weights into the model cache").set_defaults(
