@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory. `config` overrides STREAMBET_* variables (lower-case names)."""
-    from streambet.api import accounts, health, web, ws
+    from streambet.api import accounts, admin, bets, health, markets, me, web, ws
     from streambet.api.errors import register_error_handlers
     from streambet.config import load_settings
     from streambet.wiring import build_wiring
@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["streambet"] = build_wiring(settings)
 
     register_error_handlers(app)
-    for blueprint in (web.bp, health.bp, accounts.bp, ws.bp):
+    blueprints = (web.bp, health.bp, accounts.bp, markets.bp, me.bp, admin.bp, bets.bp, ws.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

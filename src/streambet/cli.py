@@ -49,10 +49,13 @@ def _users_create(args: argparse.Namespace) -> int:
     from streambet.wiring import build_wiring
 
     password = args.password or getpass.getpass("Password: ")
-    w = build_wiring(load_settings())
+    settings = load_settings()
+    w = build_wiring(settings)
     try:
         with w.uow() as uow:
-            principal = accounts.create_user(uow, args.email, password, args.role, args.name)
+            principal = accounts.create_user(
+                uow, args.email, password, args.role, args.name, credit=settings.signup_credit
+            )
             uow.commit()
     finally:
         w.close()
@@ -64,10 +67,11 @@ def _demo_seed(args: argparse.Namespace) -> int:
     from streambet.services.demo import seed_demo_accounts
     from streambet.wiring import build_wiring
 
-    w = build_wiring(load_settings())
+    settings = load_settings()
+    w = build_wiring(settings)
     try:
         with w.uow() as uow:
-            created = seed_demo_accounts(uow)
+            created = seed_demo_accounts(uow, credit=settings.signup_credit)
     finally:
         w.close()
     if created:
@@ -78,6 +82,22 @@ def _demo_seed(args: argparse.Namespace) -> int:
     else:
         print("Demo accounts already exist (their passwords were printed when first created).")
     return 0
+
+
+def _ledger_verify(args: argparse.Namespace) -> int:
+    from streambet.services.ledger import verify
+    from streambet.wiring import build_wiring
+
+    w = build_wiring(load_settings())
+    try:
+        with w.read_uow() as uow:
+            violations = verify(uow.session)
+    finally:
+        w.close()
+    for violation in violations:
+        print(violation, file=sys.stderr)
+    print(f"ledger: {len(violations)} violation(s)" if violations else "ledger: ok")
+    return 1 if violations else 0
 
 
 def _models_prepare(args: argparse.Namespace) -> int:
@@ -131,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo").add_subparsers(dest="demo", required=True)
     demo.add_parser("seed", help="create the demo accounts").set_defaults(handler=_demo_seed)
+
+    ledger = sub.add_parser("ledger").add_subparsers(dest="ledger", required=True)
+    ledger.add_parser(
+        "verify", help="check the double-entry invariants; exits 1 on any violation"
+    ).set_defaults(handler=_ledger_verify)
 
     models = sub.add_parser("models").add_subparsers(dest="models", required=True)
     models.add_parser("prepare", help="convert packaged weights into the model cache").set_defaults(

@@ -67,3 +67,21 @@ def timeline(
         samples=items,
         labels={s.name: LABELS.get(s.name, LabelInfo(s.name)) for s in items},
     )
+
+
+def fund(app: object, user_id: int, amount: int) -> None:
+    """Credits a user through the ledger, as a deposit would."""
+    from streambet.adapters.payouts import MockPayoutProvider
+    from streambet.services import wallet
+
+    w = app.extensions["streambet"]  # type: ignore[attr-defined]
+    with w.uow() as uow:
+        wallet.deposit(uow, MockPayoutProvider(), user_id, amount)
+
+
+def verify_ledger(app: object) -> list[str]:
+    from streambet.services.ledger import verify
+
+    w = app.extensions["streambet"]  # type: ignore[attr-defined]
+    with w.read_uow() as uow:
+        return [str(v) for v in verify(uow.session)]

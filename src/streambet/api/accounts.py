@@ -61,7 +61,12 @@ def signup() -> tuple[Response, int]:
     body = parse_json(SignupCreate)
     with wiring().uow() as uow:
         principal = accounts.create_user(
-            uow, body.email, body.password, "bettor", body.display_name
+            uow,
+            body.email,
+            body.password,
+            "bettor",
+            body.display_name,
+            credit=wiring().settings.signup_credit,
         )
         token = accounts.issue_token(uow, principal.user_id, _ttl())
         uow.commit()

@@ -20,6 +20,7 @@ from streambet.domain.accounts import (
     parse_role,
 )
 from streambet.domain.errors import Conflict, Unauthenticated
+from streambet.services import wallet
 from streambet.services.unit_of_work import UnitOfWork
 
 _hasher = PasswordHasher()
@@ -46,9 +47,16 @@ def _token_hash(token: str) -> str:
 
 
 def create_user(
-    uow: UnitOfWork, email: str, password: str, role: str = "bettor", display_name: str = ""
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    role: str = "bettor",
+    display_name: str = "",
+    *,
+    credit: int = 0,
 ) -> Principal:
-    """Creates an account inside the caller's unit of work (the caller commits)."""
+    """Creates an account inside the caller's unit of work (the caller commits). A bettor
+    gets `credit` minor units of play money through the ledger."""
     email = normalise_email(email)
     check_password(password)
     name = check_display_name(display_name or email.split("@")[0])
@@ -61,6 +69,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    if parsed_role is Role.BETTOR:
+        wallet.grant_signup_credit(uow, user.id, credit)
     return _principal(user)
 
 

@@ -1,0 +1,188 @@
+"""The original endpoints, same shapes: `GET /api/bets` and `POST /api/resolve`.
+
+Without a token (outside production) they act as the demo operator, as the original did.
+`POST /api/resolve` takes the market (`bet_id`, or `market_id`) and either the labels the
+original client got from `/api/analyze` or nothing (then the market's own analysis is
+used), settles the market from that evidence with the same confidence bands as the
+resource API, and answers in the original shape (plus a few extra fields).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, Field, model_validator
+
+from streambet.api.auth import compat_principal
+from streambet.api.betting_ports import ports
+from streambet.api.openapi import documented
+from streambet.api.validation import parse_json
+from streambet.domain.accounts import Role
+from streambet.domain.errors import Conflict
+from streambet.domain.markets import MarketStatus
+from streambet.services import markets, settlement
+from streambet.services.markets import MarketView
+from streambet.vision.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
+from streambet.wiring import wiring
+
+bp = Blueprint("bets", __name__)
+TAGS = ("original",)
+MAX_LABELS = 1000
+MAX_TIMESTAMPS = 10_000
+
+
+class BetOdds(BaseModel):
+    yes: float | None
+    no: float | None
+
+
+class BetRead(BaseModel):
+    id: int
+    event: str
+    odds: BetOdds
+    pool: int
+    status: str = Field(description='"active" or "resolved"')
+
+
+class LabelIn(BaseModel):
+    label: str = Field(max_length=128)
+    confidence: float = Field(ge=0, le=100)
+    timestamps: list[float] = Field(default_factory=list, max_length=MAX_TIMESTAMPS)
+    category: str | None = None
+
+
+class ResolveCompatCreate(BaseModel):
+    bet_id: int | None = None
+    market_id: int | None = None
+    labels: list[LabelIn] | None = Field(default=None, max_length=MAX_LABELS)
+    duration_seconds: float | None = Field(
+        default=None, gt=0, description="How much video the labels cover, from 0"
+    )
+
+    @model_validator(mode="after")
+    def _one_id(self) -> ResolveCompatCreate:
+        if (self.bet_id is None) == (self.market_id is None):
+            raise ValueError("give exactly one of bet_id or market_id")
+        return self
+
+
+class ResolveCompatRead(BaseModel):
+    status: str = Field(description='"resolved" or "failed"')
+    outcome: str | None
+    confidence: float
+    payout_triggered: bool
+    detected_at: list[float]
+    market_status: str
+    reason: str
+
+
+def _binary(v: MarketView) -> tuple[Any, Any] | None:
+    if len(v.outcomes) != 2:
+        return None
+    by_title = {o.title.upper(): o for o in v.outcomes}
+    if {"YES", "NO"} <= by_title.keys():
+        return by_title["YES"], by_title["NO"]
+    return v.outcomes[0], v.outcomes[1]
+
+
+@bp.get("/api/bets")
+@documented(
+    "Markets in the original shape (two-outcome markets, newest first)",
+    tags=TAGS,
+    responses={200: BetRead, 401: None},
+)
+def list_bets() -> Response:
+    compat_principal(Role.BETTOR)
+    with wiring().read_uow() as uow:
+        found, _ = markets.list_markets(uow, limit=200)
+    out = []
+    for v in found:
+        pair = _binary(v)
+        if pair is None:
+            continue
+        yes, no = pair
+        done = v.status in (MarketStatus.RESOLVED, MarketStatus.CANCELED)
+        out.append(
+            {
+                "id": v.id,
+                "event": v.question,
+                "odds": {"yes": yes.odds, "no": no.odds},
+                "pool": v.pool,
+                "status": "resolved" if done else "active",
+            }
+        )
+    return jsonify(out)
+
+
+def _timeline_from_labels(body: ResolveCompatCreate) -> Timeline:
+    vocabulary = ports().vocabulary
+    samples = []
+    infos: dict[str, LabelInfo] = {}
+    for item in body.labels or []:
+        info = vocabulary.resolve(item.label) or LabelInfo(item.label)
+        infos[item.label] = LabelInfo(item.label, (info.name, *info.parents), info.aliases)
+        for seconds in item.timestamps or [0.0]:
+            t = max(0, round(seconds * 1000))
+            samples.append(LabelSample(t, item.label, item.confidence, item.confidence))
+    duration = round((body.duration_seconds or 0) * 1000)
+    return Timeline(
+        video=VideoMetadata("unknown", duration, "unknown", 0.0, 0, 0),
+        model_version="client-supplied-labels",
+        sample_interval_ms=1000,
+        analysed_from_ms=0,
+        analysed_until_ms=duration,
+        samples=sorted(samples, key=lambda s: s.timestamp_ms),
+        labels=infos,
+        engine="client",
+    )
+
+
+@bp.post("/api/resolve")
+@documented(
+    "Resolve a market from evidence, in the original shape",
+    tags=TAGS,
+    body=ResolveCompatCreate,
+    responses={200: ResolveCompatRead, 400: None, 401: None, 403: None, 404: None, 409: None},
+)
+def resolve() -> Response:
+    compat_principal(Role.OPERATOR)
+    body = parse_json(ResolveCompatCreate)
+    market_id = body.bet_id if body.bet_id is not None else body.market_id
+    assert market_id is not None
+    p = ports()
+    w = wiring()
+    if body.labels is not None:
+        timeline = _timeline_from_labels(body)
+    else:
+        with w.read_uow() as uow:
+            analysis_id = markets.get_market(uow, market_id).analysis_id
+        found = p.timelines.timeline_for(analysis_id) if analysis_id else None
+        if found is None:
+            raise Conflict(
+                "This market's analysis is not available; send the labels instead.",
+                code="evidence_unavailable",
+            )
+        timeline = found
+    with w.uow() as uow:
+        result = settlement.settle_with_timeline(
+            uow, market_id, timeline, p.policy, publish=p.publish
+        )
+    decision = result.decision
+    assert decision is not None
+    if decision.resolved and p.policy.dispute_window.total_seconds() <= 0:
+        with w.uow() as uow:
+            settlement.finalize_market(uow, market_id, publish=p.publish)
+    titles = {o.id: o.title for o in result.market.outcomes}
+    outcome = titles.get(decision.outcome_id) if decision.outcome_id is not None else None
+    return jsonify(
+        {
+            "status": "resolved" if decision.resolved else "failed",
+            "outcome": outcome.upper() if outcome else None,
+            "confidence": decision.confidence,
+            "payout_triggered": decision.resolved,
+            "detected_at": [t / 1000 for t in decision.detected_at_ms],
+            "market_status": result.market.status,
+            "reason": decision.reason,
+        }
+    )

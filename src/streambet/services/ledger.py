@@ -1,0 +1,197 @@
+"""Posting to and checking the double-entry ledger (helpers: they never commit).
+
+Debits from accounts that may not go negative are one conditional UPDATE
+(`... WHERE balance >= amount`): the check and the write are a single statement, so two
+concurrent stakes can never both spend the same money, on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, Wager
+from streambet.domain.errors import InsufficientFunds
+from streambet.domain.ledger import (
+    HOUSE_CODE,
+    MAY_GO_NEGATIVE,
+    AccountKind,
+    MovementKind,
+    Violation,
+    transfer,
+)
+
+
+def ensure_account(
+    session: Session, code: str, kind: AccountKind, user_id: int | None = None
+) -> int:
+    """The id of the account `code`, created if missing (race-safe: insert-or-ignore)."""
+    found = session.scalar(select(LedgerAccount.id).where(LedgerAccount.code == code))
+    if found is not None:
+        return found
+    values = {
+        "code": code,
+        "kind": kind.value,
+        "user_id": user_id,
+        "balance": 0,
+        "created_at": datetime.now(UTC),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(LedgerAccount).values(**values).on_conflict_do_nothing())
+    account_id = session.scalar(select(LedgerAccount.id).where(LedgerAccount.code == code))
+    assert account_id is not None
+    return account_id
+
+
+def post(
+    session: Session,
+    movement: str,
+    kind: MovementKind,
+    source: tuple[int, AccountKind],
+    target: tuple[int, AccountKind],
+    amount: int,
+    *,
+    market_id: int | None = None,
+    wager_id: int | None = None,
+) -> None:
+    """Moves `amount` from `source` to `target` (account id, kind): both legs and both
+    balances, or InsufficientFunds and nothing written."""
+    debit, credit = transfer(movement, kind, str(source[0]), str(target[0]), amount)
+    debit_stmt = update(LedgerAccount).where(LedgerAccount.id == source[0])
+    if source[1] not in MAY_GO_NEGATIVE:
+        debit_stmt = debit_stmt.where(LedgerAccount.balance >= amount)
+    result = session.execute(
+        debit_stmt.values(balance=LedgerAccount.balance - amount),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InsufficientFunds("Not enough balance for that.", details={"needed": amount})
+    session.execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == target[0])
+        .values(balance=LedgerAccount.balance + amount),
+        execution_options={"synchronize_session": False},
+    )
+    now = datetime.now(UTC)
+    for leg in (debit, credit):
+        session.add(
+            LedgerEntry(
+                movement=movement,
+                kind=kind.value,
+                account_id=int(leg.account),
+                amount=leg.amount,
+                market_id=market_id,
+                wager_id=wager_id,
+                created_at=now,
+            )
+        )
+    session.flush()
+
+
+def balance_of(session: Session, code: str) -> int:
+    value = session.scalar(select(LedgerAccount.balance).where(LedgerAccount.code == code))
+    return int(value or 0)
+
+
+def house_account(session: Session) -> int:
+    return ensure_account(session, HOUSE_CODE, AccountKind.HOUSE)
+
+
+def verify(session: Session) -> list[Violation]:
+    """Every invariant of the books, checked with set-based queries on a live database."""
+    out: list[Violation] = []
+    unbalanced = session.execute(
+        select(LedgerEntry.movement, func.count(), func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.movement)
+        .having((func.count() != 2) | (func.sum(LedgerEntry.amount) != 0))
+    ).all()
+    for movement, count, total in unbalanced:
+        out.append(
+            Violation("movement_unbalanced", movement, f"{count} entries summing to {total}")
+        )
+    nonpositive = session.execute(
+        select(LedgerEntry.movement)
+        .group_by(LedgerEntry.movement)
+        .having(func.max(LedgerEntry.amount) <= 0)
+    ).scalars()
+    for movement in nonpositive:
+        out.append(Violation("movement_without_credit", movement, "no positive leg"))
+    sums = (
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount).label("total"))
+        .group_by(LedgerEntry.account_id)
+        .subquery()
+    )
+    drift = session.execute(
+        select(LedgerAccount.code, LedgerAccount.balance, func.coalesce(sums.c.total, 0))
+        .outerjoin(sums, sums.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.balance != func.coalesce(sums.c.total, 0))
+    ).all()
+    for code, cached, total in drift:
+        out.append(Violation("balance_mismatch", code, f"cached {cached}, entries sum {total}"))
+    negative = session.execute(
+        select(LedgerAccount.code, LedgerAccount.balance).where(
+            LedgerAccount.kind.not_in([k.value for k in MAY_GO_NEGATIVE]),
+            LedgerAccount.balance < 0,
+        )
+    ).all()
+    for code, value in negative:
+        out.append(Violation("negative_balance", code, str(value)))
+    out.extend(_verify_markets(session))
+    grand = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))
+    if grand != 0:
+        out.append(Violation("books_unbalanced", "all entries", f"sum {grand}"))
+    return out
+
+
+def _verify_markets(session: Session) -> list[Violation]:
+    """The pools against the wagers: an unpaid pool holds exactly its stakes, a paid pool
+    holds nothing, every stake and every payout has its movement."""
+    out: list[Violation] = []
+    stakes = (
+        select(Wager.market_id, func.sum(Wager.stake).label("staked"))
+        .group_by(Wager.market_id)
+        .subquery()
+    )
+    pools = session.execute(
+        select(Market.id, Market.paid_at, LedgerAccount.balance, func.coalesce(stakes.c.staked, 0))
+        .join(LedgerAccount, LedgerAccount.code == literal("pool:") + cast(Market.id, String))
+        .outerjoin(stakes, stakes.c.market_id == Market.id)
+    ).all()
+    for market_id, paid_at, held, staked in pools:
+        expected = 0 if paid_at is not None else staked
+        if held != expected:
+            out.append(
+                Violation(
+                    "pool_mismatch", f"market {market_id}", f"holds {held}, expected {expected}"
+                )
+            )
+    stake_leg = (
+        select(LedgerEntry.id)
+        .where(
+            LedgerEntry.wager_id == Wager.id,
+            LedgerEntry.kind == MovementKind.STAKE.value,
+            LedgerEntry.account_id == Wager.account_id,
+            LedgerEntry.amount == -Wager.stake,
+        )
+        .exists()
+    )
+    for wager_id in session.scalars(select(Wager.id).where(~stake_leg).limit(100)):
+        out.append(Violation("stake_missing", f"wager {wager_id}", "no matching stake entry"))
+    paid_leg = (
+        select(LedgerEntry.id)
+        .where(
+            LedgerEntry.wager_id == Wager.id,
+            LedgerEntry.kind.in_([MovementKind.PAYOUT.value, MovementKind.REFUND.value]),
+            LedgerEntry.account_id == Wager.account_id,
+            LedgerEntry.amount == Wager.payout,
+        )
+        .exists()
+    )
+    unpaid = select(Wager.id).where(Wager.payout > 0, ~paid_leg).limit(100)
+    for wager_id in session.scalars(unpaid):
+        out.append(Violation("payout_missing", f"wager {wager_id}", "no matching payout entry"))
+    return out

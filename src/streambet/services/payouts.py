@@ -1,0 +1,182 @@
+"""Paying out a decided market with set-based SQL: a few INSERT ... SELECT and UPDATE
+statements whatever the number of wagers, inside the caller's transaction.
+
+Exactly once: the market row is claimed with `UPDATE market SET paid_at = now WHERE
+paid_at IS NULL`, every movement key is unique per account, and the whole payout commits
+or rolls back as one transaction, so a process killed halfway leaves nothing behind and
+the next run pays in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, String, cast, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, Wager
+from streambet.domain.errors import Conflict
+from streambet.domain.ledger import AccountKind, MovementKind, pool_code
+from streambet.domain.money import share_bp
+from streambet.services import ledger
+
+Checkpoint = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PayoutSummary:
+    market_id: int
+    gross: int
+    takeout: int
+    breakage: int
+    paid: int
+    refunded: bool
+    wagers: int
+
+
+INT64_MAX = 2**63 - 1
+
+
+def _largest_stake(session: Session, market_id: int, outcome_id: int | None) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.max(Wager.stake), 0)).where(
+                Wager.market_id == market_id, Wager.outcome_id == outcome_id
+            )
+        )
+        or 0
+    )
+
+
+def _payouts_in_python(
+    session: Session, market_id: int, winner: int | None, net: int, winning: int
+) -> None:
+    """net x stake would overflow a 64-bit column (SQLite would silently turn it into a
+    float): compute the same rounded-down shares with Python's exact integers."""
+    rows = session.execute(
+        select(Wager.id, Wager.stake).where(
+            Wager.market_id == market_id, Wager.outcome_id == winner
+        )
+    ).all()
+    session.execute(
+        update(Wager),
+        [{"id": wid, "payout": net * stake // winning} for wid, stake in rows],
+    )
+
+
+def no_checkpoint(stage: str) -> None:
+    """Tests pass a checkpoint that stops the process between statements."""
+
+
+def pay_out(
+    session: Session,
+    market: Market,
+    winner: int | None,
+    now: datetime,
+    checkpoint: Checkpoint = no_checkpoint,
+) -> PayoutSummary:
+    claimed = session.execute(
+        update(Market).where(Market.id == market.id, Market.paid_at.is_(None)).values(paid_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This market has already paid out.", code="market_paid")
+    pool_id = ledger.ensure_account(session, pool_code(market.id), AccountKind.POOL)
+    house_id = ledger.house_account(session)
+    totals = session.execute(
+        select(
+            func.coalesce(func.sum(Wager.stake), 0),
+            func.coalesce(func.sum(Wager.stake).filter(Wager.outcome_id == winner), 0),
+            func.count(),
+        ).where(Wager.market_id == market.id)
+    ).one()
+    gross, winning, count = int(totals[0]), int(totals[1]), int(totals[2])
+    refund = winner is None or winning == 0
+    takeout = 0 if refund else share_bp(gross, market.takeout_bp)
+    net = gross - takeout
+    base = Wager.market_id == market.id
+    if refund:
+        session.execute(update(Wager).where(base).values(payout=Wager.stake))
+    elif net * _largest_stake(session, market.id, winner) > INT64_MAX:
+        _payouts_in_python(session, market.id, winner, net, winning)
+    else:
+        # Integer division on both backends: rounds each share down to the minor unit.
+        session.execute(
+            update(Wager)
+            .where(base, Wager.outcome_id == winner)
+            .values(
+                payout=literal(net, BigInteger()) * Wager.stake // literal(winning, BigInteger())
+            )
+        )
+    if not refund:
+        session.execute(update(Wager).where(base, Wager.outcome_id != winner).values(payout=0))
+    checkpoint("payouts computed")
+    kind = MovementKind.REFUND if refund else MovementKind.PAYOUT
+    paid_rows = select(Wager).where(base, Wager.payout > 0).subquery()
+    movement = literal(f"{kind.value}:w") + cast(paid_rows.c.id, String)
+    columns = ["movement", "kind", "account_id", "amount", "market_id", "wager_id", "created_at"]
+    for account, sign in ((literal(pool_id), -1), (paid_rows.c.account_id, 1)):
+        session.execute(
+            insert(LedgerEntry).from_select(
+                columns,
+                select(
+                    movement,
+                    literal(kind.value),
+                    account,
+                    paid_rows.c.payout * sign,
+                    literal(market.id),
+                    paid_rows.c.id,
+                    literal(now, LedgerEntry.created_at.type),
+                ),
+            )
+        )
+        checkpoint(f"{kind.value} legs written")
+    credited = (
+        select(func.sum(LedgerEntry.amount))
+        .where(
+            LedgerEntry.market_id == market.id,
+            LedgerEntry.kind == kind.value,
+            LedgerEntry.account_id == LedgerAccount.id,
+        )
+        .scalar_subquery()
+    )
+    session.execute(
+        update(LedgerAccount)
+        .where(
+            LedgerAccount.id.in_(select(Wager.account_id).where(base, Wager.payout > 0).distinct())
+        )
+        .values(balance=LedgerAccount.balance + credited),
+        execution_options={"synchronize_session": False},
+    )
+    paid = int(session.scalar(select(func.coalesce(func.sum(Wager.payout), 0)).where(base)) or 0)
+    session.execute(
+        update(LedgerAccount)
+        .where(LedgerAccount.id == pool_id)
+        .values(balance=LedgerAccount.balance - paid),
+        execution_options={"synchronize_session": False},
+    )
+    breakage = net - paid
+    for movement_kind, amount in (
+        (MovementKind.TAKEOUT, takeout),
+        (MovementKind.BREAKAGE, breakage),
+    ):
+        if amount > 0:
+            ledger.post(
+                session,
+                f"{movement_kind.value}:m{market.id}",
+                movement_kind,
+                (pool_id, AccountKind.POOL),
+                (house_id, AccountKind.HOUSE),
+                amount,
+                market_id=market.id,
+            )
+    left = session.scalar(select(LedgerAccount.balance).where(LedgerAccount.id == pool_id))
+    if left != 0:  # the books would not balance: refuse to commit anything
+        raise RuntimeError(f"pool {market.id} would keep {left} after paying out")
+    market.takeout_amount = takeout
+    market.breakage_amount = breakage
+    session.flush()
+    checkpoint("ready to commit")
+    return PayoutSummary(market.id, gross, takeout, breakage, paid, refund, count)
