@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-EFFICIENTNET_FILE = "efficientnet-lite0-57934424.v1.onnx"
+import numpy as np
+
+EFFICIENTNET_FILE = "efficientnet-lite0-57934424.v2.onnx"
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
@@ -51,3 +53,12 @@ def prepare_all(model_dir: Path) -> Iterator[str]:
     yield f"model cache: {model_dir}"
     path = ensure_efficientnet(model_dir)
     yield f"classifier: {path.name} ({path.stat().st_size / 1e6:.1f} MB)"
+
+
+def efficientnet_fc() -> tuple[np.ndarray, np.ndarray]:
+    """The classifier head (1000 x 1280 weights, 1000 biases), for pooling regions of the
+    feature map in numpy."""
+    from streambet.vision.pth import read_legacy_pth
+
+    weights = read_legacy_pth(efficientnet_source())
+    return weights["_fc.weight"].astype(np.float32), weights["_fc.bias"].astype(np.float32)

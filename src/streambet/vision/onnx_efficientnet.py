@@ -94,17 +94,21 @@ def build_model(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
     for i in range(n_blocks):
         h = b.block(h, i)
     h = b.conv_bn(h, "_conv_head", "_bn1")
+    b.nodes.append(helper.make_node("Identity", [h], ["features"]))
     b.nodes.append(helper.make_node("GlobalAveragePool", [h], ["pooled"]))
-    b.nodes.append(helper.make_node("Flatten", ["pooled"], ["features"], axis=1))
+    b.nodes.append(helper.make_node("Flatten", ["pooled"], ["flat"], axis=1))
     b.const("fc.w", weights["_fc.weight"].astype(np.float32))
     b.const("fc.b", weights["_fc.bias"].astype(np.float32))
-    b.nodes.append(helper.make_node("Gemm", ["features", "fc.w", "fc.b"], ["logits"], transB=1))
+    b.nodes.append(helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits"], transB=1))
     b.nodes.append(helper.make_node("Softmax", ["logits"], ["probs"], axis=1))
     graph = helper.make_graph(
         b.nodes,
         "efficientnet_lite0",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 224, 224])],
-        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 1000])],
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+        [
+            helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 1000]),
+            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 1280, "h", "w"]),
+        ],
         b.inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
