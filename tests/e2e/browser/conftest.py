@@ -7,6 +7,7 @@ error; HTTP 4xx answers a test provokes on purpose are declared with `expect_sta
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -103,12 +104,15 @@ class PageGuard:
 
     problems: list[str] = field(default_factory=list)
     allowed_statuses: set[int] = field(default_factory=set)
+    allowed_console: list[str] = field(default_factory=list)
 
     def console(self, message: Any) -> None:
         if message.type != "error":
             return
         status = HTTP_STATUS_ERROR.search(message.text)
         if status and int(status.group(1)) in self.allowed_statuses:
+            return
+        if any(text in message.text for text in self.allowed_console):
             return
         self.problems.append(f"console error: {message.text}")
 
@@ -127,11 +131,26 @@ class Pages:
     guards: list[PageGuard] = field(default_factory=list)
     contexts: list[Any] = field(default_factory=list)
 
-    def open(self, path: str = "/", *, viewport: dict[str, int] | None = None) -> Any:
+    def open(
+        self,
+        path: str = "/",
+        *,
+        token: str | None = None,
+        viewport: dict[str, int] | None = None,
+    ) -> Any:
+        """A page in its own browser context (its own storage: one person per context),
+        logged in with `token` when given (the login form itself is tested elsewhere)."""
         context = self.browser.new_context(
             base_url=self.base_url, viewport=viewport or {"width": 1280, "height": 860}
         )
         context.set_default_timeout(15_000)
+        if token:
+            # Once per tab, before the app's own scripts: a later logout stays logged out.
+            context.add_init_script(
+                "if (!sessionStorage.getItem('seeded')) {"
+                f" localStorage.setItem('streambet.token', {json.dumps(token)});"
+                " sessionStorage.setItem('seeded', '1'); }"
+            )
         self.contexts.append(context)
         page = context.new_page()
         guard = PageGuard()
@@ -141,6 +160,8 @@ class Pages:
         page.guard = guard  # type: ignore[attr-defined]
         self.guards.append(guard)
         page.goto(path)
+        if token:
+            page.locator("#who").wait_for()
         return page
 
     def close(self) -> None:
@@ -164,6 +185,11 @@ def expect_status(page: Any, *statuses: int) -> None:
     page.guard.allowed_statuses.update(statuses)
 
 
+def expect_console_error(page: Any, text: str) -> None:
+    """Declares a console error this test provokes on purpose (e.g. a refused socket)."""
+    page.guard.allowed_console.append(text)
+
+
 @pytest.fixture
 def screenshot() -> Callable[[Any, str], Path]:
     ARTIFACTS.mkdir(exist_ok=True)
@@ -176,8 +202,17 @@ def screenshot() -> Callable[[Any, str], Path]:
     return take
 
 
-def sign_in(page: Any, token: str, path: str) -> None:
-    """Starts the page as a logged-in user (the login form itself is tested elsewhere)."""
-    page.evaluate("t => localStorage.setItem('streambet.token', t)", token)
-    page.goto(path)
-    page.locator("#who").wait_for()
+def call(server: LiveServer, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+    """The API as another client would use it (set-up steps that are not under test)."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.request(method, server.url + path, headers=headers, timeout=30, **kw)
+    assert response.status_code < 400, (response.status_code, response.text)
+    return response.json() if response.content else None
+
+
+def signup(server: LiveServer, name: str) -> dict[str, Any]:
+    """A bettor with the sign-up credit: {"token", "user"}."""
+    body = {"email": f"{name.lower()}@example.test", "password": "correct horse battery"}
+    return dict(call(server, "POST", "/api/auth/signup", json={**body, "display_name": name}))

@@ -7,14 +7,13 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import expect_status, sign_in
+from tests.e2e.browser.conftest import expect_status
 from tests.support.api import make_actor
 
 
 def test_non_video_is_refused_with_a_message(pages: Any, live_server: Any, screenshot: Any) -> None:
     operator = make_actor(live_server.app, "operator")
-    page = pages.open("/")
-    sign_in(page, operator.token, "/#/upload")
+    page = pages.open("/#/upload", token=operator.token)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if "/api/analyze" in r.url else None)
 

@@ -73,6 +73,10 @@ async function route() {
   for (const r of ROUTES) {
     const match = path.match(r.pattern);
     if (!match) continue;
+    if (r.public && session.loggedIn) {
+      location.hash = '#/markets';
+      return;
+    }
     if (!r.public && !session.loggedIn) {
       location.hash = '#/login';
       return;
@@ -104,6 +108,11 @@ function renderConnection(state) {
 }
 
 async function main() {
+  // The hash is the router's; the skip link moves focus instead of navigating.
+  document.querySelector('.skip-link').addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('main').focus();
+  });
   session.onChange(renderHeader);
   setUnauthorizedHandler(async () => {
     await session.refresh();

@@ -88,6 +88,7 @@ export async function renderMarket(main, id) {
   const cleanups = [];
   let market;
   let myWagers = [];
+  let slipOutcome = null; // the outcome the bettor last chose, kept across re-renders
   const root = h('div', { id: 'market-view' });
   main.append(root);
 
@@ -142,7 +143,7 @@ export async function renderMarket(main, id) {
     const stake = h('input', { type: 'text', id: 'stake', inputmode: 'decimal', autocomplete: 'off', placeholder: '10.00', 'aria-describedby': 'payout' });
     const payout = h('p', { class: 'payout num', id: 'payout', 'aria-live': 'polite' }, 'Choose an outcome and a stake.');
     const choices = h('div', { class: 'choice' }, market.outcomes.map((o, i) => h('label', {},
-      h('input', { type: 'radio', name: 'outcome', value: o.id, checked: i === 0 }), `${o.title} `, h('span', { class: 'muted num', dataset: { role: 'slip-odds' } }, formatOdds(o.odds)))));
+      h('input', { type: 'radio', name: 'outcome', value: o.id, checked: slipOutcome === null ? i === 0 : String(o.id) === slipOutcome }), `${o.title} `, h('span', { class: 'muted num', dataset: { role: 'slip-odds' } }, formatOdds(o.odds)))));
     const submit = h('button', { type: 'submit', class: 'primary', id: 'place-wager' }, 'Place wager');
     const form = h('form', { class: 'card betslip', id: 'bet-slip', novalidate: true, 'aria-labelledby': 'slip-title' },
       h('h2', { id: 'slip-title' }, 'Bet slip'),
@@ -155,6 +156,7 @@ export async function renderMarket(main, id) {
     const chosen = () => market.outcomes.find((o) => String(o.id) === form.querySelector('input[name=outcome]:checked')?.value);
     const update = () => {
       const o = chosen();
+      if (o) slipOutcome = String(o.id);
       const amount = parseMoney(stake.value);
       stake.removeAttribute('aria-invalid');
       if (!o || !stake.value.trim()) {
@@ -297,9 +299,12 @@ export async function renderMarket(main, id) {
       buttons.length ? h('div', { class: 'row' }, buttons) : h('p', { class: 'muted' }, 'Nothing to do on this market.'));
   }
 
-  root.append(h('div', { class: 'grid two' },
-    h('div', { class: 'stack' }, header, h('section', { class: 'card', 'aria-label': 'Odds and pools' }, tiles), settlementBox, mine),
-    h('div', { class: 'stack' }, slipBox, opsBox)));
+  // Phone width stacks the columns: question, odds, then the slip right under them.
+  root.append(
+    h('div', { class: 'grid two' },
+      h('div', { class: 'stack' }, header, h('section', { class: 'card', 'aria-label': 'Odds and pools' }, tiles)),
+      h('div', { class: 'stack' }, slipBox, opsBox)),
+    h('div', { class: 'stack', style: { marginTop: '1rem' } }, settlementBox, mine));
   drawAll();
 
   cleanups.push(live.on('market.odds', (p) => {
