@@ -369,18 +369,20 @@ class _Lease(threading.Thread):
         super().__init__(name=f"lease-{analysis_id[:8]}", daemon=True)
         self.w, self.analysis_id, self.attempt = w, analysis_id, attempt
         self.interrupt = interrupt
-        self.cancel = threading.Event()
+        self._flag = threading.Event()
         self.user_canceled = False
         self.lost = False
         self._done = threading.Event()
+
+    def is_set(self) -> bool:
+        """The engine's cancel flag: a cancel request, a lost claim, or a consumer stopping."""
+        return self._flag.is_set() or (self.interrupt is not None and self.interrupt.is_set())
 
     def run(self) -> None:
         lease = self.w.settings.job_lease_seconds
         renew_every = lease / 3
         last_renew = time.monotonic()
         while not self._done.wait(CANCEL_POLL_SECONDS):
-            if self.interrupt is not None and self.interrupt.is_set():
-                self.cancel.set()
             try:
                 if time.monotonic() - last_renew >= renew_every:
                     self._renew(lease)
@@ -391,7 +393,7 @@ class _Lease(threading.Thread):
                     )
                 if flagged:
                     self.user_canceled = True
-                    self.cancel.set()
+                    self._flag.set()
             except Exception:  # a database blip must not kill the run; the next poll retries
                 log.warning("lease check failed", exc_info=True)
 
@@ -412,7 +414,7 @@ class _Lease(threading.Thread):
             uow.commit()
         if renewed != 1:
             self.lost = True
-            self.cancel.set()
+            self._flag.set()
 
     def stop(self) -> None:
         self._done.set()
@@ -494,7 +496,7 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
                 path,
                 engine_options(w, claim.options),
                 _Progress(w, analysis_id, claim.user_id, claim.attempt),
-                lease.cancel,
+                lease,
             )
             engine_seconds = time.perf_counter() - t0
         outcome = (SUCCEEDED, None, None)
