@@ -10,7 +10,19 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory. `config` overrides STREAMBET_* variables (lower-case names)."""
-    from streambet.api import accounts, admin, bets, health, markets, me, web, ws
+    from streambet.api import (
+        accounts,
+        admin,
+        analyses,
+        bets,
+        health,
+        markets,
+        me,
+        observability,
+        openapi_doc,
+        web,
+        ws,
+    )
     from streambet.api.errors import register_error_handlers
     from streambet.config import load_settings
     from streambet.wiring import build_wiring
@@ -23,7 +35,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["streambet"] = build_wiring(settings)
 
     register_error_handlers(app)
-    blueprints = (web.bp, health.bp, accounts.bp, markets.bp, me.bp, admin.bp, bets.bp, ws.bp)
-    for blueprint in blueprints:
+    observability.install(app)
+    for blueprint in (
+        web.bp,
+        health.bp,
+        accounts.bp,
+        analyses.bp,
+        openapi_doc.bp,
+        observability.bp,
+        markets.bp,
+        me.bp,
+        admin.bp,
+        bets.bp,
+        ws.bp,
+    ):
         app.register_blueprint(blueprint)
     return app

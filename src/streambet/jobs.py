@@ -52,14 +52,13 @@ class JobQueue:
         # Set on every enqueue, so an idle in-process consumer starts at once.
         self.wakeup = threading.Event()
 
-        @self.huey.task(name="run_analysis")
         def run_analysis(analysis_id: str, request_id: str = "") -> None:
             from streambet.services import analyses
 
             with request_context(request_id):
                 analyses.run(wiring, analysis_id, interrupt=self.stopping)
 
-        self._run_analysis = run_analysis
+        self._run_analysis = self.huey.task(name="run_analysis")(run_analysis)
 
     def enqueue_analysis(self, analysis_id: str, request_id: str = "") -> None:
         self._run_analysis(analysis_id, request_id)

@@ -47,7 +47,8 @@ class AnalyzeQuery(BaseModel):
 
 
 class ResultQuery(BaseModel):
-    format: Literal["seed", "rekognition", "segments"] = "seed"
+    # timeline: the engine-neutral Timeline itself (what settlement reads)
+    format: Literal["seed", "rekognition", "segments", "timeline"] = "seed"
     aggregate_by: Literal["timestamps", "segments"] = "timestamps"
 
 
@@ -155,9 +156,11 @@ def analysis_read(state: AnalysisState, result: dict[str, Any] | None = None) ->
 
 def render_result(state: AnalysisState, fmt: str, aggregate_by: str) -> dict[str, Any]:
     """The stored timeline in the shape asked for (the vision package owns the shapes)."""
-    from streambet.vision import outputs
-
     assert state.timeline is not None
+    if fmt == "timeline":
+        return state.timeline
+    from streambet.vision import outputs  # type: ignore[attr-defined, unused-ignore]
+
     timeline = Timeline.from_dict(state.timeline)
     if fmt == "rekognition":
         shaped: dict[str, Any] = outputs.to_rekognition(timeline, aggregate_by=aggregate_by.upper())

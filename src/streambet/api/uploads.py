@@ -17,6 +17,7 @@ from streambet.domain.errors import PayloadTooLarge, UnsupportedMedia, Validatio
 
 READ_SIZE = 256 * 1024
 MAX_FIELD_BYTES = 64 * 1024
+MAX_PARTS = 16
 
 
 def _incomplete() -> ValidationFailed:
@@ -44,9 +45,8 @@ class StreamedForm:
         except RequestEntityTooLarge:
             raise self._too_large(max_body) from None
         self._max_body = max_body
-        self._decoder = MultipartDecoder(
-            boundary.encode("latin-1"), max_form_memory_size=MAX_FIELD_BYTES
-        )
+        # The decoder's own memory cap counts file bytes too; fields are capped below.
+        self._decoder = MultipartDecoder(boundary.encode("latin-1"), max_parts=MAX_PARTS)
         self._eof = False
         self.fields: dict[str, str] = {}
         self._field: tuple[str, bytearray] | None = None
@@ -58,6 +58,11 @@ class StreamedForm:
             details={"field": "file", "limit_bytes": limit},
         )
 
+    def _malformed(self, exc: ValueError) -> ValidationFailed:
+        if self._eof:  # the decoder gives up when the body ends inside a part
+            return _incomplete()
+        return ValidationFailed(f"The multipart body is malformed: {exc}")
+
     def _events(self) -> Iterator[Field | File | Data | Epilogue]:
         while True:
             event = self._decoder.next_event()
@@ -66,6 +71,8 @@ class StreamedForm:
                     raise _incomplete()
                 try:
                     chunk = self._stream.read(READ_SIZE)
+                    if chunk:
+                        self._decoder.receive_data(chunk)
                 except RequestEntityTooLarge:
                     raise self._too_large(self._max_body) from None
                 except ClientDisconnected:
@@ -73,8 +80,6 @@ class StreamedForm:
                 if not chunk:
                     self._eof = True
                     self._decoder.receive_data(None)
-                else:
-                    self._decoder.receive_data(chunk)
                 continue
             if isinstance(event, Field | File | Data | Epilogue):
                 yield event
@@ -92,6 +97,11 @@ class StreamedForm:
                     self._field = (event.name, bytearray())
                 elif isinstance(event, Data) and self._field is not None:
                     self._field[1].extend(event.data)
+                    if len(self._field[1]) > MAX_FIELD_BYTES:
+                        raise PayloadTooLarge(
+                            f"The form field {self._field[0]!r} is over {MAX_FIELD_BYTES} bytes.",
+                            details={"field": self._field[0]},
+                        )
                     if not event.more_data:
                         key, value = self._field
                         self.fields[key] = value.decode("utf-8", "replace")
@@ -99,7 +109,7 @@ class StreamedForm:
                 elif isinstance(event, Epilogue):
                     return None
         except ValueError as exc:  # the decoder's own complaint about a malformed body
-            raise ValidationFailed(f"The multipart body is malformed: {exc}") from None
+            raise self._malformed(exc) from None
         return None
 
     def file_chunks(self) -> Iterator[bytes]:
@@ -116,4 +126,4 @@ class StreamedForm:
                 else:
                     raise _incomplete()
         except ValueError as exc:
-            raise ValidationFailed(f"The multipart body is malformed: {exc}") from None
+            raise self._malformed(exc) from None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.storage import TooLarge
@@ -182,7 +182,7 @@ def submit(
     except Exception:
         log.exception("could not queue the analysis", extra={"analysis_id": analysis_id})
         with w.uow() as uow:
-            uow.session.execute(Analysis.__table__.delete().where(Analysis.id == analysis_id))
+            uow.session.execute(delete(Analysis).where(Analysis.id == analysis_id))
             uow.commit()
         storage.delete(key)
         raise
@@ -326,22 +326,30 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
             return None
         attempt = row.attempts + 1
         # Conditional update: of two runners racing for the row, exactly one matches.
-        taken = uow.session.execute(
-            update(Analysis)
-            .where(Analysis.id == analysis_id, Analysis.attempts == row.attempts)
-            .values(
-                status=RUNNING,
-                attempts=attempt,
-                lease_until=now + timedelta(seconds=settings.job_lease_seconds),
-                started_at=row.started_at or now,
+        taken = _rowcount(
+            uow.session.execute(
+                update(Analysis)
+                .where(Analysis.id == analysis_id, Analysis.attempts == row.attempts)
+                .values(
+                    status=RUNNING,
+                    attempts=attempt,
+                    lease_until=now + timedelta(seconds=settings.job_lease_seconds),
+                    started_at=row.started_at or now,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if taken != 1:
             return None
         claim = _Claim(attempt, row.user_id, row.storage_key, dict(row.options or {}))
         uow.commit()
     return claim
+
+
+def _rowcount(result: object) -> int:
+    """Rows matched by an UPDATE (the claim checks depend on it)."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def _finish_row(row: Analysis, status: str, code: str | None, message: str | None) -> None:
@@ -361,18 +369,20 @@ class _Lease(threading.Thread):
         super().__init__(name=f"lease-{analysis_id[:8]}", daemon=True)
         self.w, self.analysis_id, self.attempt = w, analysis_id, attempt
         self.interrupt = interrupt
-        self.cancel = threading.Event()
+        self._flag = threading.Event()
         self.user_canceled = False
         self.lost = False
         self._done = threading.Event()
+
+    def is_set(self) -> bool:
+        """The engine's cancel flag: a cancel request, a lost claim, or a consumer stopping."""
+        return self._flag.is_set() or (self.interrupt is not None and self.interrupt.is_set())
 
     def run(self) -> None:
         lease = self.w.settings.job_lease_seconds
         renew_every = lease / 3
         last_renew = time.monotonic()
         while not self._done.wait(CANCEL_POLL_SECONDS):
-            if self.interrupt is not None and self.interrupt.is_set():
-                self.cancel.set()
             try:
                 if time.monotonic() - last_renew >= renew_every:
                     self._renew(lease)
@@ -383,26 +393,28 @@ class _Lease(threading.Thread):
                     )
                 if flagged:
                     self.user_canceled = True
-                    self.cancel.set()
+                    self._flag.set()
             except Exception:  # a database blip must not kill the run; the next poll retries
                 log.warning("lease check failed", exc_info=True)
 
     def _renew(self, lease: int) -> None:
         with self.w.uow() as uow:
-            renewed = uow.session.execute(
-                update(Analysis)
-                .where(
-                    Analysis.id == self.analysis_id,
-                    Analysis.attempts == self.attempt,
-                    Analysis.status == RUNNING,
+            renewed = _rowcount(
+                uow.session.execute(
+                    update(Analysis)
+                    .where(
+                        Analysis.id == self.analysis_id,
+                        Analysis.attempts == self.attempt,
+                        Analysis.status == RUNNING,
+                    )
+                    .values(lease_until=_now() + timedelta(seconds=lease))
+                    .execution_options(synchronize_session=False)
                 )
-                .values(lease_until=_now() + timedelta(seconds=lease))
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            )
             uow.commit()
         if renewed != 1:
             self.lost = True
-            self.cancel.set()
+            self._flag.set()
 
     def stop(self) -> None:
         self._done.set()
@@ -484,7 +496,7 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
                 path,
                 engine_options(w, claim.options),
                 _Progress(w, analysis_id, claim.user_id, claim.attempt),
-                lease.cancel,
+                lease,
             )
             engine_seconds = time.perf_counter() - t0
         outcome = (SUCCEEDED, None, None)
@@ -550,16 +562,18 @@ def _release(w: Wiring, analysis_id: str, attempt: int, *, lost: bool) -> None:
     if lost:
         return
     with w.uow() as uow:
-        released = uow.session.execute(
-            update(Analysis)
-            .where(
-                Analysis.id == analysis_id,
-                Analysis.attempts == attempt,
-                Analysis.status == RUNNING,
+        released = _rowcount(
+            uow.session.execute(
+                update(Analysis)
+                .where(
+                    Analysis.id == analysis_id,
+                    Analysis.attempts == attempt,
+                    Analysis.status == RUNNING,
+                )
+                .values(status=QUEUED, lease_until=None, attempts=attempt - 1)
+                .execution_options(synchronize_session=False)
             )
-            .values(status=QUEUED, lease_until=None, attempts=attempt - 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         request_id = uow.session.scalar(
             select(Analysis.request_id).where(Analysis.id == analysis_id)
         )
@@ -584,17 +598,19 @@ def requeue_expired(w: Wiring) -> list[str]:
     requeued = []
     for analysis_id, attempts, request_id in candidates:
         with w.uow() as uow:
-            moved = uow.session.execute(
-                update(Analysis)
-                .where(
-                    Analysis.id == analysis_id,
-                    Analysis.attempts == attempts,
-                    Analysis.status == RUNNING,
-                    Analysis.lease_until < now,
+            moved = _rowcount(
+                uow.session.execute(
+                    update(Analysis)
+                    .where(
+                        Analysis.id == analysis_id,
+                        Analysis.attempts == attempts,
+                        Analysis.status == RUNNING,
+                        Analysis.lease_until < now,
+                    )
+                    .values(status=QUEUED, lease_until=None)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(status=QUEUED, lease_until=None)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            )
             uow.commit()
         if moved == 1:
             w.queue.enqueue_analysis(analysis_id, request_id)

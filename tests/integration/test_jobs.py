@@ -1,0 +1,161 @@
+"""The queue consumer in process, on both Huey storages: progress pushed through the event
+bus, cancel, shutdown hand-back, and the claim that makes a job finish exactly once."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from streambet import create_app
+from streambet.jobs import Consumer, ConsumerLock
+from streambet.services import analyses
+from tests.support.media import video_bytes
+
+REDIS_ENV = "STREAMBET_TEST_REDIS_URL"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queued_app(
+    request: pytest.FixtureRequest, base_config: dict[str, Any], database_url: str
+) -> Iterator[Flask]:
+    config = {**base_config, "database_url": database_url, "queue_backend": request.param}
+    if request.param == "redis":
+        url = os.environ.get(REDIS_ENV)
+        if not url:
+            pytest.skip(f"Redis variant: set {REDIS_ENV} to run it")
+        config |= {"redis_url": url, "queue_name": f"test-{uuid.uuid4().hex[:8]}"}
+    app = create_app(config)
+    yield app
+    w = app.extensions["streambet"]
+    if request.param == "redis":
+        w.queue.huey.storage.flush_all()
+    w.close()
+
+
+def _post(app: Flask, data: bytes, extra: dict[str, Any]) -> str:
+    response = app.test_client().post(
+        "/api/analyze",
+        data={"options": json.dumps({"extra": extra}), "file": (io.BytesIO(data), "c.mp4")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_json()
+    job_id: str = response.get_json()["job_id"]
+    return job_id
+
+
+def _until(predicate: Any, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def test_progress_is_pushed_and_the_job_succeeds(queued_app: Flask, tmp_path: Path) -> None:
+    w = queued_app.extensions["streambet"]
+    consumer = Consumer(w, workers=1)
+    with w.events.subscribe(analyses.TOPIC) as sub:
+        consumer.start()
+        try:
+            job_id = _post(queued_app, video_bytes(tmp_path, seconds=2.0), {"fake_sleep_ms": 20})
+            seen: list[dict[str, Any]] = []
+            while not seen or seen[-1]["status"] not in analyses.TERMINAL:
+                event = sub.get(timeout=30)
+                assert event is not None, f"no event after {seen[-3:]}"
+                if event.payload["id"] == job_id:
+                    seen.append(event.payload)
+        finally:
+            consumer.stop()
+    statuses = [e["status"] for e in seen]
+    assert statuses[0] == "queued" and statuses[-1] == "succeeded"
+    running = [e["progress"] for e in seen if e["status"] == "running"]
+    assert len(running) > 3 and running == sorted(running)
+    assert seen[-1]["progress"] == 100
+    state = analyses.get_state(w, job_id)
+    assert state is not None and state.attempts == 1 and w.queue.depth() == 0
+
+
+def test_cancel_stops_a_running_job(queued_app: Flask, tmp_path: Path) -> None:
+    w = queued_app.extensions["streambet"]
+    consumer = Consumer(w, workers=1)
+    consumer.start()
+    try:
+        job_id = _post(queued_app, video_bytes(tmp_path, seconds=3.0), {"fake_sleep_ms": 200})
+        _until(lambda: (analyses.get_state(w, job_id) or _never()).status == "running")
+        response = queued_app.test_client().delete(f"/api/analyses/{job_id}")
+        assert response.status_code == 202
+        _until(lambda: (analyses.get_state(w, job_id) or _never()).done)
+    finally:
+        consumer.stop()
+    state = analyses.get_state(w, job_id)
+    assert state is not None and state.status == "canceled" and state.timeline is None
+    assert not any(w.settings.resolved_storage_dir.rglob("*.*"))
+
+
+def test_a_queued_job_is_canceled_at_once(queued_app: Flask, tmp_path: Path) -> None:
+    w = queued_app.extensions["streambet"]
+    job_id = _post(queued_app, video_bytes(tmp_path), {})  # no consumer running
+    response = queued_app.test_client().delete(f"/api/analyses/{job_id}")
+    assert response.get_json()["status"] == "canceled"
+    consumer = Consumer(w, workers=1)
+    consumer.start()
+    try:
+        _until(lambda: w.queue.depth() == 0)
+    finally:
+        consumer.stop()
+    state = analyses.get_state(w, job_id)
+    assert state is not None and state.status == "canceled" and state.attempts == 0
+
+
+def test_stopping_hands_a_running_job_back(queued_app: Flask, tmp_path: Path) -> None:
+    w = queued_app.extensions["streambet"]
+    consumer = Consumer(w, workers=1)
+    consumer.start()
+    job_id = _post(queued_app, video_bytes(tmp_path, seconds=3.0), {"fake_sleep_ms": 300})
+    _until(lambda: (analyses.get_state(w, job_id) or _never()).progress > 5)
+    consumer.stop()
+    state = analyses.get_state(w, job_id)
+    assert state is not None and state.status == "queued" and state.attempts == 0
+    assert w.queue.pending_analysis_ids() == {job_id}
+    consumer = Consumer(w, workers=1)
+    consumer.start()
+    try:
+        _until(lambda: (analyses.get_state(w, job_id) or _never()).done)
+    finally:
+        consumer.stop()
+    state = analyses.get_state(w, job_id)
+    assert state is not None and state.status == "succeeded" and state.attempts == 1
+
+
+def test_duplicate_deliveries_run_once(app: Flask, tmp_path: Path) -> None:
+    """The memory queue runs the task inside submit; delivering it again does nothing."""
+    w = app.extensions["streambet"]
+    job_id = _post(app, video_bytes(tmp_path), {})
+    before = analyses.get_state(w, job_id)
+    analyses.run(w, job_id)
+    analyses.run(w, job_id)
+    after = analyses.get_state(w, job_id)
+    assert before is not None and after is not None
+    assert after.status == "succeeded" and after.attempts == 1
+    assert after.finished_at == before.finished_at
+
+
+def test_only_one_embedded_consumer_per_data_dir(tmp_path: Path) -> None:
+    first, second = ConsumerLock(tmp_path), ConsumerLock(tmp_path)
+    assert first.acquire()
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()
+
+
+def _never() -> Any:
+    raise AssertionError("the analysis row disappeared")
