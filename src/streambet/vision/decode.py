@@ -6,7 +6,8 @@ inference. Timestamps are taken from each frame's pts (never index / fps), relat
 stream's first timestamp, so variable frame rate and streams that do not start at zero get
 correct times. Every decoded frame yields cheap statistics (a small luma thumbnail) for
 shot and black-frame detection; only frames chosen by the sampler are converted to RGB.
-Packets that fail to decode are skipped and counted.
+Packets that are flagged corrupt, fail to decode, or decode into a damaged (error-concealed)
+frame are skipped and counted in `DecodeStats.skipped_packets`; they are not fatal.
 """
 
 from __future__ import annotations
@@ -163,6 +164,9 @@ def _decode_into(
                 stats.skipped_packets += 1
                 continue
             for frame in frames:
+                if frame.is_corrupt:  # decoded with errors concealed: garbage regions
+                    stats.skipped_packets += 1
+                    continue
                 pts = frame.pts if frame.pts is not None else frame.dts
                 if pts is None or time_base is None:
                     stats.skipped_packets += 1

@@ -45,7 +45,9 @@ def _duration_ms(
     if stream.duration is not None and stream.time_base is not None:
         return round(float(stream.duration * stream.time_base) * 1000)
     if container.duration is not None:
-        return round(container.duration / 1000)  # container.duration is in microseconds
+        # microseconds; some muxers (Matroska) write the end time, not the length
+        start = container.start_time or 0
+        return round((container.duration - max(0, start)) / 1000)
     return 0
 
 

@@ -1,0 +1,268 @@
+"""LocalEngine: decode -> detectors -> temporal aggregation -> Timeline, on the local CPU.
+
+The decoder runs on its own thread (FFmpeg threads beneath it) while this thread runs the
+per-sample detectors (classifier, faces), and OCR runs on a third thread on changed frames
+only; onnxruntime and FFmpeg release the GIL, so the three overlap on two cores.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from streambet.vision import detectors as registry
+from streambet.vision.aggregate import TemporalAggregator, merge_detections
+from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
+from streambet.vision.decode import DecodeStats, decode_frames
+from streambet.vision.detectors.base import Detection, Detector, SampleContext
+from streambet.vision.detectors.shots import ShotDetector
+from streambet.vision.errors import AnalysisCanceled, TruncatedVideo, VideoError
+from streambet.vision.filters import LabelFilter
+from streambet.vision.probe import probe_video
+from streambet.vision.taxonomy import get_taxonomy
+from streambet.vision.timeline import (
+    Instance,
+    LabelSample,
+    TextDetection,
+    Timeline,
+    VideoMetadata,
+)
+
+MODEL_VERSION = "streambet-local-1.0 (efficientnet-lite0, blazeface-full, pp-ocrv6-small)"
+LabelsFn = Callable[[list[LabelSample]], None]
+MAX_SAMPLE_FPS = 30.0
+
+
+class _OcrWorker:
+    """Runs one slow detector on a thread of its own; requests beyond a queue of two are
+    refused (the caller retries on a later sample), so OCR never holds up the pipeline."""
+
+    def __init__(self, detector: Detector) -> None:
+        self.detector = detector
+        self.results: list[tuple[int, list[Detection], list[TextDetection]]] = []
+        self.busy_s = 0.0
+        self.calls = 0
+        self._queue: queue.Queue[tuple[np.ndarray, SampleContext] | None] = queue.Queue(2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="vision-ocr", daemon=True)
+        self._thread.start()
+
+    def submit(self, rgb: np.ndarray, ctx: SampleContext) -> bool:
+        try:
+            self._queue.put_nowait((rgb, ctx))
+        except queue.Full:
+            return False
+        return True
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            rgb, ctx = item
+            try:
+                started = time.perf_counter()
+                found = self.detector.detect(rgb, ctx)
+                self.busy_s += time.perf_counter() - started
+                self.calls += 1
+            except BaseException as exc:
+                self._error = exc
+                continue
+            texts = [
+                TextDetection(ctx.timestamp_ms, t.text, t.confidence, t.box) for t in found.texts
+            ]
+            self.results.append((ctx.timestamp_ms, found.detections, texts))
+
+    def close(self, wait: bool = True) -> None:
+        if not wait:
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and wait:
+            raise self._error
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(
+        self, model_dir: Path, detectors: Sequence[str] = registry.DEFAULT_DETECTORS
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        self.detector_names = tuple(detectors)
+        self._loaded: dict[str, Detector] = {}
+        self._lock = threading.Lock()
+        # seconds spent and calls made per detector in the last run (for bench/analysis.py)
+        self.timings: dict[str, tuple[float, int]] = {}
+
+    def _detector(self, name: str) -> Detector:
+        with self._lock:
+            if name not in self._loaded:
+                det = registry.create(name)
+                det.load(self.model_dir)
+                self._loaded[name] = det
+            return self._loaded[name]
+
+    def analyze(
+        self,
+        path: Path,
+        options: AnalysisOptions,
+        progress: ProgressFn | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> Timeline:
+        return self.run(path, options, progress, cancel)
+
+    def run(
+        self,
+        path: Path,
+        options: AnalysisOptions,
+        progress: ProgressFn | None = None,
+        cancel: CancelFlag | None = None,
+        on_labels: LabelsFn | None = None,
+    ) -> Timeline:
+        """`analyze` plus `on_labels`, called with each batch of samples as soon as they are
+        confirmed (the first arrive well before the end of the video)."""
+        path = Path(path)
+        if not 0 < options.sample_fps <= MAX_SAMPLE_FPS:
+            raise ValueError(f"sample_fps must be in (0, {MAX_SAMPLE_FPS:g}]")
+        meta = probe_video(path, max_seconds=options.max_seconds, max_pixels=options.max_pixels)
+        interval = max(1, round(1000 / options.sample_fps))
+        filt = LabelFilter.build(
+            options.min_confidence,
+            options.label_inclusion,
+            options.label_exclusion,
+            options.category_inclusion,
+            options.category_exclusion,
+        )
+        inline = [self._detector(n) for n in self.detector_names if n != "text"]
+        ocr = _OcrWorker(self._detector("text")) if "text" in self.detector_names else None
+        timings = {d.name: [0.0, 0] for d in inline}
+        shots = ShotDetector()
+        aggregator = TemporalAggregator()
+        stats = DecodeStats()
+        stop = threading.Event()
+        samples: list[LabelSample] = []
+        last_text_check = -(10**9)
+        changed, first = False, True
+        last_progress = 0.0
+
+        def emit(batch: list[LabelSample]) -> None:
+            kept = [s for s in batch if filt.allows(s.name, s.confidence)]
+            if kept:
+                samples.extend(kept)
+                if on_labels is not None:
+                    on_labels(kept)
+
+        try:
+            for frame in decode_frames(path, sample_interval_ms=interval, stats=stats, stop=stop):
+                if cancel is not None and cancel.is_set():
+                    raise AnalysisCanceled("analysis canceled")
+                changed |= shots.update(frame.timestamp_ms, frame.luma)
+                if frame.rgb is None:
+                    continue
+                ctx = SampleContext(
+                    frame.timestamp_ms, changed or first, frame.timestamp_ms - last_text_check
+                )
+                changed, first = False, False
+                found: list[tuple[str, Detection]] = []
+                for det in inline:
+                    started = time.perf_counter()
+                    result = det.detect(frame.rgb, ctx)
+                    timings[det.name][0] += time.perf_counter() - started
+                    timings[det.name][1] += 1
+                    found.extend((det.name, d) for d in result.detections)
+                if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(frame.rgb, ctx):
+                    last_text_check = frame.timestamp_ms
+                emit(
+                    aggregator.update(
+                        frame.timestamp_ms, merge_detections(found), ctx.scene_changed
+                    )
+                )
+                if progress is not None and meta.duration_ms > 0:
+                    done = min(0.99, frame.timestamp_ms / meta.duration_ms)
+                    if done - last_progress >= 0.01:
+                        last_progress = done
+                        progress(done)
+        except BaseException:
+            stop.set()
+            if ocr is not None:
+                ocr.close(wait=False)
+            raise
+        texts: list[TextDetection] = []
+        if ocr is not None:
+            ocr.close()
+            timings["text"] = [ocr.busy_s, ocr.calls]
+            for ts, detections, found_texts in sorted(ocr.results, key=lambda r: r[0]):
+                texts.extend(found_texts)
+                emit(
+                    [
+                        LabelSample(
+                            ts,
+                            d.label,
+                            d.confidence,
+                            d.confidence,
+                            tuple(Instance(b, c) for b, c in d.boxes),
+                            "text",
+                        )
+                        for d in detections
+                    ]
+                )
+        self.timings = {k: (v[0], int(v[1])) for k, v in timings.items()}
+        return self._finish(meta, stats, shots, samples, texts, interval, progress)
+
+    def _finish(
+        self,
+        meta: VideoMetadata,
+        stats: DecodeStats,
+        shots: ShotDetector,
+        samples: list[LabelSample],
+        texts: list[TextDetection],
+        interval: int,
+        progress: ProgressFn | None,
+    ) -> Timeline:
+        if stats.frames == 0:
+            raise TruncatedVideo("No picture in this video can be decoded; the file is damaged.")
+        frame_ms = round(1000 / meta.frame_rate) if meta.frame_rate > 0 else 0
+        until = stats.last_timestamp_ms + frame_ms
+        tolerance = max(1000, 3 * frame_ms)
+        if meta.duration_ms and until + tolerance < meta.duration_ms:
+            raise TruncatedVideo(
+                f"The video stops at {until / 1000:.1f} s of its {meta.duration_ms / 1000:.1f} s"
+                " (it was probably cut short while uploading)."
+            )
+        video = VideoMetadata(
+            meta.codec,
+            until if meta.duration_ms == 0 else min(meta.duration_ms, max(until, 0)),
+            meta.format,
+            meta.frame_rate,
+            meta.frame_width,
+            meta.frame_height,
+            meta.color_range,
+        )
+        samples.sort(key=lambda s: (s.timestamp_ms, s.name))
+        tax = get_taxonomy()
+        labels = {s.name: tax.resolve(s.name) or tax.info(s.name) for s in samples}
+        if progress is not None:
+            progress(1.0)
+        return Timeline(
+            video=video,
+            model_version=MODEL_VERSION,
+            sample_interval_ms=interval,
+            analysed_from_ms=0,
+            analysed_until_ms=until,
+            samples=samples,
+            labels={k: v for k, v in labels.items() if v is not None},
+            shots=shots.finish(until),
+            texts=texts,
+            engine=self.name,
+            skipped_packets=stats.skipped_packets,
+        )
+
+
+__all__ = ["LocalEngine", "VideoError"]
