@@ -170,8 +170,11 @@ class Pages:
 
 
 @pytest.fixture
-def pages(browser: Any, live_server: LiveServer) -> Iterator[Pages]:
-    pages = Pages(browser, live_server.url)
+def pages(browser: Any, request: pytest.FixtureRequest) -> Iterator[Pages]:
+    """Pages on the test's server: `engine_server` when the test uses it, else `live_server`."""
+    name = "engine_server" if "engine_server" in request.fixturenames else "live_server"
+    server: LiveServer = request.getfixturevalue(name)
+    pages = Pages(browser, server.url)
     try:
         yield pages
     finally:
@@ -216,3 +219,55 @@ def signup(server: LiveServer, name: str) -> dict[str, Any]:
     """A bettor with the sign-up credit: {"token", "user"}."""
     body = {"email": f"{name.lower()}@example.test", "password": "correct horse battery"}
     return dict(call(server, "POST", "/api/auth/signup", json={**body, "display_name": name}))
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache for every engine-backed browser test (prepared on first use)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def photo_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real footage from photos: coffee 0-2 s, the cat 2-5 s, the astronaut 5-7 s."""
+    from tests.support.clips import make_clip
+
+    path = tmp_path_factory.mktemp("clips") / "coffee-cat-astronaut.mp4"
+    return make_clip(path, [("coffee", 2), ("chelsea", 3), ("astronaut", 2)], fps=10)
+
+
+@pytest.fixture
+def engine_server(tmp_path: Path, model_dir: Path) -> Iterator[LiveServer]:
+    """The app as `streambet serve` runs it: the real engine, jobs on the SQLite queue with
+    the embedded consumer's threads, events in process. Payouts are due as soon as a market
+    resolves (no dispute window), so a test need not wait for one."""
+    from streambet.jobs import Consumer
+    from streambet.services.analyses import DbTimelineSource
+    from streambet.vision.taxonomy import get_taxonomy
+
+    config = {
+        "env": "test",
+        "data_dir": str(tmp_path / "var"),
+        "model_dir": str(model_dir),
+        "queue_backend": "sqlite",
+        "embedded_worker": False,
+        "analysis_backend": "local",
+        "dispute_window_seconds": 0,
+    }
+    with databases.sqlite_database(tmp_path) as url:
+        app = create_app({**config, "database_url": url})
+        wiring = app.extensions["streambet"]
+        # Settlement reads timelines and validates criteria through these two wiring
+        # attributes; until the application wires them itself, the test does it with the
+        # same real parts (the stored analyses and the engine's taxonomy).
+        if getattr(wiring, "timelines", None) is None:
+            wiring.timelines = DbTimelineSource(wiring)
+        if getattr(wiring, "vocabulary", None) is None:
+            wiring.vocabulary = get_taxonomy()
+        consumer = Consumer(wiring, workers=1)
+        consumer.start()
+        try:
+            yield from serve(app)
+        finally:
+            consumer.stop()
+            wiring.close()

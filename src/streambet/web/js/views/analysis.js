@@ -74,7 +74,7 @@ export async function renderAnalysis(main, id) {
     cleanups.push(live.on('analysis.progress', (p) => {
       if (String(p.id ?? p.job_id) !== String(id) || job.status === 'succeeded') return;
       if (p.status === 'succeeded' || p.status === 'failed') refresh().catch(() => {});
-      else {
+      else if (p.status === 'running' || job.status === 'queued') {
         job = { ...job, ...p };
         waitForIt();
       }

@@ -84,6 +84,8 @@ export async function renderUpload(main) {
       return;
     }
     progressCard.hidden = false;
+    shown = 'uploading';
+    detail.classList.remove('error-text');
     resultLink.hidden = true;
     cancel.hidden = false;
     cancel.disabled = false;
@@ -127,8 +129,14 @@ export async function renderUpload(main) {
     follow(jobId);
   }
 
+  // Events can arrive out of order (a late "queued" after "succeeded"): never step back.
+  const RANK = { uploading: 0, queued: 1, running: 2, succeeded: 3, failed: 3, canceled: 3 };
+  let shown = 'uploading';
+
   function show(job) {
     const st = job.status || 'queued';
+    if ((RANK[st] ?? 0) < RANK[shown] || (RANK[shown] === 3 && st !== shown)) return;
+    shown = st;
     replace(status, statusPill(st));
     const pct = Number(job.progress) || 0;
     if (st === 'queued') setProgress(0, 'Waiting for a worker…');

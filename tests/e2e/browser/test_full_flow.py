@@ -1,0 +1,128 @@
+"""The whole product in a real browser: an operator uploads real footage, watches the
+analysis, opens a market from a suggestion; two bettors in two browsers bet on opposite
+outcomes and see each other's stakes move the odds; the market settles from the evidence
+and the balances change by exactly the pari-mutuel amounts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.browser.conftest import signup
+from tests.support.api import make_actor
+
+ANALYSIS_TIMEOUT_MS = 180_000  # the real engine on a shared 2-core machine
+
+
+def _odds(page: Any, market_id: str, outcome_id: int) -> Any:
+    return page.locator(f"#outcome-{market_id}-{outcome_id} [data-role=odds]")
+
+
+def _pool(page: Any, market_id: str, outcome_id: int) -> Any:
+    return page.locator(f"#outcome-{market_id}-{outcome_id} [data-role=pool]")
+
+
+def test_upload_analyse_bet_settle_and_pay(
+    pages: Any, engine_server: Any, photo_clip: Path, screenshot: Any
+) -> None:
+    operator = make_actor(engine_server.app, "operator")
+    admin = make_actor(engine_server.app, "admin")
+    ana, ben = signup(engine_server, "Ana"), signup(engine_server, "Ben")
+
+    # --- the operator uploads and follows the analysis live --------------------------------
+    op = pages.open("/#/upload", token=operator.token)
+    progress_frames: list[dict[str, Any]] = []
+
+    def on_socket(ws: Any) -> None:
+        def on_frame(payload: Any) -> None:
+            message = json.loads(payload)
+            if message.get("topic") == "analysis.progress":
+                progress_frames.append(message["payload"])
+
+        ws.on("framereceived", on_frame)
+
+    op.on("websocket", on_socket)
+    op.reload()
+    expect(op.locator("#conn")).to_have_text("● Live")
+    op.locator("#file-input").set_input_files(str(photo_clip))
+    expect(op.locator("#upload-phase")).to_contain_text("coffee-cat-astronaut.mp4")
+    expect(op.get_by_role("link", name="View results")).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
+    expect(op.locator("#upload-detail")).to_have_text("Analysis complete.")
+    screenshot(op, "10-analysis-done")
+    # Progress came over the socket while the engine ran, not only at the end.
+    running = [f["progress"] for f in progress_frames if f["status"] == "running"]
+    assert any(0 < p < 100 for p in running), progress_frames
+    assert "succeeded" in [f["status"] for f in progress_frames]
+    expect(op.locator("#upload-detail")).to_have_text("Analysis complete.")  # still
+
+    # --- results, and a market from a suggestion ------------------------------------------
+    op.get_by_role("link", name="View results").click()
+    cat_lane = op.locator("li.lane[data-lane='Cat']")
+    expect(cat_lane).to_be_visible()
+    expect(op.locator("#player")).to_have_js_property("readyState", 4)
+    screenshot(op, "11-analysis-results")
+    suggestion = op.locator("#suggestions li", has_text="Will a Cat appear")
+    suggestion.get_by_role("button", name="Use").click()
+    expect(op.get_by_label("Question")).to_have_value("Will a Cat appear in the clip?")
+    expect(op.get_by_label("Label (from the taxonomy)")).to_have_value("Cat")
+    op.get_by_role("button", name="Open market").click()
+    expect(op.locator("#market-question")).to_have_text("Will a Cat appear in the clip?")
+    market_id = op.url.rsplit("/", 1)[-1]
+    yes_id = int(op.locator(".outcome").nth(0).get_attribute("data-outcome") or 0)
+    no_id = int(op.locator(".outcome").nth(1).get_attribute("data-outcome") or 0)
+
+    # --- two bettors, two browsers, opposite outcomes, live odds ---------------------------
+    pa = pages.open(f"/#/markets/{market_id}", token=ana["token"])
+    pb = pages.open(f"/#/markets/{market_id}", token=ben["token"])
+    for page in (pa, pb):
+        expect(page.locator("#conn")).to_have_text("● Live")
+        expect(page.locator("#balance")).to_have_text("100.00 cr")
+
+    pa.get_by_label("Yes").check()
+    pa.get_by_label("Stake").fill("30")
+    pa.get_by_role("button", name="Place wager").click()
+    expect(pa.locator("#balance")).to_have_text("70.00 cr")
+    expect(_pool(pb, market_id, yes_id)).to_have_text("30.00 cr staked")  # Ben sees it live
+
+    pb.get_by_label("No").check()
+    pb.get_by_label("Stake").fill("10")
+    pb.get_by_role("button", name="Place wager").click()
+    expect(pb.locator("#balance")).to_have_text("90.00 cr")
+    # Pool 40.00, takeout 5%: net 38.00; YES 38/30 = 1.27, NO 38/10 = 3.80, live on all pages.
+    for page in (pa, pb, op):
+        expect(_pool(page, market_id, no_id)).to_have_text("10.00 cr staked")
+        expect(_odds(page, market_id, yes_id)).to_have_text("1.27×")
+        expect(_odds(page, market_id, no_id)).to_have_text("3.80×")
+    screenshot(pb, "12-market-two-bettors")
+
+    # --- lock, settle from the evidence -----------------------------------------------------
+    op.get_by_role("button", name="Lock betting").click()
+    expect(pa.locator("#market-status")).to_have_text("locked")  # pushed to the bettors
+    expect(pa.locator("#bet-slip")).to_have_count(0)
+    op.get_by_role("button", name="Settle from the evidence").click()
+    expect(op.locator("#market-status")).to_have_text("resolved")
+    outcome = op.locator("#settlement-outcome")
+    expect(outcome).to_contain_text("Outcome: Yes")
+    confidence = float(outcome.inner_text().split("confidence ")[1].rstrip("%"))
+    assert confidence >= 80
+    evidence = op.locator("#evidence figure")
+    expect(evidence.first).to_be_visible()
+    expect(evidence.first.locator("figcaption")).to_contain_text("Cat")
+    expect(pa.locator("#settlement-outcome")).to_contain_text("Outcome: Yes")
+    screenshot(op, "13-settlement-evidence")
+
+    # --- payout once the (zero-length) dispute window has closed ---------------------------
+    ad = pages.open("/#/admin/reviews", token=admin.token)
+    ad.get_by_role("button", name="Pay out closed dispute windows").click()
+    expect(ad.locator("#toasts")).to_contain_text("Paid out 1 market.")
+    # Ana had the only YES stake: she gets the whole net pool, 38.00 (100 - 30 + 38).
+    expect(pa.locator("#balance")).to_have_text("108.00 cr")
+    expect(pb.locator("#balance")).to_have_text("90.00 cr")
+    pa.get_by_role("link", name="My wagers").click()
+    settled = pa.locator("#settled-wagers")
+    expect(settled).to_contain_text("won")
+    expect(settled).to_contain_text("38.00 cr")
+    screenshot(pa, "14-wagers-settled")
