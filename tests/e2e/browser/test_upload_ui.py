@@ -35,6 +35,6 @@ def test_non_video_is_refused_with_a_message(pages: Any, live_server: Any, scree
     expect(page.locator("#progress-card")).to_be_hidden()
     expect(alert).to_be_visible()
     text = alert.inner_text()
-    assert text and "undefined" not in text and "Traceback" not in text
+    assert "not a video" in text and "undefined" not in text and "Traceback" not in text
     assert len(requests) == 1
     screenshot(page, "05-upload-rejected-by-server")

@@ -194,16 +194,23 @@ function resultsView({ id, lanes, frames, shots, texts, durationMs, interval, se
     const min = Number(minConf.value);
     overlay.replaceChildren();
     const shown = [];
+    // A label and its parents often share one box: draw it once, naming them all.
+    const boxes = new Map();
     if (frame) {
       for (const l of frame.labels) {
         if (l.confidence < min) continue;
         if (category.value && !l.categories.includes(category.value)) continue;
         shown.push(`${l.name} ${formatPercent(l.confidence)}`);
         for (const b of l.boxes) {
-          overlay.append(h('div', { class: 'box', style: { left: `${b.left * 100}%`, top: `${b.top * 100}%`, width: `${b.width * 100}%`, height: `${b.height * 100}%` } },
-            h('span', {}, `${l.name} ${formatPercent(b.confidence)}`)));
+          const key = [b.left, b.top, b.width, b.height].map((v) => v.toFixed(3)).join();
+          if (!boxes.has(key)) boxes.set(key, { ...b, names: [] });
+          boxes.get(key).names.push(`${l.name} ${formatPercent(b.confidence)}`);
         }
       }
+    }
+    for (const b of boxes.values()) {
+      overlay.append(h('div', { class: 'box', style: { left: `${b.left * 100}%`, top: `${b.top * 100}%`, width: `${b.width * 100}%`, height: `${b.height * 100}%` } },
+        h('span', {}, b.names.join(' · '))));
     }
     nowLabels.textContent = `At ${formatMs(ms)}: ${shown.length ? shown.join(', ') : 'nothing above the filters'}`;
     fitOverlay();

@@ -8,6 +8,8 @@ import { formatBytes } from '../format.js';
 import { live } from '../live.js';
 
 const EXTENSIONS = ['mp4', 'm4v', 'mov', 'avi', 'mkv', 'webm'];
+// The server's default cap; a server configured lower answers 413 with its own limit,
+// which the page shows.
 const DEFAULT_MAX_MB = 100;
 
 /** A reason the file cannot be sent, or null. */
@@ -25,12 +27,12 @@ export function checkFile(file, maxBytes) {
 }
 
 export async function renderUpload(main) {
-  let maxBytes = DEFAULT_MAX_MB * 1024 * 1024;
+  const maxBytes = DEFAULT_MAX_MB * 1024 * 1024;
   const cleanups = [];
   let abortUpload = null;
   let jobId = null;
 
-  const input = h('input', { type: 'file', id: 'file-input', accept: EXTENSIONS.map((e) => `.${e}`).join(',') + ',video/*', class: 'sr-only', tabindex: -1, 'aria-label': 'Video file' });
+  const input = h('input', { type: 'file', id: 'file-input', accept: EXTENSIONS.map((e) => `.${e}`).join(',') + ',video/*', class: 'sr-only', tabindex: -1, 'aria-hidden': 'true' });
   const pick = h('button', { type: 'button', class: 'primary', id: 'pick-file', onclick: () => input.click() }, 'Choose a video');
   const limitHint = h('p', { class: 'muted', id: 'upload-limits' }, `MP4, MOV, AVI, MKV or WebM, up to ${formatBytes(maxBytes)}.`);
   const zone = h('div', { class: 'dropzone', id: 'dropzone' },
@@ -52,17 +54,6 @@ export async function renderUpload(main) {
     h('section', { class: 'card' }, error, zone),
     progressCard,
   );
-
-  try {
-    const health = await api('/api/health');
-    const mb = health?.limits?.max_upload_mb ?? health?.max_upload_mb;
-    if (Number.isFinite(mb) && mb > 0) {
-      maxBytes = mb * 1024 * 1024;
-      limitHint.textContent = `MP4, MOV, AVI, MKV or WebM, up to ${formatBytes(maxBytes)}.`;
-    }
-  } catch {
-    // The default limit stands; the server enforces the real one anyway.
-  }
 
   function showError(text) {
     error.textContent = text;
