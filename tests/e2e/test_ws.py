@@ -41,37 +41,35 @@ def served(tmp_path: Path) -> Iterator[tuple[Any, str]]:
 
 
 def _next_message(ws: websocket.WebSocket) -> dict[str, Any]:
-    """The next message that is not a probe (probes only prove the socket is listening)."""
+    """The next relayed event (the hello and auth acknowledgements are protocol)."""
     while True:
         message = dict(json.loads(ws.recv()))
-        if "probe" not in message["payload"]:
+        if message["topic"] not in ("hello", "auth"):
             return message
 
 
-def _sync(app: Any, ws: websocket.WebSocket, marker: str) -> None:
-    """Publishes a probe until this socket relays it. The server subscribes when the socket
-    opens and reads the page's messages before each event it sends, so afterwards every
-    message sent earlier (such as auth) has been handled."""
-    bus = app.extensions["streambet"].events
-    ws.settimeout(0.3)
-    for _ in range(50):
-        bus.publish("market.status", {"probe": marker})
-        try:
-            while json.loads(ws.recv())["payload"].get("probe") != marker:
-                pass
-            return
-        except websocket.WebSocketTimeoutException:
-            continue
-    raise AssertionError("the socket relays nothing")
+def _connect(url: str, token: str | None = None) -> websocket.WebSocket:
+    """A socket the server has subscribed (hello) and, with a token, authenticated."""
+    ws = websocket.create_connection(url, timeout=5)
+    assert json.loads(ws.recv()) == {"topic": "hello", "payload": {}}
+    if token is not None:
+        _authenticate(ws, token)
+    return ws
+
+
+def _authenticate(ws: websocket.WebSocket, token: str) -> dict[str, Any]:
+    ws.send(json.dumps({"type": "auth", "token": token}))
+    while True:
+        message = json.loads(ws.recv())
+        if message["topic"] == "auth":
+            return dict(message["payload"])
 
 
 def test_market_events_reach_an_anonymous_page(served: tuple[Any, str]) -> None:
     app, url = served
-    ws = websocket.create_connection(url, timeout=5)
+    ws = _connect(url)
     try:
-        _sync(app, ws, "hello")
         app.extensions["streambet"].events.publish("market.odds", {"market_id": 7, "pool": 300})
-        ws.settimeout(5)
         assert _next_message(ws) == {
             "topic": "market.odds",
             "payload": {"market_id": 7, "pool": 300},
@@ -89,16 +87,11 @@ def test_analysis_progress_goes_to_its_owner_and_admins(served: tuple[Any, str])
     progress = {"id": "a1", "user_id": owner.user_id, "status": "running", "progress": 40}
     tokens = {"owner": owner.token, "other": other.token, "admin": admin.token, "anon": None}
 
-    sockets = {name: websocket.create_connection(url, timeout=5) for name in tokens}
+    sockets = {name: _connect(url, token) for name, token in tokens.items()}
     try:
-        for name, ws in sockets.items():
-            if tokens[name]:
-                ws.send(json.dumps({"type": "auth", "token": tokens[name]}))
-            _sync(app, ws, name)
         bus.publish("analysis.progress", progress)
         bus.publish("market.status", {"market_id": 1, "status": "locked"})
         for name, ws in sockets.items():
-            ws.settimeout(5)
             got = _next_message(ws)
             if name in ("owner", "admin"):
                 assert got == {"topic": "analysis.progress", "payload": progress}, name
@@ -106,11 +99,9 @@ def test_analysis_progress_goes_to_its_owner_and_admins(served: tuple[Any, str])
             assert got["topic"] == "market.status", name
 
         # A made-up token makes the owner's socket anonymous again.
-        sockets["owner"].send(json.dumps({"type": "auth", "token": "not-a-token"}))
-        _sync(app, sockets["owner"], "again")
+        assert _authenticate(sockets["owner"], "not-a-token") == {}
         bus.publish("analysis.progress", progress)
         bus.publish("market.status", {"market_id": 3})
-        sockets["owner"].settimeout(5)
         assert _next_message(sockets["owner"]) == {
             "topic": "market.status",
             "payload": {"market_id": 3},

@@ -3,8 +3,12 @@
 Market odds and status are public, so every socket gets them. Analysis progress belongs to
 whoever uploaded the clip: once the page has sent `{"type": "auth", "token": "<bearer>"}`,
 its socket gets the progress of that user's own analyses (an admin's: everyone's). Each
-message to the page is `{"topic": ..., "payload": {...}}`. A socket holds one server thread for its
-lifetime (gthread), so the server's thread count bounds the open pages per worker.
+message to the page is `{"topic": ..., "payload": {...}}`; the first is `{"topic": "hello"}`,
+sent once the bus subscription exists, so the page knows that from then on nothing is
+missed and can refresh once to catch up with what happened before. Each auth message is
+answered with `{"topic": "auth", "payload": {"user_id", "role"}}` (empty: anonymous).
+A socket holds one server thread for its lifetime (gthread), so the thread count bounds
+the open pages.
 """
 
 from __future__ import annotations
@@ -37,25 +41,26 @@ class _Viewer:
     def __init__(self) -> None:
         self.principal: Principal | None = None
 
-    def hear(self, message: object) -> None:
-        """Handles a message from the page; anything but a well-formed auth is ignored."""
+    def hear(self, message: object) -> bool:
+        """Handles a message from the page: True for an auth message (the viewer is now
+        whoever its token says, or anonymous); anything else is ignored."""
         if not isinstance(message, str) or len(message) > MAX_MESSAGE:
-            return
+            return False
         try:
             data: Any = json.loads(message)
         except ValueError:
-            return
+            return False
         if not isinstance(data, dict) or data.get("type") != "auth":
-            return
+            return False
         token = data.get("token")
         self.principal = None
-        if not isinstance(token, str) or not token:
-            return
-        try:
-            with wiring().read_uow() as uow:
-                self.principal = accounts.authenticate(uow, token)
-        except Unauthenticated:  # an unknown, revoked or expired token stays anonymous
-            return
+        if isinstance(token, str) and token:
+            try:
+                with wiring().read_uow() as uow:
+                    self.principal = accounts.authenticate(uow, token)
+            except Unauthenticated:  # an unknown, revoked or expired token: anonymous
+                pass
+        return True
 
     def may_see(self, topic: str, payload: dict[str, Any]) -> bool:
         if topic not in PRIVATE_TOPICS:
@@ -73,11 +78,15 @@ class _Viewer:
 def live_updates(ws: Any) -> None:
     viewer = _Viewer()
     with wiring().events.subscribe(*PUBLIC_TOPICS, *PRIVATE_TOPICS) as subscription:
+        ws.send(json.dumps({"topic": "hello", "payload": {}}))
         while True:
             # receive() raises ConnectionClosed when the page goes away, ending the loop.
             message = ws.receive(timeout=0)
             while message is not None:
-                viewer.hear(message)
+                if viewer.hear(message):  # acknowledged, so the page knows where it stands
+                    who = viewer.principal
+                    ack = {"user_id": who.user_id, "role": who.role} if who else {}
+                    ws.send(json.dumps({"topic": "auth", "payload": ack}))
                 message = ws.receive(timeout=0)
             event = subscription.get(timeout=WAIT_SECONDS)
             if event is not None and viewer.may_see(event.topic, event.payload):

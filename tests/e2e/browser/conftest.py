@@ -237,7 +237,15 @@ def photo_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def engine_server(tmp_path: Path, model_dir: Path) -> Iterator[LiveServer]:
+def engine_overrides() -> dict[str, Any]:
+    """Settings a test module changes for `engine_server` (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def engine_server(
+    tmp_path: Path, model_dir: Path, engine_overrides: dict[str, Any]
+) -> Iterator[LiveServer]:
     """The app as `streambet serve` runs it: the real engine, jobs on the SQLite queue with
     the embedded consumer's threads, events in process. Payouts are due as soon as a market
     resolves (no dispute window), so a test need not wait for one."""
@@ -253,6 +261,7 @@ def engine_server(tmp_path: Path, model_dir: Path) -> Iterator[LiveServer]:
         "embedded_worker": False,
         "analysis_backend": "local",
         "dispute_window_seconds": 0,
+        **engine_overrides,
     }
     with databases.sqlite_database(tmp_path) as url:
         app = create_app({**config, "database_url": url})

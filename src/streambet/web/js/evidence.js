@@ -28,7 +28,9 @@ export function evidenceGrid(frames, videoUrl, { limit = 6 } = {}) {
   const grid = h('div', { class: 'evidence', id: 'evidence' }, shown.map((f, i) => h('figure', {},
     h('div', { class: 'frame' }, canvases[i]),
     h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)))));
-  drawAll(shown, canvases, videoUrl);
+  drawAll(shown, canvases, videoUrl).finally(() => {
+    grid.dataset.drawn = 'true';
+  });
   if (frames.length > limit) grid.append(h('p', { class: 'muted' }, `and ${frames.length - limit} more moments.`));
   return grid;
 }

@@ -34,9 +34,6 @@ class Live {
     socket.addEventListener('open', () => {
       this.failures = 0;
       this.authenticate();
-      this.setState('live');
-      // A tick of every poller catches up on whatever changed while the socket was down.
-      this.runPollers();
     });
     socket.addEventListener('message', (event) => this.dispatch(event.data));
     socket.addEventListener('close', () => {
@@ -83,6 +80,13 @@ class Live {
     try {
       message = JSON.parse(text);
     } catch {
+      return;
+    }
+    if (message && message.topic === 'hello') {
+      // The server is subscribed: from here on nothing is missed. One tick of every
+      // poller catches up on whatever changed before (or while the socket was down).
+      this.setState('live');
+      this.runPollers();
       return;
     }
     const handlers = this.handlers.get(message && message.topic);
