@@ -76,7 +76,15 @@ def test_dispute_then_admin_overturns_from_the_review_queue(
     card = ad.locator(f"#review-{mid}")
     expect(card).to_contain_text("That is a drawing of a cat, not a cat.")
     expect(card.locator("#evidence figure").first).to_contain_text("Cat")
+    # The server keeps no video: the admin's browser draws the frames from a local copy.
+    card.get_by_label("Show the pictures from a local copy of the clip").set_input_files(
+        str(photo_clip)
+    )
     expect(card.locator("#evidence")).to_have_attribute("data-drawn", "true")
+    centre = card.locator("#evidence canvas").first.evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(160, 120, 1, 1).data.slice(0, 3))"
+    )
+    assert sum(centre) > 60, centre  # the cat's fur, not the blank frame
     screenshot(ad, "30-admin-review-queue")
     card.get_by_label("Outcome").select_option(label="NO")
     card.get_by_role("button", name="Overturn to the chosen outcome").click()

@@ -101,14 +101,9 @@ export async function api(path, { method = 'GET', body, headers = {}, signal, ra
   return type.includes('json') ? response.json() : response.text();
 }
 
-/** Lists come as a bare array or wrapped ({items|markets|wagers|reviews|analyses: [...]}). */
-export function listOf(payload, ...keys) {
-  if (Array.isArray(payload)) return payload;
-  if (!payload || typeof payload !== 'object') return [];
-  for (const key of [...keys, 'items', 'results', 'data']) {
-    if (Array.isArray(payload[key])) return payload[key];
-  }
-  return [];
+/** Lists come as {items: [...]}. */
+export function listOf(payload) {
+  return Array.isArray(payload?.items) ? payload.items : [];
 }
 
 /**

@@ -1,16 +1,15 @@
 // Evidence frames: the decisive moments drawn from the clip with the detected boxes on top.
 // Without the clip the boxes are drawn on a blank frame, so their place is still visible.
 
-import { h } from './dom.js';
+import { clipUrl, setClipFile } from './clips.js';
+import { field, h } from './dom.js';
 import { formatMs, formatPercent } from './format.js';
 
 export function evidenceItems(settlement) {
-  const evidence = settlement?.evidence ?? settlement ?? {};
   const items = [];
-  for (const outcome of evidence.outcomes || []) {
+  for (const outcome of settlement?.evidence?.outcomes || []) {
     for (const d of outcome.detections || []) items.push({ ...d, outcome_id: outcome.outcome_id });
   }
-  for (const d of evidence.detections || []) items.push(d);
   // One frame per timestamp, boxes of every detection there together.
   const byTime = new Map();
   for (const d of items) {
@@ -21,18 +20,34 @@ export function evidenceItems(settlement) {
   return [...byTime.values()].sort((a, b) => a.t - b.t);
 }
 
-export function evidenceGrid(frames, videoUrl, { limit = 6 } = {}) {
+/**
+ * The decisive frames. Pictures come from the clip when this browser has it (it uploaded
+ * it, or a local copy is picked here); the server keeps no video after the analysis.
+ */
+export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
   const shown = frames.slice(0, limit);
   if (!shown.length) return h('p', { class: 'muted' }, 'No detections were recorded as evidence.');
   const canvases = shown.map((f) => h('canvas', { width: 320, height: 180, role: 'img', 'aria-label': describe(f) }));
   const grid = h('div', { class: 'evidence', id: 'evidence' }, shown.map((f, i) => h('figure', {},
     h('div', { class: 'frame' }, canvases[i]),
     h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)))));
-  drawAll(shown, canvases, videoUrl).finally(() => {
-    grid.dataset.drawn = 'true';
+  const draw = () => {
+    delete grid.dataset.drawn;
+    drawAll(shown, canvases, analysisId ? clipUrl(analysisId) : null).finally(() => {
+      grid.dataset.drawn = 'true';
+    });
+  };
+  draw();
+  const more = frames.length > limit ? h('p', { class: 'muted' }, `and ${frames.length - limit} more moments.`) : null;
+  if (!analysisId || clipUrl(analysisId)) return h('div', { class: 'stack' }, grid, more);
+  const pick = h('input', { type: 'file', accept: 'video/*' });
+  pick.addEventListener('change', () => {
+    if (!pick.files?.[0]) return;
+    setClipFile(analysisId, pick.files[0]);
+    draw();
   });
-  if (frames.length > limit) grid.append(h('p', { class: 'muted' }, `and ${frames.length - limit} more moments.`));
-  return grid;
+  return h('div', { class: 'stack' }, grid, more,
+    field('Show the pictures from a local copy of the clip', pick, 'Without the clip, the boxes are drawn on blank frames.'));
 }
 
 function describe(f) {

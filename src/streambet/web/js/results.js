@@ -6,10 +6,9 @@ function num(v, fallback = 0) {
   return Number.isFinite(n) ? n : fallback;
 }
 
-/** The result body inside GET /api/analyses/{id} (wrapped in `result` or not). */
+/** The result inside GET /api/analyses/{id} ({} until the analysis has succeeded). */
 export function resultOf(payload) {
-  if (payload && typeof payload === 'object' && payload.result && typeof payload.result === 'object') return payload.result;
-  return payload || {};
+  return (payload && payload.result) || {};
 }
 
 /** Rekognition SEGMENTS -> [{name, categories, parents, bars: [{start, end, confidence}]}]. */
@@ -29,8 +28,8 @@ export function lanesFromSegments(rek) {
       });
     }
     const lane = lanes.get(name);
-    const start = num(item.StartTimestampMillis, num(item.Timestamp));
-    const end = num(item.EndTimestampMillis, start + num(item.DurationMillis));
+    const start = num(item.StartTimestampMillis);
+    const end = num(item.EndTimestampMillis);
     const confidence = num(label.Confidence);
     lane.bars.push({ start, end: Math.max(end, start), confidence });
     lane.max = Math.max(lane.max, confidence);
@@ -61,29 +60,19 @@ export function framesFromTimestamps(rek) {
   return [...frames.values()].sort((a, b) => a.t - b.t);
 }
 
-/** The segments shape: shots and on-screen text, in our field names or Rekognition's. */
+/** The segments shape (Rekognition's segment and text detection fields). */
 export function shotsAndTexts(seg) {
-  const shots = [];
-  for (const s of seg.shots || seg.Segments || []) {
-    const kind = s.kind || s.Type || 'SHOT';
-    shots.push({
-      kind,
-      start: num(s.start_ms, num(s.StartTimestampMillis)),
-      end: num(s.end_ms, num(s.EndTimestampMillis)),
-      confidence: num(s.confidence, num(s.ShotSegment?.Confidence, num(s.TechnicalCueSegment?.Confidence, num(s.Confidence)))),
-    });
-  }
-  const texts = [];
-  for (const t of seg.texts || seg.TextDetections || []) {
-    const det = t.TextDetection || t;
-    const box = t.box || det.Geometry?.BoundingBox || null;
-    texts.push({
-      t: num(t.timestamp_ms, num(t.Timestamp)),
-      text: t.text ?? det.DetectedText ?? '',
-      confidence: num(t.confidence, num(det.Confidence)),
-      box: box ? { left: num(box.left ?? box.Left), top: num(box.top ?? box.Top), width: num(box.width ?? box.Width), height: num(box.height ?? box.Height) } : null,
-    });
-  }
+  const shots = (seg.Segments || []).map((s) => ({
+    kind: s.Type,
+    start: num(s.StartTimestampMillis),
+    end: num(s.EndTimestampMillis),
+    confidence: num(s.ShotSegment?.Confidence, num(s.TechnicalCueSegment?.Confidence)),
+  }));
+  const texts = (seg.TextDetections || []).map((t) => ({
+    t: num(t.Timestamp),
+    text: t.TextDetection?.DetectedText ?? '',
+    confidence: num(t.TextDetection?.Confidence),
+  }));
   return { shots, texts };
 }
 

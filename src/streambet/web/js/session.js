@@ -33,7 +33,7 @@ export const session = {
     await this.refresh();
   },
 
-  /** Reads /api/me (balance and role); keeps the login answer if /api/me is unavailable. */
+  /** Reads /api/me: who, which role, and the balance. */
   async refresh() {
     if (!getToken()) {
       this.user = null;
@@ -43,10 +43,8 @@ export const session = {
     }
     try {
       const me = await api('/api/me');
-      const user = me.user && typeof me.user === 'object' ? me.user : me;
-      this.user = { ...(this.user || {}), ...pick(user, ['id', 'email', 'display_name', 'role']) };
-      const balance = me.balance ?? me.wallet?.balance ?? me.account?.balance;
-      this.balance = typeof balance === 'number' ? balance : null;
+      this.user = pick(me, ['id', 'email', 'display_name', 'role']);
+      this.balance = typeof me.balance === 'number' ? me.balance : null;
     } catch (err) {
       if (err.status === 401) {
         setToken(null);

@@ -15,7 +15,7 @@ export async function renderAnalyses(main) {
   const box = h('div', { class: 'card' }, h('p', { class: 'muted' }, 'Loading…'));
   main.append(box);
   try {
-    const items = listOf(await api('/api/analyses'), 'analyses');
+    const items = listOf(await api('/api/analyses'));
     if (!items.length) {
       replace(box, h('p', {}, 'No analyses yet. ', h('a', { href: '#/upload' }, 'Upload a clip'), ' to start.'));
       return;
@@ -23,10 +23,10 @@ export async function renderAnalyses(main) {
     replace(box, h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, 'File'), h('th', {}, 'Status'), h('th', {}, 'Progress'), h('th', {}, 'Created'))),
       h('tbody', {}, items.map((a) => h('tr', {},
-        h('td', {}, h('a', { href: `#/analyses/${a.id ?? a.job_id}` }, a.filename || a.original_name || a.file_name || a.id)),
+        h('td', {}, h('a', { href: `#/analyses/${a.id}` }, a.file_name)),
         h('td', {}, statusPill(a.status)),
         h('td', { class: 'num' }, formatPercent(a.progress)),
-        h('td', {}, formatDate(a.created_at || a.timings?.created)),
+        h('td', {}, formatDate(a.created_at)),
       ))))));
   } catch (err) {
     replace(box, h('p', { class: 'error-text', role: 'alert' }, describeError(err)));
@@ -46,8 +46,7 @@ export async function renderAnalysis(main, id) {
     replace(body, h('p', { class: 'alert', role: 'alert' }, describeError(err)));
     return undefined;
   }
-  const title = job.filename || job.original_name || job.file_name;
-  if (title) head.firstChild.textContent = `Analysis of ${title}`;
+  head.firstChild.textContent = `Analysis of ${job.file_name}`;
 
   const waitForIt = () => {
     replace(head.lastChild, statusPill(job.status));
@@ -56,7 +55,7 @@ export async function renderAnalysis(main, id) {
       return;
     }
     if (job.status === 'failed' || job.status === 'canceled') {
-      const message = job.error?.message || job.error_message;
+      const message = job.error?.message;
       replace(body, h('p', { class: 'alert', role: 'alert' }, job.status === 'failed' ? `The analysis failed${message ? `: ${message}` : '.'}` : 'The analysis was canceled.'));
       return;
     }
@@ -72,7 +71,7 @@ export async function renderAnalysis(main, id) {
   };
   if (job.status !== 'succeeded') {
     cleanups.push(live.on('analysis.progress', (p) => {
-      if (String(p.id ?? p.job_id) !== String(id) || job.status === 'succeeded') return;
+      if (String(p.id) !== String(id) || job.status === 'succeeded') return;
       if (p.status === 'succeeded' || p.status === 'failed') refresh().catch(() => {});
       else if (p.status === 'running' || job.status === 'queued') {
         job = { ...job, ...p };
@@ -105,11 +104,10 @@ export async function renderAnalysis(main, id) {
     const frames = framesFromTimestamps(resultOf(stamps));
     const { shots, texts } = shotsAndTexts(resultOf(seg));
     const seedResult = resultOf(seed);
-    const durationMs = Number(rekSeg.VideoMetadata?.DurationMillis) || Number(seedResult.video_metadata?.duration_seconds) * 1000
-      || Math.max(1, ...lanes.flatMap((l) => l.bars.map((b) => b.end)), ...shots.map((s) => s.end));
+    const durationMs = Math.max(1, Number(rekSeg.VideoMetadata?.DurationMillis) || Number(job.video?.duration_ms) || 0);
     const gaps = frames.slice(1).map((f, i) => f.t - frames[i].t).filter((d) => d > 0);
     const interval = gaps.length ? Math.min(...gaps) : 500;
-    replace(body, resultsView({ id, lanes, frames, shots, texts, durationMs, interval, seed: seedResult, cleanups, videoUrl: job.video_url || clipUrl(id) }));
+    replace(body, resultsView({ id, lanes, frames, shots, texts, durationMs, interval, seed: seedResult, cleanups, videoUrl: clipUrl(id) }));
   }
 
   return () => cleanups.forEach((fn) => fn());

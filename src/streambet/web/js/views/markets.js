@@ -2,7 +2,6 @@
 // bettor's wagers on it, the operator's controls, and the settlement with its evidence.
 
 import { api, describeError, listOf } from '../api.js';
-import { clipUrl } from '../clips.js';
 import { field, h, replace, statusPill, toast } from '../dom.js';
 import { evidenceGrid, evidenceItems } from '../evidence.js';
 import { formatDate, formatMoney, formatOdds, formatPercent, parseMoney } from '../format.js';
@@ -58,7 +57,7 @@ export async function renderMarkets(main) {
   };
   const load = async () => {
     const q = filter.value ? `?status=${encodeURIComponent(filter.value)}` : '';
-    markets = listOf(await api(`/api/markets${q}`), 'markets').map(normaliseMarket);
+    markets = listOf(await api(`/api/markets${q}`)).map(normaliseMarket);
     draw();
   };
   filter.addEventListener('change', () => load().catch((err) => { status.textContent = describeError(err); }));
@@ -95,7 +94,7 @@ export async function renderMarket(main, id) {
   const load = async () => {
     market = normaliseMarket(await api(`/api/markets/${id}`));
     try {
-      myWagers = listOf(await api('/api/me/wagers'), 'wagers').filter((w) => String(w.market_id ?? w.market?.id) === String(id));
+      myWagers = listOf(await api('/api/me/wagers')).filter((w) => String(w.market_id) === String(id));
     } catch {
       myWagers = [];
     }
@@ -225,10 +224,9 @@ export async function renderMarket(main, id) {
   function settlementView() {
     const s = market.settlement;
     if (!s && !['review', 'resolved', 'disputed', 'canceled'].includes(market.status)) return null;
-    const winner = market.outcomes.find((o) => String(o.id) === String(market.winningOutcomeId ?? s?.outcome_id));
-    const videoUrl = market.raw.video_url || (market.analysisId ? clipUrl(market.analysisId) : null);
+    const winner = market.outcomes.find((o) => String(o.id) === String(market.winningOutcomeId));
     const frames = evidenceItems(s);
-    const evidence = s?.evidence ?? s ?? {};
+    const evidence = s?.evidence ?? {};
     const section = h('section', { class: 'card stack', id: 'settlement', 'aria-labelledby': 'settlement-title' },
       h('h2', { id: 'settlement-title' }, 'Settlement'),
       h('p', { id: 'settlement-outcome' },
@@ -242,7 +240,7 @@ export async function renderMarket(main, id) {
       market.paidAt ? h('p', { class: 'ok', id: 'paid-note' }, `Paid out ${formatDate(market.paidAt)}.`)
         : market.disputeUntil ? h('p', { class: 'muted' }, `${new Date(market.disputeUntil) > new Date() ? 'Disputes are open until' : 'Dispute window closed'} ${formatDate(market.disputeUntil)}; payouts follow.`) : null,
       h('h3', {}, 'Evidence'),
-      evidenceGrid(frames, videoUrl));
+      evidenceGrid(frames, market.analysisId));
     if (market.status === 'resolved' && myWagers.length && market.disputeUntil && new Date(market.disputeUntil) > new Date()) {
       section.append(disputeForm());
     }
@@ -338,12 +336,12 @@ export function wagerTable(wagers, market, markets = new Map()) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'wagers' },
     h('thead', {}, h('tr', {}, market ? null : h('th', {}, 'Market'), h('th', {}, 'Outcome'), h('th', {}, 'Stake'), h('th', {}, 'Status'), h('th', {}, 'Payout'))),
     h('tbody', {}, wagers.map((w) => {
-      const mId = w.market_id ?? w.market?.id;
+      const mId = w.market_id;
       const m = market || markets.get(String(mId));
       const outcome = m?.outcomes.find((o) => String(o.id) === String(w.outcome_id));
-      const title = w.outcome_title ?? outcome?.title ?? '—';
+      const title = outcome?.title ?? '—';
       return h('tr', { dataset: { wager: w.id } },
-        market ? null : h('td', {}, h('a', { href: `#/markets/${mId}` }, w.market_question ?? m?.question ?? `Market ${mId}`)),
+        market ? null : h('td', {}, h('a', { href: `#/markets/${mId}` }, m?.question ?? `Market ${mId}`)),
         h('td', {}, title),
         h('td', { class: 'num' }, formatMoney(w.stake)),
         h('td', {}, statusPill(wagerStatus(w, m?.status))),

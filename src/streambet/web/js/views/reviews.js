@@ -2,7 +2,6 @@
 // the evidence beside the complaint, and uphold / overturn / void.
 
 import { api, describeError, listOf } from '../api.js';
-import { clipUrl } from '../clips.js';
 import { field, h, replace, statusPill, toast } from '../dom.js';
 import { evidenceGrid, evidenceItems } from '../evidence.js';
 import { formatDate, formatMoney, formatPercent } from '../format.js';
@@ -31,7 +30,7 @@ export async function renderReviews(main) {
   });
 
   const load = async () => {
-    const items = listOf(await api('/api/admin/reviews'), 'reviews');
+    const items = listOf(await api('/api/admin/reviews'));
     replace(list, items.length ? items.map((item) => reviewCard(item, load)) : h('p', { class: 'card', id: 'queue-empty' }, 'Nothing to review.'));
   };
   const stop = [live.on('market.status', () => load().catch(() => {})), live.poll(load)];
@@ -44,11 +43,11 @@ export async function renderReviews(main) {
 }
 
 function reviewCard(item, reload) {
-  const market = normaliseMarket(item.market ?? item);
-  const disputes = (item.disputes || []).filter((d) => (d.status ?? 'open') === 'open');
+  const market = normaliseMarket(item.market);
+  const disputes = item.disputes.filter((d) => d.status === 'open');
   const s = market.settlement;
   const evidence = s?.evidence ?? {};
-  const winner = market.outcomes.find((o) => String(o.id) === String(market.winningOutcomeId ?? s?.outcome_id));
+  const winner = market.outcomes.find((o) => String(o.id) === String(market.winningOutcomeId));
   const outcome = h('select', { id: `ruling-outcome-${market.id}` }, market.outcomes.map((o) => h('option', { value: o.id }, o.title)));
   const note = h('input', { type: 'text', id: `ruling-note-${market.id}`, maxlength: 2000 });
   const error = h('div', { class: 'alert', role: 'alert', hidden: true });
@@ -93,7 +92,7 @@ function reviewCard(item, reload) {
           const o = market.outcomes.find((x) => String(x.id) === String(v.outcome_id));
           return h('li', {}, `${o?.title ?? v.outcome_id}: ${String(v.verdict).replace('_', ' ')} at ${formatPercent(v.confidence)}${v.window_fully_analysed === false ? ' (window only partly analysed)' : ''}`);
         })),
-        evidenceGrid(evidenceItems(s), market.raw.video_url || (market.analysisId ? clipUrl(market.analysisId) : null), { limit: 4 })),
+        evidenceGrid(evidenceItems(s), market.analysisId, { limit: 4 })),
       h('section', { class: 'stack', 'aria-label': 'Disputes and decision' },
         h('h3', {}, disputes.length ? `Disputes (${disputes.length})` : 'Decision needed'),
         disputes.length

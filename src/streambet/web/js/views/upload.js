@@ -107,7 +107,7 @@ export async function renderUpload(main) {
       return;
     }
     abortUpload = null;
-    jobId = created?.job_id ?? created?.id;
+    jobId = created?.job_id;
     if (!jobId) {
       progressCard.hidden = true;
       showError('The server accepted the upload but did not say which analysis it started.');
@@ -139,7 +139,7 @@ export async function renderUpload(main) {
       resultLink.focus();
     } else if (st === 'failed') {
       cancel.hidden = true;
-      const message = job.error?.message || job.error_message || (typeof job.error === 'string' ? job.error : null);
+      const message = job.error?.message;
       detail.textContent = message ? `The analysis failed: ${message}` : 'The analysis failed.';
       detail.classList.add('error-text');
     } else if (st === 'canceled') {
@@ -154,7 +154,7 @@ export async function renderUpload(main) {
       if (id === jobId) show(job);
     };
     cleanups.push(live.on('analysis.progress', (payload) => {
-      if (String(payload.id ?? payload.job_id) !== String(id)) return;
+      if (String(payload.id) !== String(id)) return;
       show(payload);
       if (payload.status === 'succeeded' || payload.status === 'failed') refresh().catch(() => {});
     }));

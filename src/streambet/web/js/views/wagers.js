@@ -8,7 +8,7 @@ import { normaliseMarket, wagerStatus } from '../markets_model.js';
 import { session } from '../session.js';
 import { wagerTable } from './markets.js';
 
-const OPEN = new Set(['open', 'pending', 'active', 'placed']);
+const OPEN = new Set(['open']);
 
 async function marketsFor(wagers) {
   const ids = [...new Set(wagers.map((w) => String(w.market_id)))];
@@ -22,7 +22,7 @@ export async function renderWagers(main) {
   const settled = h('section', { class: 'card', id: 'settled-wagers', 'aria-labelledby': 'settled-title' });
   main.append(h('h1', {}, 'My wagers'), summary, open, settled);
   const load = async () => {
-    const wagers = listOf(await api('/api/me/wagers'), 'wagers');
+    const wagers = listOf(await api('/api/me/wagers'));
     const markets = await marketsFor(wagers);
     const isOpen = (w) => OPEN.has(wagerStatus(w, markets.get(String(w.market_id))?.status));
     const o = wagers.filter(isOpen);
