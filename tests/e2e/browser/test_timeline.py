@@ -67,6 +67,14 @@ def test_timeline_bars_seek_the_video_and_show_the_boxes(
     page.locator("#filter-confidence").fill("100")
     expect(page.locator("#lanes")).to_contain_text("No labels match these filters.")
 
+    # Usable at phone width: nothing runs off the side.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("#filter-confidence").fill("50")
+    expect(page.locator("li.lane[data-lane='Cat']")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "21-timeline-phone")
+    page.set_viewport_size({"width": 1280, "height": 860})
+
     # The result downloads in Rekognition's shape.
     with page.expect_download() as download:
         page.get_by_role("button", name="Download JSON (Rekognition)").click()
