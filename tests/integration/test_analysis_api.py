@@ -275,3 +275,20 @@ def test_health_and_metrics(client: FlaskClient, tmp_path: Path) -> None:
     assert 'streambet_jobs_total{status="succeeded"} 1.0' in text
     assert 'streambet_analyses{status="succeeded"} 1.0' in text
     assert "streambet_queue_depth 0.0" in text
+
+
+def test_wait_returns_the_original_response(client: FlaskClient, tmp_path: Path) -> None:
+    pytest.importorskip("streambet.vision.outputs", reason="the output shapes (branch vision)")
+    response = _upload(
+        client,
+        video_bytes(tmp_path),
+        options={"extra": {"fake_labels": SCRIPT}},
+        query="?wait=true",
+    )
+    assert response.status_code == 200, response.get_json()
+    seed = response.get_json()
+    assert seed["status"] == "success"
+    assert [entry["label"] for entry in seed["labels"]] == ["Cat"]
+    assert seed["labels"][0]["timestamps"] == [0.5, 1.0, 1.5]
+    shaped = client.get(f"/api/analyses/{seed['job_id']}?format=rekognition").get_json()
+    assert {item["Timestamp"] for item in shaped["result"]["Labels"]} == {500, 1000, 1500}
