@@ -20,9 +20,7 @@ clips = pytest.importorskip("tests.support.clips", reason="clip builders (branch
 
 def test_a_real_clip_through_the_api_on_the_real_engine(tmp_path: Path) -> None:
     clip = clips.make_clip(tmp_path / "cat-then-astronaut.mp4", [("chelsea", 3), ("astronaut", 3)])
-    env = server_env(
-        tmp_path / "var", analysis_backend="local", model_dir=str(tmp_path / "models")
-    )
+    env = server_env(tmp_path / "var", analysis_backend="local", model_dir=str(tmp_path / "models"))
     streambet("db", "upgrade", env=env)
     server = Server(env, tmp_path / "server.log")
     try:

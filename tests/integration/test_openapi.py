@@ -28,7 +28,9 @@ def test_document_covers_every_route(client: FlaskClient, app: Flask) -> None:
         "$ref": "#/components/schemas/JobAcceptedRead"
     }
     assert "AnalysisRead" in doc["components"]["schemas"]
-    formats = {p["name"]: p for p in doc["paths"]["/api/analyses/{analysis_id}"]["get"]["parameters"]}
+    formats = {
+        p["name"]: p for p in doc["paths"]["/api/analyses/{analysis_id}"]["get"]["parameters"]
+    }
     assert formats["format"]["schema"]["enum"] == ["seed", "rekognition", "segments", "timeline"]
 
 
