@@ -177,6 +177,9 @@ def submit(
         if stored:
             storage.delete(key)
         raise
+    # Before enqueueing: an in-process queue may run the whole job inside that call.
+    log.info("analysis queued", extra={"analysis_id": analysis_id, "size_bytes": size})
+    w.events.publish(TOPIC, _event(state))
     try:
         w.queue.enqueue_analysis(analysis_id, request_id)
     except Exception:
@@ -186,8 +189,6 @@ def submit(
             uow.commit()
         storage.delete(key)
         raise
-    log.info("analysis queued", extra={"analysis_id": analysis_id, "size_bytes": size})
-    w.events.publish(TOPIC, _event(state))
     return get_state(w, analysis_id) or state
 
 
