@@ -159,3 +159,13 @@ def test_only_one_embedded_consumer_per_data_dir(tmp_path: Path) -> None:
 
 def _never() -> Any:
     raise AssertionError("the analysis row disappeared")
+
+
+def test_engines_are_kept_warm_and_never_shared(tmp_path: Path) -> None:
+    from streambet.adapters.engines import EnginePool
+
+    pool = EnginePool("fake", tmp_path)
+    with pool.borrow() as first, pool.borrow() as second:
+        assert first is not second  # two jobs at once get two engines
+    with pool.borrow() as again:
+        assert again is first or again is second

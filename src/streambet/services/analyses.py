@@ -33,7 +33,7 @@ from streambet.domain.errors import (
 from streambet.domain.uploads import clean_file_name
 from streambet.services.accounts import Principal
 from streambet.vision import errors as video_errors
-from streambet.vision.backends import AnalysisOptions, load_backend
+from streambet.vision.backends import AnalysisOptions
 from streambet.vision.probe import probe_video
 from streambet.vision.timeline import Timeline
 
@@ -490,8 +490,7 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
     engine_seconds: float | None = None
     outcome: tuple[str, str | None, str | None]
     try:
-        backend = load_backend(w.settings.analysis_backend, model_dir=w.settings.resolved_model_dir)
-        with w.storage.local_path(claim.storage_key) as path:
+        with w.engines.borrow() as backend, w.storage.local_path(claim.storage_key) as path:
             t0 = time.perf_counter()
             timeline = backend.analyze(
                 path,
