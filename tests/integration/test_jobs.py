@@ -88,7 +88,7 @@ def test_cancel_stops_a_running_job(queued_app: Flask, tmp_path: Path) -> None:
     consumer = Consumer(w, workers=1)
     consumer.start()
     try:
-        job_id = _post(queued_app, video_bytes(tmp_path, seconds=3.0), {"fake_sleep_ms": 200})
+        job_id = _post(queued_app, video_bytes(tmp_path, seconds=4.0), {"fake_sleep_ms": 400})
         _until(lambda: (analyses.get_state(w, job_id) or _never()).status == "running")
         response = queued_app.test_client().delete(f"/api/analyses/{job_id}")
         assert response.status_code == 202
@@ -119,7 +119,7 @@ def test_stopping_hands_a_running_job_back(queued_app: Flask, tmp_path: Path) ->
     w = queued_app.extensions["streambet"]
     consumer = Consumer(w, workers=1)
     consumer.start()
-    job_id = _post(queued_app, video_bytes(tmp_path, seconds=3.0), {"fake_sleep_ms": 300})
+    job_id = _post(queued_app, video_bytes(tmp_path, seconds=4.0), {"fake_sleep_ms": 400})
     _until(lambda: (analyses.get_state(w, job_id) or _never()).progress > 5)
     consumer.stop()
     state = analyses.get_state(w, job_id)
