@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -169,3 +170,35 @@ def test_engines_are_kept_warm_and_never_shared(tmp_path: Path) -> None:
         assert first is not second  # two jobs at once get two engines
     with pool.borrow() as again:
         assert again is first or again is second
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_racing_deliveries_run_the_job_once(
+    base_config: dict[str, Any],
+    database_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app({**base_config, "database_url": database_url, "queue_backend": "sqlite"})
+    w = app.extensions["streambet"]
+    try:
+        job_id = _post(app, video_bytes(tmp_path), {"fake_sleep_ms": 20})  # queued, no consumer
+        barrier = threading.Barrier(4)
+
+        def deliver() -> None:
+            barrier.wait()
+            analyses.run(w, job_id)
+
+        caplog.set_level("INFO", logger="streambet.services.analyses")
+        runners = [threading.Thread(target=deliver) for _ in range(4)]
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join()
+        state = analyses.get_state(w, job_id)
+        assert state is not None and state.status == "succeeded" and state.attempts == 1
+        started = [r for r in caplog.records if r.getMessage() == "analysis started"]
+        finished = [r for r in caplog.records if r.getMessage() == "analysis finished"]
+        assert len(started) == len(finished) == 1
+    finally:
+        w.close()

@@ -330,7 +330,12 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
         taken = _rowcount(
             uow.session.execute(
                 update(Analysis)
-                .where(Analysis.id == analysis_id, Analysis.attempts == row.attempts)
+                .where(
+                    Analysis.id == analysis_id,
+                    Analysis.attempts == row.attempts,
+                    Analysis.status == row.status,
+                    Analysis.cancel_requested.is_(False),
+                )
                 .values(
                     status=RUNNING,
                     attempts=attempt,
