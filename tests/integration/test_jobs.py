@@ -202,3 +202,19 @@ def test_racing_deliveries_run_the_job_once(
         assert len(started) == len(finished) == 1
     finally:
         w.close()
+
+
+def test_other_tasks_can_be_added_and_carry_the_request_id(queued_app: Flask) -> None:
+    from streambet.logs import request_id_var
+
+    w = queued_app.extensions["streambet"]
+    ran: list[tuple[Any, ...]] = []
+    w.queue.add_task("note", lambda wiring, *ids: ran.append((wiring, ids, request_id_var.get())))
+    w.queue.enqueue("note", "m-1", 7, request_id="req-9")
+    consumer = Consumer(w, workers=1)
+    consumer.start()
+    try:
+        _until(lambda: bool(ran))
+    finally:
+        consumer.stop()
+    assert ran == [(w, ("m-1", 7), "req-9")]
