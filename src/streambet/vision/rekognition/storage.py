@@ -1,0 +1,92 @@
+"""The temporary S3 object Rekognition reads: upload (multipart above a threshold,
+server-side encryption always on) and delete (the original's privacy rule)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from boto3.s3.transfer import TransferConfig
+
+from streambet.vision.backends import CancelFlag
+from streambet.vision.rekognition.timing import check_cancel
+
+log = logging.getLogger(__name__)
+
+# Containers Rekognition Video reads; anything else is uploaded without a suffix.
+_SUFFIXES = (".mp4", ".mov", ".avi")
+
+
+def object_key(prefix: str, token: str, path: Path) -> str:
+    """Derived from the request token, which hashes the job, the file's content and the
+    options: two different analyses never share a key, and a retried one reuses its own
+    (which StartLabelDetection's idempotency needs: same token, same parameters)."""
+    suffix = path.suffix.lower() if path.suffix.lower() in _SUFFIXES else ""
+    return f"{prefix}rekognition/{token}{suffix}"
+
+
+def sse_args(kms_key_id: str) -> dict[str, str]:
+    if kms_key_id:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+    return {"ServerSideEncryption": "AES256"}
+
+
+class VideoStore:
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str,
+        *,
+        kms_key_id: str = "",
+        multipart_threshold: int = 64 * 1024 * 1024,
+        multipart_chunksize: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.extra_args = sse_args(kms_key_id)
+        self.transfer = TransferConfig(
+            multipart_threshold=multipart_threshold,
+            multipart_chunksize=multipart_chunksize,
+            max_concurrency=4,
+        )
+
+    def upload(
+        self,
+        path: Path,
+        key: str,
+        progress: Callable[[float], None] | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> None:
+        """Raises ClientError/BotoCoreError as boto3 does (the caller translates them), or
+        AnalysisCanceled; s3transfer aborts a failed multipart upload itself."""
+        total = max(1, path.stat().st_size)
+        sent = 0
+
+        def on_bytes(n: int) -> None:
+            nonlocal sent
+            check_cancel(cancel)  # raising here stops the transfer
+            sent += n
+            if progress is not None:
+                progress(min(1.0, sent / total))
+
+        self.s3.upload_file(
+            str(path),
+            self.bucket,
+            key,
+            ExtraArgs=self.extra_args,
+            Config=self.transfer,
+            Callback=on_bytes,
+        )
+
+    def delete(self, key: str) -> bool:
+        """Best effort, never raises: it runs on every exit path, often while another
+        error is on its way up. A failure is logged for the operator (a lifecycle rule on
+        the prefix is the backstop) and reported as False."""
+        try:
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            log.error("could not delete s3://%s/%s: %s", self.bucket, key, exc)
+            return False
+        return True
