@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from streambet.config import Settings, load_settings
@@ -388,9 +387,6 @@ class RekognitionEngine:
     ) -> None:
         try:
             store.upload(path, key, lambda f: report(f * _UPLOADED), cancel)
-        except S3UploadFailedError as exc:
-            cause = exc.__cause__ or exc.__context__
-            raise translate(cause if cause is not None else exc, "s3:PutObject") from exc
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "s3:PutObject") from exc
         log.info("uploaded s3://%s/%s", store.bucket, key)

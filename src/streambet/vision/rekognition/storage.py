@@ -4,19 +4,31 @@ server-side encryption always on) and delete (the original's privacy rule)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from boto3.s3.transfer import TransferConfig
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
+from s3transfer.exceptions import CancelledError
+from s3transfer.subscribers import BaseSubscriber
 
 from streambet.vision.backends import CancelFlag
-from streambet.vision.rekognition.timing import check_cancel
+from streambet.vision.errors import AnalysisCanceled
 
 log = logging.getLogger(__name__)
 
 # Containers Rekognition Video reads; anything else is uploaded without a suffix.
 _SUFFIXES = (".mp4", ".mov", ".avi")
+_CANCEL_POLL_SECONDS = 0.05
+
+
+class _Progress(BaseSubscriber):  # type: ignore[misc]
+    def __init__(self, on_bytes: Callable[[int], None]) -> None:
+        self.on_bytes = on_bytes
+
+    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+        self.on_bytes(bytes_transferred)
 
 
 def object_key(prefix: str, token: str, path: Path) -> str:
@@ -60,25 +72,34 @@ class VideoStore:
         cancel: CancelFlag | None = None,
     ) -> None:
         """Raises ClientError/BotoCoreError as boto3 does (the caller translates them), or
-        AnalysisCanceled; s3transfer aborts a failed multipart upload itself."""
+        AnalysisCanceled. A cancel goes through s3transfer's own cancellation, which
+        closes its part readers and aborts the multipart upload."""
         total = max(1, path.stat().st_size)
         sent = 0
 
         def on_bytes(n: int) -> None:
             nonlocal sent
-            check_cancel(cancel)  # raising here stops the transfer
             sent += n
             if progress is not None:
                 progress(min(1.0, sent / total))
 
-        self.s3.upload_file(
-            str(path),
-            self.bucket,
-            key,
-            ExtraArgs=self.extra_args,
-            Config=self.transfer,
-            Callback=on_bytes,
-        )
+        with create_transfer_manager(self.s3, self.transfer) as manager:
+            future = manager.upload(
+                str(path),
+                self.bucket,
+                key,
+                extra_args=self.extra_args,
+                subscribers=[_Progress(on_bytes)],
+            )
+            while not future.done():
+                if cancel is not None and cancel.is_set():
+                    future.cancel()
+                    break
+                time.sleep(_CANCEL_POLL_SECONDS)
+            try:
+                future.result()
+            except CancelledError:
+                raise AnalysisCanceled("analysis canceled during upload") from None
 
     def delete(self, key: str) -> bool:
         """Best effort, never raises: it runs on every exit path, often while another
