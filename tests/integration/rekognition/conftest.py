@@ -154,7 +154,7 @@ class Harness:
 def harness(s3: Any, moto_url: str) -> Iterator[Callable[..., Harness]]:
     made: list[Harness] = []
 
-    def make(**overrides: Any) -> Harness:
+    def make(sqs_client: Any = None, **overrides: Any) -> Harness:
         clock = FakeClock()
         settings: dict[str, Any] = {
             "bucket": BUCKET,
@@ -163,7 +163,9 @@ def harness(s3: Any, moto_url: str) -> Iterator[Callable[..., Harness]]:
             "deadline_seconds": 600.0,
         }
         settings.update(overrides)
-        engine = RekognitionEngine(config=RekognitionConfig(**settings), clock=clock)
+        engine = RekognitionEngine(
+            config=RekognitionConfig(**settings), clock=clock, sqs_client=sqs_client
+        )
         h = Harness(engine, clock, s3)
         h.stub.activate()
         made.append(h)
