@@ -379,6 +379,23 @@ def test_cancel_during_upload_aborts_and_leaves_nothing(
     assert keys(h.s3) == [] and pending_multipart(h.s3) == []
 
 
+def test_deadline_during_upload_aborts_it(harness: Any, videos: dict[str, Path]) -> None:
+    h = harness(
+        deadline_seconds=60.0,
+        multipart_threshold=5 * 1024 * 1024,
+        multipart_chunksize=5 * 1024 * 1024,
+    )
+
+    def time_flies(fraction: float) -> None:
+        h.clock.now += 120.0  # the fake clock: as if the first bytes took two minutes
+
+    with pytest.raises(DeadlineExceeded, match="upload"):
+        h.engine.run(videos["large"], options(), time_flies)
+
+    assert "StartLabelDetection" not in h.requests
+    assert keys(h.s3) == [] and pending_multipart(h.s3) == []
+
+
 def test_same_job_same_token_and_key_different_job_its_own(
     harness: Any, videos: dict[str, Path]
 ) -> None:
@@ -452,22 +469,26 @@ def test_credentials_never_reach_the_logs(
     assert FAKE_SECRET not in caplog.text
 
 
+@pytest.mark.parametrize(
+    "name", ["get_label_detection_timestamps.json", "get_label_detection_segments.json"]
+)
 def test_recorded_response_runs_through_the_engine_into_the_same_timeline(
-    harness: Any, videos: dict[str, Path], tmp_path: Path
+    harness: Any, videos: dict[str, Path], tmp_path: Path, name: str
 ) -> None:
-    """The hand-written recording is validated against the service model by the Stubber,
-    and the engine and the loader helper produce the same timeline from it."""
-    recording = FIXTURES / "get_label_detection_timestamps.json"
+    """The hand-written recordings are validated against the service model by the
+    Stubber, and the engine and the loader helper make the same timeline from them."""
+    recording = FIXTURES / name
     response = json.loads(recording.read_text())
+    aggregation = response["GetRequestMetadata"]["AggregateBy"]
     h = harness()
     start_ok(h)
-    h.stub.add_response("get_label_detection", response, get_params())
+    h.stub.add_response("get_label_detection", response, get_params(aggregation))
     raw_path = tmp_path / "raw.json"
+    extra = {"rekognition_raw_path": str(raw_path), "aggregate_by": aggregation}
 
-    timeline = h.engine.analyze(
-        videos["small"], options(extra={"rekognition_raw_path": str(raw_path)})
-    )
+    timeline = h.engine.analyze(videos["small"], options(sample_fps=1.0, extra=extra))
 
-    assert timeline.to_dict() == load_recorded_timeline(recording).to_dict()
+    expected = load_recorded_timeline(recording, sample_interval_ms=1000)
+    assert timeline.to_dict() == expected.to_dict()
     assert json.loads(raw_path.read_text())["Pages"] == [response]
     assert keys(h.s3) == []

@@ -18,11 +18,14 @@ import logging
 import math
 import random
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import boto3
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from streambet.config import Settings, load_settings
@@ -223,48 +226,47 @@ class RekognitionEngine:
         self.clock: Clock = clock or RealClock()
         self.rng = rng or random.Random()
         self._slots = slots
+        self._lock = threading.Lock()
 
     # -- clients: created on first use, credentials only from the standard AWS chain --
 
-    def _client(self, service: str, max_attempts: int) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        if self._session is None:
-            self._session = boto3.session.Session(region_name=self.config.region or None)
-        kwargs: dict[str, Any] = {
-            "config": Config(
-                retries={"mode": "standard", "max_attempts": max_attempts},
-                user_agent_extra="streambet",
-            )
-        }
-        if service == "s3" and self.config.s3_endpoint_url:
-            kwargs["endpoint_url"] = self.config.s3_endpoint_url
-        try:
-            return self._session.client(service, **kwargs)
-        except NoRegionError:
-            raise RekognitionConfigError(
-                "No AWS region: set STREAMBET_REKOGNITION_REGION or AWS_REGION."
-            ) from None
+    def _client(self, attr: str, service: str, max_attempts: int) -> Any:
+        # boto3 sessions are not thread-safe (clients are, once made): build under a lock.
+        with self._lock:
+            client = getattr(self, attr)
+            if client is not None:
+                return client
+            if self._session is None:
+                self._session = boto3.session.Session(region_name=self.config.region or None)
+            kwargs: dict[str, Any] = {
+                "config": BotoConfig(
+                    retries={"mode": "standard", "max_attempts": max_attempts},
+                    user_agent_extra="streambet",
+                )
+            }
+            if service == "s3" and self.config.s3_endpoint_url:
+                kwargs["endpoint_url"] = self.config.s3_endpoint_url
+            try:
+                client = self._session.client(service, **kwargs)
+            except NoRegionError:
+                raise RekognitionConfigError(
+                    "No AWS region: set STREAMBET_REKOGNITION_REGION or AWS_REGION."
+                ) from None
+            setattr(self, attr, client)
+            return client
 
     @property
     def rekognition(self) -> Any:
-        if self._rekognition is None:
-            # One attempt: call_aws owns retries, bounded by the overall deadline.
-            self._rekognition = self._client("rekognition", 1)
-        return self._rekognition
+        # One attempt: call_aws owns retries, bounded by the overall deadline.
+        return self._client("_rekognition", "rekognition", 1)
 
     @property
     def s3(self) -> Any:
-        if self._s3 is None:
-            self._s3 = self._client("s3", 5)
-        return self._s3
+        return self._client("_s3", "s3", 5)
 
     @property
     def sqs(self) -> Any:
-        if self._sqs is None:
-            self._sqs = self._client("sqs", 5)
-        return self._sqs
+        return self._client("_sqs", "sqs", 5)
 
     @property
     def slots(self) -> JobSlots:
@@ -315,7 +317,7 @@ class RekognitionEngine:
         )
         self.slots.acquire(deadline, cancel, on_queued=lambda: log.info("%s: queued", token))
         try:
-            self._upload(store, path, key, report, cancel)
+            self._upload(store, path, key, report, deadline, cancel)
             job_id = self._start(params, token, key, deadline, cancel)
             report(_STARTED)
             first = self._wait(job_id, aggregation, meta, deadline, report, cancel)
@@ -383,10 +385,11 @@ class RekognitionEngine:
         path: Path,
         key: str,
         report: _Progress,
+        deadline: Deadline,
         cancel: CancelFlag | None,
     ) -> None:
         try:
-            store.upload(path, key, lambda f: report(f * _UPLOADED), cancel)
+            store.upload(path, key, lambda f: report(f * _UPLOADED), cancel, deadline)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "s3:PutObject") from exc
         log.info("uploaded s3://%s/%s", store.bucket, key)

@@ -15,6 +15,8 @@ from s3transfer.subscribers import BaseSubscriber
 
 from streambet.vision.backends import CancelFlag
 from streambet.vision.errors import AnalysisCanceled
+from streambet.vision.rekognition.errors import DeadlineExceeded
+from streambet.vision.rekognition.timing import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +72,11 @@ class VideoStore:
         key: str,
         progress: Callable[[float], None] | None = None,
         cancel: CancelFlag | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
-        """Raises ClientError/BotoCoreError as boto3 does (the caller translates them), or
-        AnalysisCanceled. A cancel goes through s3transfer's own cancellation, which
-        closes its part readers and aborts the multipart upload."""
+        """Raises ClientError/BotoCoreError as boto3 does (the caller translates them),
+        AnalysisCanceled or DeadlineExceeded. Both stops go through s3transfer's own
+        cancellation, which closes its part readers and aborts the multipart upload."""
         total = max(1, path.stat().st_size)
         sent = 0
 
@@ -91,14 +94,21 @@ class VideoStore:
                 extra_args=self.extra_args,
                 subscribers=[_Progress(on_bytes)],
             )
+            late = False
             while not future.done():
-                if cancel is not None and cancel.is_set():
+                late = deadline is not None and deadline.expired()
+                if late or (cancel is not None and cancel.is_set()):
                     future.cancel()
                     break
                 time.sleep(_CANCEL_POLL_SECONDS)
             try:
                 future.result()
             except CancelledError:
+                if late and deadline is not None:
+                    raise DeadlineExceeded(
+                        f"The upload to S3 did not finish within the {deadline.seconds:.0f} s"
+                        " deadline."
+                    ) from None
                 raise AnalysisCanceled("analysis canceled during upload") from None
 
     def delete(self, key: str) -> bool:
