@@ -193,6 +193,7 @@ def test_success_reads_every_page_maps_taxonomy_and_deletes_the_object(
     assert seen and seen[0]["ServerSideEncryption"] == "AES256"
     assert result.object_deleted and keys(h.s3) == []
     assert progress == sorted(progress) and progress[-1] == 1.0
+    assert any(0.3 < p < 0.9 for p in progress), "progress moved while the job ran"
     assert len(h.requests["GetLabelDetection"]) == 4
 
 

@@ -121,22 +121,43 @@ def wait_by_notification(
         ours = False
         for message in response.get("Messages", ()):
             notice = notice_for(message.get("Body", ""))
+            handle = message["ReceiptHandle"]
             if notice is not None and notice.get("JobId") == ctx.job_id:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                _sqs_call(ctx, "sqs:DeleteMessage", sqs.delete_message, handle, queue_url)
                 log.info("job %s: notified %s", ctx.job_id, notice.get("Status"))
                 ours = True
             else:
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
+                _sqs_call(
+                    ctx,
+                    "sqs:ChangeMessageVisibility",
+                    sqs.change_message_visibility,
+                    handle,
+                    queue_url,
                     VisibilityTimeout=0,
                 )
         ctx.on_tick()
+        if ours:
+            # The notice can run ahead of GetLabelDetection; poll until they agree.
+            return wait_by_polling(ctx, initial=1.0, cap=10.0)
         now = ctx.clock.monotonic()
-        if ours or now - last_poll >= fallback_poll_seconds:
+        if now - last_poll >= fallback_poll_seconds:
             last_poll = now
             page = ctx.poll()
             if page.get("JobStatus") in TERMINAL:
                 return page
         elif not response.get("Messages") and wait == 0:
             ctx.clock.sleep(min(1.0, max(0.0, remaining)), ctx.cancel)
+
+
+def _sqs_call(
+    ctx: WaitContext, action: str, fn: Callable[..., Any], handle: str, url: str, **kw: Any
+) -> None:
+    call_aws(
+        lambda: fn(QueueUrl=url, ReceiptHandle=handle, **kw),
+        action,
+        deadline=ctx.deadline,
+        clock=ctx.clock,
+        rng=ctx.rng,
+        cancel=ctx.cancel,
+        job_id=ctx.job_id,
+    )
