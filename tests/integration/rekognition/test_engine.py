@@ -20,6 +20,7 @@ from streambet.vision.rekognition import (
     DeadlineExceeded,
     JobFailed,
     ResultsUnavailable,
+    ServiceError,
     VideoRejected,
     load_recorded_timeline,
 )
@@ -423,6 +424,7 @@ def test_same_job_same_token_and_key_different_job_its_own(
         ("start_label_detection", "InvalidS3ObjectException", VideoRejected),
         ("get_label_detection", "ExpiredTokenException", CredentialsProblem),
         ("get_label_detection", "ResourceNotFoundException", ResultsUnavailable),
+        ("start_label_detection", "IdempotentParameterMismatchException", ServiceError),
     ],
 )
 def test_service_errors_become_clear_typed_errors_and_still_clean_up(
@@ -443,9 +445,11 @@ def test_service_errors_become_clear_typed_errors_and_still_clean_up(
     assert keys(h.s3) == []
 
 
-def test_missing_bucket_permission_is_named(harness: Any, videos: dict[str, Path]) -> None:
+def test_upload_failure_names_the_s3_action_and_starts_no_job(
+    harness: Any, videos: dict[str, Path]
+) -> None:
     h = harness(bucket="no-such-bucket")
-    with pytest.raises(Exception, match="s3:PutObject"):
+    with pytest.raises(ServiceError, match=r"s3:PutObject failed \(NoSuchBucket"):
         h.engine.run(videos["small"], options())
     assert "StartLabelDetection" not in h.requests
 

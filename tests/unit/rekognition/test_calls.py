@@ -18,7 +18,7 @@ from streambet.vision.rekognition import (
 )
 from streambet.vision.rekognition.calls import call_aws
 from streambet.vision.rekognition.slots import JobSlots
-from streambet.vision.rekognition.timing import Backoff, Deadline
+from streambet.vision.rekognition.timing import Backoff, Deadline, RealClock
 
 
 class Clock:
@@ -138,3 +138,12 @@ def test_job_slots_queue_then_give_way() -> None:
     slots.release()
     slots.acquire(Deadline(clock, 60))  # free again
     assert slots.in_use == 1
+
+
+def test_real_clock_sleep_wakes_up_for_a_cancel_from_another_thread() -> None:
+    cancel = threading.Event()
+    timer = threading.Timer(0.05, cancel.set)
+    timer.start()
+    with pytest.raises(AnalysisCanceled):
+        RealClock().sleep(3600, cancel)  # would hang the test if the flag were ignored
+    timer.join()

@@ -55,3 +55,14 @@ def test_bad_settings_are_refused_with_the_variable_named(
     settings = load_settings({"s3_bucket": "videos"}, environ={})
     with pytest.raises(RekognitionConfigError, match=words):
         RekognitionEngine(settings=settings, **overrides)
+
+
+def test_no_region_anywhere_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    engine = RekognitionEngine(settings=load_settings({"s3_bucket": "videos"}, environ={}))
+    with pytest.raises(RekognitionConfigError, match="REGION"):
+        _ = engine.rekognition
