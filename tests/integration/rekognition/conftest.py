@@ -22,6 +22,7 @@ from moto.server import ThreadedMotoServer
 
 from streambet.vision.backends import CancelFlag
 from streambet.vision.rekognition import RekognitionConfig, RekognitionEngine
+from streambet.vision.rekognition.slots import JobSlots
 from streambet.vision.rekognition.timing import check_cancel
 
 BUCKET = "streambet-test"
@@ -154,7 +155,7 @@ class Harness:
 def harness(s3: Any, moto_url: str) -> Iterator[Callable[..., Harness]]:
     made: list[Harness] = []
 
-    def make(sqs_client: Any = None, **overrides: Any) -> Harness:
+    def make(sqs_client: Any = None, slots: JobSlots | None = None, **overrides: Any) -> Harness:
         clock = FakeClock()
         settings: dict[str, Any] = {
             "bucket": BUCKET,
@@ -164,7 +165,7 @@ def harness(s3: Any, moto_url: str) -> Iterator[Callable[..., Harness]]:
         }
         settings.update(overrides)
         engine = RekognitionEngine(
-            config=RekognitionConfig(**settings), clock=clock, sqs_client=sqs_client
+            config=RekognitionConfig(**settings), clock=clock, sqs_client=sqs_client, slots=slots
         )
         h = Harness(engine, clock, s3)
         h.stub.activate()

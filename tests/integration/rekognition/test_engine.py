@@ -24,6 +24,7 @@ from streambet.vision.rekognition import (
     VideoRejected,
     load_recorded_timeline,
 )
+from streambet.vision.rekognition.slots import JobSlots
 from tests.integration.rekognition.conftest import (
     BUCKET,
     FAKE_SECRET,
@@ -267,6 +268,52 @@ def test_limit_exceeded_queues_locally_instead_of_failing(
     assert len(h.clock.sleeps) == 3
     assert h.clock.sleeps[1] > h.clock.sleeps[0] * 0.9  # backing off, not hammering
     assert keys(h.s3) == []
+
+
+def test_local_queue_holds_a_second_analysis_until_a_slot_frees(
+    harness: Any, videos: dict[str, Path]
+) -> None:
+    slots = JobSlots(1)
+    first, second = harness(slots=slots), harness(slots=slots)
+    start_ok(first)
+    first.stub.add_response("get_label_detection", IN_PROGRESS)
+    first.stub.add_response("get_label_detection", page([label(0, "Person", 90.0)]))
+    start_ok(second)
+    second.stub.add_response("get_label_detection", page([label(0, "Dog", 90.0)]))
+    first_waiting, let_first_finish = threading.Event(), threading.Event()
+
+    def hold(_: FakeClock) -> None:
+        first_waiting.set()
+        let_first_finish.wait(30)
+
+    first.clock.on_sleep = hold
+    results: dict[str, Any] = {}
+
+    def run(name: str, h: Harness) -> None:
+        try:
+            results[name] = h.engine.run(videos["small"], options(extra={"job_id": name}))
+        except Exception as exc:
+            results[name] = exc
+
+    t1 = threading.Thread(target=run, args=("first", first))
+    t1.start()
+    assert first_waiting.wait(30)
+    t2 = threading.Thread(target=run, args=("second", second))
+    t2.start()
+    for _ in range(300):  # bounded: until the second analysis sits in the queue
+        if slots.waiting == 1:
+            break
+        threading.Event().wait(0.05)
+    assert slots.waiting == 1 and slots.in_use == 1
+    assert "StartLabelDetection" not in second.requests  # queued, not failed, not started
+    let_first_finish.set()
+    t1.join(30)
+    t2.join(30)
+
+    assert [s.name for s in results["first"].timeline.samples] == ["Person"]
+    assert [s.name for s in results["second"].timeline.samples] == ["Dog"]
+    assert slots.in_use == 0 and slots.waiting == 0
+    assert keys(first.s3) == []
 
 
 def test_failed_job_raises_its_message_and_deletes_the_object(

@@ -27,10 +27,16 @@ class JobSlots:
         self._free = threading.Semaphore(size)
         self._lock = threading.Lock()
         self._in_use = 0
+        self._waiting = 0
 
     @property
     def in_use(self) -> int:
         return self._in_use
+
+    @property
+    def waiting(self) -> int:
+        """Analyses queued here for a slot (the local queue's depth)."""
+        return self._waiting
 
     def acquire(
         self,
@@ -38,17 +44,22 @@ class JobSlots:
         cancel: CancelFlag | None = None,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
-        told = False
-        while not self._free.acquire(timeout=_POLL_SECONDS):
-            if not told and on_queued is not None:
-                on_queued()
-                told = True
-            check_cancel(cancel)
-            if deadline.expired():
-                raise DeadlineExceeded(
-                    f"Waited the whole {deadline.seconds:.0f} s deadline for one of the"
-                    f" {self.size} Rekognition job slots of this process."
-                )
+        if not self._free.acquire(blocking=False):
+            with self._lock:
+                self._waiting += 1
+            try:
+                if on_queued is not None:
+                    on_queued()
+                while not self._free.acquire(timeout=_POLL_SECONDS):
+                    check_cancel(cancel)
+                    if deadline.expired():
+                        raise DeadlineExceeded(
+                            f"Waited the whole {deadline.seconds:.0f} s deadline for one of"
+                            f" the {self.size} Rekognition job slots of this process."
+                        )
+            finally:
+                with self._lock:
+                    self._waiting -= 1
         with self._lock:
             self._in_use += 1
 
