@@ -4,11 +4,7 @@ boto3 is imported here, not by streambet.vision.backends: the registry loads thi
 package only when STREAMBET_ANALYSIS_BACKEND=rekognition.
 """
 
-from streambet.vision.rekognition.engine import (
-    RekognitionConfig,
-    RekognitionEngine,
-    RekognitionResult,
-)
+from streambet.vision.rekognition.engine import RekognitionEngine, RekognitionResult
 from streambet.vision.rekognition.errors import (
     AccessDenied,
     CredentialsProblem,
@@ -21,6 +17,7 @@ from streambet.vision.rekognition.errors import (
     VideoRejected,
 )
 from streambet.vision.rekognition.recorded import load_recorded_pages, load_recorded_timeline
+from streambet.vision.rekognition.settings import RekognitionConfig
 
 __all__ = [
     "AccessDenied",

@@ -12,12 +12,10 @@ passes `options.extra["rekognition_raw_path"]`, writes the pages there as JSON.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import random
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -39,7 +37,14 @@ from streambet.vision.rekognition.errors import (
     VideoRejected,
 )
 from streambet.vision.rekognition.mapping import timeline_from_pages
+from streambet.vision.rekognition.settings import RekognitionConfig
 from streambet.vision.rekognition.slots import JobSlots, shared_slots
+from streambet.vision.rekognition.start_request import (
+    aggregate_by,
+    file_digest,
+    request_token,
+    start_params,
+)
 from streambet.vision.rekognition.storage import VideoStore, object_key
 from streambet.vision.rekognition.timing import Clock, Deadline, RealClock, check_cancel
 from streambet.vision.rekognition.waiting import (
@@ -54,70 +59,10 @@ log = logging.getLogger(__name__)
 
 START_ACTION = "rekognition:StartLabelDetection"
 MAX_RESULTS = 1000
-MAX_FILTERS = 100
 MAX_BYTES = 10 * 1024**3  # Rekognition Video: stored video up to 10 GB
 MAX_SECONDS = 6 * 3600  # ... and up to 6 hours
-_JOB_TAG_UNSAFE = re.compile(r"[^a-zA-Z0-9_.\-:+=/]")
 # Share of the progress bar for each stage; waiting is an estimate (AWS reports none).
 _UPLOADED, _STARTED, _FINISHED = 0.25, 0.3, 0.9
-
-
-@dataclass(frozen=True)
-class RekognitionConfig:
-    bucket: str
-    prefix: str = "streambet/"
-    region: str = ""
-    s3_endpoint_url: str = ""
-    deadline_seconds: float = 3600.0
-    sns_topic_arn: str = ""
-    role_arn: str = ""
-    sqs_queue_url: str = ""
-    keep_objects: bool = False
-    max_jobs: int = 20
-    kms_key_id: str = ""
-    multipart_threshold: int = 64 * 1024 * 1024
-    multipart_chunksize: int = 16 * 1024 * 1024
-    poll_initial_seconds: float = 5.0
-    poll_max_seconds: float = 60.0
-    fallback_poll_seconds: float = 300.0
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> RekognitionConfig:
-        return cls(
-            bucket=s.s3_bucket,
-            prefix=s.s3_prefix,
-            region=s.rekognition_region,
-            s3_endpoint_url=s.s3_endpoint_url,
-            deadline_seconds=float(s.rekognition_deadline_seconds),
-            sns_topic_arn=s.rekognition_sns_topic_arn,
-            role_arn=s.rekognition_role_arn,
-            sqs_queue_url=s.rekognition_sqs_queue_url,
-            keep_objects=s.rekognition_keep_objects,
-            max_jobs=s.rekognition_max_jobs,
-            kms_key_id=s.rekognition_kms_key_id,
-        )
-
-    def validate(self) -> None:
-        def fail(message: str) -> None:
-            raise RekognitionConfigError(message)
-
-        if not self.bucket:
-            fail("The Rekognition backend needs a bucket: set STREAMBET_S3_BUCKET.")
-        if self.prefix and not self.prefix.endswith("/"):
-            fail(f"STREAMBET_S3_PREFIX={self.prefix!r} must end with '/'.")
-        if self.deadline_seconds <= 0:
-            fail("STREAMBET_REKOGNITION_DEADLINE_SECONDS must be positive.")
-        if self.max_jobs < 1:
-            fail("STREAMBET_REKOGNITION_MAX_JOBS must be at least 1.")
-        if bool(self.sns_topic_arn) != bool(self.role_arn):
-            fail(
-                "STREAMBET_REKOGNITION_SNS_TOPIC_ARN and STREAMBET_REKOGNITION_ROLE_ARN go"
-                " together (Rekognition publishes to the topic as that role)."
-            )
-        if self.sqs_queue_url and not self.sns_topic_arn:
-            fail("STREAMBET_REKOGNITION_SQS_QUEUE_URL needs an SNS topic that feeds it.")
-        if self.multipart_threshold < 5 * 1024 * 1024 or self.multipart_chunksize < 5 * 1024**2:
-            fail("S3 multipart parts must be at least 5 MiB.")
 
 
 @dataclass
@@ -131,54 +76,6 @@ class RekognitionResult:
 
     def raw(self) -> dict[str, Any]:
         return {"JobId": self.job_id, "ClientRequestToken": self.request_token, "Pages": self.pages}
-
-
-def aggregate_by(options: AnalysisOptions) -> str:
-    value = str(options.extra.get("aggregate_by", "TIMESTAMPS")).upper()
-    if value not in ("TIMESTAMPS", "SEGMENTS"):
-        raise RekognitionConfigError(f"aggregate_by must be TIMESTAMPS or SEGMENTS, not {value!r}")
-    return value
-
-
-def _filters(options: AnalysisOptions) -> dict[str, list[str]]:
-    wanted = {
-        "LabelInclusionFilters": options.label_inclusion,
-        "LabelExclusionFilters": options.label_exclusion,
-        "LabelCategoryInclusionFilters": options.category_inclusion,
-        "LabelCategoryExclusionFilters": options.category_exclusion,
-    }
-    out: dict[str, list[str]] = {}
-    for name, values in wanted.items():
-        cleaned = [v.strip() for v in values if v.strip()]
-        if len(cleaned) > MAX_FILTERS:
-            raise RekognitionConfigError(
-                f"{name}: Rekognition accepts at most {MAX_FILTERS} entries, got {len(cleaned)}."
-            )
-        if cleaned:
-            out[name] = cleaned
-    return out
-
-
-def job_tag(options: AnalysisOptions) -> str:
-    raw = str(options.extra.get("job_tag") or f"streambet-{options.extra.get('job_id', '')}")
-    return _JOB_TAG_UNSAFE.sub("-", raw).strip("-")[:256] or "streambet"
-
-
-def file_digest(path: Path, cancel: CancelFlag | None) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            check_cancel(cancel)
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def request_token(job_id: str, digest: str, params: dict[str, Any]) -> str:
-    """ClientRequestToken (1-64 of [a-zA-Z0-9-_]) derived from the job, the video's
-    content and every start parameter: a retried job gets the same token, and so the same
-    Rekognition JobId instead of a second (billed) job; anything different gets its own."""
-    material = json.dumps({"job": job_id, "video": digest, "params": params}, sort_keys=True)
-    return "sb-" + hashlib.sha256(material.encode()).hexdigest()[:61]
 
 
 class _Progress:
@@ -304,7 +201,7 @@ class RekognitionEngine:
         check_cancel(cancel)
         meta = self._precheck(path, options)
         aggregation = aggregate_by(options)
-        params = self._start_params(options)
+        params = start_params(options, cfg)
         job = str(options.extra.get("job_id", ""))
         token = request_token(job, file_digest(path, cancel), {**params, "Bucket": cfg.bucket})
         key = object_key(cfg.prefix, token, path)
@@ -360,24 +257,6 @@ class RekognitionEngine:
                 f"Rekognition Video reads H.264 only (in MP4 or MOV); this video is {meta.codec}."
             )
         return meta
-
-    def _start_params(self, options: AnalysisOptions) -> dict[str, Any]:
-        if not 0 <= options.min_confidence <= 100:
-            raise RekognitionConfigError("min_confidence must be between 0 and 100.")
-        params: dict[str, Any] = {
-            "MinConfidence": float(options.min_confidence),
-            "Features": ["GENERAL_LABELS"],
-            "JobTag": job_tag(options),
-        }
-        filters = _filters(options)
-        if filters:
-            params["Settings"] = {"GeneralLabels": filters}
-        if self.config.sns_topic_arn:
-            params["NotificationChannel"] = {
-                "SNSTopicArn": self.config.sns_topic_arn,
-                "RoleArn": self.config.role_arn,
-            }
-        return params
 
     def _upload(
         self,
@@ -504,6 +383,3 @@ class RekognitionEngine:
 
 def _without_metadata(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
-
-
-__all__ = ["RekognitionConfig", "RekognitionEngine", "RekognitionResult"]
