@@ -401,9 +401,11 @@ def test_large_video_goes_multipart_encrypted_and_leaves_no_parts(
     h.stub.add_response("get_label_detection", page([label(0, "Person", 90.0)]))
     seen: list[dict[str, Any]] = []
     watch_object(h, seen)
+    callers: set[int] = set()
 
-    h.engine.run(videos["large"], options())
+    h.engine.run(videos["large"], options(), lambda _: callers.add(threading.get_ident()))
 
+    assert callers == {threading.get_ident()}  # parts go up on other threads; reports don't
     head = seen[0]
     assert head["ServerSideEncryption"] == "AES256"
     assert head["ETag"].strip('"').endswith(("-3", "-4", "-5"))  # a multipart ETag

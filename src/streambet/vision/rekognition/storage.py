@@ -4,6 +4,7 @@ server-side encryption always on) and delete (the original's privacy rule)."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,13 +79,15 @@ class VideoStore:
         AnalysisCanceled or DeadlineExceeded. Both stops go through s3transfer's own
         cancellation, which closes its part readers and aborts the multipart upload."""
         total = max(1, path.stat().st_size)
-        sent = 0
+        # s3transfer's threads count bytes (negative on a retried part); only this
+        # thread calls `progress`, so callers never hear from a foreign thread.
+        sent = [0]
+        lock = threading.Lock()
+        reported = 0
 
         def on_bytes(n: int) -> None:
-            nonlocal sent
-            sent += n
-            if progress is not None:
-                progress(min(1.0, sent / total))
+            with lock:
+                sent[0] += n
 
         with create_transfer_manager(self.s3, self.transfer) as manager:
             future = manager.upload(
@@ -96,6 +99,9 @@ class VideoStore:
             )
             late = False
             while not future.done():
+                if progress is not None and sent[0] != reported:
+                    reported = sent[0]
+                    progress(min(1.0, reported / total))
                 late = deadline is not None and deadline.expired()
                 if late or (cancel is not None and cancel.is_set()):
                     future.cancel()
