@@ -54,8 +54,13 @@ def test_waits_for_its_own_notice_and_leaves_other_jobs_notices(
     assert [s.name for s in result.timeline.samples] == ["Person"]
     # No polling before the notice; after it, only until the job reads as finished.
     assert len(h.requests["GetLabelDetection"]) == 1 + notice_runs_ahead
-    left = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-    bodies = sorted(m["Body"] for m in left.get("Messages", []))
+    bodies: list[str] = []
+    for _ in range(3):  # the others come back after their short bounce
+        left = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=5)
+        bodies += [m["Body"] for m in left.get("Messages", [])]
+        if len(bodies) >= 2:
+            break
+    bodies.sort()
     assert bodies == sorted([notice(other_job), "not json at all"])
     assert keys(h.s3) == []
     sqs.close()

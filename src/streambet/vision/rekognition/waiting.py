@@ -88,10 +88,14 @@ def wait_by_notification(
     *,
     receive_wait_seconds: int = 10,
     fallback_poll_seconds: float = 300.0,
+    bounce_seconds: int = 2,
 ) -> Page:
-    """Long-poll the queue for our job's notice. Notices for other jobs are made visible
-    again at once for the waiter they belong to; ours is deleted. A status poll every
-    `fallback_poll_seconds` covers a lost notice (a misconfigured topic or queue policy)."""
+    """Long-poll the queue for our job's notice; ours is deleted. Other messages (other
+    jobs' notices when workers share a queue, or junk) become visible again after
+    `bounce_seconds`: soon enough for their owner, late enough that we do not spin on
+    them (junk ends in the queue's dead-letter queue via its redrive policy). A status
+    poll every `fallback_poll_seconds` covers a lost notice (a misconfigured topic or
+    queue policy)."""
     last_poll = ctx.clock.monotonic()
     while True:
         check_cancel(ctx.cancel)
@@ -133,7 +137,7 @@ def wait_by_notification(
                     sqs.change_message_visibility,
                     handle,
                     queue_url,
-                    VisibilityTimeout=0,
+                    VisibilityTimeout=bounce_seconds,
                 )
         ctx.on_tick()
         if ours:
