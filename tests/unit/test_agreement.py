@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from streambet.vision.agreement import compare_timelines
 from streambet.vision.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
 
@@ -103,3 +106,27 @@ def test_agrees_on_a_window_for_settlement() -> None:
     assert report.agrees_on("Car", 5000, 8000) is False  # only one engine saw it
     assert report.agrees_on("Zebra", 0, 10_000) is True  # neither saw it
     assert report.to_dict()["labels"]["Car"]["verdict"] == "only_a"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sets(st.integers(0, 39), max_size=40),
+    st.sets(st.integers(0, 39), max_size=40),
+)
+def test_with_no_tolerance_time_splits_exactly_into_agreed_and_one_sided(
+    slots_a: set[int], slots_b: set[int]
+) -> None:
+    a = timeline("local", {"Dog": [(i * 500, 90.0) for i in slots_a]}, until=20_000)
+    b = timeline("rekognition", {"Dog": [(i * 500, 90.0) for i in slots_b]}, until=20_000)
+    dog = compare_timelines(a, b, tolerance_ms=0).labels.get("Dog")
+    if not slots_a and not slots_b:
+        assert dog is None
+        return
+    assert dog is not None
+
+    def ms(spans: tuple[tuple[int, int], ...]) -> int:
+        return sum(e - s for s, e in spans)
+
+    assert ms(dog.agreed) == 500 * len(slots_a & slots_b)
+    assert ms(dog.only_a) == 500 * len(slots_a - slots_b)
+    assert ms(dog.only_b) == 500 * len(slots_b - slots_a)

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.stub import ANY
 
@@ -28,6 +29,7 @@ from streambet.vision.rekognition.slots import JobSlots
 from tests.integration.rekognition.conftest import (
     BUCKET,
     FAKE_SECRET,
+    REGION,
     FakeClock,
     Harness,
     keys,
@@ -546,3 +548,23 @@ def test_recorded_response_runs_through_the_engine_into_the_same_timeline(
     assert timeline.to_dict() == expected.to_dict()
     assert json.loads(raw_path.read_text())["Pages"] == [response]
     assert keys(h.s3) == []
+
+
+def test_sse_kms_when_a_key_is_configured(
+    harness: Any, videos: dict[str, Path], moto_url: str
+) -> None:
+    kms = boto3.client("kms", endpoint_url=moto_url, region_name=REGION)
+    key_id = kms.create_key(Description="streambet videos")["KeyMetadata"]["KeyId"]
+    h = harness(kms_key_id=key_id)
+    start_ok(h)
+    h.stub.add_response("get_label_detection", IN_PROGRESS)
+    h.stub.add_response("get_label_detection", page([]))
+    seen: list[dict[str, Any]] = []
+    watch_object(h, seen)
+
+    h.engine.run(videos["small"], options())
+
+    assert seen[0]["ServerSideEncryption"] == "aws:kms"
+    assert key_id in seen[0]["SSEKMSKeyId"]
+    assert keys(h.s3) == []
+    kms.close()
