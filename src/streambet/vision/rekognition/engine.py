@@ -8,6 +8,11 @@ read every page -> Timeline. The uploaded object is deleted on every exit path u
 `keep_objects` is set. Rekognition's own pages are kept as-is on the RekognitionResult
 that `run()` returns; `analyze()` (the port) returns the timeline and, when the caller
 passes `options.extra["rekognition_raw_path"]`, writes the pages there as JSON.
+
+Rekognition has no call to stop a label-detection job: a cancel or a passed deadline
+stops our side (wait, upload) and deletes the object, while the job itself runs out on
+AWS. A retry of the same job (same `options.extra["job_id"]`, file and options) sends the
+same ClientRequestToken and so picks that job up instead of paying for a second one.
 """
 
 from __future__ import annotations
