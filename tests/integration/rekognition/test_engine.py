@@ -335,6 +335,7 @@ def test_failed_job_raises_its_message_and_deletes_the_object(
         h.engine.run(videos["small"], options())
 
     assert info.value.status_message == "Unsupported codec."
+    assert "rekognition_attempt" in info.value.message  # how to get a fresh job
     assert info.value.job_id == JOB and JOB in info.value.message
     assert seen, "the object existed while the job ran"
     assert keys(h.s3) == []
@@ -453,18 +454,21 @@ def test_same_job_same_token_and_key_different_job_its_own(
     harness: Any, videos: dict[str, Path]
 ) -> None:
     h = harness()
-    for _ in range(3):
+    for _ in range(4):
         start_ok(h)
         h.stub.add_response("get_label_detection", page([]))
 
     first = h.engine.run(videos["small"], options())
     retry = h.engine.run(videos["small"], options())
     other = h.engine.run(videos["small"], options(extra={"job_id": "job-43"}))
+    rerun = h.engine.run(videos["small"], options(extra={"rekognition_attempt": 1}))
 
     assert first.request_token == retry.request_token
     assert first.s3_key == retry.s3_key
     assert other.request_token != first.request_token and other.s3_key != first.s3_key
-    assert all(len(t) <= 64 for t in (first.request_token, other.request_token))
+    assert rerun.request_token not in (first.request_token, other.request_token)
+    tokens = (first.request_token, other.request_token, rerun.request_token)
+    assert all(len(t) <= 64 for t in tokens)
     assert keys(h.s3) == []
 
 

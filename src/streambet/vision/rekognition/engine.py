@@ -12,7 +12,8 @@ passes `options.extra["rekognition_raw_path"]`, writes the pages there as JSON.
 Rekognition has no call to stop a label-detection job: a cancel or a passed deadline
 stops our side (wait, upload) and deletes the object, while the job itself runs out on
 AWS. A retry of the same job (same `options.extra["job_id"]`, file and options) sends the
-same ClientRequestToken and so picks that job up instead of paying for a second one.
+same ClientRequestToken and so picks that job up instead of paying for a second one;
+after a FAILED job, `options.extra["rekognition_attempt"]` > 0 asks for a fresh job.
 """
 
 from __future__ import annotations
@@ -208,7 +209,9 @@ class RekognitionEngine:
         aggregation = aggregate_by(options)
         params = start_params(options, cfg)
         job = str(options.extra.get("job_id", ""))
-        token = request_token(job, file_digest(path, cancel), {**params, "Bucket": cfg.bucket})
+        attempt = int(options.extra.get("rekognition_attempt", 0))
+        digest = file_digest(path, cancel)
+        token = request_token(job, digest, {**params, "Bucket": cfg.bucket}, attempt)
         key = object_key(cfg.prefix, token, path)
         store = VideoStore(
             self.s3,
@@ -226,7 +229,8 @@ class RekognitionEngine:
             if first.get("JobStatus") == "FAILED":
                 message = str(first.get("StatusMessage") or "no reason given")
                 raise JobFailed(
-                    f"Rekognition job {job_id} FAILED: {message}",
+                    f"Rekognition job {job_id} FAILED: {message} (retrying with the same"
+                    " options returns this job again; raise rekognition_attempt to rerun)",
                     job_id=job_id,
                     status_message=message,
                 )

@@ -58,11 +58,15 @@ def file_digest(path: Path, cancel: CancelFlag | None) -> str:
     return h.hexdigest()
 
 
-def request_token(job_id: str, digest: str, params: dict[str, Any]) -> str:
+def request_token(job_id: str, digest: str, params: dict[str, Any], attempt: int = 0) -> str:
     """ClientRequestToken (1-64 of [a-zA-Z0-9-_]) derived from the job, the video's
     content and every start parameter: a retried job gets the same token, and so the same
-    Rekognition JobId instead of a second (billed) job; anything different gets its own."""
-    material = json.dumps({"job": job_id, "video": digest, "params": params}, sort_keys=True)
+    Rekognition JobId instead of a second (billed) job; anything different gets its own.
+    The same token also returns the same FAILED job, so `attempt` (bumped by the caller
+    only after a failure) is what asks for a fresh one."""
+    material = json.dumps(
+        {"job": job_id, "video": digest, "params": params, "attempt": attempt}, sort_keys=True
+    )
     return "sb-" + hashlib.sha256(material.encode()).hexdigest()[:61]
 
 
