@@ -20,6 +20,7 @@ from streambet.vision.rekognition import (
     CredentialsProblem,
     DeadlineExceeded,
     JobFailed,
+    RekognitionConfigError,
     ResultsUnavailable,
     ServiceError,
     VideoRejected,
@@ -572,3 +573,12 @@ def test_sse_kms_when_a_key_is_configured(
     assert key_id in seen[0]["SSEKMSKeyId"]
     assert keys(h.s3) == []
     kms.close()
+
+
+def test_bucket_in_another_region_is_refused_before_any_upload(
+    harness: Any, videos: dict[str, Path]
+) -> None:
+    h = harness(region="us-east-1")  # the test bucket lives in eu-west-1
+    with pytest.raises(RekognitionConfigError, match="eu-west-1 but Rekognition runs in us-east-1"):
+        h.engine.run(videos["small"], options())
+    assert h.requests == {} and keys(h.s3) == []

@@ -130,6 +130,7 @@ class RekognitionEngine:
         self.rng = rng or random.Random()
         self._slots = slots
         self._lock = threading.Lock()
+        self._bucket_checked = False
 
     # -- clients: created on first use, credentials only from the standard AWS chain --
 
@@ -220,6 +221,7 @@ class RekognitionEngine:
             multipart_threshold=cfg.multipart_threshold,
             multipart_chunksize=cfg.multipart_chunksize,
         )
+        self._check_bucket_region()
         self.slots.acquire(deadline, cancel, on_queued=lambda: log.info("%s: queued", token))
         try:
             self._upload(store, path, key, report, deadline, cancel)
@@ -251,6 +253,28 @@ class RekognitionEngine:
         return RekognitionResult(timeline, pages, job_id, token, key, deleted)
 
     # -- steps --
+
+    def _check_bucket_region(self) -> None:
+        """Rekognition reads only from a bucket in its own region; otherwise every job
+        fails later with a vague InvalidS3ObjectException. Checked once per engine; without
+        s3:GetBucketLocation the check is skipped, not fatal."""
+        if self._bucket_checked:
+            return
+        try:
+            answer = self.s3.get_bucket_location(Bucket=self.config.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("could not check the region of bucket %s: %s", self.config.bucket, exc)
+            self._bucket_checked = True
+            return
+        bucket_region = answer.get("LocationConstraint") or "us-east-1"
+        rekognition_region = self.rekognition.meta.region_name
+        if bucket_region != rekognition_region:
+            raise RekognitionConfigError(
+                f"Bucket {self.config.bucket} is in {bucket_region} but Rekognition runs in"
+                f" {rekognition_region}; they must be the same region"
+                " (STREAMBET_REKOGNITION_REGION)."
+            )
+        self._bucket_checked = True
 
     def _precheck(self, path: Path, options: AnalysisOptions) -> VideoMetadata:
         """Refuse locally what Rekognition would refuse after a paid upload."""
