@@ -35,7 +35,15 @@ class AudioResult:
 class AudioAnalyzer:
     """Holds both models, so an engine can keep one and analyse many files."""
 
-    def __init__(self, model_dir: Path, *, speech: bool = True, threads: int = 2) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        speech: bool = True,
+        threads: int = 2,
+        block_seconds: int = decode.BLOCK_SECONDS,
+    ) -> None:
+        self._block_seconds = block_seconds
         self._yamnet = YamNet(model_dir)
         self._labels = LabelMap(class_names())
         self._transcriber = Transcriber(threads) if speech else None
@@ -60,9 +68,12 @@ class AudioAnalyzer:
             total_s = min(total_s, max_seconds)
         result = AudioResult(has_audio=True)
         running_top: dict[str, float] = {}
-        block_ms = decode.BLOCK_SECONDS * 1000
+        block_ms = self._block_seconds * 1000
         report = progress or (lambda _fraction: None)
-        for index, block in enumerate(decode.decode_blocks(path, max_seconds=max_seconds)):
+        blocks = decode.decode_blocks(
+            path, block_seconds=self._block_seconds, max_seconds=max_seconds
+        )
+        for index, block in enumerate(blocks):
             _check(cancel)
             offset_ms = index * block_ms
             block_ms_len = round(block.size * 1000 / decode.SAMPLE_RATE)
