@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streambet.vision.audio import AudioAnalyzer
+from streambet.vision.audio import AudioAnalyzer, prepare_models
 from streambet.vision.audio.decode import SAMPLE_RATE, decode_blocks
 from streambet.vision.audio.yamnet import CACHE_NAME, prepare
 from tests.integration.audio.sounds import espeak, make_clip, place, plucked_chords
@@ -60,3 +60,10 @@ def test_the_model_is_unpacked_once(tmp_path: Path) -> None:
     assert again == first and again.stat().st_mtime_ns == stamp
     assert first.is_relative_to(tmp_path / CACHE_NAME)
     assert [p.name for p in tmp_path.iterdir()] == [CACHE_NAME]  # no staging left behind
+
+
+def test_prepare_models_names_both_models(tmp_path: Path) -> None:
+    lines = list(prepare_models(tmp_path))
+
+    assert lines[0].startswith("YAMNet") and str(tmp_path / CACHE_NAME) in lines[0]
+    assert lines[1].startswith("Whisper") and lines[1].endswith("model")

