@@ -1,0 +1,54 @@
+"""MediaPipe Pose (the full model shipped in the wheel) on real photos, then the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from matplotlib import cbook
+from PIL import Image
+from skimage import data
+
+from streambet.vision.pose import ActivityTracker, PoseEstimator, posture, raised_hands
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def estimator() -> Iterator[PoseEstimator]:
+    pose = PoseEstimator()
+    yield pose
+    pose.close()
+
+
+def _hopper() -> np.ndarray:
+    with cbook.get_sample_data("grace_hopper.jpg") as fh:
+        return np.asarray(Image.open(fh).convert("RGB"))
+
+
+@pytest.mark.parametrize("photo", [data.astronaut, _hopper])
+def test_portraits_give_a_head_over_shoulders_and_no_guesses(
+    estimator: PoseEstimator, photo: object
+) -> None:
+    rgb = photo()  # type: ignore[operator]
+
+    pose = estimator.estimate(rgb)
+
+    assert pose is not None
+    nose, left, right = (
+        pose.point("nose"),
+        pose.point("left_shoulder"),
+        pose.point("right_shoulder"),
+    )
+    assert nose is not None and left is not None and right is not None
+    assert nose[1] < left[1] and nose[1] < right[1]  # the head is above the shoulders
+    assert right[0] < nose[0] < left[0]  # facing the camera: her left is on our right
+    assert pose.aspect == pytest.approx(rgb.shape[1] / rgb.shape[0])
+    # arms are down and the hips are out of the picture: no hands raised, no posture
+    assert raised_hands(pose) is None and posture(pose) is None
+    assert ActivityTracker().update(0, pose) == []
+
+
+def test_a_cat_has_no_human_pose(estimator: PoseEstimator) -> None:
+    assert estimator.estimate(data.chelsea()) is None
