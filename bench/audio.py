@@ -1,9 +1,10 @@
-"""Speed of the sound track: milliseconds per second of audio for each stage.
+"""Speed of the sound track (milliseconds per second of audio per stage) and of pose.
 
 Builds a 60 s clip (plucked-string music under espeak-ng commentary every 10 s when
 espeak-ng is installed), then times PyAV decoding (the same-run baseline), the YAMNet
 front end + model, Whisper tiny.en with word times, and the whole analyze call. Prints
-medians of a few runs and each stage's ratio to the decode baseline.
+medians of a few runs and each stage's ratio to the decode baseline. Then MediaPipe
+Pose milliseconds per frame on the astronaut photo at 512x512 and scaled to 1280x720.
 
     .venv/bin/python bench/audio.py [--seconds 60] [--runs 3]
 """
@@ -30,6 +31,7 @@ from streambet.vision.audio.events import LabelMap  # noqa: E402
 from streambet.vision.audio.melspec import patches  # noqa: E402
 from streambet.vision.audio.speech import Transcriber  # noqa: E402
 from streambet.vision.audio.yamnet import YamNet, class_names  # noqa: E402
+from streambet.vision.pose import PoseEstimator  # noqa: E402
 from tests.integration.audio.sounds import espeak, make_clip, plucked_chords  # noqa: E402
 
 RATE = 22_050
@@ -102,6 +104,22 @@ def main() -> None:
             f"{name:32} {ms:9.1f} {ms / seconds:9.2f} {seconds * 1000 / ms:12.1f} "
             f"{ms / baseline:9.2f}"
         )
+    bench_pose(args.runs)
+
+
+def bench_pose(runs: int) -> None:
+    from PIL import Image
+    from skimage import data
+
+    photo = data.astronaut()
+    wide = np.asarray(Image.fromarray(photo).resize((1280, 720)))
+    estimator = PoseEstimator()
+    estimator.estimate(photo)  # first call builds the graph
+    print(f"{'MediaPipe Pose (full)':32} {'ms/frame':>9}")
+    for name, rgb in (("512x512", photo), ("1280x720", wide)):
+        ms = _median_ms(lambda rgb=rgb: estimator.estimate(rgb), max(runs, 5))
+        print(f"{name:32} {ms:9.1f}")
+    estimator.close()
 
 
 if __name__ == "__main__":

@@ -67,3 +67,31 @@ def test_prepare_models_names_both_models(tmp_path: Path) -> None:
 
     assert lines[0].startswith("YAMNet") and str(tmp_path / CACHE_NAME) in lines[0]
     assert lines[1].startswith("Whisper") and lines[1].endswith("model")
+
+
+def test_opus_in_webm_at_48_khz_decodes_to_16_khz(tmp_path: Path) -> None:
+    import av
+
+    rate, seconds = 48_000, 2.0
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(int(rate * seconds)) / rate)).astype(
+        np.float32
+    )
+    path = tmp_path / "tone.webm"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libopus", rate=rate)
+        stream.layout = "stereo"
+        planar = np.repeat(tone[None, :], 2, axis=0)
+        for begin in range(0, planar.shape[1], 960):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(planar[:, begin : begin + 960]), format="fltp", layout="stereo"
+            )
+            frame.sample_rate = rate
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+    (block,) = list(decode_blocks(path))
+
+    assert abs(block.size - seconds * SAMPLE_RATE) < 0.05 * SAMPLE_RATE
+    spectrum = np.abs(np.fft.rfft(block[4000:12000]))
+    peak_hz = np.argmax(spectrum) * SAMPLE_RATE / 8000
+    assert abs(peak_hz - 1000) <= 4  # the tone is still 1 kHz after resampling
