@@ -36,7 +36,9 @@ KEYPOINTS = (
 INDEX = {name: i for i, name in enumerate(KEYPOINTS)}
 MIN_VISIBILITY = 0.5  # MediaPipe's own threshold for drawing a landmark
 SOURCE = "pose"
-CATEGORY = "Actions"
+# Rekognition files what people do under "Person Description", and the original app's
+# activity filter reads that category, so pose activities become activity labels.
+CATEGORY = "Person Description"
 
 HANDS_RAISED, HAND_RAISED = "Hands Raised", "Hand Raised"
 STANDING, SITTING, LYING_DOWN = "Standing", "Sitting", "Lying Down"

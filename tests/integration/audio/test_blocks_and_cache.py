@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from streambet.vision.audio import AudioAnalyzer, prepare_models
+from streambet.vision.audio import AudioAnalyzer, AudioModelMissing, prepare_models
 from streambet.vision.audio.decode import SAMPLE_RATE, decode_blocks
+from streambet.vision.audio.speech import model_path
 from streambet.vision.audio.yamnet import CACHE_NAME, prepare
 from tests.integration.audio.sounds import espeak, make_clip, place, plucked_chords
 
@@ -95,3 +98,22 @@ def test_opus_in_webm_at_48_khz_decodes_to_16_khz(tmp_path: Path) -> None:
     spectrum = np.abs(np.fft.rfft(block[4000:12000]))
     peak_hz = np.argmax(spectrum) * SAMPLE_RATE / 8000
     assert abs(peak_hz - 1000) <= 4  # the tone is still 1 kHz after resampling
+
+
+@pytest.mark.parametrize(
+    ("module", "load"),
+    [
+        ("streambet.vision.audio.yamnet", lambda tmp: prepare(tmp)),
+        ("streambet.vision.audio.speech", lambda tmp: model_path()),
+    ],
+)
+def test_a_missing_model_package_says_which_and_how_to_fix_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, module: str, load: Any
+) -> None:
+    """The distribution lookup is real; only the name asked for does not exist."""
+    monkeypatch.setattr(importlib.import_module(module), "PACKAGE", "no-such-model-package")
+
+    with pytest.raises(AudioModelMissing, match=r"no-such-model-package.*make install"):
+        load(tmp_path)
+
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,7 @@ from streambet.vision.pose import (
     ActivityTracker,
     Keypoint,
     Pose,
+    label_infos,
     posture,
     raised_hands,
 )
@@ -184,3 +185,18 @@ def test_samples_carry_the_person_box_and_the_pose_source() -> None:
         box = instance.box
         assert box.top == pytest.approx(0.5 - 1.9 * T) and box.height == pytest.approx(3.7 * T)
         assert box.left == pytest.approx(0.5 - 0.35 * T)
+
+
+def test_activities_are_person_description_labels() -> None:
+    infos = label_infos()
+
+    assert set(infos) == {
+        HANDS_RAISED,
+        HAND_RAISED,
+        STANDING,
+        SITTING,
+        LYING_DOWN,
+        JUMPING,
+        RUNNING,
+    }
+    assert all(info.categories == ("Person Description",) for info in infos.values())
