@@ -2,9 +2,11 @@
 
 Keypoints come from MediaPipe Pose 0.10.21, the "full" landmark model that ships in the
 wheel (the "lite" and "heavy" ones download at run time, so never model_complexity 0 or
-2). It finds ONE person per frame, the most prominent. Every activity is a rule in this
-module over the 33 keypoints, some over time; a rule abstains (no label) when the joints
-it needs are not visible, so a head-and-shoulders shot is neither sitting nor standing.
+2). It finds ONE person per image, the most prominent; given person boxes from a
+detector, estimate_people() runs it once per box and PeopleActivities follows each
+person. Every activity is a rule in this module over the 33 keypoints, some over time; a
+rule abstains (no label) when the joints it needs are not visible, so a head-and-shoulders
+shot is neither sitting nor standing.
 
 Geometry is done in units of the frame height (x is scaled by the aspect ratio) and in
 torso lengths (shoulder midpoint to hip midpoint), so rules do not depend on the
@@ -257,6 +259,47 @@ class ActivityTracker:
         return found
 
 
+class PeopleActivities:
+    """Activities of several people per frame, each followed by their own ActivityTracker.
+
+    A pose joins the track whose last box centre is nearest, if within the larger side
+    of its box; otherwise it starts a track. Tracks not seen in a sample end (as a
+    single tracker forgets on a missing pose). Samples merge per label: one LabelSample
+    with every person doing it as an instance, the best confidence as its own.
+    """
+
+    def __init__(self) -> None:
+        self._tracks: list[tuple[tuple[float, float], ActivityTracker]] = []
+
+    def reset(self) -> None:
+        self._tracks.clear()
+
+    def update(self, timestamp_ms: int, poses: list[Pose]) -> list[LabelSample]:
+        free = list(self._tracks)
+        tracks: list[tuple[tuple[float, float], ActivityTracker]] = []
+        by_label: dict[str, list[LabelSample]] = {}
+        for pose in poses:
+            box = pose.box()
+            centre = (box.left + box.width / 2, box.top + box.height / 2)
+            reach = max(box.width, box.height)
+            nearest = min(free, key=lambda t: math.dist(t[0], centre), default=None)
+            if nearest is not None and math.dist(nearest[0], centre) <= reach:
+                free.remove(nearest)
+                tracker = nearest[1]
+            else:
+                tracker = ActivityTracker()
+            tracks.append((centre, tracker))
+            for sample in tracker.update(timestamp_ms, pose):
+                by_label.setdefault(sample.name, []).append(sample)
+        self._tracks = tracks
+        merged = []
+        for name, samples in by_label.items():
+            best = max(s.confidence for s in samples)
+            instances = tuple(i for s in samples for i in s.instances)
+            merged.append(LabelSample(timestamp_ms, name, best, best, instances, SOURCE))
+        return merged
+
+
 def label_infos() -> dict[str, LabelInfo]:
     return {name: LabelInfo(name, categories=(CATEGORY,)) for name in ACTIVITIES}
 
@@ -285,6 +328,35 @@ class PoseEstimator:
             Keypoint(float(lm.x), float(lm.y), float(lm.visibility)) for lm in found.landmark
         )
         return Pose(points, width / height)
+
+    def estimate_people(
+        self, rgb: NDArray[np.uint8], boxes: list[BoundingBox], margin: float = 0.2
+    ) -> list[Pose]:
+        """One pose per person box (from a person detector), in whole-frame coordinates.
+
+        MediaPipe Pose finds one person per image, so each box (grown by `margin` of its
+        size on every side) is cropped and run on its own. Boxes under 32 px are skipped.
+        """
+        height, width = rgb.shape[:2]
+        poses = []
+        for box in boxes:
+            x0 = max(0, int((box.left - margin * box.width) * width))
+            y0 = max(0, int((box.top - margin * box.height) * height))
+            x1 = min(width, int((box.left + (1 + margin) * box.width) * width))
+            y1 = min(height, int((box.top + (1 + margin) * box.height) * height))
+            if x1 - x0 < 32 or y1 - y0 < 32:
+                continue
+            found = self.estimate(rgb[y0:y1, x0:x1])
+            if found is None:
+                continue
+            points = tuple(
+                Keypoint(
+                    (x0 + k.x * (x1 - x0)) / width, (y0 + k.y * (y1 - y0)) / height, k.visibility
+                )
+                for k in found.keypoints
+            )
+            poses.append(Pose(points, width / height))
+        return poses
 
     def close(self) -> None:
         self._pose.close()

@@ -11,6 +11,7 @@ from PIL import Image
 from skimage import data
 
 from streambet.vision.pose import ActivityTracker, PoseEstimator, posture, raised_hands
+from streambet.vision.timeline import BoundingBox
 
 pytestmark = pytest.mark.slow
 
@@ -52,3 +53,20 @@ def test_portraits_give_a_head_over_shoulders_and_no_guesses(
 
 def test_a_cat_has_no_human_pose(estimator: PoseEstimator) -> None:
     assert estimator.estimate(data.chelsea()) is None
+
+
+def test_two_people_side_by_side_get_a_pose_each(estimator: PoseEstimator) -> None:
+    """The astronaut next to Grace Hopper, with a person box on each (as a detector gives)."""
+    hopper = np.asarray(Image.fromarray(_hopper()).resize((427, 500)))
+    rgb = np.ascontiguousarray(np.hstack([data.astronaut()[:500], hopper]))
+    split = 512 / rgb.shape[1]
+    boxes = [BoundingBox(0.0, 0.0, split, 1.0), BoundingBox(split, 0.0, 1 - split, 1.0)]
+
+    poses = estimator.estimate_people(rgb, boxes)
+
+    assert len(poses) == 2
+    noses = [p.point("nose") for p in poses]
+    assert all(n is not None for n in noses)
+    xs = [float(n[0]) / poses[0].aspect for n in noses if n is not None]
+    assert xs[0] < split < xs[1]  # each nose inside its own person's half
+    assert all(p.aspect == pytest.approx(rgb.shape[1] / rgb.shape[0]) for p in poses)

@@ -20,6 +20,7 @@ from streambet.vision.pose import (
     STANDING,
     ActivityTracker,
     Keypoint,
+    PeopleActivities,
     Pose,
     label_infos,
     posture,
@@ -200,3 +201,32 @@ def test_activities_are_person_description_labels() -> None:
         RUNNING,
     }
     assert all(info.categories == ("Person Description",) for info in infos.values())
+
+
+def test_each_person_keeps_their_own_history_whatever_the_order() -> None:
+    """Two people; the right one jumps. The list order flips, the jump stays theirs."""
+    people = PeopleActivities()
+    left, right = (0.25, 0.35), (0.75, 0.55)  # at different heights: a mix-up shows
+    for i in range(3):
+        poses = [figure(left), figure(right)]
+        people.update(i * 500, poses if i % 2 == 0 else poses[::-1])
+
+    samples = people.update(1500, [figure((0.75, 0.55 - 0.35 * T)), figure(left)])
+
+    by_name = {s.name: s for s in samples}
+    assert set(by_name) == {JUMPING, STANDING}
+    (jumper,) = by_name[JUMPING].instances
+    assert jumper.box.left > 0.5
+    assert len(by_name[STANDING].instances) == 2
+    assert all(s.source == "pose" and s.timestamp_ms == 1500 for s in samples)
+
+
+def test_a_person_who_leaves_takes_their_history_along() -> None:
+    people = PeopleActivities()
+    for i in range(3):
+        people.update(i * 500, [figure((0.25, 0.6)), figure((0.75, 0.6))])
+    people.update(1500, [figure((0.25, 0.6))])
+
+    samples = people.update(2000, [figure((0.25, 0.6)), figure((0.75, 0.6 - 0.35 * T))])
+
+    assert JUMPING not in {s.name for s in samples}  # a newcomer has no level to rise from
