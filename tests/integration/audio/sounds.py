@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import wave
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -76,8 +77,10 @@ def make_clip(
     audio: Samples | None = None,
     rate: int = 16_000,
     channels: int = 1,
+    audio_starts_s: float = 0.0,
 ) -> Path:
-    """An H.264 MP4 of the astronaut photo at 5 fps with an AAC track of `audio` (if any)."""
+    """An H.264 MP4 of the astronaut photo at 5 fps with an AAC track of `audio` (if any),
+    whose first sample is stamped `audio_starts_s` after the first picture."""
     picture = data.astronaut()[::4, ::4]  # 128x128 RGB
     with av.open(str(path), mode="w") as container:
         video = container.add_stream("libx264", rate=5)
@@ -99,6 +102,8 @@ def make_clip(
                     layout=sound.layout.name,
                 )
                 frame.sample_rate = rate
+                frame.time_base = Fraction(1, rate)
+                frame.pts = begin + round(audio_starts_s * rate)
                 container.mux(sound.encode(frame))
             container.mux(sound.encode(None))
     return path

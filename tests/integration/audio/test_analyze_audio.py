@@ -83,6 +83,20 @@ def test_speech_label_covers_the_speech_and_only_it(
     assert set(result.labels) == {s.name for s in result.samples}
 
 
+def test_a_track_that_starts_late_keeps_video_time(analyzer: AudioAnalyzer, tmp_path: Path) -> None:
+    """The sound is stamped 3 s after the first picture; its words are dated from the video."""
+    speech, rate = espeak(COMMENTARY, tmp_path)
+    path = make_clip(tmp_path / "late.mp4", 8.0, speech, rate, audio_starts_s=3.0)
+
+    result = analyzer.analyze(path)
+
+    goal = next(w for w in result.words if w.word.lower() == "goal")
+    assert goal.start_ms >= 3500 and goal.end_ms <= 4800, goal  # 0.6-1.6 s into the speech
+    assert min(w.start_ms for w in result.words) >= 2700
+    assert "Speech" not in _names_at(result.samples, 1000)
+    assert "Speech" in _names_at(result.samples, 4000)
+
+
 def test_music_track_is_music_and_has_no_words(analyzer: AudioAnalyzer, tmp_path: Path) -> None:
     """Stereo 44.1 kHz plucked chords: resampled, downmixed, heard as music, not speech."""
     rate = 44_100
