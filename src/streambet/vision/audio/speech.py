@@ -29,7 +29,7 @@ BEAM_SIZE = 5
 # the stretch's start, so faster-whisper's default 400 ms put the first word ~0.4 s early
 # on test speech; 200 ms brought it within 0.2 s without clipping soft onsets.
 VAD_PAD_MS = 200
-# Greedy temperature 0 only. faster-whisper's fallback re-decodes a window at rising
+# Temperature 0 only. faster-whisper's fallback re-decodes a window at rising
 # temperatures (random sampling, five candidates) when the text compresses too well;
 # VAD-joined speech that repeats a phrase trips it, costing 5-10x the time and returning
 # a different transcript (or none) run to run. One deterministic pass is the better deal.
