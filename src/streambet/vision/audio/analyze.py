@@ -15,7 +15,7 @@ from streambet.vision.audio.speech import Transcriber, model_path
 from streambet.vision.audio.yamnet import YamNet, class_names, prepare
 from streambet.vision.backends import CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
-from streambet.vision.timeline import LabelInfo, LabelSample, TranscriptWord
+from streambet.vision.timeline import LabelInfo, LabelSample, Timeline, TranscriptWord
 
 WINDOW_HOP_MS = 1000  # one 0.96 s YAMNet window a second
 # Share of a block's progress that the (fast) event pass accounts for; speech is the rest.
@@ -31,6 +31,12 @@ class AudioResult:
     samples: list[LabelSample] = field(default_factory=list)  # source "audio"
     labels: dict[str, LabelInfo] = field(default_factory=dict)  # only labels that occur
     words: list[TranscriptWord] = field(default_factory=list)
+
+    def apply_to(self, timeline: Timeline) -> None:
+        """Merge into an engine's timeline: samples in time order, labels, the words."""
+        timeline.samples = sorted([*timeline.samples, *self.samples], key=lambda s: s.timestamp_ms)
+        timeline.labels.update(self.labels)
+        timeline.words = sorted([*timeline.words, *self.words], key=lambda w: w.start_ms)
 
 
 class AudioAnalyzer:
