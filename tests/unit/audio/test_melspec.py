@@ -73,3 +73,15 @@ def test_patches_are_the_spectrogram_a_second_apart() -> None:
 def test_a_hop_off_the_10_ms_grid_is_refused() -> None:
     with pytest.raises(ValueError, match="multiple"):
         melspec.patches(np.zeros(32_000, dtype=np.float32), hop_seconds=0.505)
+
+
+def test_patches_computed_a_minute_at_a_time_match_the_whole_spectrogram() -> None:
+    rng = np.random.default_rng(2)
+    audio = rng.uniform(-0.5, 0.5, 130 * 16_000).astype(np.float32)
+
+    out = melspec.patches(audio)
+
+    spectrum = melspec.log_mel(audio)
+    assert out.shape == (130, 1, 96, 64)
+    for i in (0, 59, 60, 61, 125, 129):
+        np.testing.assert_allclose(out[i, 0], spectrum[i * 100 : i * 100 + 96], rtol=1e-5)

@@ -24,6 +24,7 @@ LOG_OFFSET = 0.001
 PATCH_FRAMES = 96
 # Samples one patch needs: the last frame starts 95 hops in and is 400 samples long.
 PATCH_SAMPLES = WINDOW + (PATCH_FRAMES - 1) * HOP
+_GROUP = 60
 
 
 def _hz_to_mel(hz: NDArray[Any]) -> NDArray[np.float64]:
@@ -82,9 +83,13 @@ def patches(samples: NDArray[Any], hop_seconds: float = 1.0) -> NDArray[Any]:
     needed = starts[-1] + PATCH_SAMPLES
     if samples.size < needed:
         samples = np.pad(samples, (0, needed - samples.size))
-    spec = log_mel(samples.astype(np.float32, copy=False))
-    step = hop // HOP
-    out: NDArray[np.float32] = np.stack(
-        [spec[i * step : i * step + PATCH_FRAMES] for i in range(len(starts))]
-    )[:, None, :, :].astype(np.float32)
+    samples = samples.astype(np.float32, copy=False)
+    out: NDArray[np.float32] = np.empty((len(starts), 1, PATCH_FRAMES, MEL_BANDS), np.float32)
+    # A minute of windows at a time: the FFT of a whole 10-minute block would hold ~250 MB.
+    for first in range(0, len(starts), _GROUP):
+        group = starts[first : first + _GROUP]
+        spec = log_mel(samples[group[0] : group[-1] + PATCH_SAMPLES])
+        for i, start in enumerate(group):
+            frame = (start - group[0]) // HOP
+            out[first + i, 0] = spec[frame : frame + PATCH_FRAMES]
     return out
