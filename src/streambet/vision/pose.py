@@ -143,6 +143,27 @@ def raised_hands(pose: Pose) -> tuple[str, float] | None:
     return (HANDS_RAISED if len(up) == 2 else HAND_RAISED), confidence
 
 
+@dataclass(frozen=True)
+class _Leg:
+    thigh_deg: float  # hip -> knee, from the vertical
+    thigh_len: float  # in torso lengths
+    shin_deg: float | None  # knee -> ankle, None when the ankle is not seen
+    joints: tuple[str, ...]
+
+    @property
+    def seated(self) -> bool:
+        # level with the seat, or pointing at the camera (foreshortened)
+        return self.thigh_deg >= THIGH_SITTING_MIN_DEG or self.thigh_len < THIGH_FORESHORTENED
+
+    @property
+    def straight(self) -> bool:
+        return (
+            self.thigh_deg <= LEG_STANDING_MAX_DEG
+            and self.shin_deg is not None
+            and self.shin_deg <= LEG_STANDING_MAX_DEG
+        )
+
+
 def posture(pose: Pose) -> tuple[str, float] | None:
     """Standing, Sitting or Lying Down from the torso and legs; None when unsure."""
     torso = _torso(pose)
@@ -155,31 +176,29 @@ def posture(pose: Pose) -> tuple[str, float] | None:
         return LYING_DOWN, pose.visibility(*torso_names)
     if lean > UPRIGHT_MAX_DEG or shoulders[1] > hips[1]:
         return None  # bending over, or upside down: no call
-    legs = []  # (thigh angle, thigh length in torsos, shin angle or None, joints used)
+    legs = []
     for side in ("left", "right"):
         hip, knee = pose.point(f"{side}_hip"), pose.point(f"{side}_knee")
         if hip is None or knee is None:
             continue
         ankle = pose.point(f"{side}_ankle")
-        shin = _degrees_from_vertical(knee, ankle) if ankle is not None else None
-        used = (f"{side}_hip", f"{side}_knee") + ((f"{side}_ankle",) if ankle is not None else ())
-        thigh = float(np.linalg.norm(knee - hip)) / length
-        legs.append((_degrees_from_vertical(hip, knee), thigh, shin, used))
+        legs.append(
+            _Leg(
+                thigh_deg=_degrees_from_vertical(hip, knee),
+                thigh_len=float(np.linalg.norm(knee - hip)) / length,
+                shin_deg=_degrees_from_vertical(knee, ankle) if ankle is not None else None,
+                joints=(f"{side}_hip", f"{side}_knee")
+                + ((f"{side}_ankle",) if ankle is not None else ()),
+            )
+        )
     if not legs:
         return None
-    used_all = [n for leg in legs for n in leg[3]]
+    confidence = pose.visibility(*torso_names, *(j for leg in legs for j in leg.joints))
     # every visible thigh must look seated: a runner's raised knee is one thigh, not two
-    if all(
-        angle >= THIGH_SITTING_MIN_DEG or thigh < THIGH_FORESHORTENED for angle, thigh, *_ in legs
-    ):
-        return SITTING, pose.visibility(*torso_names, *used_all)
-    straight = [
-        leg
-        for leg in legs
-        if leg[0] <= LEG_STANDING_MAX_DEG and leg[2] is not None and leg[2] <= LEG_STANDING_MAX_DEG
-    ]
-    if len(straight) == len(legs):
-        return STANDING, pose.visibility(*torso_names, *used_all)
+    if all(leg.seated for leg in legs):
+        return SITTING, confidence
+    if all(leg.straight for leg in legs):
+        return STANDING, confidence
     return None
 
 
@@ -190,7 +209,6 @@ def posture(pose: Pose) -> tuple[str, float] | None:
 class _Seen:
     timestamp_ms: int
     hips: NDArray[np.float64]
-    torso: float
 
 
 class ActivityTracker:
@@ -239,7 +257,7 @@ class ActivityTracker:
         while self._history and timestamp_ms - self._history[0].timestamp_ms > HISTORY_MS:
             self._history.popleft()
         previous = list(self._history)
-        self._history.append(_Seen(timestamp_ms, hips, length))
+        self._history.append(_Seen(timestamp_ms, hips))
         if not previous or _degrees_from_vertical(shoulders, hips) > UPRIGHT_MAX_DEG:
             return []
         confidence = pose.visibility("left_shoulder", "right_shoulder", "left_hip", "right_hip")
