@@ -110,6 +110,21 @@ def test_music_track_is_music_and_has_no_words(analyzer: AudioAnalyzer, tmp_path
     assert result.words == []
 
 
+def test_noise_makes_no_words(analyzer: AudioAnalyzer, tmp_path: Path) -> None:
+    """Whisper invents words in noise; the VAD in front of it must keep it from hearing any."""
+    rng = np.random.default_rng(0)
+    spectrum = np.fft.rfft(rng.normal(size=6 * 16_000))
+    pink = np.fft.irfft(spectrum / np.sqrt(np.arange(1, spectrum.size + 1)))
+    path = make_clip(
+        tmp_path / "noise.mp4", 6.0, (0.5 * pink / np.abs(pink).max()).astype(np.float32)
+    )
+
+    result = analyzer.analyze(path)
+
+    assert result.has_audio and result.words == []
+    assert all(s.name != "Speech" for s in result.samples)
+
+
 def test_a_clip_without_sound_gives_nothing(analyzer: AudioAnalyzer, tmp_path: Path) -> None:
     path = make_clip(tmp_path / "mute.mp4", 2.0)
 
