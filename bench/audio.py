@@ -58,6 +58,16 @@ def _track(seconds: float, tmp: Path) -> tuple[np.ndarray, str]:
     return track, "music with a different commentary line every 10 s"
 
 
+def _talk(seconds: float, tmp: Path) -> np.ndarray | None:
+    """Commentary without a pause, resampled to 16 kHz: Whisper's worst case."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    lines = [espeak(line, tmp)[0] for line in LINES]
+    joined = np.concatenate(lines * (int(seconds // 10) + 1))[: round(seconds * RATE)]
+    at = np.arange(round(seconds * 16_000)) * RATE / 16_000
+    return np.interp(at, np.arange(joined.size), joined).astype(np.float32)
+
+
 def _median_ms(fn: Callable[[], object], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -91,6 +101,9 @@ def main() -> None:
             "Whisper tiny.en + VAD, words": lambda: list(whisper.segments(audio)),
             "analyze (all of the above)": lambda: analyzer.analyze(clip),
         }
+        talk = _talk(seconds, tmp)
+        if talk is not None:
+            stages["Whisper, speech throughout"] = lambda: list(whisper.segments(talk))
         figures = {name: _median_ms(fn, args.runs) for name, fn in stages.items()}
 
     baseline = figures["decode (PyAV, baseline)"]
