@@ -50,7 +50,7 @@ ACTIVITIES = (HANDS_RAISED, HAND_RAISED, STANDING, SITTING, LYING_DOWN, JUMPING,
 # Rule thresholds (angles in degrees from the vertical; lengths in torso lengths).
 UPRIGHT_MAX_DEG = 35.0  # torso counts as upright
 LYING_MIN_DEG = 60.0  # torso counts as lying
-THIGH_SITTING_MIN_DEG = 55.0  # a thigh this far from vertical is a seated thigh
+THIGH_SITTING_MIN_DEG = 65.0  # a thigh this far from vertical is a seated thigh
 THIGH_FORESHORTENED = 0.45  # seen from the front, a seated thigh looks this short
 LEG_STANDING_MAX_DEG = 25.0
 HAND_ABOVE_NOSE = 0.1  # wrist above the nose by this much of a torso
@@ -165,7 +165,7 @@ class _Leg:
 
 
 def posture(pose: Pose) -> tuple[str, float] | None:
-    """Standing, Sitting or Lying Down from the torso and legs; None when unsure."""
+    """Standing, Sitting or Lying Down from the torso and both legs; None when unsure."""
     torso = _torso(pose)
     if torso is None:
         return None
@@ -191,7 +191,9 @@ def posture(pose: Pose) -> tuple[str, float] | None:
                 + ((f"{side}_ankle",) if ankle is not None else ()),
             )
         )
-    if not legs:
+    if len(legs) < 2:
+        # one leg is too little to go on: on a photographer cut at the knees MediaPipe put
+        # a "knee" on his tripod, and a lone misplaced thigh read as sitting
         return None
     confidence = pose.visibility(*torso_names, *(j for leg in legs for j in leg.joints))
     # every visible thigh must look seated: a runner's raised knee is one thigh, not two

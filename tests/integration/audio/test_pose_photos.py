@@ -70,3 +70,24 @@ def test_two_people_side_by_side_get_a_pose_each(estimator: PoseEstimator) -> No
     xs = [float(n[0]) / poses[0].aspect for n in noses if n is not None]
     assert xs[0] < split < xs[1]  # each nose inside its own person's half
     assert all(p.aspect == pytest.approx(rgb.shape[1] / rgb.shape[0]) for p in poses)
+
+
+@pytest.mark.parametrize("shift", [-60, 0, 60, 120])
+def test_a_standing_photographer_is_never_called_sitting(
+    estimator: PoseEstimator, shift: int
+) -> None:
+    """The cameraman stands at a tripod, cut at the knees; framed higher or lower (which
+    once made MediaPipe put a knee on the tripod), he must not become Sitting."""
+    rgb = np.repeat(data.camera()[:, :, None], 3, axis=2)
+    framed = np.zeros_like(rgb)
+    if shift >= 0:
+        framed[shift:] = rgb[: rgb.shape[0] - shift]
+    else:
+        framed[:shift] = rgb[-shift:]
+
+    pose = estimator.estimate(framed)
+
+    assert pose is not None
+    called = posture(pose)
+    assert called is None or called[0] == "Standing", called
+    assert raised_hands(pose) is None

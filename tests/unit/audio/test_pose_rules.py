@@ -115,6 +115,11 @@ def test_seated_thighs_are_sitting(legs: str) -> None:
     assert posture(figure(legs=legs)) == (SITTING, 0.9)
 
 
+def test_one_leg_in_sight_is_too_little_for_a_posture() -> None:
+    assert posture(figure(legs="side sitting", hidden=("left_knee",))) is None
+    assert posture(figure(hidden=("right_knee", "right_ankle"))) is None
+
+
 def test_one_raised_knee_is_not_sitting() -> None:
     assert posture(figure(legs="one knee up")) is None
 
