@@ -46,8 +46,9 @@ def storage(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    s3 = S3Storage("streambet-test", "t/", endpoint, temp_dir=tmp_path / "tmp")
-    s3.client.create_bucket(Bucket="streambet-test")
+    bucket = f"streambet-{uuid.uuid4().hex[:8]}"
+    s3 = S3Storage(bucket, "t/", endpoint, temp_dir=tmp_path / "tmp")
+    s3.client.create_bucket(Bucket=bucket)
     return s3
 
 
@@ -83,8 +84,8 @@ def test_cap_refuses_and_keeps_nothing(storage: Storage, tmp_path: Path) -> None
     if isinstance(storage, LocalStorage):
         assert [p for p in storage.root.rglob("*") if p.is_file()] == []
     else:
-        listed = storage.client.list_objects_v2(Bucket="streambet-test").get("KeyCount", 0)
-        uploads = storage.client.list_multipart_uploads(Bucket="streambet-test")
+        listed = storage.client.list_objects_v2(Bucket=storage.bucket).get("KeyCount", 0)
+        uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket)
         assert listed == 0 and not uploads.get("Uploads")
 
 
