@@ -54,7 +54,7 @@ class Wiring:
     def engines(self) -> EnginePool:
         from streambet.adapters.engines import EnginePool
 
-        return EnginePool(self.settings.analysis_backend, self.settings.resolved_model_dir)
+        return EnginePool(self.settings)
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 
 from streambet import create_app
+from streambet.config import load_settings
 from streambet.jobs import Consumer, ConsumerLock
 from streambet.services import analyses
 from tests.support.media import video_bytes
@@ -165,11 +166,22 @@ def _never() -> Any:
 def test_engines_are_kept_warm_and_never_shared(tmp_path: Path) -> None:
     from streambet.adapters.engines import EnginePool
 
-    pool = EnginePool("fake", tmp_path)
+    pool = EnginePool(load_settings({"analysis_backend": "fake", "data_dir": str(tmp_path)}))
     with pool.borrow() as first, pool.borrow() as second:
         assert first is not second  # two jobs at once get two engines
     with pool.borrow() as again:
         assert again is first or again is second
+
+
+def test_the_rekognition_engine_gets_the_apps_settings(tmp_path: Path) -> None:
+    from streambet.adapters.engines import EnginePool
+
+    settings = load_settings(
+        {"analysis_backend": "rekognition", "s3_bucket": "app-bucket", "data_dir": str(tmp_path)},
+        environ={},
+    )
+    with EnginePool(settings).borrow() as engine:
+        assert engine.config.bucket == "app-bucket"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

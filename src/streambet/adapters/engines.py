@@ -11,15 +11,20 @@ from __future__ import annotations
 import contextlib
 import queue
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
+from streambet.config import Settings
 from streambet.vision.backends import AnalysisBackend, load_backend
 
 
 class EnginePool:
-    def __init__(self, name: str, model_dir: Path) -> None:
-        self.name = name
-        self.model_dir = model_dir
+    def __init__(self, settings: Settings) -> None:
+        self.name = settings.analysis_backend
+        self._kwargs: dict[str, Any] = {"model_dir": settings.resolved_model_dir}
+        if self.name == "rekognition":
+            # It reads its bucket, region and limits from these settings (the app's, which
+            # tests and embedders may have overridden), not from the environment.
+            self._kwargs["settings"] = settings
         self._idle: queue.LifoQueue[AnalysisBackend] = queue.LifoQueue()
 
     @contextlib.contextmanager
@@ -27,7 +32,7 @@ class EnginePool:
         try:
             backend = self._idle.get_nowait()
         except queue.Empty:
-            backend = load_backend(self.name, model_dir=self.model_dir)
+            backend = load_backend(self.name, **self._kwargs)
         try:
             yield backend
         finally:
