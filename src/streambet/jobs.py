@@ -17,6 +17,7 @@ import fcntl
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -52,17 +53,35 @@ class JobQueue:
         # Set on every enqueue, so an idle in-process consumer starts at once.
         self.wakeup = threading.Event()
 
-        def run_analysis(analysis_id: str, request_id: str = "") -> None:
+        def run_analysis(analysis_id: str, *, request_id: str = "") -> None:
             from streambet.services import analyses
 
             with request_context(request_id):
                 analyses.run(wiring, analysis_id, interrupt=self.stopping)
 
-        self._run_analysis = self.huey.task(name="run_analysis")(run_analysis)
+        self._wiring = wiring
+        self._tasks: dict[str, Any] = {
+            "run_analysis": self.huey.task(name="run_analysis")(run_analysis)
+        }
+
+    def add_task(self, name: str, body: Callable[..., None]) -> None:
+        """Registers another task: `body(wiring, *ids)`, run with the request id of whoever
+        queued it. Tasks take ids (str/int), never objects, and must be safe to run twice."""
+        wiring = self._wiring
+
+        def task(*args: str | int, request_id: str = "") -> None:
+            with request_context(request_id):
+                body(wiring, *args)
+
+        task.__name__ = name
+        self._tasks[name] = self.huey.task(name=name)(task)
+
+    def enqueue(self, name: str, *args: str | int, request_id: str = "") -> None:
+        self._tasks[name](*args, request_id=request_id)
+        self.wakeup.set()
 
     def enqueue_analysis(self, analysis_id: str, request_id: str = "") -> None:
-        self._run_analysis(analysis_id, request_id)
-        self.wakeup.set()
+        self.enqueue("run_analysis", analysis_id, request_id=request_id)
 
     def depth(self) -> int:
         return int(self.huey.pending_count())

@@ -6,8 +6,8 @@ import contextlib
 import contextvars
 import json
 import logging
+import logging.config
 import re
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -35,7 +35,7 @@ def request_context(request_id: str) -> Iterator[None]:
         request_id_var.reset(token)
 
 
-class _RequestIdFilter(logging.Filter):
+class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
@@ -60,13 +60,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """dictConfig for JSON lines on stderr; gunicorn takes it too, so its lines match."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "json",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"level": level.upper(), "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+            # Huey logs every task at INFO; ours say the same with the job and request ids.
+            "huey": {"level": "WARNING"},
+        },
+    }
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """One JSON line per record on stderr (for `serve` and `worker`; tests keep pytest's)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(_RequestIdFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # Huey logs every task at INFO; ours say the same with the job id and request id.
-    logging.getLogger("huey").setLevel(logging.WARNING)
+    """JSON lines on stderr (for `serve` and `worker`; tests keep pytest's logging)."""
+    logging.config.dictConfig(logging_config(level))

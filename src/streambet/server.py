@@ -53,9 +53,10 @@ def _worker_exit(_server: Any, worker: Any) -> None:
 
 def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
     from streambet.config import load_settings
-    from streambet.logs import configure_logging
+    from streambet.logs import configure_logging, logging_config
 
-    configure_logging(load_settings().log_level)
+    level = load_settings().log_level
+    configure_logging(level)
     print(f"StreamBet is running at http://{host}:{port}/", flush=True)
     _Gunicorn(
         {
@@ -66,6 +67,8 @@ def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
             "timeout": 120,
             "graceful_timeout": 30,
             "accesslog": None,
+            "logconfig_dict": logging_config(level),
+            "control_socket_disable": True,
             "post_worker_init": _post_worker_init,
             "worker_exit": _worker_exit,
         }

@@ -18,6 +18,7 @@ from streambet.metrics import Metrics
 from streambet.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from streambet.adapters.engines import EnginePool
     from streambet.adapters.events import EventBus
     from streambet.adapters.storage import Storage
     from streambet.jobs import JobQueue
@@ -48,6 +49,12 @@ class Wiring:
         from streambet.adapters.events import build_events
 
         return build_events(self.settings)
+
+    @cached_property
+    def engines(self) -> EnginePool:
+        from streambet.adapters.engines import EnginePool
+
+        return EnginePool(self.settings)
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -275,3 +275,46 @@ def test_health_and_metrics(client: FlaskClient, tmp_path: Path) -> None:
     assert 'streambet_jobs_total{status="succeeded"} 1.0' in text
     assert 'streambet_analyses{status="succeeded"} 1.0' in text
     assert "streambet_queue_depth 0.0" in text
+
+
+def test_wait_returns_the_original_response(client: FlaskClient, tmp_path: Path) -> None:
+    pytest.importorskip("streambet.vision.outputs", reason="the output shapes (branch vision)")
+    response = _upload(
+        client,
+        video_bytes(tmp_path),
+        options={"extra": {"fake_labels": SCRIPT}},
+        query="?wait=true",
+    )
+    assert response.status_code == 200, response.get_json()
+    seed = response.get_json()
+    assert seed["status"] == "success"
+    assert [entry["label"] for entry in seed["labels"]] == ["Cat"]
+    assert seed["labels"][0]["timestamps"] == [0.5, 1.0, 1.5]
+    shaped = client.get(f"/api/analyses/{seed['job_id']}?format=rekognition").get_json()
+    assert {item["Timestamp"] for item in shaped["result"]["Labels"]} == {500, 1000, 1500}
+
+
+def test_a_queue_that_is_down_leaves_nothing_behind(
+    base_config: dict[str, Any], database_url: str, tmp_path: Path
+) -> None:
+    # Nothing listens on port 1: enqueueing fails for real after the row was committed.
+    app = create_app(
+        {
+            **base_config,
+            "database_url": database_url,
+            "queue_backend": "redis",
+            "redis_url": "redis://127.0.0.1:1/0",
+        }
+    )
+    try:
+        client = app.test_client()
+        response = _upload(client, video_bytes(tmp_path))
+        assert response.status_code == 500
+        assert response.get_json()["error"]["code"] == "internal_error"
+        assert _rows(app) == 0
+        assert _files(app.extensions["streambet"].settings.resolved_storage_dir) == []
+        health = client.get("/api/health")
+        assert health.status_code == 503
+        assert health.get_json()["checks"]["queue"]["status"] == "error"
+    finally:
+        app.extensions["streambet"].close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from flask import Flask
 
 from streambet import create_app
+from streambet.config import load_settings
 from streambet.jobs import Consumer, ConsumerLock
 from streambet.services import analyses
 from tests.support.media import video_bytes
@@ -88,7 +90,7 @@ def test_cancel_stops_a_running_job(queued_app: Flask, tmp_path: Path) -> None:
     consumer = Consumer(w, workers=1)
     consumer.start()
     try:
-        job_id = _post(queued_app, video_bytes(tmp_path, seconds=3.0), {"fake_sleep_ms": 200})
+        job_id = _post(queued_app, video_bytes(tmp_path, seconds=4.0), {"fake_sleep_ms": 400})
         _until(lambda: (analyses.get_state(w, job_id) or _never()).status == "running")
         response = queued_app.test_client().delete(f"/api/analyses/{job_id}")
         assert response.status_code == 202
@@ -119,7 +121,7 @@ def test_stopping_hands_a_running_job_back(queued_app: Flask, tmp_path: Path) ->
     w = queued_app.extensions["streambet"]
     consumer = Consumer(w, workers=1)
     consumer.start()
-    job_id = _post(queued_app, video_bytes(tmp_path, seconds=3.0), {"fake_sleep_ms": 300})
+    job_id = _post(queued_app, video_bytes(tmp_path, seconds=4.0), {"fake_sleep_ms": 400})
     _until(lambda: (analyses.get_state(w, job_id) or _never()).progress > 5)
     consumer.stop()
     state = analyses.get_state(w, job_id)
@@ -159,3 +161,72 @@ def test_only_one_embedded_consumer_per_data_dir(tmp_path: Path) -> None:
 
 def _never() -> Any:
     raise AssertionError("the analysis row disappeared")
+
+
+def test_engines_are_kept_warm_and_never_shared(tmp_path: Path) -> None:
+    from streambet.adapters.engines import EnginePool
+
+    pool = EnginePool(load_settings({"analysis_backend": "fake", "data_dir": str(tmp_path)}))
+    with pool.borrow() as first, pool.borrow() as second:
+        assert first is not second  # two jobs at once get two engines
+    with pool.borrow() as again:
+        assert again is first or again is second
+
+
+def test_the_rekognition_engine_gets_the_apps_settings(tmp_path: Path) -> None:
+    from streambet.adapters.engines import EnginePool
+
+    settings = load_settings(
+        {"analysis_backend": "rekognition", "s3_bucket": "app-bucket", "data_dir": str(tmp_path)},
+        environ={},
+    )
+    with EnginePool(settings).borrow() as engine:
+        assert engine.config.bucket == "app-bucket"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_racing_deliveries_run_the_job_once(
+    base_config: dict[str, Any],
+    database_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app({**base_config, "database_url": database_url, "queue_backend": "sqlite"})
+    w = app.extensions["streambet"]
+    try:
+        job_id = _post(app, video_bytes(tmp_path), {"fake_sleep_ms": 20})  # queued, no consumer
+        barrier = threading.Barrier(4)
+
+        def deliver() -> None:
+            barrier.wait()
+            analyses.run(w, job_id)
+
+        caplog.set_level("INFO", logger="streambet.services.analyses")
+        runners = [threading.Thread(target=deliver) for _ in range(4)]
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join()
+        state = analyses.get_state(w, job_id)
+        assert state is not None and state.status == "succeeded" and state.attempts == 1
+        started = [r for r in caplog.records if r.getMessage() == "analysis started"]
+        finished = [r for r in caplog.records if r.getMessage() == "analysis finished"]
+        assert len(started) == len(finished) == 1
+    finally:
+        w.close()
+
+
+def test_other_tasks_can_be_added_and_carry_the_request_id(queued_app: Flask) -> None:
+    from streambet.logs import request_id_var
+
+    w = queued_app.extensions["streambet"]
+    ran: list[tuple[Any, ...]] = []
+    w.queue.add_task("note", lambda wiring, *ids: ran.append((wiring, ids, request_id_var.get())))
+    w.queue.enqueue("note", "m-1", 7, request_id="req-9")
+    consumer = Consumer(w, workers=1)
+    consumer.start()
+    try:
+        _until(lambda: bool(ran))
+    finally:
+        consumer.stop()
+    assert ran == [(w, ("m-1", 7), "req-9")]

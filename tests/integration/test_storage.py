@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from streambet import create_app
 from streambet.adapters.storage import LocalStorage, S3Storage, Storage, TooLarge
+from tests.support.media import png_bytes, video_bytes
 
 
 def _free_port() -> int:
@@ -41,8 +46,9 @@ def storage(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    s3 = S3Storage("streambet-test", "t/", endpoint, temp_dir=tmp_path / "tmp")
-    s3.client.create_bucket(Bucket="streambet-test")
+    bucket = f"streambet-{uuid.uuid4().hex[:8]}"
+    s3 = S3Storage(bucket, "t/", endpoint, temp_dir=tmp_path / "tmp")
+    s3.client.create_bucket(Bucket=bucket)
     return s3
 
 
@@ -78,8 +84,8 @@ def test_cap_refuses_and_keeps_nothing(storage: Storage, tmp_path: Path) -> None
     if isinstance(storage, LocalStorage):
         assert [p for p in storage.root.rglob("*") if p.is_file()] == []
     else:
-        listed = storage.client.list_objects_v2(Bucket="streambet-test").get("KeyCount", 0)
-        uploads = storage.client.list_multipart_uploads(Bucket="streambet-test")
+        listed = storage.client.list_objects_v2(Bucket=storage.bucket).get("KeyCount", 0)
+        uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket)
         assert listed == 0 and not uploads.get("Uploads")
 
 
@@ -97,3 +103,47 @@ def test_failing_source_keeps_nothing(storage: Storage) -> None:
 def test_keys_cannot_escape(tmp_path: Path, key: str) -> None:
     with pytest.raises(ValueError, match="invalid storage key"):
         LocalStorage(tmp_path).put(key, [b"x"])
+
+
+def test_uploads_through_the_api_on_s3(
+    moto_endpoint: str,
+    base_config: dict[str, Any],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = f"api-{uuid.uuid4().hex[:8]}"
+    app = create_app(
+        {
+            **base_config,
+            "database_url": database_url,
+            "storage_backend": "s3",
+            "s3_bucket": bucket,
+            "s3_endpoint_url": moto_endpoint,
+        }
+    )
+    w = app.extensions["streambet"]
+    try:
+        w.storage.client.create_bucket(Bucket=bucket)
+        client = app.test_client()
+        assert client.get("/api/health").get_json()["checks"]["storage"]["backend"] == "s3"
+
+        def post(data: bytes) -> Any:
+            return client.post(
+                "/api/analyze",
+                data={"file": (io.BytesIO(data), "c.mp4")},
+                content_type="multipart/form-data",
+            )
+
+        assert post(png_bytes()).status_code == 415
+        created = post(video_bytes(tmp_path))
+        assert created.status_code == 202
+        job = client.get(created.get_json()["url"] + "?format=timeline").get_json()
+        assert job["status"] == "succeeded" and job["result"]["video"]["duration_ms"] == 2000
+        assert w.storage.client.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+        assert list((tmp_path / "var").rglob("tmp/*")) == []
+    finally:
+        w.close()

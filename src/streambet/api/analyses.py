@@ -254,7 +254,7 @@ def analyze() -> tuple[Response, int]:
     tags=("analysis",),
     query=ResultQuery,
     responses={200: AnalysisRead, 401: None, 404: None},
-    auth="operator",
+    auth="bettor",
 )
 def get_analysis(analysis_id: str) -> Response:
     query = parse_query(ResultQuery)
@@ -272,7 +272,7 @@ def get_analysis(analysis_id: str) -> Response:
     tags=("analysis",),
     query=ListQuery,
     responses={200: AnalysisListRead, 401: None},
-    auth="operator",
+    auth="bettor",
 )
 def list_analyses() -> Response:
     query = parse_query(ListQuery)
@@ -286,7 +286,7 @@ def list_analyses() -> Response:
     "Cancel an analysis (at once if queued; at its next sample if running)",
     tags=("analysis",),
     responses={202: AnalysisRead, 401: None, 404: None, 409: None},
-    auth="operator",
+    auth="bettor",
 )
 def cancel_analysis(analysis_id: str) -> tuple[Response, int]:
     principal = compat_principal(Role.BETTOR)

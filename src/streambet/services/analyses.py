@@ -33,7 +33,7 @@ from streambet.domain.errors import (
 from streambet.domain.uploads import clean_file_name
 from streambet.services.accounts import Principal
 from streambet.vision import errors as video_errors
-from streambet.vision.backends import AnalysisOptions, load_backend
+from streambet.vision.backends import AnalysisOptions
 from streambet.vision.probe import probe_video
 from streambet.vision.timeline import Timeline
 
@@ -177,6 +177,9 @@ def submit(
         if stored:
             storage.delete(key)
         raise
+    # Before enqueueing: an in-process queue may run the whole job inside that call.
+    log.info("analysis queued", extra={"analysis_id": analysis_id, "size_bytes": size})
+    w.events.publish(TOPIC, _event(state))
     try:
         w.queue.enqueue_analysis(analysis_id, request_id)
     except Exception:
@@ -186,8 +189,6 @@ def submit(
             uow.commit()
         storage.delete(key)
         raise
-    log.info("analysis queued", extra={"analysis_id": analysis_id, "size_bytes": size})
-    w.events.publish(TOPIC, _event(state))
     return get_state(w, analysis_id) or state
 
 
@@ -329,7 +330,12 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
         taken = _rowcount(
             uow.session.execute(
                 update(Analysis)
-                .where(Analysis.id == analysis_id, Analysis.attempts == row.attempts)
+                .where(
+                    Analysis.id == analysis_id,
+                    Analysis.attempts == row.attempts,
+                    Analysis.status == row.status,
+                    Analysis.cancel_requested.is_(False),
+                )
                 .values(
                     status=RUNNING,
                     attempts=attempt,
@@ -489,8 +495,7 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
     engine_seconds: float | None = None
     outcome: tuple[str, str | None, str | None]
     try:
-        backend = load_backend(w.settings.analysis_backend, model_dir=w.settings.resolved_model_dir)
-        with w.storage.local_path(claim.storage_key) as path:
+        with w.engines.borrow() as backend, w.storage.local_path(claim.storage_key) as path:
             t0 = time.perf_counter()
             timeline = backend.analyze(
                 path,
