@@ -62,7 +62,7 @@ class LedgerEntry(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     market_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    wager_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    wager_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

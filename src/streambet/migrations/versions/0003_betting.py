@@ -176,6 +176,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_ledger_entry_market_account", ["market_id", "account_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_ledger_entry_wager_id"), ["wager_id"], unique=False)
 
     op.create_table(
         "market_outcome",
@@ -273,6 +274,7 @@ def downgrade() -> None:
     op.drop_table("settlement")
     op.drop_table("market_outcome")
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_entry_wager_id"))
         batch_op.drop_index("ix_ledger_entry_market_account")
         batch_op.drop_index(batch_op.f("ix_ledger_entry_account_id"))
 
