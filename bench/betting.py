@@ -207,6 +207,27 @@ def http_wagers(
     return len(latencies) - len(errors), elapsed, latencies
 
 
+def http_reads(base: str, bettors: list[tuple[int, str]], per_bettor: int) -> float:
+    """Same clients, same server: GET /api/me (auth + one read), the HTTP stack's own cost."""
+    barrier = threading.Barrier(len(bettors) + 1)
+
+    def run(token: str) -> None:
+        with requests.Session() as s:
+            s.headers["Authorization"] = f"Bearer {token}"
+            barrier.wait()
+            for _ in range(per_bettor):
+                s.get(f"{base}/api/me", timeout=60).raise_for_status()
+
+    threads = [threading.Thread(target=run, args=(t,)) for _, t in bettors]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    return len(bettors) * per_bettor / (time.perf_counter() - start)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -403,12 +424,17 @@ def bench(kind: str, args: argparse.Namespace) -> None:
                 with served(url, tmp, args.workers, args.threads) as base:
                     http_wagers(base, bettors, market, 5)  # warm-up: connections, imports
                     ok, elapsed, lat = http_wagers(base, bettors, market, args.wagers_per_bettor)
+                    reads = http_reads(base, bettors, args.wagers_per_bettor)
                 rate = ok / elapsed
                 print(
                     f"    HTTP wagers: {ok:,} in {elapsed:.2f} s = {rate:,.0f} wagers/s,"
                     f" p50 {pct(lat, 0.50):.1f} ms, p99 {pct(lat, 0.99):.1f} ms"
                     f" ({CLIENTS} bettors; gunicorn {args.workers} worker(s) x"
                     f" {args.threads} threads); {rate / raw:.2f}x the raw insert rate"
+                )
+                print(
+                    f"    HTTP GET /api/me, same clients and server: {reads:,.0f} requests/s"
+                    f" (wagers run at {rate / reads:.2f}x that)"
                 )
                 if args.settle:
                     settle_bench(db, op_id, args.settle)
@@ -424,9 +450,10 @@ def main() -> None:
     parser.add_argument("--wagers-per-bettor", type=int, default=60)
     parser.add_argument("--settle", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    print(f"betting bench: {os.cpu_count()} CPUs visible")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"betting bench: {os.cpu_count()} CPUs visible, load average {load} at start")
     bench("sqlite", args)
     if os.environ.get("STREAMBET_TEST_DATABASE_URL"):
         bench("postgresql", args)
