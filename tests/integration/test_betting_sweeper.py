@@ -53,8 +53,8 @@ def test_sweep_locks_settles_and_pays(any_db_app: Flask) -> None:
     source.by_id["a" * 32] = timeline([sample(500, "Cat", 96)])
     assert run(now + timedelta(minutes=7)).settled == [m.id]
     assert run(now + timedelta(minutes=8)).paid == []  # dispute window still open
-    # finalize_market compares with the time it is given; the window closes at settle + 10 min
-    later = datetime.now(UTC) + timedelta(minutes=11)
+    assert run(now + timedelta(minutes=16, seconds=59)).paid == []
+    later = now + timedelta(minutes=17)  # settled at +7 min, 10 min dispute window
     assert run(later).paid == [m.id]
     assert run(later + timedelta(minutes=1)) == sweeper.SweepReport()
     with w.read_uow() as uow:

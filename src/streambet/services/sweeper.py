@@ -59,9 +59,10 @@ def sweep(
         )
     for market_id in waiting:
         with write() as uow:
-            if settlement.settle_market(
-                uow, market_id, timelines, policy, publish=publish
-            ).decision:
+            result = settlement.settle_market(
+                uow, market_id, timelines, policy, now=now, publish=publish
+            )
+            if result.decision is not None:
                 report.settled.append(market_id)
     with read() as uow:
         due_pay = settlement.due_for_payout(uow, now)
