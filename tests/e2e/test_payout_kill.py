@@ -46,7 +46,9 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage", ["payouts computed", "payout legs written", "ready to commit"])
+@pytest.mark.parametrize(
+    "stage", ["payout pool legs written", "payout wallet legs written", "ready to commit"]
+)
 def test_killed_mid_payout_pays_exactly_once(any_db_app: Flask, stage: str) -> None:
     app = any_db_app
     w = app.extensions["streambet"]

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
-from streambet.adapters.orm.betting import Market, Wager
+from streambet.adapters.orm.betting import Market
 from streambet.domain.pools import Stake, settle_pool
 from streambet.services import markets, settlement, wagers
 from streambet.services.settlement import SettlementPolicy
@@ -65,11 +64,10 @@ def test_sql_payouts_equal_the_domain_rules(any_db_app: Flask) -> None:
             with w.uow() as uow:
                 assert settlement.finalize_market(uow, m.id, now=LATER) is not None
         with w.read_uow() as uow:
-            rows = uow.session.execute(
-                select(Wager.id, Wager.outcome_id, Wager.stake, Wager.payout).where(
-                    Wager.market_id == m.id
-                )
-            ).all()
+            rows = [
+                (x.id, x.outcome_id, x.stake, x.payout)
+                for x in wagers.wagers_of(uow, market_id=m.id, limit=1000)
+            ]
             v = markets.get_market(uow, m.id)
         expected = settle_pool(
             [Stake(i, o, s) for i, o, s, _ in rows],

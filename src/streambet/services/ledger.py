@@ -195,19 +195,36 @@ def _verify_markets(session: Session) -> list[Violation]:
         )
         .exists()
     )
-    for wager_id in session.scalars(select(Wager.id).where(~stake_leg).limit(100)):
-        out.append(Violation("stake_missing", f"wager {wager_id}", "no matching stake entry"))
-    paid_leg = (
-        select(LedgerEntry.id)
+    for missing in session.scalars(select(Wager.id).where(~stake_leg).limit(100)):
+        out.append(Violation("stake_missing", f"wager {missing}", "no matching stake entry"))
+    credits = (
+        select(LedgerEntry.wager_id, LedgerEntry.account_id, Wager.account_id)
+        .join(Wager, Wager.id == LedgerEntry.wager_id)
         .where(
-            LedgerEntry.wager_id == Wager.id,
             LedgerEntry.kind.in_([MovementKind.PAYOUT.value, MovementKind.REFUND.value]),
-            LedgerEntry.account_id == Wager.account_id,
-            LedgerEntry.amount == Wager.payout,
+            LedgerEntry.amount > 0,
+            LedgerEntry.account_id != Wager.account_id,
         )
-        .exists()
+        .limit(100)
     )
-    unpaid = select(Wager.id).where(Wager.payout > 0, ~paid_leg).limit(100)
-    for wager_id in session.scalars(unpaid):
-        out.append(Violation("payout_missing", f"wager {wager_id}", "no matching payout entry"))
+    for wager_id, got, staked_from in session.execute(credits):
+        out.append(
+            Violation(
+                "payout_misdirected",
+                f"wager {wager_id}",
+                f"paid to {got}, staked from {staked_from}",
+            )
+        )
+    twice = (
+        select(LedgerEntry.wager_id)
+        .where(
+            LedgerEntry.kind.in_([MovementKind.PAYOUT.value, MovementKind.REFUND.value]),
+            LedgerEntry.amount > 0,
+        )
+        .group_by(LedgerEntry.wager_id)
+        .having(func.count() > 1)
+        .limit(100)
+    )
+    for wager_id in session.scalars(twice):
+        out.append(Violation("paid_twice", f"wager {wager_id}", "more than one payout or refund"))
     return out

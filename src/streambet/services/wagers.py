@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from streambet.adapters.orm.betting import LedgerAccount, Market, MarketOutcome, Wager
+from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, MarketOutcome, Wager
 from streambet.domain.errors import Conflict, InsufficientFunds, NotFound, ValidationFailed
 from streambet.domain.ledger import AccountKind, MovementKind, pool_code, wallet_code
 from streambet.domain.markets import check_wager
@@ -43,25 +43,42 @@ class WagerView:
     balance: int | None = None
 
 
-def _view(w: Wager, *, replayed: bool = False, balance: int | None = None) -> WagerView:
+# What a wager was paid (payout or refund) is its ledger entry, not a column to keep in
+# step: None while its market has not paid out, 0 for a losing wager.
+_CREDITED = (
+    select(func.sum(LedgerEntry.amount))
+    .where(
+        LedgerEntry.wager_id == Wager.id,
+        LedgerEntry.account_id == Wager.account_id,
+        LedgerEntry.kind.in_([MovementKind.PAYOUT.value, MovementKind.REFUND.value]),
+    )
+    .scalar_subquery()
+)
+_WAGER_ROWS = select(
+    Wager.id,
+    Wager.market_id,
+    Wager.outcome_id,
+    Wager.user_id,
+    Wager.stake,
+    Wager.created_at,
+    Market.paid_at,
+    _CREDITED,
+).join(Market, Market.id == Wager.market_id)
+
+
+def _row_view(row: Any, *, replayed: bool = False, balance: int | None = None) -> WagerView:
+    wager_id, market_id, outcome_id, user_id, stake, created, paid_at, credited = row
+    payout = None if paid_at is None else int(credited or 0)
     return WagerView(
-        w.id,
-        w.market_id,
-        w.outcome_id,
-        w.user_id,
-        w.stake,
-        w.payout,
-        w.created_at,
-        replayed,
-        balance,
+        wager_id, market_id, outcome_id, user_id, stake, payout, created, replayed, balance
     )
 
 
 # The hot path's statements are built once: building SQLAlchemy statements per request cost
 # more than executing them (bench/betting.py).
-_FIND_KEY = select(
-    Wager.id, Wager.market_id, Wager.outcome_id, Wager.stake, Wager.payout, Wager.created_at
-).where(Wager.user_id == bindparam("user_id"), Wager.idempotency_key == bindparam("key"))
+_FIND_KEY = _WAGER_ROWS.where(
+    Wager.user_id == bindparam("user_id"), Wager.idempotency_key == bindparam("key")
+)
 _MARKET = (
     select(
         Market.status,
@@ -106,17 +123,14 @@ def _replay(
     found = session.execute(_FIND_KEY, {"user_id": user_id, "key": key}).first()
     if found is None:
         return None
-    wager_id, f_market, f_outcome, f_stake, payout, created = found
-    if (f_market, f_outcome, f_stake) != (market_id, outcome_id, stake):
+    if (found.market_id, found.outcome_id, found.stake) != (market_id, outcome_id, stake):
         raise Conflict(
             "This Idempotency-Key was already used for a different wager.",
             code="idempotency_key_reused",
-            details={"wager_id": wager_id},
+            details={"wager_id": found.id},
         )
     balance = session.execute(_BALANCE, {"code": wallet_code(user_id)}).scalar()
-    return WagerView(
-        wager_id, market_id, outcome_id, user_id, stake, payout, created, True, balance
-    )
+    return _row_view(found, replayed=True, balance=balance)
 
 
 def place_wager(
@@ -232,10 +246,10 @@ def wagers_of(
     limit: int = 100,
     offset: int = 0,
 ) -> list[WagerView]:
-    stmt = select(Wager)
+    stmt = _WAGER_ROWS
     if user_id is not None:
         stmt = stmt.where(Wager.user_id == user_id)
     if market_id is not None:
         stmt = stmt.where(Wager.market_id == market_id)
-    rows = uow.session.scalars(stmt.order_by(Wager.id.desc()).limit(limit).offset(offset))
-    return [_view(w) for w in rows]
+    rows = uow.session.execute(stmt.order_by(Wager.id.desc()).limit(limit).offset(offset))
+    return [_row_view(r) for r in rows]
