@@ -89,3 +89,41 @@ def test_sql_payouts_equal_the_domain_rules(any_db_app: Flask) -> None:
 
     check()
     assert verify_ledger(app) == []
+
+
+def test_huge_pools_are_paid_exactly_without_64_bit_overflow(any_db_app: Flask) -> None:
+    # net x stake here is ~10^24: past int64, where SQLite would silently go to floats.
+    app = any_db_app
+    w = app.extensions["streambet"]
+    op = make_actor(app, "operator")
+    a, b, c = (make_actor(app) for _ in range(3))
+    for x in (a, b, c):
+        fund(app, x.user_id, 10**12)
+    with w.uow() as uow:
+        m = markets.create_market(
+            uow,
+            Vocabulary(),
+            op.user_id,
+            "Big?",
+            [markets.OutcomeDraft("A"), markets.OutcomeDraft("B")],
+            takeout_bp=333,
+            max_stake=10**12,
+        )
+    yes, no = (o.id for o in m.outcomes)
+    for who, outcome, stake in ((a, yes, 10**12 - 7), (b, yes, 333_333_333_333), (c, no, 10**12)):
+        with w.uow() as uow:
+            wagers.place_wager(uow, who.user_id, m.id, outcome, stake)
+    with w.uow() as uow:
+        markets.lock_market(uow, m.id)
+    with w.uow() as uow:
+        settlement.resolve_manually(uow, m.id, yes, op.user_id, SettlementPolicy())
+    with w.uow() as uow:
+        summary = settlement.finalize_market(uow, m.id, now=LATER)
+    with w.read_uow() as uow:
+        rows = [
+            (x.id, x.outcome_id, x.stake, x.payout) for x in wagers.wagers_of(uow, market_id=m.id)
+        ]
+    expected = settle_pool([Stake(i, o, s) for i, o, s, _ in rows], yes, 333)
+    assert {i: p for i, _, _, p in rows if p} == expected.payouts
+    assert summary is not None and summary.breakage == expected.breakage
+    assert verify_ledger(app) == []

@@ -128,7 +128,8 @@ def pay_out(
         amount = big_net * Wager.stake // big_winning
         # A share that rounds down to nothing is not a movement.
         mine = mine & (Wager.outcome_id == winner) & (big_net * Wager.stake >= big_winning)
-    if not refund and net * _largest_stake(session, market.id, winner) > INT64_MAX:
+    in_python = not refund and net * _largest_stake(session, market.id, winner) > INT64_MAX
+    if in_python:
         _legs_in_python(session, market.id, winner, net, winning, pool_id, now)
         checkpoint(f"{kind.value} legs written")
     else:
@@ -151,15 +152,20 @@ def pay_out(
             )
             checkpoint(f"{kind.value} {'pool' if sign < 0 else 'wallet'} legs written")
     legs = (LedgerEntry.market_id == market.id) & (LedgerEntry.kind == kind.value)
-    credited = (
-        select(func.sum(LedgerEntry.amount))
-        .where(legs, LedgerEntry.account_id == LedgerAccount.id)
-        .scalar_subquery()
-    )
+    # One aggregate pass: each wallet's credits for this market, then UPDATE ... FROM.
+    per_wallet = (
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount).label("total"))
+        .where(legs, LedgerEntry.account_id != pool_id)
+        .group_by(LedgerEntry.account_id)
+        if in_python
+        else select(Wager.account_id, func.sum(amount).label("total"))
+        .where(mine)
+        .group_by(Wager.account_id)
+    ).subquery()
     session.execute(
         update(LedgerAccount)
-        .where(LedgerAccount.id.in_(select(Wager.account_id).where(mine).distinct()))
-        .values(balance=LedgerAccount.balance + credited),
+        .where(LedgerAccount.id == per_wallet.c.account_id)
+        .values(balance=LedgerAccount.balance + per_wallet.c.total),
         execution_options={"synchronize_session": False},
     )
     paid = -int(
