@@ -79,7 +79,9 @@ def _users_create(args: argparse.Namespace) -> int:
 
 
 def _demo_seed(args: argparse.Namespace) -> int:
-    from streambet.services.demo import seed_demo_accounts
+    from streambet.adapters.labels import StaticVocabulary
+    from streambet.services.demo import ensure_demo_operator, seed_demo_accounts
+    from streambet.services.demo_market import ensure_demo_market
     from streambet.wiring import build_wiring
 
     settings = load_settings()
@@ -87,6 +89,10 @@ def _demo_seed(args: argparse.Namespace) -> int:
     try:
         with w.uow() as uow:
             created = seed_demo_accounts(uow, credit=settings.signup_credit)
+        with w.uow() as uow:
+            market, _ = ensure_demo_market(
+                uow, StaticVocabulary(), ensure_demo_operator(uow).user_id
+            )
     finally:
         w.close()
     if created:
@@ -96,6 +102,7 @@ def _demo_seed(args: argparse.Namespace) -> int:
             print(f"  {p.role:<9} {p.email:<34} password: {account.password}")
     else:
         print("Demo accounts already exist (their passwords were printed when first created).")
+    print(f"Demo market {market.id}: {market.question}")
     return 0
 
 

@@ -150,12 +150,9 @@ def test_nobody_backed_the_winner_refunds(bet_app: Flask) -> None:
     )
     assert r.status_code == 200, r.get_json()
     run = client.post("/api/admin/payouts/run", headers=admin.headers).get_json()
-    assert run["markets_paid"] == [m["id"]]
+    assert run["paid"] == [m["id"]]
     assert client.get("/api/me", headers=a.headers).get_json()["balance"] == 100
-    assert (
-        client.post("/api/admin/payouts/run", headers=admin.headers).get_json()["markets_paid"]
-        == []
-    )
+    assert client.post("/api/admin/payouts/run", headers=admin.headers).get_json()["paid"] == []
     assert verify_ledger(bet_app) == []
 
 

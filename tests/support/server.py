@@ -1,4 +1,6 @@
-"""Runs the real `streambet serve` (gunicorn) in a subprocess on 127.0.0.1 for e2e tests."""
+"""Servers for e2e tests on 127.0.0.1: the real `streambet serve` (gunicorn) in a
+subprocess, or a Flask app from a thread (werkzeug's threaded server) for tests that need
+real concurrent HTTP requests."""
 
 from __future__ import annotations
 
@@ -7,10 +9,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from flask import Flask
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -92,3 +99,16 @@ class Server:
                 self.proc.wait(10)
         self._log.close()
         return int(self.proc.returncode)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()

@@ -7,6 +7,8 @@ failing with "database is locked" when it upgrades a read lock halfway through.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ class Database:
         self.engine.dispose()
 
 
+_HOLDS_LOCK = "streambet_write_lock"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -42,10 +47,30 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    # Writers in this process queue on a lock before BEGIN IMMEDIATE: SQLite's own busy
+    # handler sleeps and retries with growing back-off, which under many threads turns a
+    # few ms of waiting into seconds of tail latency.
+    write_lock = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE" and not conn.info.get(_HOLDS_LOCK):
+            if not write_lock.acquire(timeout=30):
+                raise sqlite3.OperationalError("database is locked (30 s waiting to write)")
+            conn.info[_HOLDS_LOCK] = True
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_LOCK, False):
+            write_lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def create_database(url: str, *, echo: bool = False) -> Database:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
@@ -20,7 +20,7 @@ from streambet.api.openapi import documented
 from streambet.api.validation import parse_json
 from streambet.domain.accounts import Role
 from streambet.domain.markets import MarketStatus
-from streambet.services import disputes, ledger, markets, settlement, wallet
+from streambet.services import disputes, ledger, markets, sweeper
 from streambet.wiring import wiring
 
 bp = Blueprint("admin", __name__)
@@ -36,8 +36,10 @@ class ReviewList(BaseModel):
     items: list[ReviewItem]
 
 
-class PayoutRun(BaseModel):
-    markets_paid: list[int]
+class SweepRead(BaseModel):
+    locked: list[int]
+    settled: list[int]
+    paid: list[int]
     withdrawals_sent: int
 
 
@@ -87,35 +89,18 @@ def rule(dispute_id: int) -> Response:
 
 @bp.post("/api/admin/payouts/run")
 @documented(
-    "Pay every market whose dispute window has closed, and resend pending withdrawals"
-    " (what the periodic job does)",
+    "Run the periodic betting job now: lock markets past closing, settle those whose"
+    " analysis is ready, pay those whose dispute window closed, resend pending withdrawals",
     tags=TAGS,
     auth="admin",
-    responses={200: PayoutRun, 401: None, 403: None},
+    responses={200: SweepRead, 401: None, 403: None},
 )
 @requires(Role.ADMIN)
 def run_payouts() -> Response:
-    return jsonify(run_due_payouts())
-
-
-def run_due_payouts() -> dict[str, object]:
-    """Each market pays in its own transaction; safe to run concurrently or repeatedly."""
     w = wiring()
     p = ports()
-    now = datetime.now(UTC)
-    with w.read_uow() as uow:
-        due = settlement.due_for_payout(uow, now)
-    paid = []
-    for market_id in due:
-        with w.uow() as uow:
-            if settlement.finalize_market(uow, market_id, now=now, publish=p.publish):
-                paid.append(market_id)
-    with w.read_uow() as uow:
-        keys = wallet.pending_withdrawals(uow)
-    for key in keys:
-        with w.uow() as uow:
-            wallet.send_withdrawal(uow, p.provider, key)
-    return {"markets_paid": paid, "withdrawals_sent": len(keys)}
+    report = sweeper.sweep(w.uow, w.read_uow, p.timelines, p.policy, p.provider, publish=p.publish)
+    return jsonify(asdict(report))
 
 
 @bp.get("/api/admin/ledger")

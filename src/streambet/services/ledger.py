@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,27 @@ def ensure_account(
     return account_id
 
 
+_DEBIT_GUARDED = (
+    update(LedgerAccount)
+    .where(LedgerAccount.id == bindparam("account"), LedgerAccount.balance >= bindparam("amount"))
+    .values(balance=LedgerAccount.balance - bindparam("amount"))
+    .returning(LedgerAccount.balance)
+)
+_DEBIT = (
+    update(LedgerAccount)
+    .where(LedgerAccount.id == bindparam("account"))
+    .values(balance=LedgerAccount.balance - bindparam("amount"))
+    .returning(LedgerAccount.balance)
+)
+_CREDIT = (
+    update(LedgerAccount)
+    .where(LedgerAccount.id == bindparam("account"))
+    .values(balance=LedgerAccount.balance + bindparam("amount"))
+)
+_LEGS = insert(LedgerEntry)
+_CORE = {"synchronize_session": False}
+
+
 def post(
     session: Session,
     movement: str,
@@ -57,39 +78,34 @@ def post(
     *,
     market_id: int | None = None,
     wager_id: int | None = None,
-) -> None:
+) -> int:
     """Moves `amount` from `source` to `target` (account id, kind): both legs and both
-    balances, or InsufficientFunds and nothing written."""
+    balances, or InsufficientFunds and nothing written. Returns the source's new balance."""
     debit, credit = transfer(movement, kind, str(source[0]), str(target[0]), amount)
-    debit_stmt = update(LedgerAccount).where(LedgerAccount.id == source[0])
-    if source[1] not in MAY_GO_NEGATIVE:
-        debit_stmt = debit_stmt.where(LedgerAccount.balance >= amount)
-    result = session.execute(
-        debit_stmt.values(balance=LedgerAccount.balance - amount),
-        execution_options={"synchronize_session": False},
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    stmt = _DEBIT if source[1] in MAY_GO_NEGATIVE else _DEBIT_GUARDED
+    left = session.execute(
+        stmt, {"account": source[0], "amount": amount}, execution_options=_CORE
+    ).scalar()
+    if left is None:
         raise InsufficientFunds("Not enough balance for that.", details={"needed": amount})
-    session.execute(
-        update(LedgerAccount)
-        .where(LedgerAccount.id == target[0])
-        .values(balance=LedgerAccount.balance + amount),
-        execution_options={"synchronize_session": False},
-    )
+    session.execute(_CREDIT, {"account": target[0], "amount": amount}, execution_options=_CORE)
     now = datetime.now(UTC)
-    for leg in (debit, credit):
-        session.add(
-            LedgerEntry(
-                movement=movement,
-                kind=kind.value,
-                account_id=int(leg.account),
-                amount=leg.amount,
-                market_id=market_id,
-                wager_id=wager_id,
-                created_at=now,
-            )
-        )
-    session.flush()
+    session.execute(
+        _LEGS,
+        [
+            {
+                "movement": movement,
+                "kind": kind.value,
+                "account_id": int(leg.account),
+                "amount": leg.amount,
+                "market_id": market_id,
+                "wager_id": wager_id,
+                "created_at": now,
+            }
+            for leg in (debit, credit)
+        ],
+    )
+    return int(left)
 
 
 def balance_of(session: Session, code: str) -> int:
@@ -179,19 +195,36 @@ def _verify_markets(session: Session) -> list[Violation]:
         )
         .exists()
     )
-    for wager_id in session.scalars(select(Wager.id).where(~stake_leg).limit(100)):
-        out.append(Violation("stake_missing", f"wager {wager_id}", "no matching stake entry"))
-    paid_leg = (
-        select(LedgerEntry.id)
+    for missing in session.scalars(select(Wager.id).where(~stake_leg).limit(100)):
+        out.append(Violation("stake_missing", f"wager {missing}", "no matching stake entry"))
+    credits = (
+        select(LedgerEntry.wager_id, LedgerEntry.account_id, Wager.account_id)
+        .join(Wager, Wager.id == LedgerEntry.wager_id)
         .where(
-            LedgerEntry.wager_id == Wager.id,
             LedgerEntry.kind.in_([MovementKind.PAYOUT.value, MovementKind.REFUND.value]),
-            LedgerEntry.account_id == Wager.account_id,
-            LedgerEntry.amount == Wager.payout,
+            LedgerEntry.amount > 0,
+            LedgerEntry.account_id != Wager.account_id,
         )
-        .exists()
+        .limit(100)
     )
-    unpaid = select(Wager.id).where(Wager.payout > 0, ~paid_leg).limit(100)
-    for wager_id in session.scalars(unpaid):
-        out.append(Violation("payout_missing", f"wager {wager_id}", "no matching payout entry"))
+    for wager_id, got, staked_from in session.execute(credits):
+        out.append(
+            Violation(
+                "payout_misdirected",
+                f"wager {wager_id}",
+                f"paid to {got}, staked from {staked_from}",
+            )
+        )
+    twice = (
+        select(LedgerEntry.wager_id)
+        .where(
+            LedgerEntry.kind.in_([MovementKind.PAYOUT.value, MovementKind.REFUND.value]),
+            LedgerEntry.amount > 0,
+        )
+        .group_by(LedgerEntry.wager_id)
+        .having(func.count() > 1)
+        .limit(100)
+    )
+    for wager_id in session.scalars(twice):
+        out.append(Violation("paid_twice", f"wager {wager_id}", "more than one payout or refund"))
     return out

@@ -137,17 +137,6 @@ def view(session: Session, market: Market) -> MarketView:
     )
 
 
-def publish_odds(publish: Publish, v: MarketView) -> None:
-    publish(
-        events.ODDS,
-        {
-            "market_id": v.id,
-            "pool": v.pool,
-            "outcomes": [{"id": o.id, "pool": o.pool, "odds": o.odds} for o in v.outcomes],
-        },
-    )
-
-
 def publish_status(publish: Publish, v: MarketView) -> None:
     publish(
         events.STATUS,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, String, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -50,20 +51,41 @@ def _largest_stake(session: Session, market_id: int, outcome_id: int | None) -> 
     )
 
 
-def _payouts_in_python(
-    session: Session, market_id: int, winner: int | None, net: int, winning: int
+def _legs_in_python(
+    session: Session,
+    market_id: int,
+    winner: int | None,
+    net: int,
+    winning: int,
+    pool_id: int,
+    now: datetime,
 ) -> None:
     """net x stake would overflow a 64-bit column (SQLite would silently turn it into a
     float): compute the same rounded-down shares with Python's exact integers."""
     rows = session.execute(
-        select(Wager.id, Wager.stake).where(
+        select(Wager.id, Wager.account_id, Wager.stake).where(
             Wager.market_id == market_id, Wager.outcome_id == winner
         )
     ).all()
-    session.execute(
-        update(Wager),
-        [{"id": wid, "payout": net * stake // winning} for wid, stake in rows],
-    )
+    legs = []
+    for wager_id, account_id, stake in rows:
+        amount = net * stake // winning
+        if amount <= 0:
+            continue
+        for account, signed in ((pool_id, -amount), (account_id, amount)):
+            legs.append(
+                {
+                    "movement": f"{MovementKind.PAYOUT.value}:w{wager_id}",
+                    "kind": MovementKind.PAYOUT.value,
+                    "account_id": account,
+                    "amount": signed,
+                    "market_id": market_id,
+                    "wager_id": wager_id,
+                    "created_at": now,
+                }
+            )
+    if legs:
+        session.execute(insert(LedgerEntry), legs)
 
 
 def no_checkpoint(stage: str) -> None:
@@ -96,61 +118,64 @@ def pay_out(
     refund = winner is None or winning == 0
     takeout = 0 if refund else share_bp(gross, market.takeout_bp)
     net = gross - takeout
-    base = Wager.market_id == market.id
-    if refund:
-        session.execute(update(Wager).where(base).values(payout=Wager.stake))
-    elif net * _largest_stake(session, market.id, winner) > INT64_MAX:
-        _payouts_in_python(session, market.id, winner, net, winning)
-    else:
-        # Integer division on both backends: rounds each share down to the minor unit.
-        session.execute(
-            update(Wager)
-            .where(base, Wager.outcome_id == winner)
-            .values(
-                payout=literal(net, BigInteger()) * Wager.stake // literal(winning, BigInteger())
-            )
-        )
-    if not refund:
-        session.execute(update(Wager).where(base, Wager.outcome_id != winner).values(payout=0))
-    checkpoint("payouts computed")
     kind = MovementKind.REFUND if refund else MovementKind.PAYOUT
-    paid_rows = select(Wager).where(base, Wager.payout > 0).subquery()
-    movement = literal(f"{kind.value}:w") + cast(paid_rows.c.id, String)
-    columns = ["movement", "kind", "account_id", "amount", "market_id", "wager_id", "created_at"]
-    for account, sign in ((literal(pool_id), -1), (paid_rows.c.account_id, 1)):
-        session.execute(
-            insert(LedgerEntry).from_select(
-                columns,
-                select(
-                    movement,
-                    literal(kind.value),
-                    account,
-                    paid_rows.c.payout * sign,
-                    literal(market.id),
-                    paid_rows.c.id,
-                    literal(now, LedgerEntry.created_at.type),
-                ),
-            )
-        )
+    mine = Wager.market_id == market.id
+    if refund:
+        amount: Any = Wager.stake
+    else:
+        big_net, big_winning = literal(net, BigInteger()), literal(winning, BigInteger())
+        # Integer division on both backends: each share rounded down to the minor unit.
+        amount = big_net * Wager.stake // big_winning
+        # A share that rounds down to nothing is not a movement.
+        mine = mine & (Wager.outcome_id == winner) & (big_net * Wager.stake >= big_winning)
+    in_python = not refund and net * _largest_stake(session, market.id, winner) > INT64_MAX
+    if in_python:
+        _legs_in_python(session, market.id, winner, net, winning, pool_id, now)
         checkpoint(f"{kind.value} legs written")
-    credited = (
-        select(func.sum(LedgerEntry.amount))
-        .where(
-            LedgerEntry.market_id == market.id,
-            LedgerEntry.kind == kind.value,
-            LedgerEntry.account_id == LedgerAccount.id,
-        )
-        .scalar_subquery()
-    )
+    else:
+        movement = literal(f"{kind.value}:w") + cast(Wager.id, String)
+        columns = ["movement", "kind", "account_id", "amount", "market_id", "wager_id"]
+        for account, sign in ((literal(pool_id), -1), (Wager.account_id, 1)):
+            session.execute(
+                insert(LedgerEntry).from_select(
+                    [*columns, "created_at"],
+                    select(
+                        movement,
+                        literal(kind.value),
+                        account,
+                        amount * sign,
+                        literal(market.id),
+                        Wager.id,
+                        literal(now, LedgerEntry.created_at.type),
+                    ).where(mine),
+                )
+            )
+            checkpoint(f"{kind.value} {'pool' if sign < 0 else 'wallet'} legs written")
+    legs = (LedgerEntry.market_id == market.id) & (LedgerEntry.kind == kind.value)
+    # One aggregate pass: each wallet's credits for this market, then UPDATE ... FROM.
+    per_wallet = (
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount).label("total"))
+        .where(legs, LedgerEntry.account_id != pool_id)
+        .group_by(LedgerEntry.account_id)
+        if in_python
+        else select(Wager.account_id, func.sum(amount).label("total"))
+        .where(mine)
+        .group_by(Wager.account_id)
+    ).subquery()
     session.execute(
         update(LedgerAccount)
-        .where(
-            LedgerAccount.id.in_(select(Wager.account_id).where(base, Wager.payout > 0).distinct())
-        )
-        .values(balance=LedgerAccount.balance + credited),
+        .where(LedgerAccount.id == per_wallet.c.account_id)
+        .values(balance=LedgerAccount.balance + per_wallet.c.total),
         execution_options={"synchronize_session": False},
     )
-    paid = int(session.scalar(select(func.coalesce(func.sum(Wager.payout), 0)).where(base)) or 0)
+    paid = -int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                legs, LedgerEntry.account_id == pool_id
+            )
+        )
+        or 0
+    )
     session.execute(
         update(LedgerAccount)
         .where(LedgerAccount.id == pool_id)

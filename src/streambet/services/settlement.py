@@ -144,6 +144,7 @@ def settle_market(
     timelines: TimelineSource,
     policy: SettlementPolicy,
     *,
+    now: datetime | None = None,
     publish: Publish = no_publish,
 ) -> SettleResult:
     """The job-queue entry point: settles a locked market once its analysis is available;
@@ -154,7 +155,7 @@ def settle_market(
     timeline = timelines.timeline_for(market.analysis_id)
     if timeline is None:
         return SettleResult(view(uow.session, market), None)
-    return settle_with_timeline(uow, market_id, timeline, policy, publish=publish)
+    return settle_with_timeline(uow, market_id, timeline, policy, now=now, publish=publish)
 
 
 def _resolve(

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from streambet.adapters.orm.betting import Market, MarketOutcome, Wager
-from streambet.domain.errors import Conflict, NotFound, ValidationFailed
+from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, MarketOutcome, Wager
+from streambet.domain.errors import Conflict, InsufficientFunds, NotFound, ValidationFailed
 from streambet.domain.ledger import AccountKind, MovementKind, pool_code, wallet_code
 from streambet.domain.markets import check_wager
 from streambet.domain.money import check_amount
-from streambet.services import ledger
+from streambet.domain.pools import decimal_odds
+from streambet.services import events, ledger
 from streambet.services.events import Publish, no_publish
-from streambet.services.markets import publish_odds, view
 from streambet.services.unit_of_work import UnitOfWork
 
 MAX_KEY = 128
@@ -42,26 +43,84 @@ class WagerView:
     balance: int | None = None
 
 
-def _view(w: Wager, *, replayed: bool = False, balance: int | None = None) -> WagerView:
-    return WagerView(
-        w.id,
-        w.market_id,
-        w.outcome_id,
-        w.user_id,
-        w.stake,
-        w.payout,
-        w.created_at,
-        replayed,
-        balance,
+# What a wager was paid (payout or refund) is its ledger entry, not a column to keep in
+# step: None while its market has not paid out, 0 for a losing wager.
+_CREDITED = (
+    select(func.sum(LedgerEntry.amount))
+    .where(
+        LedgerEntry.wager_id == Wager.id,
+        LedgerEntry.account_id == Wager.account_id,
+        LedgerEntry.kind.in_([MovementKind.PAYOUT.value, MovementKind.REFUND.value]),
     )
+    .scalar_subquery()
+)
+_WAGER_ROWS = select(
+    Wager.id,
+    Wager.market_id,
+    Wager.outcome_id,
+    Wager.user_id,
+    Wager.stake,
+    Wager.created_at,
+    Market.paid_at,
+    _CREDITED,
+).join(Market, Market.id == Wager.market_id)
+
+
+def _row_view(row: Any, *, replayed: bool = False, balance: int | None = None) -> WagerView:
+    wager_id, market_id, outcome_id, user_id, stake, created, paid_at, credited = row
+    payout = None if paid_at is None else int(credited or 0)
+    return WagerView(
+        wager_id, market_id, outcome_id, user_id, stake, payout, created, replayed, balance
+    )
+
+
+# The hot path's statements are built once: building SQLAlchemy statements per request cost
+# more than executing them (bench/betting.py).
+_FIND_KEY = _WAGER_ROWS.where(
+    Wager.user_id == bindparam("user_id"), Wager.idempotency_key == bindparam("key")
+)
+_MARKET = (
+    select(
+        Market.status,
+        Market.min_stake,
+        Market.max_stake,
+        Market.opens_at,
+        Market.closes_at,
+        Market.takeout_bp,
+        MarketOutcome.id,
+    )
+    .outerjoin(
+        MarketOutcome,
+        (MarketOutcome.market_id == Market.id) & (MarketOutcome.id == bindparam("outcome_id")),
+    )
+    .where(Market.id == bindparam("market_id"))
+    .with_for_update(read=True, of=Market)
+)
+_ACCOUNTS = select(LedgerAccount.code, LedgerAccount.id).where(
+    LedgerAccount.code.in_(bindparam("codes", expanding=True))
+)
+_BALANCE = select(LedgerAccount.balance).where(LedgerAccount.code == bindparam("code"))
+_NEW_WAGER = insert(Wager).returning(Wager.id)
+_BUMP_OUTCOME = (
+    update(MarketOutcome)
+    .where(MarketOutcome.id == bindparam("outcome_id"))
+    .values(
+        pool=MarketOutcome.pool + bindparam("stake"),
+        wager_count=MarketOutcome.wager_count + 1,
+    )
+)
+_POOLS = (
+    select(MarketOutcome.id, MarketOutcome.pool)
+    .where(MarketOutcome.market_id == bindparam("market_id"))
+    .order_by(MarketOutcome.position)
+)
+_CORE = {"synchronize_session": False}
 
 
 def _replay(
     session: Session, user_id: int, key: str, market_id: int, outcome_id: int, stake: int
 ) -> WagerView | None:
-    found = session.scalar(
-        select(Wager).where(Wager.user_id == user_id, Wager.idempotency_key == key)
-    )
+    found = session.execute(_FIND_KEY, {"user_id": user_id, "key": key}).first()
     if found is None:
         return None
     if (found.market_id, found.outcome_id, found.stake) != (market_id, outcome_id, stake):
@@ -70,7 +129,8 @@ def _replay(
             code="idempotency_key_reused",
             details={"wager_id": found.id},
         )
-    return _view(found, replayed=True, balance=ledger.balance_of(session, wallet_code(user_id)))
+    balance = session.execute(_BALANCE, {"code": wallet_code(user_id)}).scalar()
+    return _row_view(found, replayed=True, balance=balance)
 
 
 def place_wager(
@@ -96,7 +156,11 @@ def place_wager(
         if replay is not None:
             return replay
     try:
-        result = _place(session, user_id, market_id, outcome_id, stake, idempotency_key, now)
+        result, takeout_bp = _place(
+            session, user_id, market_id, outcome_id, stake, idempotency_key, now
+        )
+        # Read inside the transaction: after commit it would take the write lock again.
+        odds = _odds(session, market_id, takeout_bp)
         uow.commit()
     except IntegrityError:
         # A concurrent request with the same key won (PostgreSQL); answer with its wager.
@@ -107,9 +171,7 @@ def place_wager(
         if replay is None:
             raise
         return replay
-    market = session.get(Market, market_id)
-    assert market is not None
-    publish_odds(publish, view(session, market))
+    publish(events.ODDS, odds)
     return result
 
 
@@ -121,54 +183,59 @@ def _place(
     stake: int,
     key: str | None,
     now: datetime | None,
-) -> WagerView:
-    market = session.scalar(select(Market).where(Market.id == market_id).with_for_update(read=True))
-    if market is None:
+) -> tuple[WagerView, int]:
+    row = session.execute(_MARKET, {"market_id": market_id, "outcome_id": outcome_id}).first()
+    if row is None:
         raise NotFound(f"No market {market_id}.")
-    outcome = session.get(MarketOutcome, outcome_id)
-    if outcome is None or outcome.market_id != market_id:
+    status, min_stake, max_stake, opens_at, closes_at, takeout_bp, found_outcome = row
+    if found_outcome is None:
         raise ValidationFailed(
             "That outcome is not part of this market.", details={"field": "outcome_id"}
         )
-    check_wager(
-        market.status,
-        stake,
-        market.min_stake,
-        market.max_stake,
-        now or datetime.now(UTC),
-        market.opens_at,
-        market.closes_at,
-    )
-    wallet = ledger.ensure_account(session, wallet_code(user_id), AccountKind.WALLET, user_id)
-    pool = ledger.ensure_account(session, pool_code(market_id), AccountKind.POOL)
-    wager = Wager(
-        market_id=market_id,
-        outcome_id=outcome_id,
-        user_id=user_id,
-        account_id=wallet,
-        stake=stake,
-        idempotency_key=key,
-        created_at=datetime.now(UTC),
-    )
-    session.add(wager)
-    session.flush()
-    ledger.post(
+    check_wager(status, stake, min_stake, max_stake, now or datetime.now(UTC), opens_at, closes_at)
+    wallet_key, pool_key = wallet_code(user_id), pool_code(market_id)
+    codes = dict(session.execute(_ACCOUNTS, {"codes": [wallet_key, pool_key]}).all())
+    wallet = codes.get(wallet_key)
+    if wallet is None:  # never funded: nothing to stake
+        raise InsufficientFunds("Not enough balance for that.", details={"needed": stake})
+    created = datetime.now(UTC)
+    wager_id = session.execute(
+        _NEW_WAGER,
+        {
+            "market_id": market_id,
+            "outcome_id": outcome_id,
+            "user_id": user_id,
+            "account_id": wallet,
+            "stake": stake,
+            "idempotency_key": key,
+            "created_at": created,
+        },
+    ).scalar_one()
+    left = ledger.post(
         session,
-        f"stake:w{wager.id}",
+        f"stake:w{wager_id}",
         MovementKind.STAKE,
         (wallet, AccountKind.WALLET),
-        (pool, AccountKind.POOL),
+        (codes[pool_key], AccountKind.POOL),
         stake,
         market_id=market_id,
-        wager_id=wager.id,
+        wager_id=wager_id,
     )
     session.execute(
-        update(MarketOutcome)
-        .where(MarketOutcome.id == outcome_id)
-        .values(pool=MarketOutcome.pool + stake, wager_count=MarketOutcome.wager_count + 1),
-        execution_options={"synchronize_session": False},
+        _BUMP_OUTCOME, {"outcome_id": outcome_id, "stake": stake}, execution_options=_CORE
     )
-    return _view(wager, balance=ledger.balance_of(session, wallet_code(user_id)))
+    view = WagerView(wager_id, market_id, outcome_id, user_id, stake, None, created, False, left)
+    return view, takeout_bp
+
+
+def _odds(session: Session, market_id: int, takeout_bp: int) -> dict[str, Any]:
+    pools: dict[int, int] = dict(session.execute(_POOLS, {"market_id": market_id}).all())
+    odds = decimal_odds(pools, takeout_bp)
+    return {
+        "market_id": market_id,
+        "pool": sum(pools.values()),
+        "outcomes": [{"id": o, "pool": p, "odds": odds[o]} for o, p in pools.items()],
+    }
 
 
 def wagers_of(
@@ -179,10 +246,10 @@ def wagers_of(
     limit: int = 100,
     offset: int = 0,
 ) -> list[WagerView]:
-    stmt = select(Wager)
+    stmt = _WAGER_ROWS
     if user_id is not None:
         stmt = stmt.where(Wager.user_id == user_id)
     if market_id is not None:
         stmt = stmt.where(Wager.market_id == market_id)
-    rows = uow.session.scalars(stmt.order_by(Wager.id.desc()).limit(limit).offset(offset))
-    return [_view(w) for w in rows]
+    rows = uow.session.execute(stmt.order_by(Wager.id.desc()).limit(limit).offset(offset))
+    return [_row_view(r) for r in rows]

@@ -53,16 +53,16 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         UniqueConstraint("movement", "account_id"),
-        Index("ix_ledger_entry_market_account", "market_id", "account_id"),
+        Index("ix_ledger_entry_account_market", "account_id", "market_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     movement: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
-    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
     market_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    wager_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    wager_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -120,7 +120,6 @@ class Wager(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
     stake: Mapped[int] = mapped_column(BigInteger)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    payout: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # set when paid
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

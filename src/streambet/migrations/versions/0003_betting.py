@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0001
-Create Date: 2026-11-27 04:13:47.645415
+Create Date: 2026-11-27 04:56:35.863044
 """
 
 from __future__ import annotations
@@ -171,11 +171,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_ledger_entry_account_id"), ["account_id"], unique=False
+            "ix_ledger_entry_account_market", ["account_id", "market_id"], unique=False
         )
-        batch_op.create_index(
-            "ix_ledger_entry_market_account", ["market_id", "account_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_ledger_entry_wager_id"), ["wager_id"], unique=False)
 
     op.create_table(
         "market_outcome",
@@ -233,7 +231,6 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("stake", sa.BigInteger(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=128), nullable=True),
-        sa.Column("payout", sa.BigInteger(), nullable=True),
         sa.Column(
             "created_at", streambet.adapters.orm.base.UTCDateTime(timezone=True), nullable=False
         ),
@@ -273,8 +270,8 @@ def downgrade() -> None:
     op.drop_table("settlement")
     op.drop_table("market_outcome")
     with op.batch_alter_table("ledger_entry", schema=None) as batch_op:
-        batch_op.drop_index("ix_ledger_entry_market_account")
-        batch_op.drop_index(batch_op.f("ix_ledger_entry_account_id"))
+        batch_op.drop_index(batch_op.f("ix_ledger_entry_wager_id"))
+        batch_op.drop_index("ix_ledger_entry_account_market")
 
     op.drop_table("ledger_entry")
     with op.batch_alter_table("dispute", schema=None) as batch_op:

@@ -1,0 +1,123 @@
+"""Payouts happen exactly once even when the process paying them is killed halfway: a real
+subprocess is SIGKILLed in the middle of the payout transaction, then payout runs again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from streambet.adapters.orm.betting import LedgerEntry, Market
+from streambet.services import markets, settlement, wagers, wallet
+from streambet.services.settlement import SettlementPolicy
+from tests.support.api import make_actor
+from tests.support.betting import Vocabulary, fund, verify_ledger
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import datetime, timedelta, UTC
+    from streambet.config import load_settings
+    from streambet.wiring import build_wiring
+    from streambet.services import settlement
+
+    market_id, stop_at = int(sys.argv[1]), sys.argv[2]
+
+    def checkpoint(stage):
+        if stage == stop_at:
+            print("STOPPED AT", stage, flush=True)
+            time.sleep(600)
+
+    w = build_wiring(load_settings())
+    with w.uow() as uow:
+        settlement.finalize_market(
+            uow, market_id, now=datetime.now(UTC) + timedelta(hours=1), checkpoint=checkpoint
+        )
+    print("FINISHED", flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "stage", ["payout pool legs written", "payout wallet legs written", "ready to commit"]
+)
+def test_killed_mid_payout_pays_exactly_once(any_db_app: Flask, stage: str) -> None:
+    app = any_db_app
+    w = app.extensions["streambet"]
+    op = make_actor(app, "operator")
+    bettors = [make_actor(app) for _ in range(3)]
+    for b in bettors:
+        fund(app, b.user_id, 1_000)
+    with w.uow() as uow:
+        m = markets.create_market(
+            uow,
+            Vocabulary(),
+            op.user_id,
+            "Cat?",
+            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+            takeout_bp=700,
+        )
+    yes, no = (o.id for o in m.outcomes)
+    for b, outcome, stake in zip(bettors, (yes, yes, no), (333, 250, 417), strict=True):
+        with w.uow() as uow:
+            wagers.place_wager(uow, b.user_id, m.id, outcome, stake)
+    with w.uow() as uow:
+        markets.lock_market(uow, m.id)
+    with w.uow() as uow:
+        settlement.resolve_manually(uow, m.id, yes, op.user_id, SettlementPolicy())
+
+    settings = w.settings
+    env = {
+        **os.environ,
+        "STREAMBET_DATABASE_URL": settings.resolved_database_url,
+        "STREAMBET_DATA_DIR": str(settings.data_dir),
+        "STREAMBET_ENV": "test",
+    }
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(m.id), stage],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None and child.stderr is not None
+        line = child.stdout.readline()
+        if line.strip() != f"STOPPED AT {stage}":
+            child.kill()
+            pytest.fail(f"child did not reach {stage!r}: {line!r} {child.stderr.read()}")
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+
+    def balances() -> list[int]:
+        with w.read_uow() as uow:
+            return [wallet.balance(uow, b.user_id) for b in bettors]
+
+    # Nothing of the killed payout survived.
+    with w.read_uow() as uow:
+        assert uow.session.scalar(select(Market.paid_at).where(Market.id == m.id)) is None
+        paid_legs = uow.session.scalar(
+            select(func.count()).where(LedgerEntry.market_id == m.id, LedgerEntry.kind == "payout")
+        )
+        assert paid_legs == 0
+    assert balances() == [667, 750, 583]
+    assert verify_ledger(app) == []
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with w.uow() as uow:
+        summary = settlement.finalize_market(uow, m.id, now=later)
+    assert summary is not None
+    # gross 1000, takeout 70, net 930 over 583 on YES: 930*333//583 = 531, 930*250//583 = 398
+    assert (summary.takeout, summary.paid, summary.breakage) == (70, 929, 1)
+    with w.uow() as uow:
+        assert settlement.finalize_market(uow, m.id, now=later) is None
+    assert balances() == [667 + 531, 750 + 398, 583]
+    assert verify_ledger(app) == []

@@ -1,0 +1,183 @@
+"""The dispute window: disputes inside it, rulings, payouts only when it closes or an admin
+decides, and never twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from streambet.adapters.payouts import MockPayoutProvider
+from streambet.domain.errors import Conflict, PermissionDenied
+from streambet.services import disputes, markets, settlement, wagers, wallet
+from streambet.services.settlement import SettlementPolicy
+from tests.support.api import make_actor
+from tests.support.betting import Vocabulary, fund, sample, timeline, verify_ledger
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+POLICY = SettlementPolicy(dispute_window=timedelta(minutes=10))
+
+
+@pytest.fixture
+def resolved(any_db_app: Flask) -> dict:
+    """A market resolved YES from evidence at T0: a (YES, 100) and b (NO, 300) have stakes."""
+    app = any_db_app
+    w = app.extensions["streambet"]
+    op, admin = make_actor(app, "operator"), make_actor(app, "admin")
+    a, b, c = make_actor(app), make_actor(app), make_actor(app)
+    for x in (a, b, c):
+        fund(app, x.user_id, 1_000)
+    with w.uow() as uow:
+        m = markets.create_market(
+            uow,
+            Vocabulary(),
+            op.user_id,
+            "Cat?",
+            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+            takeout_bp=0,
+        )
+    yes, no = (o.id for o in m.outcomes)
+    with w.uow() as uow:
+        wagers.place_wager(uow, a.user_id, m.id, yes, 100)
+    with w.uow() as uow:
+        wagers.place_wager(uow, b.user_id, m.id, no, 300)
+    with w.uow() as uow:
+        result = settlement.settle_with_timeline(
+            uow, m.id, timeline([sample(1000, "Cat", 97)]), POLICY, now=T0
+        )
+    assert result.market.status == "resolved" and result.market.winning_outcome_id == yes
+    return {
+        "app": app,
+        "w": w,
+        "m": m,
+        "yes": yes,
+        "no": no,
+        "a": a,
+        "b": b,
+        "c": c,
+        "admin": admin,
+    }
+
+
+def _balances(r: dict) -> tuple[int, int]:
+    with r["w"].read_uow() as uow:
+        return wallet.balance(uow, r["a"].user_id), wallet.balance(uow, r["b"].user_id)
+
+
+def test_undisputed_market_pays_only_after_the_window(resolved: dict) -> None:
+    r = resolved
+    with r["w"].uow() as uow:
+        assert settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(minutes=9)) is None
+    assert _balances(r) == (900, 700)
+    with r["w"].uow() as uow:
+        summary = settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(minutes=10))
+    assert summary is not None and summary.paid == 400
+    assert _balances(r) == (1300, 700)
+    with r["w"].uow() as uow:
+        assert settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(hours=1)) is None
+    assert _balances(r) == (1300, 700)
+    assert verify_ledger(r["app"]) == []
+
+
+def test_only_stakeholders_dispute_and_only_inside_the_window(resolved: dict) -> None:
+    r = resolved
+    with r["w"].uow() as uow, pytest.raises(PermissionDenied):
+        disputes.open_dispute(uow, r["m"].id, r["c"].user_id, "no stake", now=T0)
+    with r["w"].uow() as uow, pytest.raises(Conflict) as late:
+        disputes.open_dispute(
+            uow, r["m"].id, r["b"].user_id, "late", now=T0 + timedelta(minutes=10)
+        )
+    assert late.value.code == "dispute_window_closed"
+    with r["w"].uow() as uow:
+        d = disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "that was a fox", now=T0)
+    assert d.status == "open"
+    with r["w"].uow() as uow, pytest.raises(Conflict):
+        disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "again", now=T0)
+    # A disputed market does not pay when the window closes.
+    with r["w"].uow() as uow:
+        assert settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(hours=1)) is None
+    assert _balances(r) == (900, 700)
+
+
+def test_overturned_dispute_pays_the_other_side_once(resolved: dict) -> None:
+    r = resolved
+    with r["w"].uow() as uow:
+        d = disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "that was a fox", now=T0)
+    with r["w"].uow() as uow:
+        ruled = disputes.decide_dispute(
+            uow, d.id, r["admin"].user_id, disputes.Ruling(False, r["no"], "fox indeed")
+        )
+    assert ruled.status == "overturned"
+    assert _balances(r) == (900, 1100)
+    with r["w"].uow() as uow, pytest.raises(Conflict):
+        disputes.decide_dispute(uow, d.id, r["admin"].user_id, disputes.Ruling(True))
+    with r["w"].uow() as uow:
+        v = markets.get_market(uow, r["m"].id)
+    assert v.status == "resolved" and v.winning_outcome_id == r["no"] and v.paid_at is not None
+    assert v.settlement is not None and v.settlement.source == "dispute"
+    assert verify_ledger(r["app"]) == []
+
+
+def test_upheld_resolution_pays_at_once(resolved: dict) -> None:
+    r = resolved
+    with r["w"].uow() as uow:
+        d = disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "hmm", now=T0)
+    with r["w"].uow() as uow:
+        disputes.decide_dispute(uow, d.id, r["admin"].user_id, disputes.Ruling(True, note="cat"))
+    assert _balances(r) == (1300, 700)
+
+
+def test_overturn_to_void_refunds(resolved: dict) -> None:
+    r = resolved
+    with r["w"].uow() as uow:
+        d = disputes.open_dispute(uow, r["m"].id, r["a"].user_id, "camera was off", now=T0)
+    with r["w"].uow() as uow:
+        disputes.decide_dispute(uow, d.id, r["admin"].user_id, disputes.Ruling(False, None))
+    assert _balances(r) == (1000, 1000)
+    with r["w"].uow() as uow:
+        assert markets.get_market(uow, r["m"].id).status == "canceled"
+    assert verify_ledger(r["app"]) == []
+
+
+def test_signup_credit_and_withdrawal_through_the_ledger(any_db_app: Flask) -> None:
+    client = any_db_app.test_client()
+    r = client.post(
+        "/api/auth/signup", json={"email": "new@example.test", "password": "long enough"}
+    )
+    headers = {"Authorization": f"Bearer {r.get_json()['token']}"}
+    credit = any_db_app.extensions["streambet"].settings.signup_credit
+    assert client.get("/api/me", headers=headers).get_json()["balance"] == credit == 10_000
+    out = client.post("/api/me/withdrawals", json={"amount": 2_500}, headers=headers)
+    assert out.status_code == 201 and out.get_json()["status"] == "done"
+    assert out.get_json()["balance"] == 7_500
+    too_much = client.post("/api/me/withdrawals", json={"amount": 7_501}, headers=headers)
+    assert too_much.status_code == 409
+    for bad in (0, -5, 1.5, "10"):
+        assert (
+            client.post("/api/me/deposits", json={"amount": bad}, headers=headers).status_code
+            == 400
+        )
+    data_dir = any_db_app.extensions["streambet"].settings.data_dir
+    journal = MockPayoutProvider(data_dir / "payouts" / "mock-provider.jsonl").records()
+    assert [(j["direction"], j["amount"]) for j in journal] == [("withdrawal", 2_500)]
+    assert verify_ledger(any_db_app) == []
+
+
+def test_a_withdrawal_resent_after_a_crash_is_paid_once(any_db_app: Flask) -> None:
+    w = any_db_app.extensions["streambet"]
+    a = make_actor(any_db_app)
+    fund(any_db_app, a.user_id, 500)
+    provider = MockPayoutProvider()
+    with w.uow() as uow:
+        pending = wallet.request_withdrawal(uow, a.user_id, 200)
+    # The provider was paid but the process died before recording it.
+    provider.pay(pending.key, a.user_id, 200)
+    with w.read_uow() as uow:
+        assert wallet.pending_withdrawals(uow) == [pending.key]
+    with w.uow() as uow:
+        done = wallet.send_withdrawal(uow, provider, pending.key)
+    assert done.status == "done" and len(provider.records()) == 1
+    with w.read_uow() as uow:
+        assert wallet.pending_withdrawals(uow) == []
+        assert wallet.balance(uow, a.user_id) == 300
