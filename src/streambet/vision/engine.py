@@ -36,6 +36,9 @@ from streambet.vision.timeline import (
 MODEL_VERSION = "streambet-local-1.0 (efficientnet-lite0, blazeface-full, pp-ocrv6-small)"
 LabelsFn = Callable[[list[LabelSample]], None]
 MAX_SAMPLE_FPS = 30.0
+# Skip decoding non-reference frames when there are at least this many frames a sample
+# (and the video is at least 24 fps): sample times then move by a frame or two at most.
+SKIP_NONREF_MIN_FRAMES_PER_SAMPLE = 8
 
 
 class _OcrWorker:

@@ -77,14 +77,16 @@ class ClassifierDetector:
             for label in (name, *tax.info(name).parents):
                 if label not in labels:
                     labels.append(label)
-        # roll-up matrix: labels x classes, 1 where the class is the label or below it
+        # roll-up pairs: (label, class) wherever the class is the label or lies below it
         index = {label: i for i, label in enumerate(labels)}
-        rollup = np.zeros((len(labels), len(classes)), np.float32)
-        for c, name in enumerate(classes):
-            for label in (name, *tax.info(name).parents):
-                rollup[index[label], c] = 1.0
+        pairs = [
+            (index[label], c)
+            for c, name in enumerate(classes)
+            for label in (name, *tax.info(name).parents)
+        ]
         self._labels = labels
-        self._rollup_t = rollup.T.copy()
+        self._pair_label = np.array([p[0] for p in pairs], np.intp)
+        self._pair_class = np.array([p[1] for p in pairs], np.intp)
 
     def wants(self, ctx: SampleContext) -> bool:
         return True
@@ -114,7 +116,16 @@ class ClassifierDetector:
 
     def detect(self, rgb: np.ndarray, ctx: SampleContext) -> FrameResult:
         class_probs, boxes = self.class_probabilities(rgb)
-        label_probs = np.minimum(class_probs @ self._rollup_t, 1.0)  # views x labels
+        n = len(self._labels)
+        label_probs = np.minimum(  # views x labels: sums of descendant class probabilities
+            np.stack(
+                [
+                    np.bincount(self._pair_label, weights=view[self._pair_class], minlength=n)
+                    for view in class_probs
+                ]
+            ),
+            1.0,
+        )
         best_view = label_probs.argmax(axis=0)
         best = label_probs.max(axis=0)
         result = FrameResult()

@@ -29,7 +29,7 @@ MAX_BOX_AREA = 0.4
 class TextDetector:
     name = "text"
 
-    def __init__(self, recheck_ms: int = 10_000, max_side: int = 640) -> None:
+    def __init__(self, recheck_ms: int = 15_000, max_side: int = 640) -> None:
         self.recheck_ms = recheck_ms
         self._max_side = max_side
         self._engine: Any = None

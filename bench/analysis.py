@@ -1,0 +1,117 @@
+"""Speed and memory of the local engine on a 60 s 1280x720 30 fps H.264 clip.
+
+    .venv/bin/python bench/analysis.py [--seconds 60] [--fps 2]
+
+Builds the clip once (four packaged photos, 15 s each, slowly zooming so every frame
+differs) under var/bench/, then in this run: a plain threaded PyAV decode of the same file
+(the baseline), model loading, and the full analysis with the default detectors. Prints
+wall time, real-time factor, ms per call for each detector, time to the first confirmed
+labels, peak RSS, the analysis/decode ratio, and the load average (the CPU is shared).
+Never passes or fails: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streambet.vision.backends import AnalysisOptions  # noqa: E402
+from streambet.vision.engine import LocalEngine  # noqa: E402
+
+
+def build_clip(path: Path, seconds: int) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    code = (
+        "import sys; from pathlib import Path; from tests.support.clips import make_clip;"
+        "s=float(sys.argv[2])/4;"
+        "make_clip(Path(sys.argv[1]), [(n, s) for n in ('coffee','chelsea','astronaut','rocket')],"
+        " fps=30, size=(1280, 720), motion=True)"
+    )
+    tmp = path.with_suffix(".part.mp4")
+    subprocess.run([sys.executable, "-c", code, str(tmp), str(seconds)], cwd=ROOT, check=True)
+    tmp.replace(path)
+
+
+def plain_decode(path: Path) -> tuple[float, int]:
+    cpu = time.process_time()
+    started = time.perf_counter()
+    frames = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for _ in container.decode(stream):
+            frames += 1
+    wall = time.perf_counter() - started
+    print(f"  (plain decode used {time.process_time() - cpu:.2f} CPU-s)")
+    return wall, frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--fps", type=float, default=2.0)
+    args = parser.parse_args()
+    clip = ROOT / "var" / "bench" / f"clip-{args.seconds}s-1280x720-30fps.mp4"
+    build_clip(clip, args.seconds)
+    model_dir = ROOT / "var" / "bench" / "models"
+    print(f"clip: {clip.name} ({clip.stat().st_size / 1e6:.1f} MB)")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores, shared)")
+
+    decode_s, frames = plain_decode(clip)
+    print(f"plain PyAV decode: {decode_s:.2f} s for {frames} frames ({frames / decode_s:.0f} fps)")
+
+    engine = LocalEngine(model_dir=model_dir)
+    started = time.perf_counter()
+    for name in engine.detector_names:
+        engine._detector(name)  # load every model now, so the analysis below is warm
+    print(f"model load (cold process, cache filled): {time.perf_counter() - started:.2f} s")
+
+    first: list[float] = []
+    cpu = time.process_time()
+    started = time.perf_counter()
+
+    def on_labels(batch: list[object]) -> None:
+        if not first:
+            first.append(time.perf_counter() - started)
+
+    timeline = engine.run(clip, AnalysisOptions(sample_fps=args.fps), on_labels=on_labels)
+    wall = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu
+    video_s = timeline.video.duration_ms / 1000
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"analysis wall time: {wall:.2f} s for {video_s:.1f} s of video at {args.fps:g} samples/s"
+    )
+    print(f"real-time factor: {video_s / wall:.1f}x (target >= 10x)")
+    print(
+        f"analysis CPU time: {cpu_s:.2f} CPU-s; on two idle cores that is at best "
+        f"{video_s / (cpu_s / 2):.1f}x real time"
+    )
+    print(f"analysis/decode ratio: {wall / decode_s:.2f} (target <= 5)")
+    print(f"first labels after: {first[0] if first else float('nan'):.2f} s (target <= 1 s)")
+    print(f"peak RSS: {peak_mb:.0f} MB (target < 1500 MB)")
+    for name, (seconds, calls) in engine.timings.items():
+        per = 1000 * seconds / calls if calls else 0.0
+        print(f"  {name:<10} {calls:4d} calls  {per:7.1f} ms/call  {seconds:6.2f} s total")
+    names = sorted({s.name for s in timeline.samples})
+    print(
+        f"found {len(timeline.samples)} label samples, {len(names)} labels, "
+        f"{sum(1 for s in timeline.shots if s.kind == 'SHOT')} shots, {len(timeline.texts)} texts"
+    )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
