@@ -78,9 +78,9 @@ class TemporalAggregator:
                 else:
                     run.scores.append(0.0)
         for name, (det, source) in detections.items():
-            run = self._runs.get(name)
-            if run is None:
-                run = self._runs[name] = _Run(deque(maxlen=self.window))
+            if name not in self._runs:
+                self._runs[name] = _Run(deque(maxlen=self.window))
+            run = self._runs[name]
             run.scores.append(det.confidence)
             run.hits += 1
             run.misses = 0

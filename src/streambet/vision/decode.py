@@ -17,10 +17,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
 import numpy as np
+from numpy.typing import NDArray
 
 # Luma thumbnail for frame statistics: enough for histograms and block differences.
 THUMB_W, THUMB_H = 64, 36
@@ -32,8 +34,8 @@ _PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444
 @dataclass(frozen=True)
 class DecodedFrame:
     timestamp_ms: int
-    luma: np.ndarray  # THUMB_H x THUMB_W uint8, every decoded frame
-    rgb: np.ndarray | None  # H x W x 3 uint8 at analysis size, sampled frames only
+    luma: NDArray[Any]  # THUMB_H x THUMB_W uint8, every decoded frame
+    rgb: NDArray[Any] | None  # H x W x 3 uint8 at analysis size, sampled frames only
 
 
 @dataclass
@@ -51,10 +53,10 @@ def _analysis_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def _luma_thumb(frame: av.VideoFrame) -> np.ndarray:
+def _luma_thumb(frame: av.VideoFrame) -> NDArray[Any]:
     if frame.format.name in _PLANAR_YUV:
         plane = frame.planes[0]
-        y = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        y = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
         y = y[:, : plane.width]
         step_y, step_x = max(1, plane.height // THUMB_H), max(1, plane.width // THUMB_W)
         thumb = y[: step_y * THUMB_H : step_y, : step_x * THUMB_W : step_x]

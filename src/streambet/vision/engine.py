@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision import detectors as registry
 from streambet.vision.aggregate import TemporalAggregator, merge_detections
@@ -50,12 +51,12 @@ class _OcrWorker:
         self.results: list[tuple[int, list[Detection], list[TextDetection]]] = []
         self.busy_s = 0.0
         self.calls = 0
-        self._queue: queue.Queue[tuple[np.ndarray, SampleContext] | None] = queue.Queue(2)
+        self._queue: queue.Queue[tuple[NDArray[Any], SampleContext] | None] = queue.Queue(2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="vision-ocr", daemon=True)
         self._thread.start()
 
-    def submit(self, rgb: np.ndarray, ctx: SampleContext) -> bool:
+    def submit(self, rgb: NDArray[Any], ctx: SampleContext) -> bool:
         try:
             self._queue.put_nowait((rgb, ctx))
         except queue.Full:

@@ -157,7 +157,7 @@ def to_seed(
     by_label: dict[str, list[LabelSample]] = defaultdict(list)
     for s in _selected(timeline, label_filter):
         by_label[s.name].append(s)
-    entries = []
+    entries: list[dict[str, Any]] = []
     for name, items in by_label.items():
         info = timeline.info(name)
         entries.append(
@@ -170,7 +170,7 @@ def to_seed(
         )
     entries.sort(key=lambda e: (-e["confidence"], e["label"]))
     activity = [e for e in entries if e["category"] in ACTIVITY_CATEGORIES]
-    focus = (activity or entries or [None])[0]
+    focus = (activity or entries)[0] if entries else None
     if focus is None:
         suggestion: dict[str, Any] = {
             "suggestion": None,

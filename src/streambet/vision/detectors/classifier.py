@@ -15,9 +15,11 @@ is the max over views, and its box is the view that gave it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.detectors.base import (
     FULL_FRAME,
@@ -37,10 +39,10 @@ MAX_LONG_SIDE = 448
 REPORT_FLOOR = 0.10
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
+def _softmax(z: NDArray[Any]) -> NDArray[Any]:
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    out: NDArray[Any] = e / e.sum(axis=-1, keepdims=True)
     return out
 
 
@@ -91,7 +93,7 @@ class ClassifierDetector:
     def wants(self, ctx: SampleContext) -> bool:
         return True
 
-    def _input(self, rgb: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _input(self, rgb: NDArray[Any]) -> tuple[NDArray[Any], int, int]:
         h, w = rgb.shape[:2]
         scale = SHORT_SIDE / min(h, w)
         long_side = min(MAX_LONG_SIDE, max(SHORT_SIDE, round(max(h, w) * scale / 32) * 32))
@@ -100,7 +102,7 @@ class ClassifierDetector:
         x = (small.astype(np.float32) - 127.0) / 128.0
         return x.transpose(2, 0, 1)[None], size[0], size[1]
 
-    def class_probabilities(self, rgb: np.ndarray) -> tuple[np.ndarray, list[BoundingBox]]:
+    def class_probabilities(self, rgb: NDArray[Any]) -> tuple[NDArray[Any], list[BoundingBox]]:
         """Rows: whole frame, then each window; columns: the 1000 classes."""
         assert self._session is not None, "load() first"
         x, in_w, in_h = self._input(rgb)
@@ -114,7 +116,7 @@ class ClassifierDetector:
         regional = _softmax(np.stack(pooled) @ self._fc_w.T + self._fc_b)
         return np.vstack([probs[:1], regional]), boxes
 
-    def detect(self, rgb: np.ndarray, ctx: SampleContext) -> FrameResult:
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
         class_probs, boxes = self.class_probabilities(rgb)
         n = len(self._labels)
         label_probs = np.minimum(  # views x labels: sums of descendant class probabilities

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.detectors.base import (
     Detection,
@@ -45,7 +45,7 @@ class FaceDetector:
     def wants(self, ctx: SampleContext) -> bool:
         return True
 
-    def detect(self, rgb: np.ndarray, ctx: SampleContext) -> FrameResult:
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
         assert self._detector is not None, "load() first"
         found = self._detector.process(rgb).detections or []
         faces: list[tuple[BoundingBox, float]] = []
