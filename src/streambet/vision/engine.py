@@ -46,8 +46,9 @@ class _OcrWorker:
     """Runs one slow detector on a thread of its own; requests beyond a queue of two are
     refused (the caller retries on a later sample), so OCR never holds up the pipeline."""
 
-    def __init__(self, detector: Detector) -> None:
+    def __init__(self, detector: Detector, load: Callable[[], None] | None = None) -> None:
         self.detector = detector
+        self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: list[tuple[int, list[Detection], list[TextDetection]]] = []
         self.busy_s = 0.0
         self.calls = 0
@@ -64,7 +65,14 @@ class _OcrWorker:
         return True
 
     def _loop(self) -> None:
+        if self._load is not None:
+            try:
+                self._load()
+            except BaseException as exc:
+                self._error = exc
         while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
             rgb, ctx = item
             try:
                 started = time.perf_counter()
@@ -113,6 +121,19 @@ class LocalEngine:
                 self._loaded[name] = det
             return self._loaded[name]
 
+    def _background_ocr(self) -> _OcrWorker:
+        with self._lock:
+            if "text" in self._loaded:
+                return _OcrWorker(self._loaded["text"])
+        det = registry.create("text")
+
+        def load() -> None:
+            det.load(self.model_dir)
+            with self._lock:
+                self._loaded.setdefault("text", det)
+
+        return _OcrWorker(det, load)
+
     def analyze(
         self,
         path: Path,
@@ -144,8 +165,8 @@ class LocalEngine:
             options.category_inclusion,
             options.category_exclusion,
         )
+        ocr = self._background_ocr() if "text" in self.detector_names else None
         inline = [self._detector(n) for n in self.detector_names if n != "text"]
-        ocr = _OcrWorker(self._detector("text")) if "text" in self.detector_names else None
         timings = {d.name: [0.0, 0] for d in inline}
         shots = ShotDetector()
         aggregator = TemporalAggregator()
