@@ -46,8 +46,14 @@ class _OcrWorker:
     """Runs one slow detector on a thread of its own; requests beyond a queue of two are
     refused (the caller retries on a later sample), so OCR never holds up the pipeline."""
 
-    def __init__(self, detector: Detector, load: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        load: Callable[[], None] | None = None,
+        call_lock: threading.Lock | None = None,
+    ) -> None:
         self.detector = detector
+        self._call_lock = call_lock or threading.Lock()
         self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: list[tuple[int, list[Detection], list[TextDetection]]] = []
         self.busy_s = 0.0
@@ -75,9 +81,10 @@ class _OcrWorker:
                 continue
             rgb, ctx = item
             try:
-                started = time.perf_counter()
-                found = self.detector.detect(rgb, ctx)
-                self.busy_s += time.perf_counter() - started
+                with self._call_lock:
+                    started = time.perf_counter()
+                    found = self.detector.detect(rgb, ctx)
+                    self.busy_s += time.perf_counter() - started
                 self.calls += 1
             except BaseException as exc:
                 self._error = exc
@@ -110,6 +117,11 @@ class LocalEngine:
         self.detector_names = tuple(detectors)
         self._loaded: dict[str, Detector] = {}
         self._lock = threading.Lock()
+        # MediaPipe graphs are not safe to call from two threads at once; the service may
+        # run two analyses on one engine, so every detector call is serialised per detector.
+        self._call_locks: dict[str, threading.Lock] = {
+            name: threading.Lock() for name in registry.FRAME_DETECTORS
+        }
         # seconds spent and calls made per detector in the last run (for bench/analysis.py)
         self.timings: dict[str, tuple[float, int]] = {}
 
@@ -124,7 +136,7 @@ class LocalEngine:
     def _background_ocr(self) -> _OcrWorker:
         with self._lock:
             if "text" in self._loaded:
-                return _OcrWorker(self._loaded["text"])
+                return _OcrWorker(self._loaded["text"], call_lock=self._call_locks["text"])
         det = registry.create("text")
 
         def load() -> None:
@@ -132,7 +144,7 @@ class LocalEngine:
             with self._lock:
                 self._loaded.setdefault("text", det)
 
-        return _OcrWorker(det, load)
+        return _OcrWorker(det, load, self._call_locks["text"])
 
     def analyze(
         self,
@@ -197,9 +209,10 @@ class LocalEngine:
                 changed, first = False, False
                 found: list[tuple[str, Detection]] = []
                 for det in inline:
-                    started = time.perf_counter()
-                    result = det.detect(frame.rgb, ctx)
-                    timings[det.name][0] += time.perf_counter() - started
+                    with self._call_locks[det.name]:
+                        started = time.perf_counter()
+                        result = det.detect(frame.rgb, ctx)
+                        timings[det.name][0] += time.perf_counter() - started
                     timings[det.name][1] += 1
                     found.extend((det.name, d) for d in result.detections)
                 if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(frame.rgb, ctx):

@@ -120,3 +120,19 @@ def test_filters_apply(engine: LocalEngine, four_photo_clip: Path) -> None:
     assert all(
         "Animals and Pets" in only_animals.info(s.name).categories for s in only_animals.samples
     )
+
+
+def test_one_engine_serves_two_analyses_at_once(engine: LocalEngine, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "two.mp4", [("chelsea", 2), ("astronaut", 2)], fps=10)
+    results: list[Timeline] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(engine.analyze(clip, AnalysisOptions())))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert len(results) == 2
+    a, b = ([(s.timestamp_ms, s.name) for s in r.samples] for r in results)
+    assert a == b and ("Cat" in {n for _, n in a}) and ("Person" in {n for _, n in a})
