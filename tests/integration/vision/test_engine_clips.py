@@ -136,3 +136,14 @@ def test_one_engine_serves_two_analyses_at_once(engine: LocalEngine, tmp_path: P
     assert len(results) == 2
     a, b = ([(s.timestamp_ms, s.name) for s in r.samples] for r in results)
     assert a == b and ("Cat" in {n for _, n in a}) and ("Person" in {n for _, n in a})
+
+
+def test_black_frames_segment(engine: LocalEngine, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "black.mp4", [("coffee", 2), ("black", 1), ("rocket", 2)], fps=10)
+    timeline = engine.analyze(clip, AnalysisOptions())
+    black = [s for s in timeline.shots if s.kind == "BLACK_FRAMES"]
+    assert len(black) == 1
+    assert abs(black[0].start_ms - 2000) <= 200 and abs(black[0].end_ms - 3000) <= 200
+    assert not [
+        s for s in timeline.samples if _in(s.timestamp_ms, 2000, 3000) and s.name == "Espresso"
+    ]
