@@ -26,8 +26,9 @@ from numpy.typing import NDArray
 
 # Luma thumbnail for frame statistics: enough for histograms and block differences.
 THUMB_W, THUMB_H = 64, 36
-# RGB given to detectors: big enough for 224 px tiles and OCR, small enough to be cheap.
-ANALYSIS_MAX_W, ANALYSIS_MAX_H = 960, 540
+# RGB given to detectors: the classifier needs 384 x 224, BlazeFace 192 x 192, and OCR is
+# capped at 640 px on its long side anyway; more pixels would only cost conversion time.
+ANALYSIS_MAX_W, ANALYSIS_MAX_H = 640, 360
 _PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"}
 
 
