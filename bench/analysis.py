@@ -91,8 +91,7 @@ def main() -> None:
 
     engine = LocalEngine(model_dir=model_dir)
     started = time.perf_counter()
-    for name in engine.detector_names:
-        engine._detector(name)  # load every model now, so the analysis below is warm
+    engine.warm_up()  # load every model now, so the analysis below is warm
     print(f"model load (cold process, cache filled): {time.perf_counter() - started:.2f} s")
 
     first: list[float] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ def decode_frames(
     stop: threading.Event | None = None,
     max_stat_fps: float = 15.0,
     reference_frames_only: bool = False,
-) -> Iterator[DecodedFrame]:
+) -> Generator[DecodedFrame, None, None]:
     """Yields frames in presentation order. `stats` is filled as decoding goes.
 
     Frames above `max_stat_fps` are decoded (they must be, for inter prediction) but not

@@ -133,6 +133,12 @@ class LocalEngine:
                 self._loaded[name] = det
             return self._loaded[name]
 
+    def warm_up(self) -> None:
+        """Loads every model now (a long-running worker calls this at start, so its first
+        analysis shows labels within a second instead of after the imports)."""
+        for name in self.detector_names:
+            self._detector(name)
+
     def _background_ocr(self) -> _OcrWorker:
         with self._lock:
             if "text" in self._loaded:
@@ -196,8 +202,19 @@ class LocalEngine:
                 if on_labels is not None:
                     on_labels(kept)
 
+        skip_nonref = (
+            meta.frame_rate >= 24
+            and meta.frame_rate >= SKIP_NONREF_MIN_FRAMES_PER_SAMPLE * options.sample_fps
+        )
+        frames = decode_frames(
+            path,
+            sample_interval_ms=interval,
+            stats=stats,
+            stop=stop,
+            reference_frames_only=skip_nonref,
+        )
         try:
-            for frame in decode_frames(path, sample_interval_ms=interval, stats=stats, stop=stop):
+            for frame in frames:
                 if cancel is not None and cancel.is_set():
                     raise AnalysisCanceled("analysis canceled")
                 changed |= shots.update(frame.timestamp_ms, frame.luma)
@@ -232,6 +249,8 @@ class LocalEngine:
             if ocr is not None:
                 ocr.close(wait=False)
             raise
+        finally:
+            frames.close()  # joins the decode thread and closes the file now, not at GC
         texts: list[TextDetection] = []
         if ocr is not None:
             ocr.close()
