@@ -73,7 +73,10 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores, shared)")
 
     decode_s, frames = plain_decode(clip)
-    print(f"plain PyAV decode: {decode_s:.2f} s for {frames} frames ({frames / decode_s:.0f} fps)")
+    print(
+        f"plain PyAV decode: {decode_s:.2f} s for {frames} frames "
+        f"({1000 * decode_s / frames:.1f} ms/frame, {frames / decode_s:.0f} fps)"
+    )
 
     cold = LocalEngine(model_dir=model_dir)
     cold_first: list[float] = []
@@ -121,6 +124,7 @@ def main() -> None:
         " (target <= 1 s)"
     )
     print(f"peak RSS: {peak_mb:.0f} MB (target < 1500 MB)")
+    print("per detector (wall time inside the call, so it includes waiting for a core):")
     for name, (seconds, calls) in engine.timings.items():
         per = 1000 * seconds / calls if calls else 0.0
         print(f"  {name:<10} {calls:4d} calls  {per:7.1f} ms/call  {seconds:6.2f} s total")

@@ -166,6 +166,7 @@ def _decode_into(
                 break
             except av.error.FFmpegError as exc:  # the container itself is damaged here
                 stats.error = f"{type(exc).__name__}: {exc}"
+                stats.skipped_packets += 1
                 break
             if packet.is_corrupt:
                 stats.skipped_packets += 1

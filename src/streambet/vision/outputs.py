@@ -100,9 +100,13 @@ def to_rekognition(
     aggregate_by: str = "TIMESTAMPS",
     *,
     label_filter: LabelFilter | None = None,
+    min_confidence: float | None = None,
     sort_by: str = "TIMESTAMP",
     job_status: str = "SUCCEEDED",
 ) -> dict[str, Any]:
+    """`min_confidence` is a shortcut for `label_filter=LabelFilter.build(min_confidence)`."""
+    if label_filter is None and min_confidence is not None:
+        label_filter = LabelFilter.build(min_confidence)
     aggregate_by = aggregate_by.upper()
     if aggregate_by not in ("TIMESTAMPS", "SEGMENTS"):
         raise ValueError("aggregate_by must be TIMESTAMPS or SEGMENTS")

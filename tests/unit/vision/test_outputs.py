@@ -152,3 +152,11 @@ def test_segments_shape() -> None:
 def test_timeline_json_round_trip() -> None:
     tl = _timeline()
     assert Timeline.from_dict(tl.to_dict()).to_dict() == tl.to_dict()
+
+
+def test_rekognition_min_confidence() -> None:
+    body = to_rekognition(_timeline(), min_confidence=89)
+    assert [(e["Timestamp"], e["Label"]["Name"]) for e in body["Labels"]] == [
+        (0, "Cat"),
+        (500, "Cat"),
+    ]
