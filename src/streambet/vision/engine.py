@@ -20,7 +20,7 @@ from streambet.vision import detectors as registry
 from streambet.vision.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
 from streambet.vision.decode import DecodeStats, decode_frames
-from streambet.vision.detectors.base import Detection, Detector, SampleContext
+from streambet.vision.detectors.base import Detection, Detector, FrameResult, SampleContext
 from streambet.vision.detectors.shots import ShotDetector
 from streambet.vision.errors import AnalysisCanceled, TruncatedVideo, VideoError
 from streambet.vision.filters import LabelFilter
@@ -42,6 +42,15 @@ MAX_SAMPLE_FPS = 30.0
 SKIP_NONREF_MIN_FRAMES_PER_SAMPLE = 8
 
 
+def _timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
+    wall, cpu = time.perf_counter(), time.thread_time()
+    result = det.detect(rgb, ctx)
+    acc[0] += time.perf_counter() - wall
+    acc[1] += time.thread_time() - cpu
+    acc[2] += 1
+    return result
+
+
 class _OcrWorker:
     """Runs one slow detector on a thread of its own; requests beyond a queue of two are
     refused (the caller retries on a later sample), so OCR never holds up the pipeline."""
@@ -56,8 +65,7 @@ class _OcrWorker:
         self._call_lock = call_lock or threading.Lock()
         self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: list[tuple[int, list[Detection], list[TextDetection]]] = []
-        self.busy_s = 0.0
-        self.calls = 0
+        self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, calls
         self._queue: queue.Queue[tuple[NDArray[Any], SampleContext] | None] = queue.Queue(2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="vision-ocr", daemon=True)
@@ -82,10 +90,7 @@ class _OcrWorker:
             rgb, ctx = item
             try:
                 with self._call_lock:
-                    started = time.perf_counter()
-                    found = self.detector.detect(rgb, ctx)
-                    self.busy_s += time.perf_counter() - started
-                self.calls += 1
+                    found = _timed(self.timing, self.detector, rgb, ctx)
             except BaseException as exc:
                 self._error = exc
                 continue
@@ -122,8 +127,9 @@ class LocalEngine:
         self._call_locks: dict[str, threading.Lock] = {
             name: threading.Lock() for name in registry.FRAME_DETECTORS
         }
-        # seconds spent and calls made per detector in the last run (for bench/analysis.py)
-        self.timings: dict[str, tuple[float, int]] = {}
+        # per detector in the last run: (wall s, CPU s on the calling thread, calls);
+        # bench/analysis.py prints them
+        self.timings: dict[str, tuple[float, float, int]] = {}
 
     def _detector(self, name: str) -> Detector:
         with self._lock:
@@ -185,7 +191,7 @@ class LocalEngine:
         )
         ocr = self._background_ocr() if "text" in self.detector_names else None
         inline = [self._detector(n) for n in self.detector_names if n != "text"]
-        timings = {d.name: [0.0, 0] for d in inline}
+        timings: dict[str, list[float]] = {d.name: [0.0, 0.0, 0] for d in inline}
         shots = ShotDetector()
         aggregator = TemporalAggregator()
         stats = DecodeStats()
@@ -227,10 +233,7 @@ class LocalEngine:
                 found: list[tuple[str, Detection]] = []
                 for det in inline:
                     with self._call_locks[det.name]:
-                        started = time.perf_counter()
-                        result = det.detect(frame.rgb, ctx)
-                        timings[det.name][0] += time.perf_counter() - started
-                    timings[det.name][1] += 1
+                        result = _timed(timings[det.name], det, frame.rgb, ctx)
                     found.extend((det.name, d) for d in result.detections)
                 if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(frame.rgb, ctx):
                     last_text_check = frame.timestamp_ms
@@ -254,7 +257,7 @@ class LocalEngine:
         texts: list[TextDetection] = []
         if ocr is not None:
             ocr.close()
-            timings["text"] = [ocr.busy_s, ocr.calls]
+            timings["text"] = ocr.timing
             for ts, detections, found_texts in sorted(ocr.results, key=lambda r: r[0]):
                 texts.extend(found_texts)
                 emit(
@@ -270,7 +273,7 @@ class LocalEngine:
                         for d in detections
                     ]
                 )
-        self.timings = {k: (v[0], int(v[1])) for k, v in timings.items()}
+        self.timings = {k: (v[0], v[1], int(v[2])) for k, v in timings.items()}
         return self._finish(meta, stats, shots, samples, texts, interval, progress)
 
     def _finish(
