@@ -190,7 +190,12 @@ class LocalEngine:
             options.category_exclusion,
         )
         ocr = self._background_ocr() if "text" in self.detector_names else None
-        inline = [self._detector(n) for n in self.detector_names if n != "text"]
+        try:
+            inline = [self._detector(n) for n in self.detector_names if n != "text"]
+        except BaseException:
+            if ocr is not None:
+                ocr.close(wait=False)
+            raise
         timings: dict[str, list[float]] = {d.name: [0.0, 0.0, 0] for d in inline}
         shots = ShotDetector()
         aggregator = TemporalAggregator()
@@ -258,6 +263,8 @@ class LocalEngine:
         if ocr is not None:
             ocr.close()
             timings["text"] = ocr.timing
+            # OCR runs on a few chosen frames only, so its hits cannot meet the aggregator's
+            # consecutive-samples rule; its 0.8 score floor does that filtering instead.
             for ts, detections, found_texts in sorted(ocr.results, key=lambda r: r[0]):
                 texts.extend(found_texts)
                 emit(
