@@ -103,8 +103,12 @@ def to_rekognition(
     min_confidence: float | None = None,
     sort_by: str = "TIMESTAMP",
     job_status: str = "SUCCEEDED",
+    max_results: int | None = None,
+    next_token: str | None = None,
 ) -> dict[str, Any]:
-    """`min_confidence` is a shortcut for `label_filter=LabelFilter.build(min_confidence)`."""
+    """`min_confidence` is a shortcut for `label_filter=LabelFilter.build(min_confidence)`.
+    `max_results` (1-1000) and `next_token` page the Labels as GetLabelDetection does; the
+    token is opaque to callers (it is the offset of the next entry)."""
     if label_filter is None and min_confidence is not None:
         label_filter = LabelFilter.build(min_confidence)
     aggregate_by = aggregate_by.upper()
@@ -139,13 +143,27 @@ def to_rekognition(
         labels.sort(key=lambda e: (e["Label"]["Name"], e["Timestamp"]))
     else:
         labels.sort(key=lambda e: (e["Timestamp"], e["Label"]["Name"]))
-    return {
+    body: dict[str, Any] = {
         "JobStatus": job_status,
         "VideoMetadata": video_metadata(timeline),
         "LabelModelVersion": timeline.model_version,
         "AggregateBy": aggregate_by,
         "Labels": labels,
     }
+    if max_results is not None or next_token is not None:
+        limit = 1000 if max_results is None else max_results
+        if not 1 <= limit <= 1000:
+            raise ValueError("max_results must be between 1 and 1000")
+        try:
+            start = int(next_token) if next_token else 0
+        except ValueError:
+            raise ValueError("invalid next_token") from None
+        if not 0 <= start <= len(labels):
+            raise ValueError("invalid next_token")
+        body["Labels"] = labels[start : start + limit]
+        if start + limit < len(labels):
+            body["NextToken"] = str(start + limit)
+    return body
 
 
 def _seconds(ms: int) -> float:
