@@ -259,6 +259,7 @@ class LocalEngine:
             raise
         finally:
             frames.close()  # joins the decode thread and closes the file now, not at GC
+        emit(aggregator.flush_short_video(stats.sampled))
         texts: list[TextDetection] = []
         if ocr is not None:
             ocr.close()

@@ -147,3 +147,11 @@ def test_black_frames_segment(engine: LocalEngine, tmp_path: Path) -> None:
     assert not [
         s for s in timeline.samples if _in(s.timestamp_ms, 2000, 3000) and s.name == "Espresso"
     ]
+
+
+def test_a_clip_shorter_than_two_samples_still_gets_labels(
+    engine: LocalEngine, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "short.mp4", [("coffee", 0.4)], fps=10)
+    timeline = engine.analyze(clip, AnalysisOptions())
+    assert [s.timestamp_ms for s in timeline.samples_of("Espresso")] == [0]
