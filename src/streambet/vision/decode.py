@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,11 +141,10 @@ def _decode_into(
     sample_interval_ms: int,
     stats: DecodeStats,
     stop: threading.Event,
-    put: object,
+    put: Callable[[DecodedFrame | BaseException | None], bool],
     max_stat_fps: float,
     reference_frames_only: bool,
 ) -> None:
-    assert callable(put)
     sampler = FrameSampler(sample_interval_ms)
     stat_interval_ms = 1000.0 / max_stat_fps
     last_stat_ms = -1e9
