@@ -11,6 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,23 @@ class LocalEngine:
 
         return _OcrWorker(det, load, self._call_locks["text"])
 
+    def _detect_all(
+        self,
+        inline: list[Detector],
+        pool: ThreadPoolExecutor,
+        timings: dict[str, list[float]],
+        rgb: NDArray[Any],
+        ctx: SampleContext,
+    ) -> list[tuple[str, Detection]]:
+        def call(det: Detector) -> FrameResult:
+            with self._call_locks[det.name]:
+                return _timed(timings[det.name], det, rgb, ctx)
+
+        futures = [(det, pool.submit(call, det)) for det in inline[1:]]
+        results = [(inline[0], call(inline[0]))] if inline else []
+        results += [(det, future.result()) for det, future in futures]
+        return [(det.name, d) for det, result in results for d in result.detections]
+
     def analyze(
         self,
         path: Path,
@@ -224,6 +242,9 @@ class LocalEngine:
             stop=stop,
             reference_frames_only=skip_nonref,
         )
+        # the per-sample detectors run side by side (ORT and MediaPipe release the GIL),
+        # so a sample costs the slowest detector, not their sum
+        pool = ThreadPoolExecutor(max(1, len(inline) - 1), thread_name_prefix="vision-detect")
         try:
             for frame in frames:
                 if cancel is not None and cancel.is_set():
@@ -235,11 +256,7 @@ class LocalEngine:
                     frame.timestamp_ms, changed or first, frame.timestamp_ms - last_text_check
                 )
                 changed, first = False, False
-                found: list[tuple[str, Detection]] = []
-                for det in inline:
-                    with self._call_locks[det.name]:
-                        result = _timed(timings[det.name], det, frame.rgb, ctx)
-                    found.extend((det.name, d) for d in result.detections)
+                found = self._detect_all(inline, pool, timings, frame.rgb, ctx)
                 if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(frame.rgb, ctx):
                     last_text_check = frame.timestamp_ms
                 emit(
@@ -259,6 +276,7 @@ class LocalEngine:
             raise
         finally:
             frames.close()  # joins the decode thread and closes the file now, not at GC
+            pool.shutdown(wait=True)
         emit(aggregator.flush_short_video(stats.sampled))
         texts: list[TextDetection] = []
         if ocr is not None:
