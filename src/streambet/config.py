@@ -51,6 +51,15 @@ class Settings:
     token_ttl_hours: int = 24 * 14
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # AWS Rekognition backend (analysis_backend=rekognition); uses s3_bucket/s3_prefix too.
+    rekognition_region: str = ""  # default: the AWS chain's region
+    rekognition_deadline_seconds: int = 3600  # whole analysis: queue, upload, job, pages
+    rekognition_sns_topic_arn: str = ""  # with role_arn + sqs_queue_url: wait by notice
+    rekognition_role_arn: str = ""
+    rekognition_sqs_queue_url: str = ""
+    rekognition_keep_objects: bool = False  # keep the uploaded video (default: delete)
+    rekognition_max_jobs: int = 20  # concurrent jobs from this process; more wait here
+    rekognition_kms_key_id: str = ""  # SSE-KMS key; empty: SSE-S3 (AES256)
 
     @property
     def is_production(self) -> bool:
@@ -147,6 +156,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("STREAMBET_REDIS_URL is required by the redis queue or events backend")
     if s.storage_backend == "s3" and not s.s3_bucket:
         raise ConfigError("STREAMBET_S3_BUCKET is required when STREAMBET_STORAGE_BACKEND=s3")
+    if s.analysis_backend == "rekognition" and not s.s3_bucket:
+        raise ConfigError(
+            "STREAMBET_S3_BUCKET is required when STREAMBET_ANALYSIS_BACKEND=rekognition"
+        )
     for name in ("max_upload_mb", "max_video_seconds", "max_video_pixels", "queue_workers"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"STREAMBET_{name.upper()} must be positive")

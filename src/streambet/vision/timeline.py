@@ -159,6 +159,23 @@ class TextDetection:
 
 
 @dataclass(frozen=True)
+class TranscriptWord:
+    """One spoken word from the sound track; `probability` is 0-100 like every confidence."""
+
+    word: str
+    start_ms: int
+    end_ms: int
+    probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TranscriptWord:
+        return cls(str(d["word"]), int(d["start_ms"]), int(d["end_ms"]), float(d["probability"]))
+
+
+@dataclass(frozen=True)
 class VideoMetadata:
     """Rekognition's VideoMetadata fields."""
 
@@ -206,6 +223,7 @@ class Timeline:
     texts: list[TextDetection] = field(default_factory=list)
     engine: str = "local"
     skipped_packets: int = 0
+    words: list[TranscriptWord] = field(default_factory=list)  # speech, in time order
 
     def samples_of(self, name: str) -> list[LabelSample]:
         return [s for s in self.samples if s.name == name]
@@ -226,6 +244,7 @@ class Timeline:
             "texts": [t.to_dict() for t in self.texts],
             "engine": self.engine,
             "skipped_packets": self.skipped_packets,
+            "words": [w.to_dict() for w in self.words],
         }
 
     @classmethod
@@ -242,4 +261,5 @@ class Timeline:
             texts=[TextDetection.from_dict(t) for t in d.get("texts", ())],
             engine=str(d.get("engine", "local")),
             skipped_packets=int(d.get("skipped_packets", 0)),
+            words=[TranscriptWord.from_dict(w) for w in d.get("words", ())],
         )
