@@ -60,7 +60,10 @@ NODES: dict[str, tuple[str | None, list[str], list[str]]] = {
     "Motorcycle": ("Vehicle", [], ["Motorbike", "Scooter"]),
     "Boat": ("Vehicle", [], ["Ship", "Watercraft", "Vessel"]),
     "Aircraft": ("Vehicle", [], ["Airplane", "Plane", "Aeroplane"]),
-    "Spacecraft": ("Aircraft", [], ["Rocket", "Space Rocket"]),
+    "Spacecraft": ("Aircraft", [], ["Space Vehicle"]),
+    # WordNet: a missile is a rocket carrying a warhead; the classifier calls launch-pad
+    # rockets "missile", so bets on a rocket must find it here, not under Weapon.
+    "Rocket": ("Vehicle", [], ["Rockets", "Space Rocket", "Launch Vehicle", "Rocket Launch"]),
     "Food": (None, ["Food and Beverage"], ["Meal", "Dish"]),
     "Fruit": ("Food", [], ["Fruits"]),
     "Vegetable": ("Food", [], ["Vegetables"]),
@@ -366,7 +369,8 @@ OBJECTS: dict[str, list[int]] = {
         786,
         882,
     ],
-    "Weapon": [456, 471, 657, 744, 787, 777, 413],
+    "Rocket": [657],
+    "Weapon": [456, 471, 744, 787, 777, 413],
     "Gun": [763, 764],
     "Kitchenware": [
         469,

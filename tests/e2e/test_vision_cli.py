@@ -58,3 +58,36 @@ def test_analyze_bad_input_exits_non_zero_with_a_message(tmp_path: Path) -> None
     assert "not_a_video" in done.stderr
     bad_fps = _run([str(bogus), "--fps", "0"], tmp_path / "models")
     assert bad_fps.returncode == 2 and "--fps" in bad_fps.stderr
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    clip = make_clip(tmp_path / "c.mp4", [("coffee", 2)], fps=10)
+    master, slave = pty.openpty()
+    env = {**os.environ, "STREAMBET_MODEL_DIR": str(tmp_path / "models")}
+    out_path = tmp_path / "out.json"  # a file, so a large stdout cannot block the child
+    with (
+        out_path.open("wb") as out_file,
+        subprocess.Popen(
+            [sys.executable, "-m", "streambet.cli", "analyze", str(clip)],
+            stdout=out_file,
+            stderr=slave,
+            env=env,
+        ) as proc,
+    ):
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=300)
+    os.close(master)
+    assert proc.returncode == 0
+    assert b"analysing [" in b"".join(chunks) and b"100%" in b"".join(chunks)
+    assert json.loads(out_path.read_text())["status"] == "success"  # stdout: clean JSON

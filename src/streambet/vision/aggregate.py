@@ -78,9 +78,9 @@ class TemporalAggregator:
                 else:
                     run.scores.append(0.0)
         for name, (det, source) in detections.items():
-            run = self._runs.get(name)
-            if run is None:
-                run = self._runs[name] = _Run(deque(maxlen=self.window))
+            if name not in self._runs:
+                self._runs[name] = _Run(deque(maxlen=self.window))
+            run = self._runs[name]
             run.scores.append(det.confidence)
             run.hits += 1
             run.misses = 0
@@ -99,3 +99,16 @@ class TemporalAggregator:
                 run.pending.clear()
         out.sort(key=lambda s: (s.timestamp_ms, s.name))
         return out
+
+    def flush_short_video(self, samples_seen: int) -> list[LabelSample]:
+        """At the end of a video too short to ever give `min_hits` samples, the runs still
+        pending are all the evidence there is: they count. Longer videos flush nothing."""
+        if samples_seen >= self.min_hits:
+            return []
+        out = [
+            LabelSample(t, name, c, top, inst, src)
+            for name, run in self._runs.items()
+            for t, c, top, inst, src in run.pending
+        ]
+        self._runs.clear()
+        return sorted(out, key=lambda s: (s.timestamp_ms, s.name))

@@ -11,15 +11,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision import detectors as registry
 from streambet.vision.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
 from streambet.vision.decode import DecodeStats, decode_frames
-from streambet.vision.detectors.base import Detection, Detector, SampleContext
+from streambet.vision.detectors.base import Detection, Detector, FrameResult, SampleContext
 from streambet.vision.detectors.shots import ShotDetector
 from streambet.vision.errors import AnalysisCanceled, TruncatedVideo, VideoError
 from streambet.vision.filters import LabelFilter
@@ -36,23 +38,41 @@ from streambet.vision.timeline import (
 MODEL_VERSION = "streambet-local-1.0 (efficientnet-lite0, blazeface-full, pp-ocrv6-small)"
 LabelsFn = Callable[[list[LabelSample]], None]
 MAX_SAMPLE_FPS = 30.0
+# Skip decoding non-reference frames when there are at least this many frames a sample
+# (and the video is at least 24 fps): sample times then move by a frame or two at most.
+SKIP_NONREF_MIN_FRAMES_PER_SAMPLE = 8
+
+
+def _timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
+    wall, cpu = time.perf_counter(), time.thread_time()
+    result = det.detect(rgb, ctx)
+    acc[0] += time.perf_counter() - wall
+    acc[1] += time.thread_time() - cpu
+    acc[2] += 1
+    return result
 
 
 class _OcrWorker:
     """Runs one slow detector on a thread of its own; requests beyond a queue of two are
     refused (the caller retries on a later sample), so OCR never holds up the pipeline."""
 
-    def __init__(self, detector: Detector) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        load: Callable[[], None] | None = None,
+        call_lock: threading.Lock | None = None,
+    ) -> None:
         self.detector = detector
+        self._call_lock = call_lock or threading.Lock()
+        self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: list[tuple[int, list[Detection], list[TextDetection]]] = []
-        self.busy_s = 0.0
-        self.calls = 0
-        self._queue: queue.Queue[tuple[np.ndarray, SampleContext] | None] = queue.Queue(2)
+        self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, calls
+        self._queue: queue.Queue[tuple[NDArray[Any], SampleContext] | None] = queue.Queue(2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="vision-ocr", daemon=True)
         self._thread.start()
 
-    def submit(self, rgb: np.ndarray, ctx: SampleContext) -> bool:
+    def submit(self, rgb: NDArray[Any], ctx: SampleContext) -> bool:
         try:
             self._queue.put_nowait((rgb, ctx))
         except queue.Full:
@@ -60,13 +80,18 @@ class _OcrWorker:
         return True
 
     def _loop(self) -> None:
+        if self._load is not None:
+            try:
+                self._load()
+            except BaseException as exc:
+                self._error = exc
         while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
             rgb, ctx = item
             try:
-                started = time.perf_counter()
-                found = self.detector.detect(rgb, ctx)
-                self.busy_s += time.perf_counter() - started
-                self.calls += 1
+                with self._call_lock:
+                    found = _timed(self.timing, self.detector, rgb, ctx)
             except BaseException as exc:
                 self._error = exc
                 continue
@@ -98,8 +123,14 @@ class LocalEngine:
         self.detector_names = tuple(detectors)
         self._loaded: dict[str, Detector] = {}
         self._lock = threading.Lock()
-        # seconds spent and calls made per detector in the last run (for bench/analysis.py)
-        self.timings: dict[str, tuple[float, int]] = {}
+        # MediaPipe graphs are not safe to call from two threads at once; the service may
+        # run two analyses on one engine, so every detector call is serialised per detector.
+        self._call_locks: dict[str, threading.Lock] = {
+            name: threading.Lock() for name in registry.FRAME_DETECTORS
+        }
+        # per detector in the last run: (wall s, CPU s on the calling thread, calls);
+        # bench/analysis.py prints them
+        self.timings: dict[str, tuple[float, float, int]] = {}
 
     def _detector(self, name: str) -> Detector:
         with self._lock:
@@ -108,6 +139,42 @@ class LocalEngine:
                 det.load(self.model_dir)
                 self._loaded[name] = det
             return self._loaded[name]
+
+    def warm_up(self) -> None:
+        """Loads every model now (a long-running worker calls this at start, so its first
+        analysis shows labels within a second instead of after the imports)."""
+        for name in self.detector_names:
+            self._detector(name)
+
+    def _background_ocr(self) -> _OcrWorker:
+        with self._lock:
+            if "text" in self._loaded:
+                return _OcrWorker(self._loaded["text"], call_lock=self._call_locks["text"])
+        det = registry.create("text")
+
+        def load() -> None:
+            det.load(self.model_dir)
+            with self._lock:
+                self._loaded.setdefault("text", det)
+
+        return _OcrWorker(det, load, self._call_locks["text"])
+
+    def _detect_all(
+        self,
+        inline: list[Detector],
+        pool: ThreadPoolExecutor,
+        timings: dict[str, list[float]],
+        rgb: NDArray[Any],
+        ctx: SampleContext,
+    ) -> list[tuple[str, Detection]]:
+        def call(det: Detector) -> FrameResult:
+            with self._call_locks[det.name]:
+                return _timed(timings[det.name], det, rgb, ctx)
+
+        futures = [(det, pool.submit(call, det)) for det in inline[1:]]
+        results = [(inline[0], call(inline[0]))] if inline else []
+        results += [(det, future.result()) for det, future in futures]
+        return [(det.name, d) for det, result in results for d in result.detections]
 
     def analyze(
         self,
@@ -140,9 +207,14 @@ class LocalEngine:
             options.category_inclusion,
             options.category_exclusion,
         )
-        inline = [self._detector(n) for n in self.detector_names if n != "text"]
-        ocr = _OcrWorker(self._detector("text")) if "text" in self.detector_names else None
-        timings = {d.name: [0.0, 0] for d in inline}
+        ocr = self._background_ocr() if "text" in self.detector_names else None
+        try:
+            inline = [self._detector(n) for n in self.detector_names if n != "text"]
+        except BaseException:
+            if ocr is not None:
+                ocr.close(wait=False)
+            raise
+        timings: dict[str, list[float]] = {d.name: [0.0, 0.0, 0] for d in inline}
         shots = ShotDetector()
         aggregator = TemporalAggregator()
         stats = DecodeStats()
@@ -159,8 +231,22 @@ class LocalEngine:
                 if on_labels is not None:
                     on_labels(kept)
 
+        skip_nonref = (
+            meta.frame_rate >= 24
+            and meta.frame_rate >= SKIP_NONREF_MIN_FRAMES_PER_SAMPLE * options.sample_fps
+        )
+        frames = decode_frames(
+            path,
+            sample_interval_ms=interval,
+            stats=stats,
+            stop=stop,
+            reference_frames_only=skip_nonref,
+        )
+        # the per-sample detectors run side by side (ORT and MediaPipe release the GIL),
+        # so a sample costs the slowest detector, not their sum
+        pool = ThreadPoolExecutor(max(1, len(inline) - 1), thread_name_prefix="vision-detect")
         try:
-            for frame in decode_frames(path, sample_interval_ms=interval, stats=stats, stop=stop):
+            for frame in frames:
                 if cancel is not None and cancel.is_set():
                     raise AnalysisCanceled("analysis canceled")
                 changed |= shots.update(frame.timestamp_ms, frame.luma)
@@ -170,13 +256,7 @@ class LocalEngine:
                     frame.timestamp_ms, changed or first, frame.timestamp_ms - last_text_check
                 )
                 changed, first = False, False
-                found: list[tuple[str, Detection]] = []
-                for det in inline:
-                    started = time.perf_counter()
-                    result = det.detect(frame.rgb, ctx)
-                    timings[det.name][0] += time.perf_counter() - started
-                    timings[det.name][1] += 1
-                    found.extend((det.name, d) for d in result.detections)
+                found = self._detect_all(inline, pool, timings, frame.rgb, ctx)
                 if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(frame.rgb, ctx):
                     last_text_check = frame.timestamp_ms
                 emit(
@@ -194,10 +274,16 @@ class LocalEngine:
             if ocr is not None:
                 ocr.close(wait=False)
             raise
+        finally:
+            frames.close()  # joins the decode thread and closes the file now, not at GC
+            pool.shutdown(wait=True)
+        emit(aggregator.flush_short_video(stats.sampled))
         texts: list[TextDetection] = []
         if ocr is not None:
             ocr.close()
-            timings["text"] = [ocr.busy_s, ocr.calls]
+            timings["text"] = ocr.timing
+            # OCR runs on a few chosen frames only, so its hits cannot meet the aggregator's
+            # consecutive-samples rule; its 0.8 score floor does that filtering instead.
             for ts, detections, found_texts in sorted(ocr.results, key=lambda r: r[0]):
                 texts.extend(found_texts)
                 emit(
@@ -213,7 +299,7 @@ class LocalEngine:
                         for d in detections
                     ]
                 )
-        self.timings = {k: (v[0], int(v[1])) for k, v in timings.items()}
+        self.timings = {k: (v[0], v[1], int(v[2])) for k, v in timings.items()}
         return self._finish(meta, stats, shots, samples, texts, interval, progress)
 
     def _finish(

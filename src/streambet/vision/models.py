@@ -12,8 +12,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 EFFICIENTNET_FILE = "efficientnet-lite0-57934424.v2.onnx"
 
@@ -55,7 +57,7 @@ def prepare_all(model_dir: Path) -> Iterator[str]:
     yield f"classifier: {path.name} ({path.stat().st_size / 1e6:.1f} MB)"
 
 
-def efficientnet_fc() -> tuple[np.ndarray, np.ndarray]:
+def efficientnet_fc() -> tuple[NDArray[Any], NDArray[Any]]:
     """The classifier head (1000 x 1280 weights, 1000 biases), for pooling regions of the
     feature map in numpy."""
     from streambet.vision.pth import read_legacy_pth

@@ -10,8 +10,11 @@ the softmax over the 1000 ImageNet classes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
+from numpy.typing import NDArray
 from onnx import TensorProto, helper, numpy_helper
 
 BN_EPS = 1e-3
@@ -21,7 +24,7 @@ OPSET = 13
 
 
 class _Builder:
-    def __init__(self, weights: dict[str, np.ndarray]) -> None:
+    def __init__(self, weights: dict[str, NDArray[Any]]) -> None:
         self.w = weights
         self.nodes: list[onnx.NodeProto] = []
         self.inits: list[onnx.TensorProto] = []
@@ -31,7 +34,7 @@ class _Builder:
         self._n += 1
         return f"{prefix}_{self._n}"
 
-    def const(self, name: str, value: np.ndarray) -> str:
+    def const(self, name: str, value: NDArray[Any]) -> str:
         self.inits.append(numpy_helper.from_array(value, name))
         return name
 
@@ -85,7 +88,7 @@ class _Builder:
         return h
 
 
-def build_model(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
+def build_model(weights: dict[str, NDArray[Any]]) -> onnx.ModelProto:
     b = _Builder(weights)
     b.const("zero", np.array(0.0, np.float32))
     b.const("six", np.array(6.0, np.float32))

@@ -100,9 +100,17 @@ def to_rekognition(
     aggregate_by: str = "TIMESTAMPS",
     *,
     label_filter: LabelFilter | None = None,
+    min_confidence: float | None = None,
     sort_by: str = "TIMESTAMP",
     job_status: str = "SUCCEEDED",
+    max_results: int | None = None,
+    next_token: str | None = None,
 ) -> dict[str, Any]:
+    """`min_confidence` is a shortcut for `label_filter=LabelFilter.build(min_confidence)`.
+    `max_results` (1-1000) and `next_token` page the Labels as GetLabelDetection does; the
+    token is opaque to callers (it is the offset of the next entry)."""
+    if label_filter is None and min_confidence is not None:
+        label_filter = LabelFilter.build(min_confidence)
     aggregate_by = aggregate_by.upper()
     if aggregate_by not in ("TIMESTAMPS", "SEGMENTS"):
         raise ValueError("aggregate_by must be TIMESTAMPS or SEGMENTS")
@@ -135,13 +143,27 @@ def to_rekognition(
         labels.sort(key=lambda e: (e["Label"]["Name"], e["Timestamp"]))
     else:
         labels.sort(key=lambda e: (e["Timestamp"], e["Label"]["Name"]))
-    return {
+    body: dict[str, Any] = {
         "JobStatus": job_status,
         "VideoMetadata": video_metadata(timeline),
         "LabelModelVersion": timeline.model_version,
         "AggregateBy": aggregate_by,
         "Labels": labels,
     }
+    if max_results is not None or next_token is not None:
+        limit = 1000 if max_results is None else max_results
+        if not 1 <= limit <= 1000:
+            raise ValueError("max_results must be between 1 and 1000")
+        try:
+            start = int(next_token) if next_token else 0
+        except ValueError:
+            raise ValueError("invalid next_token") from None
+        if not 0 <= start <= len(labels):
+            raise ValueError("invalid next_token")
+        body["Labels"] = labels[start : start + limit]
+        if start + limit < len(labels):
+            body["NextToken"] = str(start + limit)
+    return body
 
 
 def _seconds(ms: int) -> float:
@@ -157,7 +179,7 @@ def to_seed(
     by_label: dict[str, list[LabelSample]] = defaultdict(list)
     for s in _selected(timeline, label_filter):
         by_label[s.name].append(s)
-    entries = []
+    entries: list[dict[str, Any]] = []
     for name, items in by_label.items():
         info = timeline.info(name)
         entries.append(
@@ -170,7 +192,7 @@ def to_seed(
         )
     entries.sort(key=lambda e: (-e["confidence"], e["label"]))
     activity = [e for e in entries if e["category"] in ACTIVITY_CATEGORIES]
-    focus = (activity or entries or [None])[0]
+    focus = (activity or entries)[0] if entries else None
     if focus is None:
         suggestion: dict[str, Any] = {
             "suggestion": None,

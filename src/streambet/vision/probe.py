@@ -78,7 +78,7 @@ def probe_video(
         if not container.streams.video:
             raise NoVideoStream("The file has no video track (is it audio only?).")
         stream = container.streams.video[0]
-        codec = stream.codec_context.name
+        codec = stream.codec_context.codec.canonical_name  # "av1", not the decoder "libdav1d"
         if codec in _STILL_CODECS:
             raise NotAVideo("This is a still image, not a video.")
         width, height = stream.codec_context.width, stream.codec_context.height

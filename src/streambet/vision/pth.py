@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 _MAGIC = 0x1950A86A20F9469CFC6C
-_STORAGE_DTYPES = {
+_STORAGE_DTYPES: dict[str, type[np.generic]] = {
     "FloatStorage": np.float32,
     "DoubleStorage": np.float64,
     "HalfStorage": np.float16,
@@ -83,7 +84,7 @@ def _load(fh: IO[bytes]) -> Any:
     return _Unpickler(fh).load()
 
 
-def read_legacy_pth(path: Path) -> dict[str, np.ndarray]:
+def read_legacy_pth(path: Path) -> dict[str, NDArray[Any]]:
     """Returns the state dict as name -> numpy array (a copy, C-contiguous)."""
     with path.open("rb") as fh:
         if fh.read(2) == b"PK":
@@ -99,7 +100,7 @@ def read_legacy_pth(path: Path) -> dict[str, np.ndarray]:
         for ref in state.values():
             if isinstance(ref, _TensorRef):
                 dtypes[ref.storage.key] = ref.storage.dtype
-        storages: dict[str, np.ndarray] = {}
+        storages: dict[str, NDArray[Any]] = {}
         for key in keys:
             (count,) = np.frombuffer(fh.read(8), "<i8")
             dtype = np.dtype(dtypes.get(key, np.float32)).newbyteorder("<")
@@ -107,7 +108,7 @@ def read_legacy_pth(path: Path) -> dict[str, np.ndarray]:
             if len(raw) != int(count) * dtype.itemsize:
                 raise PthFormatError("checkpoint is truncated")
             storages[key] = np.frombuffer(raw, dtype)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, NDArray[Any]] = {}
     for name, ref in state.items():
         if not isinstance(ref, _TensorRef):
             continue

@@ -136,3 +136,17 @@ def test_absurd_duration_refused_before_decoding(tmp_path: Path, engine: LocalEn
 def test_missing_file(tmp_path: Path, engine: LocalEngine) -> None:
     with pytest.raises(NotAVideo, match="does not exist"):
         _analyze(engine, tmp_path / "nope.mp4")
+
+
+def test_reference_frames_only_keeps_real_timestamps_near_the_marks(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "30.mp4", [("coffee", 2), ("chelsea", 2)], fps=30)
+    stats = DecodeStats()
+    frames = list(
+        decode_frames(clip, sample_interval_ms=500, stats=stats, reference_frames_only=True)
+    )
+    sampled = [f.timestamp_ms for f in frames if f.rgb is not None]
+    assert len(sampled) == 8 and sampled[0] == 0
+    for mark, ts in zip(range(0, 4000, 500), sampled, strict=True):
+        assert 0 <= ts - mark <= 100
+        assert abs(round(ts * 30 / 1000) * 1000 / 30 - ts) <= 1  # a real 30 fps frame time
+    assert stats.frames < 120  # non-reference frames were not decoded

@@ -120,3 +120,38 @@ def test_filters_apply(engine: LocalEngine, four_photo_clip: Path) -> None:
     assert all(
         "Animals and Pets" in only_animals.info(s.name).categories for s in only_animals.samples
     )
+
+
+def test_one_engine_serves_two_analyses_at_once(engine: LocalEngine, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "two.mp4", [("chelsea", 2), ("astronaut", 2)], fps=10)
+    results: list[Timeline] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(engine.analyze(clip, AnalysisOptions())))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert len(results) == 2
+    a, b = ([(s.timestamp_ms, s.name) for s in r.samples] for r in results)
+    assert a == b and ("Cat" in {n for _, n in a}) and ("Person" in {n for _, n in a})
+
+
+def test_black_frames_segment(engine: LocalEngine, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "black.mp4", [("coffee", 2), ("black", 1), ("rocket", 2)], fps=10)
+    timeline = engine.analyze(clip, AnalysisOptions())
+    black = [s for s in timeline.shots if s.kind == "BLACK_FRAMES"]
+    assert len(black) == 1
+    assert abs(black[0].start_ms - 2000) <= 200 and abs(black[0].end_ms - 3000) <= 200
+    assert not [
+        s for s in timeline.samples if _in(s.timestamp_ms, 2000, 3000) and s.name == "Espresso"
+    ]
+
+
+def test_a_clip_shorter_than_two_samples_still_gets_labels(
+    engine: LocalEngine, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "short.mp4", [("coffee", 0.4)], fps=10)
+    timeline = engine.analyze(clip, AnalysisOptions())
+    assert [s.timestamp_ms for s in timeline.samples_of("Espresso")] == [0]

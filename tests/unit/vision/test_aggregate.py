@@ -61,3 +61,17 @@ def test_merge_keeps_best_score_and_all_boxes() -> None:
     det, source = merged["Person"]
     assert (det.confidence, source) == (80, "faces")
     assert [box for box, _ in det.boxes] == [a, b]
+
+
+def test_a_video_shorter_than_the_hit_rule_keeps_its_single_sample() -> None:
+    agg = TemporalAggregator(min_hits=2)
+    assert _feed(agg, 0, {"Espresso": 90}) == []
+    assert [(s.timestamp_ms, s.name) for s in agg.flush_short_video(1)] == [(0, "Espresso")]
+
+
+def test_longer_videos_flush_nothing() -> None:
+    agg = TemporalAggregator(min_hits=2)
+    _feed(agg, 0, {"Cat": 90})
+    _feed(agg, 500, {})
+    _feed(agg, 1000, {"Dog": 90})
+    assert agg.flush_short_video(3) == []

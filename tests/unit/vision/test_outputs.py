@@ -152,3 +152,24 @@ def test_segments_shape() -> None:
 def test_timeline_json_round_trip() -> None:
     tl = _timeline()
     assert Timeline.from_dict(tl.to_dict()).to_dict() == tl.to_dict()
+
+
+def test_rekognition_min_confidence() -> None:
+    body = to_rekognition(_timeline(), min_confidence=89)
+    assert [(e["Timestamp"], e["Label"]["Name"]) for e in body["Labels"]] == [
+        (0, "Cat"),
+        (500, "Cat"),
+    ]
+
+
+def test_rekognition_pagination() -> None:
+    tl = _timeline()
+    first = to_rekognition(tl, max_results=2)
+    assert [e["Timestamp"] for e in first["Labels"]] == [0, 500]
+    second = to_rekognition(tl, max_results=2, next_token=first["NextToken"])
+    assert [e["Timestamp"] for e in second["Labels"]] == [1000, 1500]
+    last = to_rekognition(tl, max_results=2, next_token=second["NextToken"])
+    assert [e["Timestamp"] for e in last["Labels"]] == [3000] and "NextToken" not in last
+    for bad in ({"max_results": 0}, {"next_token": "x"}, {"next_token": "99"}):
+        with pytest.raises(ValueError):
+            to_rekognition(tl, **bad)  # type: ignore[arg-type]

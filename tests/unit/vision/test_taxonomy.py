@@ -71,3 +71,11 @@ def test_categories_follow_rekognition_names() -> None:
     cats = get_taxonomy().categories()
     for expected in ("Animals and Pets", "Person Description", "Vehicles and Automotive"):
         assert expected in cats
+
+
+def test_rockets_are_vehicles_not_weapons() -> None:
+    tax = get_taxonomy()
+    rocket = tax.resolve("rocket")
+    assert rocket is not None and rocket.name == "Rocket"
+    assert tax.is_a("Missile", "Rocket") and tax.is_a("Missile", "Vehicle")
+    assert not tax.is_a("Missile", "Weapon")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.timeline import BoundingBox
 
@@ -54,7 +54,7 @@ class Detector(Protocol):
     def wants(self, ctx: SampleContext) -> bool:
         """Whether this sample is worth running on (lets costly detectors skip frames)."""
 
-    def detect(self, rgb: np.ndarray, ctx: SampleContext) -> FrameResult: ...
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult: ...
 
 
 def box_from_pixels(x0: float, y0: float, x1: float, y1: float, w: int, h: int) -> BoundingBox:

@@ -15,9 +15,11 @@ is the max over views, and its box is the view that gave it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.detectors.base import (
     FULL_FRAME,
@@ -37,10 +39,10 @@ MAX_LONG_SIDE = 448
 REPORT_FLOOR = 0.10
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
+def _softmax(z: NDArray[Any]) -> NDArray[Any]:
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    out: NDArray[Any] = e / e.sum(axis=-1, keepdims=True)
     return out
 
 
@@ -77,19 +79,21 @@ class ClassifierDetector:
             for label in (name, *tax.info(name).parents):
                 if label not in labels:
                     labels.append(label)
-        # roll-up matrix: labels x classes, 1 where the class is the label or below it
+        # roll-up pairs: (label, class) wherever the class is the label or lies below it
         index = {label: i for i, label in enumerate(labels)}
-        rollup = np.zeros((len(labels), len(classes)), np.float32)
-        for c, name in enumerate(classes):
-            for label in (name, *tax.info(name).parents):
-                rollup[index[label], c] = 1.0
+        pairs = [
+            (index[label], c)
+            for c, name in enumerate(classes)
+            for label in (name, *tax.info(name).parents)
+        ]
         self._labels = labels
-        self._rollup_t = rollup.T.copy()
+        self._pair_label = np.array([p[0] for p in pairs], np.intp)
+        self._pair_class = np.array([p[1] for p in pairs], np.intp)
 
     def wants(self, ctx: SampleContext) -> bool:
         return True
 
-    def _input(self, rgb: np.ndarray) -> tuple[np.ndarray, int, int]:
+    def _input(self, rgb: NDArray[Any]) -> tuple[NDArray[Any], int, int]:
         h, w = rgb.shape[:2]
         scale = SHORT_SIDE / min(h, w)
         long_side = min(MAX_LONG_SIDE, max(SHORT_SIDE, round(max(h, w) * scale / 32) * 32))
@@ -98,7 +102,7 @@ class ClassifierDetector:
         x = (small.astype(np.float32) - 127.0) / 128.0
         return x.transpose(2, 0, 1)[None], size[0], size[1]
 
-    def class_probabilities(self, rgb: np.ndarray) -> tuple[np.ndarray, list[BoundingBox]]:
+    def class_probabilities(self, rgb: NDArray[Any]) -> tuple[NDArray[Any], list[BoundingBox]]:
         """Rows: whole frame, then each window; columns: the 1000 classes."""
         assert self._session is not None, "load() first"
         x, in_w, in_h = self._input(rgb)
@@ -112,9 +116,18 @@ class ClassifierDetector:
         regional = _softmax(np.stack(pooled) @ self._fc_w.T + self._fc_b)
         return np.vstack([probs[:1], regional]), boxes
 
-    def detect(self, rgb: np.ndarray, ctx: SampleContext) -> FrameResult:
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
         class_probs, boxes = self.class_probabilities(rgb)
-        label_probs = np.minimum(class_probs @ self._rollup_t, 1.0)  # views x labels
+        n = len(self._labels)
+        label_probs = np.minimum(  # views x labels: sums of descendant class probabilities
+            np.stack(
+                [
+                    np.bincount(self._pair_label, weights=view[self._pair_class], minlength=n)
+                    for view in class_probs
+                ]
+            ),
+            1.0,
+        )
         best_view = label_probs.argmax(axis=0)
         best = label_probs.max(axis=0)
         result = FrameResult()

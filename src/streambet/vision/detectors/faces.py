@@ -3,11 +3,11 @@
 Chosen by measurement on the packaged photos (2-core CPU, medians): BlazeFace full range
 finds the astronaut at 0.91 and Grace Hopper at 0.87, nothing on the cat, coffee or rocket,
 in 5-10 ms a frame. MediaPipe Pose (the "full" model; "lite" downloads at run time) found
-the same two people at 40 ms and found nobody the face detector missed; OpenCV's HOG people
-detector is full-body only and misses head-and-shoulders shots; the selfie segmenter marks
-cats as people. The price: a person whose face is not visible (back turned, far away) is
-not found. A Person box is extrapolated from the face (about 3 face widths by 7 face
-heights, clipped to the frame); it is coarse and says so in its source.
+the same two people at 40 ms and nobody the face detector missed; OpenCV's HOG people
+detector (whole standing bodies) found neither person, at 75-200 ms a frame; the selfie
+segmenter marks cats as people. The price: a person whose face is not visible (back
+turned, far away) is not found. The Person box is extrapolated from the face (3 face
+widths by 7 face heights, clipped to the frame), so it is coarse; the Face box is exact.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.detectors.base import (
     Detection,
@@ -45,7 +45,7 @@ class FaceDetector:
     def wants(self, ctx: SampleContext) -> bool:
         return True
 
-    def detect(self, rgb: np.ndarray, ctx: SampleContext) -> FrameResult:
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
         assert self._detector is not None, "load() first"
         found = self._detector.process(rgb).detections or []
         faces: list[tuple[BoundingBox, float]] = []

@@ -13,8 +13,10 @@ changed.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.timeline import Shot
 
@@ -29,15 +31,15 @@ class ShotDetector:
 
     def __init__(self, cut_threshold: float = 0.3) -> None:
         self.cut_threshold = cut_threshold
-        self._prev: np.ndarray | None = None
-        self._prev_hist: np.ndarray | None = None
+        self._prev: NDArray[Any] | None = None
+        self._prev_hist: NDArray[Any] | None = None
         self._recent: deque[float] = deque(maxlen=15)
         self._cuts: list[tuple[int, float]] = []  # (timestamp_ms, confidence)
         self._black: list[list[int]] = []  # [start_ms, end_ms] runs
         self._last_ts = 0
         self._frame_ms = 0
 
-    def update(self, timestamp_ms: int, luma: np.ndarray) -> bool:
+    def update(self, timestamp_ms: int, luma: NDArray[Any]) -> bool:
         """Feeds one frame; returns True when a cut starts a new shot at this frame."""
         if timestamp_ms > self._last_ts:
             self._frame_ms = timestamp_ms - self._last_ts
@@ -69,12 +71,12 @@ class ShotDetector:
         return cut
 
     @staticmethod
-    def _is_black(luma: np.ndarray) -> bool:
+    def _is_black(luma: NDArray[Any]) -> bool:
         return bool(
             luma.mean() < BLACK_MEAN and (luma > 2 * BLACK_MEAN).mean() < BLACK_BRIGHT_FRACTION
         )
 
-    def _black_update(self, timestamp_ms: int, luma: np.ndarray) -> None:
+    def _black_update(self, timestamp_ms: int, luma: NDArray[Any]) -> None:
         if not self._is_black(luma):
             return
         if self._black and self._black[-1][1] >= timestamp_ms - max(self._frame_ms, 1) * 1.5:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.detectors.base import (
     Detection,
@@ -29,7 +30,7 @@ MAX_BOX_AREA = 0.4
 class TextDetector:
     name = "text"
 
-    def __init__(self, recheck_ms: int = 10_000, max_side: int = 640) -> None:
+    def __init__(self, recheck_ms: int = 15_000, max_side: int = 640) -> None:
         self.recheck_ms = recheck_ms
         self._max_side = max_side
         self._engine: Any = None
@@ -51,7 +52,7 @@ class TextDetector:
     def wants(self, ctx: SampleContext) -> bool:
         return ctx.scene_changed or ctx.ms_since_text_check >= self.recheck_ms
 
-    def detect(self, rgb: np.ndarray, ctx: SampleContext) -> FrameResult:
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
         assert self._engine is not None, "load() first"
         out = self._engine(rgb)
         result = FrameResult()
