@@ -1,0 +1,117 @@
+"""TF.js graph model -> ONNX model, built node by node with onnx.helper."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import ModelProto, helper
+
+from streambet.vision.tfjs.context import Context
+from streambet.vision.tfjs.errors import UnsupportedModelError
+from streambet.vision.tfjs.graph import TfGraph, TfNode, load_graph, split_tensor_name
+from streambet.vision.tfjs.ops import FOLDERS, HANDLERS
+
+OPSET = 18  # Resize with `axes`, ReduceMean/Split/Pad taking their parameters as inputs
+
+
+def _topological(nodes: list[TfNode]) -> list[TfNode]:
+    by_name = {n.name: n for n in nodes}
+    order: list[TfNode] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    for root in nodes:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if state.get(node.name) == 2:
+                continue
+            if expanded:
+                state[node.name] = 2
+                order.append(node)
+                continue
+            if state.get(node.name) == 1:
+                raise UnsupportedModelError(f"graph has a cycle through {node.name!r}")
+            state[node.name] = 1
+            stack.append((node, True))
+            for ref in node.inputs:
+                if ref.startswith("^"):
+                    continue  # control dependency: irrelevant for inference
+                dep = by_name.get(split_tensor_name(ref)[0])
+                if dep is None:
+                    raise UnsupportedModelError(f"{node.name!r} reads unknown tensor {ref!r}")
+                if state.get(dep.name) != 2:
+                    stack.append((dep, False))
+    return order
+
+
+def used_ops(graph: TfGraph) -> Counter[str]:
+    return Counter(n.op for n in graph.nodes)
+
+
+def unsupported_ops(graph: TfGraph) -> set[str]:
+    known = set(HANDLERS) | set(FOLDERS) | {"Const", "Placeholder"}
+    return {n.op for n in graph.nodes} - known
+
+
+def graph_to_onnx(graph: TfGraph, outputs: list[str] | None = None) -> ModelProto:
+    """Convert a loaded graph. `outputs` are TF tensor names (default: the signature's)."""
+    missing = unsupported_ops(graph)
+    if missing:
+        raise UnsupportedModelError(f"ops not covered: {sorted(missing)}")
+    ctx = Context()
+    inputs = []
+    for node in _topological(graph.nodes):
+        if node.op == "Const":
+            value = graph.weights.get(node.name)
+            if value is None:
+                raise UnsupportedModelError(f"constant {node.name!r} has no weight data")
+            dtype = node.attrs.get("value", {}).get("tensor", {}).get("dtype")
+            if dtype == "DT_INT64":  # TF.js ships int64 constants as int32
+                value = value.astype(np.int64)
+            ctx.set_const(node.name, value)
+        elif node.op == "Placeholder":
+            elem = ctx.set_placeholder(node.name, node.dtype("dtype"))
+            shape = [d if d >= 0 else None for d in graph.inputs[node.name]]
+            inputs.append(helper.make_tensor_value_info(node.name, elem, shape))
+        elif node.op in FOLDERS and all(
+            ctx.const_value(i) is not None for i in node.inputs if not i.startswith("^")
+        ):
+            args = [ctx.require_const(node, i) for i in range(len(node.inputs))]
+            ctx.set_const(node.name, np.asarray(FOLDERS[node.op](node, args)))
+        else:
+            HANDLERS[node.op](ctx, node)
+    labels = []
+    for name in outputs or graph.outputs:
+        label = name.removesuffix(":0")
+        ctx.emit("Identity", [ctx.tensor(name)], [label], out_type=ctx.type_of(name))
+        labels.append(label)
+    model = helper.make_model(
+        helper.make_graph(ctx.nodes, "tfjs_graph", inputs, [], list(ctx.initializers.values())),
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="streambet.vision.tfjs",
+    )
+    model.ir_version = 8  # readable by every onnxruntime that supports opset 18
+    helper.set_model_props(model, graph.metadata)
+    # ONNX outputs need a shape; take it from ONNX's own inference over the built graph.
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    known = {v.name: v for v in inferred.graph.value_info}
+    for label in labels:
+        if label not in known:
+            raise UnsupportedModelError(f"could not infer the shape of output {label!r}")
+        model.graph.output.append(known[label])
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def convert_file(model_json: Path, onnx_path: Path, outputs: list[str] | None = None) -> ModelProto:
+    """Convert model.json (+ shards) and write the ONNX file atomically."""
+    model = graph_to_onnx(load_graph(model_json), outputs)
+    tmp = onnx_path.with_name(onnx_path.name + ".tmp")
+    try:
+        tmp.write_bytes(model.SerializeToString())
+        tmp.replace(onnx_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return model
