@@ -27,9 +27,10 @@ def onnx_type(dtype: np.dtype[Any]) -> int:
 
 
 def canonical(name: str) -> str:
-    """TF tensor reference -> the ONNX value name used for it ('a' and 'a:0' are one tensor)."""
+    """TF tensor reference -> the ONNX value name used for it ('a' and 'a:0' are one tensor).
+    '#' keeps these internal names apart from the graph's output names, which use ':'."""
     node, index = split_tensor_name(name)
-    return f"{node}:{index}"
+    return f"{node}#{index}"
 
 
 class Context:

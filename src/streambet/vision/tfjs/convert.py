@@ -14,7 +14,7 @@ from streambet.vision.tfjs.errors import UnsupportedModelError
 from streambet.vision.tfjs.graph import TfGraph, TfNode, load_graph, split_tensor_name
 from streambet.vision.tfjs.ops import FOLDERS, HANDLERS
 
-OPSET = 18  # Resize with `axes`, ReduceMean/Split/Pad taking their parameters as inputs
+OPSET = 18  # ReduceMean, Split and Pad take their parameters as inputs
 
 
 def _topological(nodes: list[TfNode]) -> list[TfNode]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from onnx import TensorProto
 
-from streambet.vision.tfjs.context import Context, onnx_type
+from streambet.vision.tfjs.context import Context, canonical, onnx_type
 from streambet.vision.tfjs.errors import UnsupportedModelError
 from streambet.vision.tfjs.graph import TfNode
 
@@ -36,7 +36,7 @@ def handles(*ops: str) -> Callable[[Handler], Handler]:
 
 
 def out(node: TfNode, index: int = 0) -> str:
-    return f"{node.name}:{index}"
+    return canonical(f"{node.name}:{index}")
 
 
 def _i64(values: object) -> np.ndarray:
@@ -218,12 +218,12 @@ def resize_bilinear(ctx: Context, node: TfNode) -> None:
     else:
         mode = "asymmetric"  # legacy TF: source = destination * in / out
     x = ctx.emit("Transpose", [ctx.tensor(node.inputs[0])], perm=TO_NCHW)[0]
+    # Full 4-D sizes (batch and channels read from the tensor): onnxruntime's layout
+    # optimiser rewrites Resize sizes assuming one entry per dimension.
+    (shape,) = ctx.emit("Shape", [x], out_type=TensorProto.INT64, start=0, end=2)
+    (sizes,) = ctx.emit("Concat", [shape, ctx.constant(_i64(size), "size")], axis=0)
     (y,) = ctx.emit(
-        "Resize",
-        [x, "", "", ctx.constant(_i64(size), "size")],
-        mode="linear",
-        coordinate_transformation_mode=mode,
-        axes=[2, 3],
+        "Resize", [x, "", "", sizes], mode="linear", coordinate_transformation_mode=mode
     )
     ctx.emit("Transpose", [y], [out(node)], TensorProto.FLOAT, perm=TO_NHWC)
 
