@@ -46,8 +46,9 @@ def _skimage(name: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
         from skimage import data
 
-        image = np.asarray(getattr(data, name)())
-        return image[0] if name == "stereo_motorcycle" else image
+        image = getattr(data, name)()
+        # stereo_motorcycle is (left, right, disparity): take the left view
+        return np.asarray(image[0] if name == "stereo_motorcycle" else image)
 
     return load
 

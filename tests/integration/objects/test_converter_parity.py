@@ -83,9 +83,7 @@ def test_converted_graph_matches_tfjs(model, make_input, object_model_dir, tfjs_
     meta = json.loads((tmp_path / "ref" / "meta.json").read_text())
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = session.run(
-        [o.removesuffix(":0") for o in outputs], {session.get_inputs()[0].name: x}
-    )
+    got = session.run([o.removesuffix(":0") for o in outputs], {session.get_inputs()[0].name: x})
     assert [m["name"] for m in meta] == outputs
     for i, (value, ref_meta) in enumerate(zip(got, meta, strict=True)):
         ref = np.fromfile(tmp_path / "ref" / f"{i}.bin", dtype="<f4").reshape(ref_meta["shape"])

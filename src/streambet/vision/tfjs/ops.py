@@ -9,8 +9,10 @@ op/attribute set raises UnsupportedModelError instead of converting to something
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from onnx import TensorProto
 
 from streambet.vision.tfjs.context import Context, canonical, onnx_type
@@ -39,7 +41,7 @@ def out(node: TfNode, index: int = 0) -> str:
     return canonical(f"{node.name}:{index}")
 
 
-def _i64(values: object) -> np.ndarray:
+def _i64(values: object) -> NDArray[Any]:
     return np.asarray(values, dtype=np.int64)
 
 
@@ -108,31 +110,31 @@ def relu6(ctx: Context, node: TfNode) -> None:
 
 @handles("LeakyRelu")
 def leaky_relu(ctx: Context, node: TfNode) -> None:
-    alpha = node.float("alpha", 0.2)
+    alpha = node.get_float("alpha", 0.2)
     ctx.emit("LeakyRelu", [ctx.tensor(node.inputs[0])], [out(node)], TensorProto.FLOAT, alpha=alpha)
 
 
 @handles("Cast")
 def cast(ctx: Context, node: TfNode) -> None:
-    to = onnx_type(node.dtype("DstT"))
+    to = onnx_type(node.get_dtype("DstT"))
     ctx.emit("Cast", [ctx.tensor(node.inputs[0])], [out(node)], out_type=to, to=to)
 
 
 # --- convolution and pooling ---------------------------------------------------------------
 def _check_nhwc(node: TfNode) -> None:
-    if node.str("data_format", "NHWC") != "NHWC":
+    if node.get_str("data_format", "NHWC") != "NHWC":
         raise UnsupportedModelError(f"{node.op} {node.name!r}: data_format must be NHWC")
 
 
 def _spatial(node: TfNode, key: str) -> list[int]:
-    values = node.ints(key) if node.has(key) else [1, 1, 1, 1]
+    values = node.get_ints(key) if node.has(key) else [1, 1, 1, 1]
     if len(values) != 4 or values[0] != 1 or values[3] != 1:
         raise UnsupportedModelError(f"{node.op} {node.name!r}: {key}={values}")
     return values[1:3]
 
 
-def _padding(node: TfNode) -> dict[str, object]:
-    padding = node.str("padding")
+def _padding(node: TfNode) -> dict[str, Any]:
+    padding = node.get_str("padding")
     if padding == "SAME":
         # TF puts the odd pixel of SAME padding at the end, as SAME_UPPER does.
         return {"auto_pad": "SAME_UPPER"}
@@ -143,11 +145,11 @@ def _padding(node: TfNode) -> dict[str, object]:
 
 def _fused_activation(ctx: Context, node: TfNode, x: str) -> str:
     """Apply a _Fused* op's trailing activation (BiasAdd is folded into the Conv itself)."""
-    fused = node.strs("fused_ops") if node.has("fused_ops") else []
+    fused = node.get_strs("fused_ops") if node.has("fused_ops") else []
     if node.op.startswith(("_Fused", "Fused")) and (not fused or fused[0] != "BiasAdd"):
         raise UnsupportedModelError(f"{node.op} {node.name!r}: fused_ops {fused}")
-    if node.has("num_args") and node.int("num_args") != 1:
-        raise UnsupportedModelError(f"{node.op} {node.name!r}: num_args {node.int('num_args')}")
+    if node.has("num_args") and node.get_int("num_args") != 1:
+        raise UnsupportedModelError(f"{node.op} {node.name!r}: num_args {node.get_int('num_args')}")
     rest = fused[1:]
     if not rest:
         return x
@@ -158,11 +160,11 @@ def _fused_activation(ctx: Context, node: TfNode, x: str) -> str:
         hi = ctx.constant(np.array(6.0, np.float32))
         return ctx.emit("Clip", [x, lo, hi])[0]
     if rest == ["LeakyRelu"]:
-        return ctx.emit("LeakyRelu", [x], alpha=node.float("leakyrelu_alpha", 0.2))[0]
+        return ctx.emit("LeakyRelu", [x], alpha=node.get_float("leakyrelu_alpha", 0.2))[0]
     raise UnsupportedModelError(f"{node.op} {node.name!r}: fused activation {rest}")
 
 
-def _conv(ctx: Context, node: TfNode, weight: np.ndarray, group: int) -> None:
+def _conv(ctx: Context, node: TfNode, weight: NDArray[Any], group: int) -> None:
     _check_nhwc(node)
     x = ctx.emit("Transpose", [ctx.tensor(node.inputs[0])], perm=TO_NCHW)[0]
     inputs = [x, ctx.constant(weight, "weight")]
@@ -211,9 +213,9 @@ def max_pool(ctx: Context, node: TfNode) -> None:
 @handles("ResizeBilinear")
 def resize_bilinear(ctx: Context, node: TfNode) -> None:
     size = ctx.require_const(node, 1)
-    if node.bool("align_corners"):
+    if node.get_bool("align_corners"):
         mode = "align_corners"
-    elif node.bool("half_pixel_centers"):
+    elif node.get_bool("half_pixel_centers"):
         mode = "half_pixel"
     else:
         mode = "asymmetric"  # legacy TF: source = destination * in / out
@@ -237,7 +239,7 @@ def mean(ctx: Context, node: TfNode) -> None:
         [ctx.tensor(node.inputs[0]), ctx.constant(axes, "axes")],
         [out(node)],
         TensorProto.FLOAT,
-        keepdims=int(node.bool("keep_dims")),
+        keepdims=int(node.get_bool("keep_dims")),
     )
 
 
@@ -296,7 +298,7 @@ def split_v(ctx: Context, node: TfNode) -> None:
 
 @handles("GatherV2")
 def gather(ctx: Context, node: TfNode) -> None:
-    if node.int("batch_dims", 0):
+    if node.get_int("batch_dims", 0):
         raise UnsupportedModelError(f"GatherV2 {node.name!r}: batch_dims")
     axis = int(ctx.require_const(node, 2))
     x = node.inputs[0]
@@ -321,7 +323,7 @@ def top_k(ctx: Context, node: TfNode) -> None:
         ctx.type_of(x),
         axis=-1,
         largest=1,
-        sorted=int(node.bool("sorted", True)),
+        sorted=int(node.get_bool("sorted", True)),
     )
     ctx.emit("Cast", [indices], [out(node, 1)], TensorProto.INT32, to=TensorProto.INT32)
 
@@ -331,10 +333,10 @@ def strided_slice(ctx: Context, node: TfNode) -> None:
     begin = [int(v) for v in ctx.require_const(node, 1)]
     end = [int(v) for v in ctx.require_const(node, 2)]
     steps = [int(v) for v in ctx.require_const(node, 3)]
-    if node.int("ellipsis_mask", 0) or node.int("new_axis_mask", 0):
+    if node.get_int("ellipsis_mask", 0) or node.get_int("new_axis_mask", 0):
         raise UnsupportedModelError(f"StridedSlice {node.name!r}: ellipsis/new_axis masks")
-    begin_mask, end_mask = node.int("begin_mask", 0), node.int("end_mask", 0)
-    shrink = node.int("shrink_axis_mask", 0)
+    begin_mask, end_mask = node.get_int("begin_mask", 0), node.get_int("end_mask", 0)
+    shrink = node.get_int("shrink_axis_mask", 0)
     starts, ends, squeeze = [], [], []
     for axis, (b, e, s) in enumerate(zip(begin, end, steps, strict=True)):
         if shrink >> axis & 1:
@@ -361,7 +363,7 @@ def strided_slice(ctx: Context, node: TfNode) -> None:
 
 
 # --- constant folding ------------------------------------------------------------------------
-def _sparse_to_dense(node: TfNode, args: list[np.ndarray]) -> np.ndarray:
+def _sparse_to_dense(node: TfNode, args: list[NDArray[Any]]) -> NDArray[Any]:
     indices, shape, values, default = args
     dense = np.full(tuple(int(d) for d in shape), default, dtype=default.dtype)
     idx = indices.astype(np.int64).reshape(len(indices), -1) if indices.size else None
@@ -372,12 +374,12 @@ def _sparse_to_dense(node: TfNode, args: list[np.ndarray]) -> np.ndarray:
 
 # Ops evaluated in numpy at conversion time when every input is a constant (exported
 # graphs keep such sub-graphs, e.g. SparseToDense building reshape targets).
-FOLDERS: dict[str, Callable[[TfNode, list[np.ndarray]], np.ndarray]] = {
+FOLDERS: dict[str, Callable[[TfNode, list[NDArray[Any]]], NDArray[Any]]] = {
     "SparseToDense": _sparse_to_dense,
     "Add": lambda n, a: a[0] + a[1],
     "AddV2": lambda n, a: a[0] + a[1],
     "Sub": lambda n, a: a[0] - a[1],
     "Mul": lambda n, a: a[0] * a[1],
     "Identity": lambda n, a: a[0],
-    "Cast": lambda n, a: a[0].astype(n.dtype("DstT")),
+    "Cast": lambda n, a: a[0].astype(n.get_dtype("DstT")),
 }

