@@ -30,7 +30,7 @@ from streambet.vision.detectors.coco import COCO_LABELS
 from streambet.vision.detectors.objects import (
     INPUT_SIZE,
     OUTPUT,
-    ObjectDetector,
+    CocoModel,
     _tarball,
     decode,
     ensure_object_model,
@@ -123,7 +123,7 @@ def main() -> int:
     args = parser.parse_args()
 
     model_dir = load_settings().resolved_model_dir
-    detector = ObjectDetector(model_dir)
+    detector = CocoModel(model_dir)
     reason = detector.unavailable_reason()
     if reason:
         print(reason, file=sys.stderr)
@@ -149,7 +149,7 @@ def main() -> int:
             lambda: centernet.run([OUTPUT], {centernet.get_inputs()[0].name: batch}), args.frames
         ),
         "decode + NMS": median_ms(lambda: decode(det, scale, 1280, 720), args.frames),
-        "ObjectDetector.detect 720p": median_ms(lambda: detector.detect(frame), args.frames),
+        "CocoModel.detect 720p": median_ms(lambda: detector.detect(frame), args.frames),
         "nanodet inference (comparison)": median_ms(
             lambda: nanodet.run(None, {"input_1": nano_in}), args.frames
         ),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from streambet.vision.detectors.objects import (
-    ObjectDetector,
+    CocoModel,
     ObjectModelUnavailableError,
     prepare_object_models,
 )
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def detector(object_model_dir: Path) -> ObjectDetector:
-    return ObjectDetector(object_model_dir)
+def detector(object_model_dir: Path) -> CocoModel:
+    return CocoModel(object_model_dir)
 
 
 def labels(hits):
@@ -75,7 +75,7 @@ def test_rejects_frames_that_are_not_rgb_uint8(detector):
 
 
 def test_without_a_prepared_model_it_says_so(tmp_path, monkeypatch):
-    detector = ObjectDetector(tmp_path / "models")
+    detector = CocoModel(tmp_path / "models")
     assert "streambet models prepare" in (detector.unavailable_reason() or "")
     with pytest.raises(ObjectModelUnavailableError):
         detector.detect(np.zeros((8, 8, 3), np.uint8))
@@ -85,3 +85,34 @@ def test_without_a_prepared_model_it_says_so(tmp_path, monkeypatch):
     assert not (tmp_path / "models" / "npm").exists() or not any(
         (tmp_path / "models" / "npm").iterdir()
     )
+
+
+def test_engine_protocol_runs_on_scene_changes_and_intervals_only(object_model_dir, photo):
+    base = pytest.importorskip(
+        "streambet.vision.detectors.base",
+        reason="the Detector protocol arrives with the vision branch",
+    )
+    from streambet.vision.detectors.objects import ObjectDetector
+
+    detector = ObjectDetector(min_interval_ms=2000)
+    detector.load(object_model_dir)
+    cat, cup = photo("chelsea"), photo("coffee")
+
+    first = detector.detect(cat, base.SampleContext(0, True, 0))
+    assert [d.label for d in first.detections] == ["Cat"]
+    (box, confidence), *_ = first.detections[0].boxes
+    assert confidence == first.detections[0].confidence and box.width > 0.5
+    # 500 ms later, same shot: not due, the last result stands
+    assert not detector.wants(base.SampleContext(500, False, 0))
+    assert detector.detect(cup, base.SampleContext(500, False, 0)) is first
+    # a cut makes it look again
+    cut = detector.detect(cup, base.SampleContext(1000, True, 0))
+    assert [d.label for d in cut.detections] == ["Cup"]
+    assert detector.wants(base.SampleContext(3000, False, 0))
+
+
+def test_engine_protocol_load_fails_clearly_without_a_model(tmp_path):
+    from streambet.vision.detectors.objects import ObjectDetector
+
+    with pytest.raises(ObjectModelUnavailableError, match="models prepare"):
+        ObjectDetector().load(tmp_path)

