@@ -116,3 +116,20 @@ def test_engine_protocol_load_fails_clearly_without_a_model(tmp_path):
 
     with pytest.raises(ObjectModelUnavailableError, match="models prepare"):
         ObjectDetector().load(tmp_path)
+
+
+def test_four_people_in_a_grid_are_four_instances_one_per_quadrant(detector, photo):
+    """The 'at least 3 people' criterion: a 2x2 grid of two real portraits."""
+    from PIL import Image
+
+    astronaut = photo("astronaut")
+    grace = np.asarray(Image.fromarray(photo("grace_hopper")).resize((512, 512)))
+    grid = np.concatenate(
+        [np.concatenate([astronaut, grace], 1), np.concatenate([grace, astronaut], 1)], 0
+    )
+    people = [h for h in detector.detect(grid) if h.label == "Person"]
+    quadrants = sorted(
+        (int(h.box.top + h.box.height / 2 > 0.5), int(h.box.left + h.box.width / 2 > 0.5))
+        for h in people
+    )
+    assert quadrants == [(0, 0), (0, 1), (1, 0), (1, 1)]
