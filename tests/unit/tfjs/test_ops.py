@@ -342,3 +342,16 @@ def test_constant_subgraph_is_folded_into_a_reshape_target():
     assert {n.op_type for n in model.graph.node} == {"Identity", "Reshape"}
     (got,) = b.run({"x": x}, "y")
     np.testing.assert_array_equal(got, x.reshape(1, 12, 2))
+
+
+def test_only_what_the_outputs_need_is_converted():
+    b = Builder()
+    b.placeholder("x", (1, 3))
+    b.op("used", "Relu", "x")
+    b.op("unused", "Softplus", "x")  # not covered, but nothing asked for it
+    model = graph_to_onnx(b.graph("used"))
+    assert [o.name for o in model.graph.output] == ["used"]
+    (got,) = b.run({"x": np.array([[-1.0, 0.0, 2.0]], np.float32)}, "used")
+    np.testing.assert_array_equal(got, [[0.0, 0.0, 2.0]])
+    with pytest.raises(UnsupportedModelError, match="no tensor"):
+        graph_to_onnx(b.graph("missing"))

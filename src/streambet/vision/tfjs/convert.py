@@ -17,11 +17,15 @@ from streambet.vision.tfjs.ops import FOLDERS, HANDLERS
 OPSET = 18  # ReduceMean, Split and Pad take their parameters as inputs
 
 
-def _topological(nodes: list[TfNode]) -> list[TfNode]:
+def _topological(nodes: list[TfNode], outputs: list[str]) -> list[TfNode]:
+    """The nodes the outputs depend on, each after its inputs (nothing else is converted)."""
     by_name = {n.name: n for n in nodes}
     order: list[TfNode] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
-    for root in nodes:
+    for output in outputs:
+        root = by_name.get(split_tensor_name(output)[0])
+        if root is None:
+            raise UnsupportedModelError(f"no tensor {output!r} in the graph")
         stack = [(root, False)]
         while stack:
             node, expanded = stack.pop()
@@ -36,8 +40,6 @@ def _topological(nodes: list[TfNode]) -> list[TfNode]:
             state[node.name] = 1
             stack.append((node, True))
             for ref in node.inputs:
-                if ref.startswith("^"):
-                    continue  # control dependency: irrelevant for inference
                 dep = by_name.get(split_tensor_name(ref)[0])
                 if dep is None:
                     raise UnsupportedModelError(f"{node.name!r} reads unknown tensor {ref!r}")
@@ -46,19 +48,16 @@ def _topological(nodes: list[TfNode]) -> list[TfNode]:
     return order
 
 
-def unsupported_ops(graph: TfGraph) -> set[str]:
-    known = set(HANDLERS) | set(FOLDERS) | {"Const", "Placeholder"}
-    return {n.op for n in graph.nodes} - known
-
-
 def graph_to_onnx(graph: TfGraph, outputs: list[str] | None = None) -> ModelProto:
     """Convert a loaded graph. `outputs` are TF tensor names (default: the signature's)."""
-    missing = unsupported_ops(graph)
+    wanted = outputs or graph.outputs
+    order = _topological(graph.nodes, wanted)
+    missing = {n.op for n in order} - set(HANDLERS) - set(FOLDERS) - {"Const", "Placeholder"}
     if missing:
         raise UnsupportedModelError(f"ops not covered: {sorted(missing)}")
     ctx = Context()
     inputs = []
-    for node in _topological(graph.nodes):
+    for node in order:
         if node.op == "Const":
             value = graph.weights.get(node.name)
             if value is None:
@@ -71,15 +70,13 @@ def graph_to_onnx(graph: TfGraph, outputs: list[str] | None = None) -> ModelProt
             elem = ctx.set_placeholder(node.name, node.get_dtype("dtype"))
             shape = [d if d >= 0 else None for d in graph.inputs[node.name]]
             inputs.append(helper.make_tensor_value_info(node.name, elem, shape))
-        elif node.op in FOLDERS and all(
-            ctx.const_value(i) is not None for i in node.inputs if not i.startswith("^")
-        ):
+        elif node.op in FOLDERS and all(ctx.const_value(i) is not None for i in node.inputs):
             args = [ctx.require_const(node, i) for i in range(len(node.inputs))]
             ctx.set_const(node.name, np.asarray(FOLDERS[node.op](node, args)))
         else:
             HANDLERS[node.op](ctx, node)
     labels = []
-    for name in outputs or graph.outputs:
+    for name in wanted:
         label = name.removesuffix(":0")
         ctx.emit("Identity", [ctx.tensor(name)], [label], out_type=ctx.type_of(name))
         labels.append(label)

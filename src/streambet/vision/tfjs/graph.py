@@ -136,8 +136,14 @@ def load_graph(model_json: Path) -> TfGraph:
             weights[spec["name"]], offset = _decode_weight(spec, data, offset)
         if offset != len(data):
             raise UnsupportedModelError(f"{model_json.name}: weight shards hold {len(data)} bytes")
+    # '^name' inputs are control dependencies: ordering hints irrelevant to inference
     nodes = [
-        TfNode(n["name"], n["op"], tuple(n.get("input", ())), dict(n.get("attr", {})))
+        TfNode(
+            n["name"],
+            n["op"],
+            tuple(i for i in n.get("input", ()) if not i.startswith("^")),
+            dict(n.get("attr", {})),
+        )
         for n in topology["node"]
     ]
     inputs = {
