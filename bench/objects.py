@@ -163,6 +163,9 @@ def main() -> int:
     variants: dict[str, Callable[[np.ndarray], Scores]] = {
         "centernet letterbox (shipped)": lambda im: centernet_scores(centernet, im, True),
         "centernet stretched": lambda im: centernet_scores(centernet, im, False),
+        "centernet letterbox BGR": lambda im: centernet_scores(
+            centernet, np.ascontiguousarray(im[..., ::-1]), True
+        ),
         "nanodet letterbox bgr-norm": lambda im: nanodet_scores(nanodet, im, True, True),
         "nanodet stretched bgr-norm": lambda im: nanodet_scores(nanodet, im, False, True),
         "nanodet stretched rgb/255": lambda im: nanodet_scores(nanodet, im, False, False),

