@@ -69,10 +69,9 @@ class Context:
         self.initializers[name] = numpy_helper.from_array(np.ascontiguousarray(value), name)
         return name
 
-    def tensor(self, tf_name: str, like: str | None = None) -> str:
-        """The ONNX value for a TF tensor, materialising a constant as an initializer when
-        needed. `like` (another TF tensor) casts a float/int constant to that tensor's type,
-        which TF guarantees is the same dtype anyway."""
+    def tensor(self, tf_name: str) -> str:
+        """The ONNX value for a TF tensor, materialising a constant as an initializer the
+        first time one is used."""
         name = canonical(tf_name)
         value = self.consts.get(name)
         if value is None:

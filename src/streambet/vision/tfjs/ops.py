@@ -80,8 +80,7 @@ def floor_div(ctx: Context, node: TfNode) -> None:
 @handles("FloorMod")
 def floor_mod(ctx: Context, node: TfNode) -> None:
     typ = ctx.type_of(node.inputs[0])
-    fmod = 1 if typ == TensorProto.FLOAT else 0
-    if fmod:
+    if typ == TensorProto.FLOAT:  # ONNX Mod on floats is C fmod, not floor modulo
         raise UnsupportedModelError(f"FloorMod {node.name!r}: float operands")
     ctx.emit(
         "Mod",
@@ -153,14 +152,8 @@ def _fused_activation(ctx: Context, node: TfNode, x: str) -> str:
     rest = fused[1:]
     if not rest:
         return x
-    if rest == ["Relu"]:
+    if rest == ["Relu"]:  # the only fused activation these graphs use
         return ctx.emit("Relu", [x])[0]
-    if rest == ["Relu6"]:
-        lo = ctx.constant(np.array(0.0, np.float32))
-        hi = ctx.constant(np.array(6.0, np.float32))
-        return ctx.emit("Clip", [x, lo, hi])[0]
-    if rest == ["LeakyRelu"]:
-        return ctx.emit("LeakyRelu", [x], alpha=node.get_float("leakyrelu_alpha", 0.2))[0]
     raise UnsupportedModelError(f"{node.op} {node.name!r}: fused activation {rest}")
 
 
