@@ -111,11 +111,19 @@ def test_engine_protocol_runs_on_scene_changes_and_intervals_only(object_model_d
     assert detector.wants(base.SampleContext(3000, False, 0))
 
 
-def test_engine_protocol_load_fails_clearly_without_a_model(tmp_path):
+def test_engine_protocol_without_a_model_finds_nothing_and_says_why(tmp_path, caplog):
+    base = pytest.importorskip(
+        "streambet.vision.detectors.base",
+        reason="the Detector protocol arrives with the vision branch",
+    )
     from streambet.vision.detectors.objects import ObjectDetector
 
-    with pytest.raises(ObjectModelUnavailableError, match="models prepare"):
-        ObjectDetector().load(tmp_path)
+    detector = ObjectDetector()
+    detector.load(tmp_path)
+    assert "streambet models prepare" in (detector.unavailable or "")
+    assert "streambet models prepare" in caplog.text
+    result = detector.detect(np.zeros((8, 8, 3), np.uint8), base.SampleContext(0, True, 0))
+    assert result.detections == []
 
 
 def test_four_people_in_a_grid_are_four_instances_one_per_quadrant(detector, photo):

@@ -24,6 +24,7 @@ per-class non-maximum suppression.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ MODEL = "centernet"
 ONNX_FILE = f"{MODEL}-human-models-{VERSION}.v1.onnx"
 INPUT_SIZE = 512
 OUTPUT = "tower_0/detections"  # [1, 100, 6]: x1, y1, x2, y2 (input pixels), score, class
+log = logging.getLogger(__name__)
 LICENCE = (
     "weights: CenterNet-MobileNetV3 trained by github.com/610265158/mobilenetv3_centernet "
     "(the repository states no licence), as converted to TF.js and shipped in the MIT "
@@ -241,14 +243,22 @@ class ObjectDetector:
     def __init__(self, min_interval_ms: int = 2000) -> None:
         self.min_interval_ms = min_interval_ms
         self.model: CocoModel | None = None
+        self.unavailable: str | None = None  # why it finds nothing, when it cannot run
         self._last_ms: int | None = None
         self._last: Any = None
 
     def load(self, model_dir: Path) -> None:
-        """Raises ObjectModelUnavailableError when `streambet models prepare` has not (or,
-        without npm, could not) put the model in the cache."""
-        self.model = CocoModel(model_dir)
-        self.model.load()
+        """Without a prepared model (`streambet models prepare` needs npm) the detector
+        stays usable but finds nothing, and says why in `unavailable` and the log, so an
+        analysis still runs with the other detectors."""
+        model = CocoModel(model_dir)
+        try:
+            model.load()
+        except ObjectModelUnavailableError as exc:
+            self.unavailable = str(exc)
+            log.warning("%s", exc)
+            return
+        self.model = model
 
     def wants(self, ctx: SampleContext) -> bool:
         if ctx.scene_changed or self._last_ms is None or self._last is None:
@@ -258,7 +268,9 @@ class ObjectDetector:
     def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
         from streambet.vision.detectors.base import Detection, FrameResult
 
-        assert self.model is not None, "load() first"
+        if self.model is None:
+            assert self.unavailable is not None, "load() first"
+            return FrameResult()
         if not self.wants(ctx):
             result: FrameResult = self._last
             return result
