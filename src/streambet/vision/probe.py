@@ -45,7 +45,9 @@ def _duration_ms(
     if stream.duration is not None and stream.time_base is not None:
         return round(float(stream.duration * stream.time_base) * 1000)
     if container.duration is not None:
-        return round(container.duration / 1000)  # container.duration is in microseconds
+        # microseconds; some muxers (Matroska) write the end time, not the length
+        start = container.start_time or 0
+        return round((container.duration - max(0, start)) / 1000)
     return 0
 
 
@@ -76,7 +78,7 @@ def probe_video(
         if not container.streams.video:
             raise NoVideoStream("The file has no video track (is it audio only?).")
         stream = container.streams.video[0]
-        codec = stream.codec_context.name
+        codec = stream.codec_context.codec.canonical_name  # "av1", not the decoder "libdav1d"
         if codec in _STILL_CODECS:
             raise NotAVideo("This is a still image, not a video.")
         width, height = stream.codec_context.width, stream.codec_context.height

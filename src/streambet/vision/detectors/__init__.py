@@ -1,0 +1,43 @@
+"""Detectors, registered explicitly and loaded lazily (a detector is constructed and its
+model loaded only when an analysis asks for it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from streambet.vision.detectors.base import Detector
+
+# name -> factory; module imports inside the factories keep unused models out of memory.
+
+
+def _classifier() -> Detector:
+    from streambet.vision.detectors.classifier import ClassifierDetector
+
+    return ClassifierDetector()
+
+
+def _faces() -> Detector:
+    from streambet.vision.detectors.faces import FaceDetector
+
+    return FaceDetector()
+
+
+def _text() -> Detector:
+    from streambet.vision.detectors.text import TextDetector
+
+    return TextDetector()
+
+
+FRAME_DETECTORS: dict[str, Callable[[], Detector]] = {
+    "classifier": _classifier,
+    "faces": _faces,
+    "text": _text,
+}
+DEFAULT_DETECTORS = ("classifier", "faces", "text")
+
+
+def create(name: str) -> Detector:
+    try:
+        return FRAME_DETECTORS[name]()
+    except KeyError:
+        raise ValueError(f"unknown detector {name!r}; known: {sorted(FRAME_DETECTORS)}") from None

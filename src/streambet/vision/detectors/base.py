@@ -1,0 +1,68 @@
+"""The detector protocol: one sampled RGB frame in, labelled detections out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from numpy.typing import NDArray
+
+from streambet.vision.timeline import BoundingBox
+
+FULL_FRAME = BoundingBox(0.0, 0.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One label in one frame. `confidence` is 0-100; `boxes` are the located instances
+    (ratios of the frame) with their own confidences."""
+
+    label: str
+    confidence: float
+    boxes: tuple[tuple[BoundingBox, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class TextHit:
+    text: str
+    confidence: float
+    box: BoundingBox
+
+
+@dataclass
+class FrameResult:
+    detections: list[Detection] = field(default_factory=list)
+    texts: list[TextHit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SampleContext:
+    """What the engine knows about this sample beyond its pixels."""
+
+    timestamp_ms: int
+    scene_changed: bool  # first sample, or a cut / big change since the previous sample
+    ms_since_text_check: int  # time since the text detector last ran (large if never)
+
+
+class Detector(Protocol):
+    name: str
+
+    def load(self, model_dir: Path) -> None:
+        """Heavy set-up (model files, sessions); called once, lazily, before first use."""
+
+    def wants(self, ctx: SampleContext) -> bool:
+        """Whether this sample is worth running on (lets costly detectors skip frames)."""
+
+    def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult: ...
+
+
+def box_from_pixels(x0: float, y0: float, x1: float, y1: float, w: int, h: int) -> BoundingBox:
+    left, top = max(0.0, x0 / w), max(0.0, y0 / h)
+    right, bottom = min(1.0, x1 / w), min(1.0, y1 / h)
+    return BoundingBox(
+        round(left, 4),
+        round(top, 4),
+        round(max(0.0, right - left), 4),
+        round(max(0.0, bottom - top), 4),
+    )

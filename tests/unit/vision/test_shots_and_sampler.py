@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import numpy as np
+
+from streambet.vision.decode import FrameSampler
+from streambet.vision.detectors.shots import ShotDetector
+
+
+def _frame(seed: int, level: int = 128) -> np.ndarray:
+    """A smooth random picture (big blocks), so a shift of a pixel is a small change."""
+    rng = np.random.default_rng(seed)
+    coarse = np.clip(rng.normal(level, 40, (9, 16)), 0, 255)
+    return np.kron(coarse, np.ones((4, 4))).astype(np.uint8)
+
+
+def test_cuts_found_at_the_changing_frame_and_not_in_gentle_motion() -> None:
+    det = ShotDetector()
+    a, b = _frame(1, 90), _frame(2, 170)
+    cuts = []
+    for i in range(60):  # 6 s at 10 fps, cut at 3.0 s
+        base = a if i < 30 else b
+        drift = np.roll(base, i % 3, axis=1)  # small motion within the shot
+        if det.update(i * 100, drift):
+            cuts.append(i * 100)
+    assert cuts == [3000]
+    shots = [s for s in det.finish(6000) if s.kind == "SHOT"]
+    assert [(s.start_ms, s.end_ms) for s in shots] == [(0, 3000), (3000, 6000)]
+
+
+def test_black_frames_become_a_segment() -> None:
+    det = ShotDetector()
+    for i in range(30):
+        frame = np.full((36, 64), 16, np.uint8) if 10 <= i < 20 else _frame(3)
+        det.update(i * 100, frame)
+    black = [s for s in det.finish(3000) if s.kind == "BLACK_FRAMES"]
+    assert [(s.start_ms, s.end_ms) for s in black] == [(1000, 2000)]
+
+
+def test_sampler_picks_first_frame_at_or_after_each_sample_time() -> None:
+    sampler = FrameSampler(500)
+    times = [0, 40, 480, 520, 960, 1000, 1040]  # 25 fps-ish
+    assert [t for t in times if sampler.take(t)] == [0, 520, 1000]
+
+
+def test_sampler_with_variable_frame_rate_gap() -> None:
+    sampler = FrameSampler(500)
+    times = [0, 100, 1000, 2500, 2600, 3000]
+    assert [t for t in times if sampler.take(t)] == [0, 1000, 2500, 3000]
