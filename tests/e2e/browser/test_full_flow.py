@@ -116,8 +116,8 @@ def test_upload_analyse_bet_settle_and_pay(
 
     # --- payout once the (zero-length) dispute window has closed ---------------------------
     ad = pages.open("/#/admin/reviews", token=admin.token)
-    ad.get_by_role("button", name="Pay out closed dispute windows").click()
-    expect(ad.locator("#toasts")).to_contain_text("Paid out 1 market.")
+    ad.get_by_role("button", name="Run settlements and payouts now").click()
+    expect(ad.locator("#toasts")).to_contain_text("Done: 1 market paid out.")
     # Ana had the only YES stake: she gets the whole net pool, 38.00 (100 - 30 + 38).
     expect(pa.locator("#balance")).to_have_text("108.00 cr")
     expect(pb.locator("#balance")).to_have_text("90.00 cr")

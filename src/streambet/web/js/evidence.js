@@ -31,10 +31,14 @@ export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
   const grid = h('div', { class: 'evidence', id: 'evidence' }, shown.map((f, i) => h('figure', {},
     h('div', { class: 'frame' }, canvases[i]),
     h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)))));
+  // A newer drawing (a local copy was just picked) supersedes one still in progress.
+  let generation = 0;
   const draw = () => {
+    const mine = ++generation;
     delete grid.dataset.drawn;
-    drawAll(shown, canvases, analysisId ? clipUrl(analysisId) : null).finally(() => {
-      grid.dataset.drawn = 'true';
+    const current = () => mine === generation;
+    drawAll(shown, canvases, analysisId ? clipUrl(analysisId) : null, current).finally(() => {
+      if (current()) grid.dataset.drawn = 'true';
     });
   };
   draw();
@@ -54,7 +58,7 @@ function describe(f) {
   return f.detections.map((d) => `${d.detected || d.label} ${formatPercent(d.confidence)}`).join(', ');
 }
 
-async function drawAll(frames, canvases, videoUrl) {
+async function drawAll(frames, canvases, videoUrl, current) {
   let video = null;
   if (videoUrl) {
     video = document.createElement('video');
@@ -68,12 +72,14 @@ async function drawAll(frames, canvases, videoUrl) {
     if (!ok) video = null;
   }
   for (let i = 0; i < frames.length; i += 1) {
+    if (!current()) return;
     const canvas = canvases[i];
     const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#05070a';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     if (video) {
       await seek(video, frames[i].t / 1000);
+      if (!current()) return;
       const scale = Math.min(canvas.width / video.videoWidth, canvas.height / video.videoHeight);
       const w = video.videoWidth * scale;
       const hh = video.videoHeight * scale;
@@ -85,6 +91,7 @@ async function drawAll(frames, canvases, videoUrl) {
       drawBoxes(ctx, frames[i], 0, 0, canvas.width, canvas.height);
     }
   }
+  video?.removeAttribute('src'); // lets the browser drop the decoder
 }
 
 function seek(video, seconds) {

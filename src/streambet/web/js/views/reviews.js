@@ -10,7 +10,7 @@ import { normaliseMarket } from '../markets_model.js';
 
 export async function renderReviews(main) {
   const list = h('div', { id: 'review-queue', class: 'stack' }, h('p', { class: 'muted' }, 'Loading…'));
-  const payouts = h('button', { type: 'button', id: 'run-payouts' }, 'Pay out closed dispute windows');
+  const payouts = h('button', { type: 'button', id: 'run-payouts' }, 'Run settlements and payouts now');
   main.append(
     h('div', { class: 'row spread' }, h('h1', {}, 'Review queue'), payouts),
     h('p', { class: 'muted' }, 'Markets the evidence could not settle on its own, and results bettors dispute.'),
@@ -19,9 +19,14 @@ export async function renderReviews(main) {
   payouts.addEventListener('click', async () => {
     payouts.disabled = true;
     try {
+      // The periodic betting job, run now: lock due markets, settle, pay closed windows.
       const run = await api('/api/admin/payouts/run', { method: 'POST', body: {} });
-      const n = (run.markets_paid || []).length;
-      toast(n ? `Paid out ${n} market${n === 1 ? '' : 's'}.` : 'No market was due for payout.');
+      const count = (n, what) => `${n} market${n === 1 ? '' : 's'} ${what}`;
+      const parts = [[run.locked, 'locked'], [run.settled, 'settled'], [run.paid, 'paid out']]
+        .filter(([ids]) => ids.length)
+        .map(([ids, what]) => count(ids.length, what));
+      toast(parts.length ? `Done: ${parts.join(', ')}.` : 'Nothing was due.');
+      await load();
     } catch (err) {
       toast(describeError(err), 'error');
     } finally {
