@@ -80,6 +80,7 @@ export async function renderUpload(main) {
     resultLink.hidden = true;
     cancel.hidden = false;
     cancel.disabled = false;
+    cancel.textContent = 'Cancel upload';
     phase.textContent = `Uploading ${file.name}`;
     replace(status, statusPill('uploading'));
     setProgress(0, `0 B of ${formatBytes(file.size)}`);
@@ -114,6 +115,7 @@ export async function renderUpload(main) {
       return;
     }
     rememberClip(jobId, file);
+    cancel.textContent = 'Cancel analysis';
     phase.textContent = `Analysing ${file.name}`;
     resultLink.href = `#/analyses/${jobId}`;
     show({ status: created.status || 'queued', progress: 0 });
