@@ -133,7 +133,7 @@ export async function renderUpload(main) {
     replace(status, statusPill(st));
     const pct = Number(job.progress) || 0;
     if (st === 'queued') setProgress(0, 'Waiting for a worker…');
-    else if (st === 'running') setProgress(pct, `Analysing: ${Math.round(pct)}%`);
+    else if (st === 'running') setProgress(pct, cancel.disabled ? 'Canceling…' : `Analysing: ${Math.round(pct)}%`);
     else if (st === 'succeeded') {
       setProgress(100, 'Analysis complete.');
       cancel.hidden = true;
@@ -173,8 +173,11 @@ export async function renderUpload(main) {
     if (!jobId) return;
     cancel.disabled = true;
     try {
-      await api(`/api/analyses/${jobId}`, { method: 'DELETE' });
-      show({ status: 'canceled' });
+      // A queued job is canceled at once; a running one stops at the engine's next sample,
+      // and its "canceled" event follows.
+      const state = await api(`/api/analyses/${jobId}`, { method: 'DELETE' });
+      if (state.status === 'canceled') show(state);
+      else detail.textContent = 'Canceling…';
     } catch (err) {
       cancel.disabled = false;
       showError(describeError(err));
