@@ -280,3 +280,21 @@ def engine_server(
         finally:
             consumer.stop()
             wiring.close()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => el.type !== 'hidden' && !el.closest('[aria-hidden="true"]'))
+  .filter((el) => {
+    const named = (el.labels && [...el.labels].some((l) => l.textContent.trim()))
+      || (el.getAttribute('aria-label') || '').trim()
+      || el.getAttribute('aria-labelledby')
+      || (el.tagName === 'BUTTON' && el.textContent.trim());
+    return !named;
+  })
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def assert_labelled(page: Any) -> None:
+    """Every control on the page has an accessible name a screen reader can announce."""
+    unlabelled = page.evaluate(UNLABELLED)
+    assert not unlabelled, unlabelled

@@ -6,13 +6,14 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import expect_status
+from tests.e2e.browser.conftest import assert_labelled, expect_status
 
 
 def test_signup_login_logout_and_errors_in_words(pages: Any, screenshot: Any) -> None:
     page = pages.open("/#/signup")
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     screenshot(page, "01-signup")
+    assert_labelled(page)
     page.get_by_label("E-mail").fill("ana@example.test")
     page.get_by_label("Display name (optional)").fill("Ana")
     page.get_by_label("Password").fill("correct horse battery")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import call, signup
+from tests.e2e.browser.conftest import assert_labelled, call, signup
 from tests.support.api import make_actor
 
 
@@ -86,6 +86,7 @@ def test_dispute_then_admin_overturns_from_the_review_queue(
     )
     assert sum(centre) > 60, centre  # the cat's fur, not the blank frame
     screenshot(ad, "30-admin-review-queue")
+    assert_labelled(ad)
     card.get_by_label("Outcome").select_option(label="NO")
     card.get_by_role("button", name="Overturn to the chosen outcome").click()
     expect(ad.locator("#queue-empty")).to_have_text("Nothing to review.")

@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import signup
+from tests.e2e.browser.conftest import assert_labelled, signup
 from tests.support.api import make_actor
 
 ANALYSIS_TIMEOUT_MS = 180_000  # the real engine on a shared 2-core machine
@@ -64,6 +64,7 @@ def test_upload_analyse_bet_settle_and_pay(
     expect(cat_lane).to_be_visible()
     expect(op.locator("#player")).to_have_js_property("readyState", 4)
     screenshot(op, "11-analysis-results")
+    assert_labelled(op)
     suggestion = op.locator("#suggestions li", has_text="Will a Cat appear")
     suggestion.get_by_role("button", name="Use").click()
     expect(op.get_by_label("Question")).to_have_value("Will a Cat appear in the clip?")
@@ -97,6 +98,7 @@ def test_upload_analyse_bet_settle_and_pay(
         expect(_odds(page, market_id, yes_id)).to_have_text("1.27×")
         expect(_odds(page, market_id, no_id)).to_have_text("3.80×")
     screenshot(pb, "12-market-two-bettors")
+    assert_labelled(pb)
 
     # --- lock, settle from the evidence -----------------------------------------------------
     op.get_by_role("button", name="Lock betting").click()

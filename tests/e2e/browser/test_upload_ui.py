@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import call, expect_status
+from tests.e2e.browser.conftest import assert_labelled, call, expect_status
 from tests.support.api import make_actor
 
 
@@ -26,6 +26,7 @@ def test_non_video_is_refused_with_a_message(pages: Any, live_server: Any, scree
     expect(alert).to_contain_text("“notes.txt” is not a video we can analyse")
     assert requests == []
     screenshot(page, "04-upload-rejected")
+    assert_labelled(page)
 
     # A text file named like a video passes the browser's check; the server probes it and
     # refuses it, and the page shows the server's sentence.

@@ -55,9 +55,13 @@ export async function renderMarkets(main) {
     status.textContent = shown.length ? '' : 'No markets here yet.';
     replace(list, shown.map(card));
   };
+  let latest = 0; // answers can arrive out of order: only the newest request renders
   const load = async () => {
+    const mine = ++latest;
     const q = filter.value ? `?status=${encodeURIComponent(filter.value)}` : '';
-    markets = listOf(await api(`/api/markets${q}`)).map(normaliseMarket);
+    const fresh = listOf(await api(`/api/markets${q}`)).map(normaliseMarket);
+    if (mine !== latest) return;
+    markets = fresh;
     draw();
   };
   filter.addEventListener('change', () => load().catch((err) => { status.textContent = describeError(err); }));
@@ -91,13 +95,19 @@ export async function renderMarket(main, id) {
   const root = h('div', { id: 'market-view' });
   main.append(root);
 
+  let latest = 0; // answers can arrive out of order: only the newest request counts
   const load = async () => {
-    market = normaliseMarket(await api(`/api/markets/${id}`));
+    const mine = ++latest;
+    const fresh = normaliseMarket(await api(`/api/markets/${id}`));
+    let wagers;
     try {
-      myWagers = listOf(await api('/api/me/wagers')).filter((w) => String(w.market_id) === String(id));
+      wagers = listOf(await api('/api/me/wagers')).filter((w) => String(w.market_id) === String(id));
     } catch {
-      myWagers = [];
+      wagers = [];
     }
+    if (mine !== latest) return;
+    market = fresh;
+    myWagers = wagers;
   };
   try {
     await load();

@@ -34,8 +34,11 @@ export async function renderReviews(main) {
     }
   });
 
+  let latest = 0; // answers can arrive out of order: only the newest request renders
   const load = async () => {
+    const mine = ++latest;
     const items = listOf(await api('/api/admin/reviews'));
+    if (mine !== latest) return;
     replace(list, items.length ? items.map((item) => reviewCard(item, load)) : h('p', { class: 'card', id: 'queue-empty' }, 'Nothing to review.'));
   };
   const stop = [live.on('market.status', () => load().catch(() => {})), live.poll(load)];

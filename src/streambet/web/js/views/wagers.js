@@ -21,9 +21,12 @@ export async function renderWagers(main) {
   const open = h('section', { class: 'card', id: 'open-wagers', 'aria-labelledby': 'open-title' });
   const settled = h('section', { class: 'card', id: 'settled-wagers', 'aria-labelledby': 'settled-title' });
   main.append(h('h1', {}, 'My wagers'), summary, open, settled);
+  let latest = 0; // answers can arrive out of order: only the newest request renders
   const load = async () => {
+    const mine = ++latest;
     const wagers = listOf(await api('/api/me/wagers'));
     const markets = await marketsFor(wagers);
+    if (mine !== latest) return;
     const isOpen = (w) => OPEN.has(wagerStatus(w, markets.get(String(w.market_id))?.status));
     const o = wagers.filter(isOpen);
     const s = wagers.filter((w) => !isOpen(w));
