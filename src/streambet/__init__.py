@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory. `config` overrides STREAMBET_* variables (lower-case names)."""
-    from streambet.api import accounts, health, web
+    from streambet.api import accounts, analyses, health, observability, openapi_doc, web
     from streambet.api.errors import register_error_handlers
     from streambet.config import load_settings
     from streambet.wiring import build_wiring
@@ -23,6 +23,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["streambet"] = build_wiring(settings)
 
     register_error_handlers(app)
-    for blueprint in (web.bp, health.bp, accounts.bp):
+    observability.install(app)
+    for blueprint in (
+        web.bp,
+        health.bp,
+        accounts.bp,
+        analyses.bp,
+        openapi_doc.bp,
+        observability.bp,
+    ):
         app.register_blueprint(blueprint)
     return app

@@ -17,6 +17,21 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from streambet.jobs import Consumer
+    from streambet.logs import configure_logging
+    from streambet.wiring import build_wiring
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    w = build_wiring(settings)
+    try:
+        Consumer(w, workers=args.threads).run_forever()
+    finally:
+        w.close()
+    return 0
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from streambet.adapters.migrate import upgrade
     from streambet.wiring import build_wiring
@@ -106,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(handler=_serve)
+
+    worker = sub.add_parser("worker", help="run a standalone job-queue consumer")
+    worker.add_argument("--threads", type=int, default=None, help="default: QUEUE_WORKERS")
+    worker.set_defaults(handler=_worker)
 
     analyze = sub.add_parser("analyze", help="analyse a video file and print JSON")
     analyze.add_argument("path")

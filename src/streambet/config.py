@@ -50,6 +50,9 @@ class Settings:
     dispute_window_seconds: int = 600
     token_ttl_hours: int = 24 * 14
     log_level: str = "INFO"
+    queue_name: str = "streambet"  # Huey's queue (and Redis key prefix)
+    job_lease_seconds: int = 30  # a running job whose lease lapses is queued again
+    job_max_attempts: int = 3
     extra: Mapping[str, Any] = field(default_factory=dict)
     # AWS Rekognition backend (analysis_backend=rekognition); uses s3_bucket/s3_prefix too.
     rekognition_region: str = ""  # default: the AWS chain's region
@@ -160,7 +163,14 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             "STREAMBET_S3_BUCKET is required when STREAMBET_ANALYSIS_BACKEND=rekognition"
         )
-    for name in ("max_upload_mb", "max_video_seconds", "max_video_pixels", "queue_workers"):
+    for name in (
+        "max_upload_mb",
+        "max_video_seconds",
+        "max_video_pixels",
+        "queue_workers",
+        "job_lease_seconds",
+        "job_max_attempts",
+    ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"STREAMBET_{name.upper()} must be positive")
     if not 0 < s.sample_fps <= 30:

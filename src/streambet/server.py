@@ -1,4 +1,11 @@
-"""gunicorn, embedded: `streambet serve` needs no separate config file."""
+"""gunicorn, embedded: `streambet serve` needs no separate config file.
+
+With the embedded queue consumer on (the default), one gunicorn worker process runs the
+consumer threads beside its request threads: the first worker to take the consumer lock
+in data_dir, so there is exactly one whatever `--workers` says; a worker that replaces a
+dead one takes the lock over. The consumer stops, handing running jobs back to the queue,
+when its worker exits.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +29,34 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app()
 
 
+def _post_worker_init(worker: Any) -> None:
+    from streambet.jobs import Consumer, ConsumerLock
+
+    wiring = worker.wsgi.extensions["streambet"]
+    if not wiring.settings.embedded_worker:
+        return
+    lock = ConsumerLock(wiring.settings.data_dir)
+    if not lock.acquire():
+        return
+    consumer = Consumer(wiring)
+    consumer.start()
+    worker.streambet_consumer = (consumer, lock)
+
+
+def _worker_exit(_server: Any, worker: Any) -> None:
+    running = getattr(worker, "streambet_consumer", None)
+    if running is not None:
+        consumer, lock = running
+        consumer.stop()
+        lock.release()
+
+
 def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
+    from streambet.config import load_settings
+    from streambet.logs import configure_logging, logging_config
+
+    level = load_settings().log_level
+    configure_logging(level)
     print(f"StreamBet is running at http://{host}:{port}/", flush=True)
     _Gunicorn(
         {
@@ -31,7 +65,12 @@ def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
             "threads": threads,
             "worker_class": "gthread",
             "timeout": 120,
+            "graceful_timeout": 30,
             "accesslog": None,
+            "logconfig_dict": logging_config(level),
+            "control_socket_disable": True,
+            "post_worker_init": _post_worker_init,
+            "worker_exit": _worker_exit,
         }
     ).run()
     return 0

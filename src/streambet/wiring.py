@@ -1,23 +1,34 @@
 """The per-application object graph: settings plus the adapters built from them.
 
-Built by `create_app` and by the worker; nothing here runs at import time.
+Built by `create_app` and by the worker; nothing here runs at import time, and the heavy
+or networked adapters (storage, events, queue) are built on first use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from streambet.adapters.db import Database, create_database
 from streambet.config import Settings
+from streambet.metrics import Metrics
 from streambet.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from streambet.adapters.engines import EnginePool
+    from streambet.adapters.events import EventBus
+    from streambet.adapters.storage import Storage
+    from streambet.jobs import JobQueue
 
 
 @dataclass
 class Wiring:
     settings: Settings
     db: Database
+    metrics: Metrics = field(default_factory=Metrics)
 
     def uow(self) -> UnitOfWork:
         """A unit of work for a use case that writes."""
@@ -27,13 +38,43 @@ class Wiring:
         """A unit of work for a use case that only reads (never takes SQLite's write lock)."""
         return UnitOfWork(self.db.read_sessions)
 
+    @cached_property
+    def storage(self) -> Storage:
+        from streambet.adapters.storage import build_storage
+
+        return build_storage(self.settings)
+
+    @cached_property
+    def events(self) -> EventBus:
+        from streambet.adapters.events import build_events
+
+        return build_events(self.settings)
+
+    @cached_property
+    def engines(self) -> EnginePool:
+        from streambet.adapters.engines import EnginePool
+
+        return EnginePool(self.settings)
+
+    @cached_property
+    def queue(self) -> JobQueue:
+        from streambet.jobs import JobQueue
+
+        return JobQueue(self)
+
     def close(self) -> None:
+        if "events" in self.__dict__:
+            self.events.close()
         self.db.dispose()
 
 
 def build_wiring(settings: Settings) -> Wiring:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Wiring(settings=settings, db=create_database(settings.resolved_database_url))
+    w = Wiring(settings=settings, db=create_database(settings.resolved_database_url))
+    from streambet.services.analyses import status_counts
+
+    w.metrics.add_scraped(lambda: w.queue.depth(), lambda: status_counts(w))
+    return w
 
 
 def wiring() -> Wiring:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
@@ -11,19 +13,34 @@ from streambet.wiring import wiring
 bp = Blueprint("health", __name__)
 
 
-def _check_database() -> dict[str, str]:
+def _check(probe: Callable[[], dict[str, object]]) -> dict[str, object]:
     try:
-        with wiring().db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        return {"status": "ok", **probe()}
     except Exception as exc:  # reported, not raised: health must answer even when parts fail
         return {"status": "error", "message": type(exc).__name__}
-    return {"status": "ok", "backend": wiring().db.engine.dialect.name}
+
+
+def _database() -> dict[str, object]:
+    with wiring().db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return {"backend": wiring().db.engine.dialect.name}
+
+
+def _queue() -> dict[str, object]:
+    w = wiring()
+    return {"backend": w.settings.queue_backend, "depth": w.queue.depth()}
+
+
+def _storage() -> dict[str, object]:
+    w = wiring()
+    w.storage.check()
+    return {"backend": w.storage.name}
 
 
 @bp.get("/api/health")
 @documented("Service status and the status of each dependency", tags=("service",))
 def health() -> tuple[Response, int]:
-    checks = {"database": _check_database()}
+    checks = {"database": _check(_database), "queue": _check(_queue), "storage": _check(_storage)}
     healthy = all(c["status"] == "ok" for c in checks.values())
     body = {
         "status": "healthy" if healthy else "degraded",

@@ -1,6 +1,6 @@
 """SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
 
-from streambet.adapters.orm import accounts
+from streambet.adapters.orm import accounts, analyses
 from streambet.adapters.orm.base import Base
 
-__all__ = ["Base", "accounts"]
+__all__ = ["Base", "accounts", "analyses"]

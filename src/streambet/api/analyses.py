@@ -1,0 +1,294 @@
+"""Analysis as a job: upload (202 + job URL, or `?wait=true` for the original blocking
+response), read status/progress/result, list one's own, cancel."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from streambet.api.auth import compat_principal
+from streambet.api.errors import error_response
+from streambet.api.openapi import documented
+from streambet.api.uploads import StreamedForm
+from streambet.api.validation import parse_query
+from streambet.domain.accounts import Role
+from streambet.domain.errors import Conflict, ValidationFailed
+from streambet.logs import request_id_var
+from streambet.services import analyses
+from streambet.services.analyses import AnalysisState
+from streambet.vision.timeline import Timeline
+from streambet.wiring import wiring
+
+bp = Blueprint("analyses", __name__)
+
+
+class AnalysisOptionsCreate(BaseModel):
+    """Optional JSON in the `options` form field (before the `file` part)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sample_fps: float | None = Field(default=None, gt=0, le=30)
+    min_confidence: float = Field(default=50.0, ge=0, le=100)
+    label_inclusion: list[str] = Field(default_factory=list, max_length=100)
+    label_exclusion: list[str] = Field(default_factory=list, max_length=100)
+    category_inclusion: list[str] = Field(default_factory=list, max_length=100)
+    category_exclusion: list[str] = Field(default_factory=list, max_length=100)
+    # Scripted-engine controls; accepted only when the fake backend is configured.
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class AnalyzeQuery(BaseModel):
+    wait: bool = False
+    timeout: int = Field(default=600, ge=1, le=3600)  # seconds, with wait=true
+
+
+class ResultQuery(BaseModel):
+    # timeline: the engine-neutral Timeline itself (what settlement reads)
+    format: Literal["seed", "rekognition", "segments", "timeline"] = "seed"
+    aggregate_by: Literal["timestamps", "segments"] = "timestamps"
+
+
+class ListQuery(BaseModel):
+    status: Literal["queued", "running", "succeeded", "failed", "canceled"] | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class JobAcceptedRead(BaseModel):
+    job_id: str
+    status: str
+    url: str
+
+
+class TimingsRead(BaseModel):
+    queued_ms: int | None
+    run_ms: int | None
+    engine_ms: int | None
+
+
+class ErrorInfoRead(BaseModel):
+    code: str
+    message: str
+
+
+class AnalysisRead(BaseModel):
+    id: str
+    status: Literal["queued", "running", "succeeded", "failed", "canceled"]
+    progress: int = Field(ge=0, le=100)
+    file_name: str
+    size_bytes: int
+    url: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    timings: TimingsRead
+    attempts: int
+    error: ErrorInfoRead | None
+    video: dict[str, Any] | None
+    result: dict[str, Any] | None = None
+
+
+class AnalysisListRead(BaseModel):
+    items: list[AnalysisRead]
+
+
+class SeedLabelRead(BaseModel):
+    label: str
+    confidence: float
+    timestamps: list[float]
+    category: str
+
+
+class SeedRead(BaseModel):
+    """The original /api/analyze response, kept for old clients (`?wait=true`)."""
+
+    status: str
+    job_id: str
+    total_labels: int
+    labels: list[SeedLabelRead]
+    activity_labels: list[SeedLabelRead]
+    betting_suggestion: dict[str, Any]
+    video_metadata: dict[str, Any]
+
+
+def _ms(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000)
+
+
+def _url(analysis_id: str) -> str:
+    return url_for("analyses.get_analysis", analysis_id=analysis_id)
+
+
+def analysis_read(state: AnalysisState, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    error = (
+        ErrorInfoRead(code=state.error_code, message=state.error_message or "")
+        if state.error_code
+        else None
+    )
+    return AnalysisRead(
+        id=state.id,
+        status=state.status,  # type: ignore[arg-type]
+        progress=state.progress,
+        file_name=state.file_name,
+        size_bytes=state.size_bytes,
+        url=_url(state.id),
+        created_at=state.created_at,
+        started_at=state.started_at,
+        finished_at=state.finished_at,
+        timings=TimingsRead(
+            queued_ms=_ms(state.created_at, state.started_at),
+            run_ms=_ms(state.started_at, state.finished_at),
+            engine_ms=round(state.engine_seconds * 1000)
+            if state.engine_seconds is not None
+            else None,
+        ),
+        attempts=state.attempts,
+        error=error,
+        video=state.video,
+        result=result,
+    ).model_dump(mode="json")
+
+
+def render_result(state: AnalysisState, fmt: str, aggregate_by: str) -> dict[str, Any]:
+    """The stored timeline in the shape asked for (the vision package owns the shapes)."""
+    assert state.timeline is not None
+    if fmt == "timeline":
+        return state.timeline
+    from streambet.vision import outputs  # type: ignore[attr-defined, unused-ignore]
+
+    timeline = Timeline.from_dict(state.timeline)
+    if fmt == "rekognition":
+        shaped: dict[str, Any] = outputs.to_rekognition(timeline, aggregate_by=aggregate_by.upper())
+    elif fmt == "segments":
+        shaped = outputs.to_segments(timeline)
+    else:
+        shaped = outputs.to_seed(timeline, job_id=state.id)
+    return shaped
+
+
+def _options(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    try:
+        parsed = AnalysisOptionsCreate.model_validate(json.loads(raw))
+    except (ValueError, ValidationError) as exc:
+        details = None
+        if isinstance(exc, ValidationError):
+            details = [
+                {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+                for e in exc.errors(include_url=False, include_context=False, include_input=False)
+            ]
+        raise ValidationFailed(
+            "The 'options' field must be a JSON object of analysis options.", details=details
+        ) from None
+    if parsed.extra and wiring().settings.analysis_backend != "fake":
+        raise ValidationFailed("'extra' options are only for the test engine.")
+    return parsed.model_dump(exclude_defaults=True)
+
+
+@bp.post("/api/analyze")
+@documented(
+    "Upload a video to analyse (202 with the job; ?wait=true blocks and returns the"
+    " original response)",
+    tags=("analysis",),
+    query=AnalyzeQuery,
+    multipart={
+        "options": "optional JSON object of analysis options, sent before the file",
+        "file": "the video (MP4, MOV, AVI, MKV, WebM); probed, never trusted by name",
+    },
+    responses={
+        202: JobAcceptedRead,
+        200: SeedRead,
+        400: None,
+        401: None,
+        403: None,
+        413: None,
+        415: None,
+    },
+    auth="operator",
+)
+def analyze() -> tuple[Response, int]:
+    query = parse_query(AnalyzeQuery)
+    principal = compat_principal(Role.OPERATOR)
+    w = wiring()
+    form = StreamedForm(request, w.settings.max_upload_bytes + 1024 * 1024)
+    file_name = form.open_file("file")
+    if file_name is None:
+        raise ValidationFailed(
+            "Attach the video in a multipart field named 'file'.",
+            details={"field": "file"},
+            code="missing_file",
+        )
+    options = _options(form.fields.get("options"))
+    state = analyses.submit(
+        w, principal, file_name, form.file_chunks(), options, request_id_var.get()
+    )
+    if query.wait:
+        state = analyses.wait(w, state.id, query.timeout)
+        if state.status == analyses.SUCCEEDED:
+            return jsonify(render_result(state, "seed", "timestamps")), 200
+        if state.status == analyses.FAILED:
+            # The original answered processing errors with 500, in this envelope now.
+            return error_response(
+                500,
+                state.error_code or "analysis_failed",
+                state.error_message or "The analysis failed.",
+                {"job_id": state.id},
+            ), 500
+        if state.status == analyses.CANCELED:
+            raise Conflict("The analysis was canceled.", code="canceled")
+    body = JobAcceptedRead(job_id=state.id, status=state.status, url=_url(state.id))
+    response = jsonify(body.model_dump())
+    response.headers["Location"] = body.url
+    return response, 202
+
+
+@bp.get("/api/analyses/<analysis_id>")
+@documented(
+    "Status, progress, timings and, once done, the result of one analysis",
+    tags=("analysis",),
+    query=ResultQuery,
+    responses={200: AnalysisRead, 401: None, 404: None},
+    auth="bettor",
+)
+def get_analysis(analysis_id: str) -> Response:
+    query = parse_query(ResultQuery)
+    principal = compat_principal(Role.BETTOR)
+    state = analyses.get(wiring(), principal, analysis_id)
+    result = None
+    if state.status == analyses.SUCCEEDED and state.timeline is not None:
+        result = render_result(state, query.format, query.aggregate_by)
+    return jsonify(analysis_read(state, result))
+
+
+@bp.get("/api/analyses")
+@documented(
+    "The caller's own analyses, newest first",
+    tags=("analysis",),
+    query=ListQuery,
+    responses={200: AnalysisListRead, 401: None},
+    auth="bettor",
+)
+def list_analyses() -> Response:
+    query = parse_query(ListQuery)
+    principal = compat_principal(Role.BETTOR)
+    states = analyses.list_for(wiring(), principal, query.status, query.limit)
+    return jsonify({"items": [analysis_read(s) for s in states]})
+
+
+@bp.delete("/api/analyses/<analysis_id>")
+@documented(
+    "Cancel an analysis (at once if queued; at its next sample if running)",
+    tags=("analysis",),
+    responses={202: AnalysisRead, 401: None, 404: None, 409: None},
+    auth="bettor",
+)
+def cancel_analysis(analysis_id: str) -> tuple[Response, int]:
+    principal = compat_principal(Role.BETTOR)
+    state = analyses.cancel(wiring(), principal, analysis_id)
+    return jsonify(analysis_read(state)), 202

@@ -1,0 +1,60 @@
+"""Request ids (X-Request-ID in and out, on every log line), request metrics, /metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+
+from streambet.api.openapi import documented
+from streambet.logs import new_request_id, request_id_var
+from streambet.wiring import wiring
+
+log = logging.getLogger("streambet.http")
+bp = Blueprint("observability", __name__)
+
+
+def install(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.request_id = new_request_id(request.headers.get("X-Request-ID"))
+        g.request_token = request_id_var.set(g.request_id)
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        started = g.pop("request_started", None)
+        if started is not None:
+            seconds = time.perf_counter() - started
+            # The route pattern, not the path, so ids do not explode the label set.
+            endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+            wiring().metrics.observe_request(
+                endpoint, request.method, response.status_code, seconds
+            )
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round(seconds * 1000, 1),
+                },
+            )
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+@bp.get("/metrics")
+@documented("Prometheus metrics", tags=("service",), responses={200: None})
+def metrics() -> Response:
+    return Response(
+        wiring().metrics.render(), mimetype="text/plain", content_type="text/plain; version=0.0.4"
+    )
