@@ -2,7 +2,7 @@
 
 Huey is built from settings: SQLite in data_dir (embedded default), Redis, or in-memory
 immediate mode for tests (a task runs inside `enqueue`). Tasks carry ids only; a job's
-state lives in its database row (services/analyses.py), which is what makes jobs durable:
+state lives in its database row (services/analysis_runs.py), which is what makes jobs durable:
 a task lost with a killed process is queued again when its lease lapses.
 
 The consumer is our own small loop over `huey.dequeue()`/`huey.execute()` rather than
@@ -54,10 +54,10 @@ class JobQueue:
         self.wakeup = threading.Event()
 
         def run_analysis(analysis_id: str, *, request_id: str = "") -> None:
-            from streambet.services import analyses
+            from streambet.services import analysis_runs
 
             with request_context(request_id):
-                analyses.run(wiring, analysis_id, interrupt=self.stopping)
+                analysis_runs.run(wiring, analysis_id, interrupt=self.stopping)
 
         self._wiring = wiring
         self._tasks: dict[str, Any] = {
@@ -108,12 +108,12 @@ class Consumer:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        from streambet.services import analyses
+        from streambet.services import analysis_runs
 
         self.queue.stopping.clear()
         self._stop.clear()
         # Jobs whose queue entry was lost (e.g. the queue store was wiped) go back in.
-        analyses.requeue_missing(self.wiring, self.queue.pending_analysis_ids())
+        analysis_runs.requeue_missing(self.wiring, self.queue.pending_analysis_ids())
         for i in range(self.workers):
             self._spawn(self._work, f"streambet-worker-{i}")
         self._spawn(self._sweep, "streambet-sweeper")
@@ -144,12 +144,12 @@ class Consumer:
                 log.exception("task crashed", extra={"task": task.name})
 
     def _sweep(self) -> None:
-        from streambet.services import analyses
+        from streambet.services import analysis_runs
 
         interval = max(0.5, self.wiring.settings.job_lease_seconds / 3)
         while not self._stop.wait(interval):
             try:
-                analyses.requeue_expired(self.wiring)
+                analysis_runs.requeue_expired(self.wiring)
             except Exception:
                 log.exception("sweeper failed")
 

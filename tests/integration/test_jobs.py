@@ -19,7 +19,7 @@ from flask import Flask
 from streambet import create_app
 from streambet.config import load_settings
 from streambet.jobs import Consumer, ConsumerLock
-from streambet.services import analyses
+from streambet.services import analyses, analysis_runs
 from tests.support.media import video_bytes
 
 REDIS_ENV = "STREAMBET_TEST_REDIS_URL"
@@ -142,8 +142,8 @@ def test_duplicate_deliveries_run_once(app: Flask, tmp_path: Path) -> None:
     w = app.extensions["streambet"]
     job_id = _post(app, video_bytes(tmp_path), {})
     before = analyses.get_state(w, job_id)
-    analyses.run(w, job_id)
-    analyses.run(w, job_id)
+    analysis_runs.run(w, job_id)
+    analysis_runs.run(w, job_id)
     after = analyses.get_state(w, job_id)
     assert before is not None and after is not None
     assert after.status == "succeeded" and after.attempts == 1
@@ -199,9 +199,9 @@ def test_racing_deliveries_run_the_job_once(
 
         def deliver() -> None:
             barrier.wait()
-            analyses.run(w, job_id)
+            analysis_runs.run(w, job_id)
 
-        caplog.set_level("INFO", logger="streambet.services.analyses")
+        caplog.set_level("INFO", logger="streambet.services.analysis_runs")
         runners = [threading.Thread(target=deliver) for _ in range(4)]
         for runner in runners:
             runner.start()

@@ -1,0 +1,394 @@
+"""Running an analysis job: the task body and the sweeper's recoveries.
+
+A run claims the job's row (a conditional update, so of any number of deliveries exactly one
+wins), keeps renewing a lease while the engine works, pushes progress through the event bus,
+and records the outcome only while it still holds its claim. A run whose process died stops
+renewing; the sweeper then queues the job again, so it completes exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CursorResult, select, update
+
+from streambet.adapters.orm.analyses import Analysis
+from streambet.services.analyses import (
+    CANCELED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    TERMINAL,
+    TOPIC,
+    event_of,
+    state_of,
+    utcnow,
+)
+from streambet.vision import errors as video_errors
+from streambet.vision.backends import AnalysisOptions
+from streambet.vision.timeline import Timeline
+
+if TYPE_CHECKING:
+    from streambet.wiring import Wiring
+
+log = logging.getLogger(__name__)
+
+# How often a running job looks at its row for a cancel request.
+CANCEL_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class _Claim:
+    attempt: int
+    user_id: int
+    storage_key: str
+    options: dict[str, Any]
+
+
+def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
+    """Takes the job if it is queued (or its runner's lease lapsed); None if someone else
+    holds it, it is finished, or it has used up its attempts."""
+    settings = w.settings
+    now = utcnow()
+    with w.uow() as uow:
+        row = uow.session.get(Analysis, analysis_id)
+        if row is None or row.status in TERMINAL:
+            return None
+        lapsed = row.status == RUNNING and (row.lease_until is None or row.lease_until < now)
+        if row.status != QUEUED and not lapsed:
+            return None
+        if row.cancel_requested:
+            _finish_row(row, CANCELED, "canceled", "Canceled before it started.")
+            key, row.storage_key = row.storage_key, None
+            uow.commit()
+            if key:
+                w.storage.delete(key)
+            return None
+        if row.attempts >= settings.job_max_attempts or row.storage_key is None:
+            _finish_row(
+                row,
+                FAILED,
+                "too_many_attempts",
+                f"The analysis was interrupted {row.attempts} times; giving up.",
+            )
+            key, row.storage_key = row.storage_key, None
+            uow.commit()
+            if key:
+                w.storage.delete(key)
+            return None
+        attempt = row.attempts + 1
+        # Conditional update: of two runners racing for the row, exactly one matches.
+        taken = _rowcount(
+            uow.session.execute(
+                update(Analysis)
+                .where(
+                    Analysis.id == analysis_id,
+                    Analysis.attempts == row.attempts,
+                    Analysis.status == row.status,
+                    Analysis.cancel_requested.is_(False),
+                )
+                .values(
+                    status=RUNNING,
+                    attempts=attempt,
+                    lease_until=now + timedelta(seconds=settings.job_lease_seconds),
+                    started_at=row.started_at or now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if taken != 1:
+            return None
+        claim = _Claim(attempt, row.user_id, row.storage_key, dict(row.options or {}))
+        uow.commit()
+    return claim
+
+
+def _rowcount(result: object) -> int:
+    """Rows matched by an UPDATE (the claim checks depend on it)."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _finish_row(row: Analysis, status: str, code: str | None, message: str | None) -> None:
+    row.status = status
+    row.finished_at = utcnow()
+    row.lease_until = None
+    row.error_code, row.error_message = code, message
+
+
+class _Lease(threading.Thread):
+    """Renews the claim while the engine works and turns a cancel request (or a consumer
+    shutting down) into the engine's cancel flag."""
+
+    def __init__(
+        self, w: Wiring, analysis_id: str, attempt: int, interrupt: threading.Event | None
+    ) -> None:
+        super().__init__(name=f"lease-{analysis_id[:8]}", daemon=True)
+        self.w, self.analysis_id, self.attempt = w, analysis_id, attempt
+        self.interrupt = interrupt
+        self._flag = threading.Event()
+        self.user_canceled = False
+        self.lost = False
+        self._done = threading.Event()
+
+    def is_set(self) -> bool:
+        """The engine's cancel flag: a cancel request, a lost claim, or a consumer stopping."""
+        return self._flag.is_set() or (self.interrupt is not None and self.interrupt.is_set())
+
+    def run(self) -> None:
+        lease = self.w.settings.job_lease_seconds
+        renew_every = lease / 3
+        last_renew = time.monotonic()
+        while not self._done.wait(CANCEL_POLL_SECONDS):
+            try:
+                if time.monotonic() - last_renew >= renew_every:
+                    self._renew(lease)
+                    last_renew = time.monotonic()
+                with self.w.read_uow() as uow:
+                    flagged = uow.session.scalar(
+                        select(Analysis.cancel_requested).where(Analysis.id == self.analysis_id)
+                    )
+                if flagged:
+                    self.user_canceled = True
+                    self._flag.set()
+            except Exception:  # a database blip must not kill the run; the next poll retries
+                log.warning("lease check failed", exc_info=True)
+
+    def _renew(self, lease: int) -> None:
+        with self.w.uow() as uow:
+            renewed = _rowcount(
+                uow.session.execute(
+                    update(Analysis)
+                    .where(
+                        Analysis.id == self.analysis_id,
+                        Analysis.attempts == self.attempt,
+                        Analysis.status == RUNNING,
+                    )
+                    .values(lease_until=utcnow() + timedelta(seconds=lease))
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            uow.commit()
+        if renewed != 1:
+            self.lost = True
+            self._flag.set()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+class _Progress:
+    """The engine's progress callback: pushes each new percent through the event bus at
+    once, and writes it to the row at most twice a second."""
+
+    def __init__(self, w: Wiring, analysis_id: str, user_id: int, attempt: int) -> None:
+        self.w, self.analysis_id, self.user_id, self.attempt = w, analysis_id, user_id, attempt
+        self.percent = -1
+        self._last_write = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        percent = max(0, min(99, int(fraction * 100)))  # 100 only once the result is stored
+        if percent <= self.percent:
+            return
+        self.percent = percent
+        self.w.events.publish(
+            TOPIC,
+            {
+                "id": self.analysis_id,
+                "user_id": self.user_id,
+                "status": RUNNING,
+                "progress": percent,
+            },
+        )
+        if time.monotonic() - self._last_write >= 0.5:
+            self._last_write = time.monotonic()
+            with self.w.uow() as uow:
+                uow.session.execute(
+                    update(Analysis)
+                    .where(Analysis.id == self.analysis_id, Analysis.attempts == self.attempt)
+                    .values(progress=percent)
+                    .execution_options(synchronize_session=False)
+                )
+                uow.commit()
+
+
+def engine_options(w: Wiring, options: Mapping[str, Any]) -> AnalysisOptions:
+    settings = w.settings
+    return AnalysisOptions(
+        sample_fps=float(options.get("sample_fps") or settings.sample_fps),
+        min_confidence=float(options.get("min_confidence", 50.0)),
+        label_inclusion=tuple(options.get("label_inclusion", ())),
+        label_exclusion=tuple(options.get("label_exclusion", ())),
+        category_inclusion=tuple(options.get("category_inclusion", ())),
+        category_exclusion=tuple(options.get("category_exclusion", ())),
+        max_seconds=settings.max_video_seconds,
+        max_pixels=settings.max_video_pixels,
+        extra=dict(options.get("extra", {})),
+    )
+
+
+def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -> None:
+    """The task body. Safe to call any number of times for one id: it runs only when it can
+    claim the job, and records an outcome only while it still holds that claim."""
+    claim = _claim(w, analysis_id)
+    if claim is None:
+        log.info("analysis not claimed", extra={"analysis_id": analysis_id})
+        return
+    log.info("analysis started", extra={"analysis_id": analysis_id, "attempt": claim.attempt})
+    w.events.publish(
+        TOPIC, {"id": analysis_id, "user_id": claim.user_id, "status": RUNNING, "progress": 0}
+    )
+    started = time.monotonic()
+    lease = _Lease(w, analysis_id, claim.attempt, interrupt)
+    lease.start()
+    timeline: Timeline | None = None
+    engine_seconds: float | None = None
+    outcome: tuple[str, str | None, str | None]
+    try:
+        with w.engines.borrow() as backend, w.storage.local_path(claim.storage_key) as path:
+            t0 = time.perf_counter()
+            timeline = backend.analyze(
+                path,
+                engine_options(w, claim.options),
+                _Progress(w, analysis_id, claim.user_id, claim.attempt),
+                lease,
+            )
+            engine_seconds = time.perf_counter() - t0
+        outcome = (SUCCEEDED, None, None)
+    except video_errors.AnalysisCanceled:
+        if lease.user_canceled:
+            outcome = (CANCELED, "canceled", "Canceled while running.")
+        else:
+            lease.stop()
+            _release(w, analysis_id, claim.attempt, lost=lease.lost)
+            return
+    except video_errors.VideoError as exc:
+        outcome = (FAILED, exc.code, exc.message)
+    except Exception as exc:
+        log.exception("analysis engine failed", extra={"analysis_id": analysis_id})
+        outcome = (FAILED, "engine_error", f"The analysis engine failed ({type(exc).__name__}).")
+    finally:
+        if lease.is_alive():
+            lease.stop()
+    _record(w, analysis_id, claim, outcome, timeline, engine_seconds, time.monotonic() - started)
+
+
+def _record(
+    w: Wiring,
+    analysis_id: str,
+    claim: _Claim,
+    outcome: tuple[str, str | None, str | None],
+    timeline: Timeline | None,
+    engine_seconds: float | None,
+    seconds: float,
+) -> None:
+    status, code, message = outcome
+    with w.uow() as uow:
+        row = uow.session.get(Analysis, analysis_id)
+        if row is None or row.attempts != claim.attempt or row.status != RUNNING:
+            log.warning("analysis lost its claim", extra={"analysis_id": analysis_id})
+            return
+        _finish_row(row, status, code, message)
+        if status == SUCCEEDED and timeline is not None:
+            row.progress = 100
+            row.timeline = timeline.to_dict()
+        row.engine_seconds = engine_seconds
+        key, row.storage_key = row.storage_key, None
+        state = state_of(row, with_timeline=False)
+        uow.commit()
+    # The upload has served its purpose (the original deleted objects after processing).
+    if key:
+        w.storage.delete(key)
+    w.metrics.observe_job(status, seconds)
+    w.events.publish(TOPIC, event_of(state))
+    log.info(
+        "analysis finished",
+        extra={
+            "analysis_id": analysis_id,
+            "status": status,
+            "attempt": claim.attempt,
+            "engine_seconds": engine_seconds,
+        },
+    )
+
+
+def _release(w: Wiring, analysis_id: str, attempt: int, *, lost: bool) -> None:
+    """Hands an interrupted job back to the queue (the consumer is shutting down)."""
+    if lost:
+        return
+    with w.uow() as uow:
+        released = _rowcount(
+            uow.session.execute(
+                update(Analysis)
+                .where(
+                    Analysis.id == analysis_id,
+                    Analysis.attempts == attempt,
+                    Analysis.status == RUNNING,
+                )
+                .values(status=QUEUED, lease_until=None, attempts=attempt - 1)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        request_id = uow.session.scalar(
+            select(Analysis.request_id).where(Analysis.id == analysis_id)
+        )
+        uow.commit()
+    if released == 1:
+        w.queue.enqueue_analysis(analysis_id, request_id or "")
+        log.info("analysis handed back to the queue", extra={"analysis_id": analysis_id})
+
+
+def requeue_expired(w: Wiring) -> list[str]:
+    """Jobs whose runner stopped renewing its lease (the process died) go back in the
+    queue; of several sweepers, only the one whose update matches re-queues a job."""
+    now = utcnow()
+    with w.read_uow() as uow:
+        candidates = list(
+            uow.session.execute(
+                select(Analysis.id, Analysis.attempts, Analysis.request_id).where(
+                    Analysis.status == RUNNING, Analysis.lease_until < now
+                )
+            ).all()
+        )
+    requeued = []
+    for analysis_id, attempts, request_id in candidates:
+        with w.uow() as uow:
+            moved = _rowcount(
+                uow.session.execute(
+                    update(Analysis)
+                    .where(
+                        Analysis.id == analysis_id,
+                        Analysis.attempts == attempts,
+                        Analysis.status == RUNNING,
+                        Analysis.lease_until < now,
+                    )
+                    .values(status=QUEUED, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            uow.commit()
+        if moved == 1:
+            w.queue.enqueue_analysis(analysis_id, request_id)
+            requeued.append(analysis_id)
+            log.warning("analysis lease lapsed; queued again", extra={"analysis_id": analysis_id})
+    return requeued
+
+
+def requeue_missing(w: Wiring, pending: set[str]) -> list[str]:
+    """Queued jobs with no entry in the queue (its store was lost) are queued again."""
+    with w.read_uow() as uow:
+        rows = uow.session.execute(
+            select(Analysis.id, Analysis.request_id).where(Analysis.status == QUEUED)
+        ).all()
+    missing = [(i, r) for i, r in rows if i not in pending]
+    for analysis_id, request_id in missing:
+        w.queue.enqueue_analysis(analysis_id, request_id)
+    return [i for i, _ in missing]
