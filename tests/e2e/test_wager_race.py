@@ -16,7 +16,7 @@ from streambet.adapters.orm.betting import Wager
 from streambet.services import wallet
 from tests.support.api import make_actor
 from tests.support.betting import fund, verify_ledger
-from tests.support.server import serving
+from tests.support.threaded_server import serving
 
 BETTORS = 12
 BALANCE = 100
