@@ -138,7 +138,9 @@ def setup_bettors(db: Database, count: int, amount: int) -> list[tuple[int, str]
             token = accounts.issue_token(uow, p.user_id, timedelta(hours=1))
             uow.commit()
         with UnitOfWork(db.write_sessions) as uow:
-            wallet.deposit(uow, provider, p.user_id, amount)
+            key = wallet.request_deposit(uow, p.user_id, amount).key
+        with UnitOfWork(db.write_sessions) as uow:
+            wallet.complete_deposit(uow, provider, key)
         out.append((p.user_id, token))
     return out
 

@@ -16,7 +16,7 @@ from streambet.adapters.orm.betting import Wager
 from streambet.services import wallet
 from tests.support.api import make_actor
 from tests.support.betting import fund, verify_ledger
-from tests.support.server import serving
+from tests.support.threaded_server import serving
 
 BETTORS = 12
 BALANCE = 100
@@ -115,4 +115,11 @@ def test_a_retried_key_replays_and_a_reused_key_is_refused(any_db_app: Flask) ->
     assert reused.get_json()["error"]["code"] == "idempotency_key_reused"
     long_key = client.post(url, json=body, headers={**b.headers, "Idempotency-Key": "x" * 129})
     assert long_key.status_code == 400
+    # A retry that arrives after the market locked still gets the wager it placed.
+    assert client.post(f"/api/markets/{m['id']}/lock", headers=op.headers).status_code == 200
+    late = client.post(url, json=body, headers=headers)
+    assert late.status_code == 201 and late.get_json()["id"] == first.get_json()["id"]
+    fresh = client.post(url, json=body, headers={**b.headers, "Idempotency-Key": "retry-2"})
+    assert fresh.status_code == 409 and fresh.get_json()["error"]["code"] == "market_not_open"
+    assert client.get("/api/me", headers=b.headers).get_json()["balance"] == 70
     assert verify_ledger(app) == []

@@ -164,6 +164,25 @@ def test_signup_credit_and_withdrawal_through_the_ledger(any_db_app: Flask) -> N
     assert verify_ledger(any_db_app) == []
 
 
+def test_a_deposit_finished_after_a_crash_is_booked_once(any_db_app: Flask) -> None:
+    w = any_db_app.extensions["streambet"]
+    a = make_actor(any_db_app)
+    provider = MockPayoutProvider()
+    with w.uow() as uow:
+        pending = wallet.request_deposit(uow, a.user_id, 400)
+    # The provider collected but the process died before booking it.
+    provider.collect(pending.key, a.user_id, 400)
+    with w.read_uow() as uow:
+        assert wallet.balance(uow, a.user_id) == 0
+    for _ in range(2):
+        with w.uow() as uow:
+            done = wallet.complete_deposit(uow, provider, pending.key)
+    assert done.status == "done" and len(provider.records()) == 1
+    with w.read_uow() as uow:
+        assert wallet.balance(uow, a.user_id) == 400
+    assert verify_ledger(any_db_app) == []
+
+
 def test_a_withdrawal_resent_after_a_crash_is_paid_once(any_db_app: Flask) -> None:
     w = any_db_app.extensions["streambet"]
     a = make_actor(any_db_app)
@@ -174,10 +193,10 @@ def test_a_withdrawal_resent_after_a_crash_is_paid_once(any_db_app: Flask) -> No
     # The provider was paid but the process died before recording it.
     provider.pay(pending.key, a.user_id, 200)
     with w.read_uow() as uow:
-        assert wallet.pending_withdrawals(uow) == [pending.key]
+        assert wallet.pending_requests(uow, "withdrawal") == [pending.key]
     with w.uow() as uow:
         done = wallet.send_withdrawal(uow, provider, pending.key)
     assert done.status == "done" and len(provider.records()) == 1
     with w.read_uow() as uow:
-        assert wallet.pending_withdrawals(uow) == []
+        assert wallet.pending_requests(uow, "withdrawal") == []
         assert wallet.balance(uow, a.user_id) == 300

@@ -76,7 +76,9 @@ def fund(app: object, user_id: int, amount: int) -> None:
 
     w = app.extensions["streambet"]  # type: ignore[attr-defined]
     with w.uow() as uow:
-        wallet.deposit(uow, MockPayoutProvider(), user_id, amount)
+        pending = wallet.request_deposit(uow, user_id, amount)
+    with w.uow() as uow:
+        wallet.complete_deposit(uow, MockPayoutProvider(), pending.key)
 
 
 def verify_ledger(app: object) -> list[str]:

@@ -40,7 +40,7 @@ class SweepRead(BaseModel):
     locked: list[int]
     settled: list[int]
     paid: list[int]
-    withdrawals_sent: int
+    finished_requests: int
 
 
 class LedgerReport(BaseModel):
@@ -90,7 +90,8 @@ def rule(dispute_id: int) -> Response:
 @bp.post("/api/admin/payouts/run")
 @documented(
     "Run the periodic betting job now: lock markets past closing, settle those whose"
-    " analysis is ready, pay those whose dispute window closed, resend pending withdrawals",
+    " analysis is ready, pay those whose dispute window closed, finish pending deposits"
+    " and withdrawals",
     tags=TAGS,
     auth="admin",
     responses={200: SweepRead, 401: None, 403: None},

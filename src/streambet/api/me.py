@@ -74,7 +74,9 @@ def my_wagers() -> Response:
 def deposit() -> tuple[Response, int]:
     body = parse_json(AmountCreate)
     with wiring().uow() as uow:
-        view = wallet.deposit(uow, ports().provider, require_principal().user_id, body.amount)
+        pending = wallet.request_deposit(uow, require_principal().user_id, body.amount)
+    with wiring().uow() as uow:
+        view = wallet.complete_deposit(uow, ports().provider, pending.key)
     return jsonify(payout_request_read(view)), 201
 
 

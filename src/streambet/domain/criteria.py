@@ -204,25 +204,6 @@ def to_dict(criterion: Criterion) -> dict[str, Any]:
     return out
 
 
-def labels_in(criterion: Criterion) -> list[str]:
-    if isinstance(criterion, AllOf | AnyOf):
-        return [name for c in criterion.items for name in labels_in(c)]
-    if isinstance(criterion, Not):
-        return labels_in(criterion.item)
-    return [criterion.label]
-
-
-def describe(criterion: Criterion) -> str:
-    """A sentence for people ("Cat >= 80%")."""
-    if isinstance(criterion, AllOf):
-        return " and ".join(f"({describe(c)})" for c in criterion.items)
-    if isinstance(criterion, AnyOf):
-        return " or ".join(f"({describe(c)})" for c in criterion.items)
-    if isinstance(criterion, Not):
-        return f"no ({describe(criterion.item)})"
-    return f"{criterion.label} >= {criterion.min_confidence:g}%"
-
-
 # --- evaluation -----------------------------------------------------------------------------
 
 

@@ -144,9 +144,6 @@ def publish_status(publish: Publish, v: MarketView) -> None:
     )
 
 
-DEFAULT_OUTCOMES = ("YES", "NO")
-
-
 def create_market(
     uow: UnitOfWork,
     vocabulary: LabelVocabulary,

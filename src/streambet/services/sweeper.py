@@ -1,6 +1,7 @@
 """The periodic betting job: lock markets past their closing time, settle locked markets
-whose analysis is ready, pay markets whose dispute window has closed, resend pending
-withdrawals. Every step is its own transaction and safe to repeat or run concurrently."""
+whose analysis is ready, pay markets whose dispute window has closed, finish deposits and
+withdrawals a crash left pending. Every step is its own transaction and safe to repeat or
+run concurrently."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class SweepReport:
     locked: list[int] = field(default_factory=list)
     settled: list[int] = field(default_factory=list)
     paid: list[int] = field(default_factory=list)
-    withdrawals_sent: int = 0
+    finished_requests: int = 0  # deposits and withdrawals a crash left pending
 
 
 def sweep(
@@ -70,10 +71,14 @@ def sweep(
         with write() as uow:
             if settlement.finalize_market(uow, market_id, now=now, publish=publish):
                 report.paid.append(market_id)
-    with read() as uow:
-        keys = wallet.pending_withdrawals(uow)
-    for key in keys:
-        with write() as uow:
-            wallet.send_withdrawal(uow, provider, key)
-    report.withdrawals_sent = len(keys)
+    for direction, finish in (
+        ("deposit", wallet.complete_deposit),
+        ("withdrawal", wallet.send_withdrawal),
+    ):
+        with read() as uow:
+            keys = wallet.pending_requests(uow, direction)
+        for key in keys:
+            with write() as uow:
+                finish(uow, provider, key)
+            report.finished_requests += 1
     return report

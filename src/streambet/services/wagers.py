@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, MarketOutcome, Wager
-from streambet.domain.errors import Conflict, InsufficientFunds, NotFound, ValidationFailed
+from streambet.domain.errors import (
+    Conflict,
+    InsufficientFunds,
+    NotFound,
+    StreamBetError,
+    ValidationFailed,
+)
 from streambet.domain.ledger import AccountKind, MovementKind, pool_code, wallet_code
 from streambet.domain.markets import check_wager
 from streambet.domain.money import check_amount
@@ -151,27 +157,27 @@ def place_wager(
             details={"field": "Idempotency-Key"},
         )
     session = uow.session
-    if idempotency_key is not None:
-        replay = _replay(session, user_id, idempotency_key, market_id, outcome_id, stake)
-        if replay is not None:
-            return replay
     try:
         result, takeout_bp = _place(
             session, user_id, market_id, outcome_id, stake, idempotency_key, now
         )
-        # Read inside the transaction: after commit it would take the write lock again.
-        odds = _odds(session, market_id, takeout_bp)
+        # Read inside the transaction (after commit it would take the write lock again),
+        # and only when someone listens.
+        odds = _odds(session, market_id, takeout_bp) if publish is not no_publish else None
         uow.commit()
-    except IntegrityError:
-        # A concurrent request with the same key won (PostgreSQL); answer with its wager.
-        session.rollback()
+    except (IntegrityError, StreamBetError):
+        # Optimistic: the key is checked only when placing failed, so a fresh wager costs no
+        # extra query. A retry after success (the key's unique index refuses the second
+        # row, or the market has locked since) answers with the wager placed the first time.
         if idempotency_key is None:
             raise
+        session.rollback()
         replay = _replay(session, user_id, idempotency_key, market_id, outcome_id, stake)
         if replay is None:
             raise
         return replay
-    publish(events.ODDS, odds)
+    if odds is not None:
+        publish(events.ODDS, odds)
     return result
 
 

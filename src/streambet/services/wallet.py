@@ -70,37 +70,48 @@ def _view(uow: UnitOfWork, req: PayoutRequest) -> PayoutRequestView:
     )
 
 
-def deposit(
-    uow: UnitOfWork, provider: PayoutProvider, user_id: int, amount: int
-) -> PayoutRequestView:
-    """The provider collects first (a failure there books nothing); the ledger then moves
-    money in. The key goes to the provider so a retried collection is not charged twice."""
+def request_deposit(uow: UnitOfWork, user_id: int, amount: int) -> PayoutRequestView:
+    """Step one of a deposit: a pending request is written before the provider is asked,
+    so a crash after the provider collected leaves a row to finish, not lost money."""
     check_amount(amount)
-    key = uuid.uuid4().hex
-    receipt = provider.collect(key, user_id, amount)
-    wallet = wallet_account(uow, user_id)
-    source = ledger.ensure_account(uow.session, PROVIDER_CODE, AccountKind.PROVIDER)
-    ledger.post(
-        uow.session,
-        f"deposit:{key}",
-        MovementKind.DEPOSIT,
-        (source, AccountKind.PROVIDER),
-        (wallet, AccountKind.WALLET),
-        amount,
-    )
-    now = datetime.now(UTC)
+    wallet_account(uow, user_id)
     req = PayoutRequest(
-        key=key,
+        key=uuid.uuid4().hex,
         user_id=user_id,
         direction="deposit",
         amount=amount,
-        status="done",
-        provider_ref=receipt.reference,
-        created_at=now,
-        completed_at=now,
+        status="pending",
     )
     uow.session.add(req)
     uow.session.flush()
+    view = _view(uow, req)
+    uow.commit()
+    return view
+
+
+def complete_deposit(uow: UnitOfWork, provider: PayoutProvider, key: str) -> PayoutRequestView:
+    """Step two, safe to repeat: the provider collects with the request's key (a repeat
+    answers with the first receipt) and the ledger books the money, once."""
+    req = uow.session.scalar(
+        select(PayoutRequest).where(PayoutRequest.key == key).with_for_update()
+    )
+    if req is None or req.direction != "deposit":
+        raise LookupError(key)
+    if req.status == "pending":
+        receipt = provider.collect(req.key, req.user_id, req.amount)
+        source = ledger.ensure_account(uow.session, PROVIDER_CODE, AccountKind.PROVIDER)
+        ledger.post(
+            uow.session,
+            f"deposit:{req.key}",
+            MovementKind.DEPOSIT,
+            (source, AccountKind.PROVIDER),
+            (wallet_account(uow, req.user_id), AccountKind.WALLET),
+            req.amount,
+        )
+        req.status = "done"
+        req.provider_ref = receipt.reference
+        req.completed_at = datetime.now(UTC)
+        uow.session.flush()
     view = _view(uow, req)
     uow.commit()
     return view
@@ -137,7 +148,7 @@ def send_withdrawal(uow: UnitOfWork, provider: PayoutProvider, key: str) -> Payo
     req = uow.session.scalar(
         select(PayoutRequest).where(PayoutRequest.key == key).with_for_update()
     )
-    if req is None:
+    if req is None or req.direction != "withdrawal":
         raise LookupError(key)
     if req.status == "pending":
         receipt = provider.pay(req.key, req.user_id, req.amount)
@@ -150,11 +161,12 @@ def send_withdrawal(uow: UnitOfWork, provider: PayoutProvider, key: str) -> Payo
     return view
 
 
-def pending_withdrawals(uow: UnitOfWork) -> list[str]:
+def pending_requests(uow: UnitOfWork, direction: str) -> list[str]:
+    """Keys of deposits or withdrawals a crash left half done (for the periodic job)."""
     return list(
         uow.session.scalars(
             select(PayoutRequest.key).where(
-                PayoutRequest.direction == "withdrawal", PayoutRequest.status == "pending"
+                PayoutRequest.direction == direction, PayoutRequest.status == "pending"
             )
         )
     )
