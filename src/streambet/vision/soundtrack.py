@@ -14,6 +14,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import av
+import av.error
+
 from streambet.vision.backends import AnalysisOptions, CancelFlag
 
 if TYPE_CHECKING:  # the audio package loads its models' libraries; import it when used
@@ -28,6 +31,14 @@ def wants_audio(options: AnalysisOptions) -> bool:
 
 def wants_speech(options: AnalysisOptions) -> bool:
     return bool(options.extra.get("speech", True))
+
+
+def _has_sound(path: Path) -> bool:
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            return bool(container.streams.audio)
+    except av.error.FFmpegError:
+        return False  # the frame pass reports the unreadable file
 
 
 class _EitherFlag:
@@ -93,6 +104,8 @@ class SoundTrackWorker:
     def _run(self) -> None:
         wall, cpu = time.perf_counter(), time.thread_time()
         try:
+            if not _has_sound(self._path):  # no model loading for silent clips
+                return
             with self._models.lock:
                 analyzer = self._models.analyzer(wants_speech(self._options))
                 if analyzer is not None:
