@@ -194,7 +194,12 @@ def main() -> None:
 
     voiced = clip.with_name(f"{clip.stem}-sound.mp4")
     print(f"the same pictures with a sound track: {add_sound(clip, voiced, args.seconds)}")
-    for label, extra in (("speech on (default)", {}), ("speech off", {"speech": False})):
+    variants: tuple[tuple[str, dict[str, object]], ...] = (
+        ("speech on (default)", {}),
+        ("speech off", {"speech": False}),
+        ("speech and pose off", {"speech": False, "pose": False}),
+    )
+    for label, extra in variants:
         options = AnalysisOptions(sample_fps=args.fps, extra=extra)
         heard, wall, cpu_s = timed_run(engine, voiced, options)
         print(
