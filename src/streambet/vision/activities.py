@@ -5,7 +5,11 @@ MediaPipe Pose costs 12-30 ms per person on an idle core (105-160 ms under load)
 for every sample, so it runs at most every `interval_ms`, on the Person boxes the sample's
 detectors found (the largest `max_people`), and not at all where nobody is seen. The pose
 rules keep their own history per person, so their samples bypass the temporal aggregator;
-a cut resets that history. AnalysisOptions.extra["pose"] = False turns it off.
+a cut resets that history.
+
+Opt-in (AnalysisOptions.extra["pose"] = True): bench/analysis.py on the 60 s clip (15 s of
+a person) measured 1.5-2.2 CPU-s a minute for it, which takes the engine from about 11.3
+to 12-13.4 CPU-s, past the 12 CPU-s a minute that 10x real time on two cores allows.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ MAX_PEOPLE = 3
 
 
 def wants_pose(options: AnalysisOptions) -> bool:
-    return bool(options.extra.get("pose", True))
+    return bool(options.extra.get("pose", False))
 
 
 class PoseModel:
