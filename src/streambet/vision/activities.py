@@ -7,9 +7,10 @@ detectors found (the largest `max_people`), and not at all where nobody is seen.
 rules keep their own history per person, so their samples bypass the temporal aggregator;
 a cut resets that history.
 
-Opt-in (AnalysisOptions.extra["pose"] = True): bench/analysis.py on the 60 s clip (15 s of
-a person) measured 1.5-2.2 CPU-s a minute for it, which takes the engine from about 11.3
-to 12-13.4 CPU-s, past the 12 CPU-s a minute that 10x real time on two cores allows.
+Opt-in (AnalysisOptions.extra["pose"] = True): on the 60 s bench clip (15 s of a person)
+bench/analysis.py measured it at 0.2-2.2 CPU-s a minute over three runs (the engine's own
+total varies by about 1 CPU-s run to run under load), while the engine without it already
+uses 11.3-12.3 of the 12 CPU-s a minute that 10x real time on two cores allows.
 """
 
 from __future__ import annotations
