@@ -106,6 +106,8 @@ def test_the_commentary_is_heard_and_transcribed(run: Run) -> None:
     goal = timeline.words[words.index("goal")]
     assert SPEECH_AT_S * 1000 <= goal.start_ms < CLIP_S * 1000
     assert Timeline.from_dict(timeline.to_dict()).words == timeline.words
+    # The whole sound track was transcribed, so "nobody said it" can be concluded.
+    assert timeline.speech_until_ms >= timeline.video.duration_ms - 100
 
 
 def test_everything_reaches_the_rekognition_and_seed_outputs(
@@ -145,6 +147,7 @@ def test_speech_can_be_left_out_and_pose_is_opt_in(
     timeline = full_engine.analyze(voiced_clip, options)
 
     assert timeline.words == []
+    assert timeline.speech_until_ms == 0
     assert timeline.samples_of("Speech")  # the sound events still run
     assert "pose" not in full_engine.timings
     assert len(timeline.samples_of("Person")[0].instances) == 2

@@ -11,8 +11,9 @@ import numpy as np
 from matplotlib import cbook
 from PIL import Image
 
+from streambet.vision.stills import fit
 from tests.integration.audio.sounds import Samples
-from tests.support.clips import _fit, photo
+from tests.support.clips import photo
 
 
 def two_people() -> np.ndarray:
@@ -39,7 +40,7 @@ def make_voiced_clip(
         sound = out.add_stream("aac", rate=rate)
         sound.layout = "mono"
         for image, seconds in segments:
-            rgb = _fit(image, size)
+            rgb = fit(image, size)
             for _ in range(round(seconds * fps)):
                 out.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         out.mux(video.encode(None))
