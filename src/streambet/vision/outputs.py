@@ -267,5 +267,19 @@ def to_segments(timeline: Timeline) -> dict[str, Any]:
         "SelectedSegmentTypes": [{"Type": "SHOT"}, {"Type": "TECHNICAL_CUE"}],
         "Segments": segments,
         "TextDetections": texts,
+        # Speech-to-text words (Transcribe-like: content, times, confidence 0-100), and how
+        # far the transcript covers the sound track (0: speech-to-text did not run).
+        "Transcript": {
+            "CoveredUntilMillis": timeline.speech_until_ms,
+            "Words": [
+                {
+                    "Content": w.word,
+                    "StartTimestampMillis": w.start_ms,
+                    "EndTimestampMillis": w.end_ms,
+                    "Confidence": w.probability,
+                }
+                for w in timeline.words
+            ],
+        },
         "SkippedPackets": timeline.skipped_packets,
     }

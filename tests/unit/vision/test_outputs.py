@@ -11,6 +11,7 @@ from streambet.vision.timeline import (
     Shot,
     TextDetection,
     Timeline,
+    TranscriptWord,
     VideoMetadata,
 )
 
@@ -147,6 +148,24 @@ def test_segments_shape() -> None:
     assert text["Timestamp"] == 1000
     assert text["TextDetection"]["DetectedText"] == "MUN 2 - 1 LIV"
     assert text["TextDetection"]["Geometry"]["BoundingBox"]["Left"] == 0.02
+    assert body["Transcript"] == {"CoveredUntilMillis": 0, "Words": []}
+
+
+def test_segments_carry_the_transcript() -> None:
+    tl = _timeline()
+    tl.words = [TranscriptWord("goal", 2100, 2400, 93.5)]
+    tl.speech_until_ms = 4000
+    assert to_segments(tl)["Transcript"] == {
+        "CoveredUntilMillis": 4000,
+        "Words": [
+            {
+                "Content": "goal",
+                "StartTimestampMillis": 2100,
+                "EndTimestampMillis": 2400,
+                "Confidence": 93.5,
+            }
+        ],
+    }
 
 
 def test_timeline_json_round_trip() -> None:
