@@ -1,6 +1,8 @@
-// Evidence frames: the decisive moments drawn from the clip with the detected boxes on top.
-// Without the clip the boxes are drawn on a blank frame, so their place is still visible.
+// Evidence frames: the decisive moments with the detected boxes on top. The pictures are
+// the frames the server stored when the analysis ran (they outlive the deleted upload);
+// a browser that still holds the clip draws from it instead, at full resolution.
 
+import { api } from './api.js';
 import { clipUrl, setClipFile } from './clips.js';
 import { field, h } from './dom.js';
 import { formatMs, formatPercent } from './format.js';
@@ -21,8 +23,8 @@ export function evidenceItems(settlement) {
 }
 
 /**
- * The decisive frames. Pictures come from the clip when this browser has it (it uploaded
- * it, or a local copy is picked here); the server keeps no video after the analysis.
+ * The decisive frames: from the clip when this browser has it (it uploaded it, or a local
+ * copy is picked here), otherwise the evidence frames the server stored for the analysis.
  */
 export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
   const shown = frames.slice(0, limit);
@@ -37,7 +39,7 @@ export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
     const mine = ++generation;
     delete grid.dataset.drawn;
     const current = () => mine === generation;
-    drawAll(shown, canvases, analysisId ? clipUrl(analysisId) : null, current).finally(() => {
+    drawAll(shown, canvases, analysisId, current).finally(() => {
       if (current()) grid.dataset.drawn = 'true';
     });
   };
@@ -51,14 +53,25 @@ export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
     draw();
   });
   return h('div', { class: 'stack' }, grid, more,
-    field('Show the pictures from a local copy of the clip', pick, 'Without the clip, the boxes are drawn on blank frames.'));
+    field('Show the pictures from a local copy of the clip', pick, 'The stored evidence frames are small; the clip gives full resolution.'));
+}
+
+/** The stored evidence frame nearest `ms`, as a drawable bitmap, or null. */
+async function storedFrame(analysisId, ms) {
+  try {
+    const response = await api(`/api/analyses/${encodeURIComponent(analysisId)}/frames/${Math.round(ms)}`, { raw: true });
+    return await createImageBitmap(await response.blob());
+  } catch {
+    return null; // no stored frame: the boxes still show where things were
+  }
 }
 
 function describe(f) {
   return f.detections.map((d) => `${d.detected || d.label} ${formatPercent(d.confidence)}`).join(', ');
 }
 
-async function drawAll(frames, canvases, videoUrl, current) {
+async function drawAll(frames, canvases, analysisId, current) {
+  const videoUrl = analysisId ? clipUrl(analysisId) : null;
   let video = null;
   if (videoUrl) {
     video = document.createElement('video');
@@ -80,18 +93,30 @@ async function drawAll(frames, canvases, videoUrl, current) {
     if (video) {
       await seek(video, frames[i].t / 1000);
       if (!current()) return;
-      const scale = Math.min(canvas.width / video.videoWidth, canvas.height / video.videoHeight);
-      const w = video.videoWidth * scale;
-      const hh = video.videoHeight * scale;
-      const x = (canvas.width - w) / 2;
-      const y = (canvas.height - hh) / 2;
-      ctx.drawImage(video, x, y, w, hh);
-      drawBoxes(ctx, frames[i], x, y, w, hh);
+      drawFitted(ctx, canvas, video, video.videoWidth, video.videoHeight, frames[i]);
     } else {
-      drawBoxes(ctx, frames[i], 0, 0, canvas.width, canvas.height);
+      const picture = analysisId ? await storedFrame(analysisId, frames[i].t) : null;
+      if (!current()) return;
+      if (picture) {
+        drawFitted(ctx, canvas, picture, picture.width, picture.height, frames[i]);
+        picture.close();
+      } else {
+        drawBoxes(ctx, frames[i], 0, 0, canvas.width, canvas.height);
+      }
     }
   }
   video?.removeAttribute('src'); // lets the browser drop the decoder
+}
+
+/** Letterboxes a picture into the canvas and draws the frame's boxes over it. */
+function drawFitted(ctx, canvas, source, width, height, frame) {
+  const scale = Math.min(canvas.width / width, canvas.height / height);
+  const w = width * scale;
+  const hh = height * scale;
+  const x = (canvas.width - w) / 2;
+  const y = (canvas.height - hh) / 2;
+  ctx.drawImage(source, x, y, w, hh);
+  drawBoxes(ctx, frame, x, y, w, hh);
 }
 
 function seek(video, seconds) {
