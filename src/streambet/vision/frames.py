@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 import av.error
+from PIL import Image
 
 # Farther ahead than this, seeking (to the keyframe before the time) beats decoding on.
 SEEK_AHEAD_MS = 4000
@@ -45,9 +46,9 @@ def _jpeg(frame: av.VideoFrame, max_width: int, quality: int) -> bytes:
     width, height = frame.width, frame.height
     if width > max_width:
         width, height = max_width, max(2, round(height * max_width / width / 2) * 2)
-    image = frame.reformat(width=width, height=height, format="rgb24").to_image()
+    rgb = frame.to_ndarray(format="rgb24", width=width, height=height)
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=quality)
+    Image.fromarray(rgb).save(out, format="JPEG", quality=quality)
     return out.getvalue()
 
 
@@ -84,7 +85,12 @@ def extract_frames(
             if frames is None or far:
                 offset = origin + round(target / 1000 / time_base)
                 container.seek(offset, stream=stream, backward=True, any_frame=False)
-                frames, before, after, ended = _decoded(container, stream, origin), None, None, False
+                frames, before, after, ended = (
+                    _decoded(container, stream, origin),
+                    None,
+                    None,
+                    False,
+                )
             while not ended and (after is None or after[0] < target):
                 step = next(frames, None)
                 if step is None:
