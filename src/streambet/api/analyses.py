@@ -7,8 +7,9 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from flask import Blueprint, Response, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from werkzeug.wsgi import wrap_file
 
 from streambet.api.auth import compat_principal, require_principal
 from streambet.api.errors import error_response
@@ -347,11 +348,15 @@ def get_frame(analysis_id: str, ms: int) -> Response:
 def get_video(analysis_id: str) -> Response:
     principal = require_principal()
     w = wiring()
-    key, mimetype = evidence.kept_video(w, principal, analysis_id)
-    return send_file(
-        w.storage.open(key),
-        mimetype=mimetype,
-        conditional=True,
-        etag=f"{analysis_id}-video",
-        max_age=FRAME_MAX_AGE,
-    )
+    video = evidence.kept_video(w, principal, analysis_id)
+    body = wrap_file(request.environ, w.storage.open(video.key))
+    response = Response(body, mimetype=video.content_type, direct_passthrough=True)
+    response.headers["Cache-Control"] = f"private, max-age={FRAME_MAX_AGE}"
+    try:
+        # Size from the row: the storage body need not be a local file (S3 streams it).
+        return response.make_conditional(
+            request, accept_ranges=True, complete_length=video.size_bytes
+        )
+    except Exception:  # e.g. 416 for a range past the end: the body is never sent
+        response.close()
+        raise

@@ -13,6 +13,7 @@ import bisect
 import contextlib
 import logging
 import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,12 +136,19 @@ def frame(w: Wiring, principal: Principal, analysis_id: str, ms: int) -> tuple[i
         return nearest, body.read()
 
 
-def kept_video(w: Wiring, principal: Principal, analysis_id: str) -> tuple[str, str]:
-    """(storage key, content type) of a finished analysis's upload, when it was kept."""
+@dataclass(frozen=True)
+class KeptVideo:
+    key: str
+    size_bytes: int
+    content_type: str
+
+
+def kept_video(w: Wiring, principal: Principal, analysis_id: str) -> KeptVideo:
+    """Where a finished analysis's upload is, when the deployment keeps uploads."""
     with w.read_uow() as uow:
         row = _viewable(uow.session, principal, analysis_id)
-        key, name = row.storage_key, row.file_name
+        key, name, size = row.storage_key, row.file_name, row.size_bytes
         kept = row.status == SUCCEEDED and key is not None
     if not kept or key is None:
         raise NotFound("The video of this analysis is not kept.", code="no_video")
-    return key, mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return KeptVideo(key, size, mimetypes.guess_type(name)[0] or "application/octet-stream")
