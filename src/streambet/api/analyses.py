@@ -354,9 +354,8 @@ def get_video(analysis_id: str) -> Response:
     response.headers["Cache-Control"] = f"private, max-age={FRAME_MAX_AGE}"
     try:
         # Size from the row: the storage body need not be a local file (S3 streams it).
-        return response.make_conditional(
-            request, accept_ranges=True, complete_length=video.size_bytes
-        )
+        response.make_conditional(request, accept_ranges=True, complete_length=video.size_bytes)
     except Exception:  # e.g. 416 for a range past the end: the body is never sent
         response.close()
         raise
+    return response
