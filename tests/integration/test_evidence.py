@@ -208,6 +208,17 @@ def test_a_cancel_during_extraction_removes_what_it_stored(
         )
     assert cancel.looks == 3  # two frames were stored before the cancel was seen
     assert _stored(app) == before
+    # A run whose claim was taken over stores nothing at all.
+    with pytest.raises(AnalysisCanceled):
+        evidence.store_frames(
+            w,
+            blank.id,
+            blank.attempts + 1,
+            path,
+            Timeline.from_dict(seen.timeline),
+            _CancelAfter(9),
+        )
+    assert _stored(app) == before
 
 
 def test_a_job_canceled_while_running_stores_none(

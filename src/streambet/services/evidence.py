@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.orm.betting import Market
@@ -71,13 +71,15 @@ def store_frames(
         previous = uow.session.scalar(
             select(Analysis.evidence_frames).where(Analysis.id == analysis_id)
         )
-        uow.session.execute(
+        listed = uow.session.execute(
             update(Analysis)
             .where(Analysis.id == analysis_id, Analysis.attempts == attempt)
             .values(evidence_frames=sorted(set(times) | set(previous or ())))
             .execution_options(synchronize_session=False)
         )
         uow.commit()
+    if _rowcount(listed) != 1:  # another run holds the job now: store nothing unlisted
+        raise AnalysisCanceled("the claim was lost before storing evidence frames")
     stored: list[int] = []
     try:
         discard_frames(w.storage, analysis_id, set(previous or ()) - set(times))
@@ -94,6 +96,11 @@ def store_frames(
         log.exception("storing evidence frames failed", extra={"analysis_id": analysis_id})
         raise EvidenceFailed(f"{type(exc).__name__}: {exc}") from exc
     return stored
+
+
+def _rowcount(result: object) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def _has_market(session: Session, analysis_id: str) -> bool:
