@@ -313,3 +313,39 @@ def _wait_for(predicate: Any, seconds: float = 60.0) -> None:
 
 def _never() -> Any:
     raise AssertionError("the analysis vanished")
+
+
+def test_frames_left_by_a_dead_run_go_when_the_job_gives_up(
+    base_config: dict[str, Any], database_url: str, clip_bytes: bytes
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from streambet.services import analysis_runs
+
+    app = create_app({**base_config, "database_url": database_url, "queue_backend": "sqlite"})
+    w = app.extensions["streambet"]
+    try:
+        owner = make_actor(app, "operator")
+        job_id = _upload(app, owner, clip_bytes, SCRIPT)  # queued; no consumer runs it
+        for ms in (0, 500):  # what a run that died mid-extraction left behind
+            w.storage.put(evidence.frame_key(job_id, ms), [b"\xff\xd8partial"])
+        with w.uow() as uow:
+            row = uow.session.get(Analysis, job_id)
+            assert row is not None
+            row.status, row.attempts = "running", w.settings.job_max_attempts
+            row.lease_until = datetime.now(UTC) - timedelta(seconds=1)
+            row.evidence_frames = [0, 500]
+            uow.commit()
+        analysis_runs.run(w, job_id)
+        state = analyses.get_state(w, job_id)
+        assert state is not None and state.error_code == "too_many_attempts"
+        assert _stored(app) == []
+    finally:
+        w.close()
+
+
+def test_the_frame_views_are_in_the_openapi_document(client: Any) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert "get" in paths["/api/analyses/{analysis_id}/frames"]
+    assert "get" in paths["/api/analyses/{analysis_id}/frames/{ms}"]
+    assert "get" in paths["/api/analyses/{analysis_id}/video"]
