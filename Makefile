@@ -43,6 +43,8 @@ format: install
 
 bench: models
 	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/objects.py
+	$(BIN)/python bench/audio.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/betting.py
 

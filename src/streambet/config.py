@@ -48,6 +48,7 @@ class Settings:
     auto_settle_confidence: float = 80.0
     review_floor_confidence: float = 50.0
     dispute_window_seconds: int = 600
+    betting_sweep_seconds: float = 2.0  # how often the consumer locks, settles and pays; 0: off
     token_ttl_hours: int = 24 * 14
     log_level: str = "INFO"
     queue_name: str = "streambet"  # Huey's queue (and Redis key prefix)
@@ -177,6 +178,8 @@ def _validate(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"STREAMBET_{name.upper()} must be positive")
+    if s.betting_sweep_seconds < 0:
+        raise ConfigError("STREAMBET_BETTING_SWEEP_SECONDS must be 0 (off) or positive")
     if not 0 < s.sample_fps <= 30:
         raise ConfigError("STREAMBET_SAMPLE_FPS must be in (0, 30]")
     if not 0 <= s.review_floor_confidence <= s.auto_settle_confidence <= 100:

@@ -117,6 +117,8 @@ class Consumer:
         for i in range(self.workers):
             self._spawn(self._work, f"streambet-worker-{i}")
         self._spawn(self._sweep, "streambet-sweeper")
+        if self.wiring.settings.betting_sweep_seconds > 0:
+            self._spawn(self._sweep_betting, "streambet-betting")
         log.info("queue consumer started", extra={"workers": self.workers})
 
     def _spawn(self, target: Any, name: str) -> None:
@@ -152,6 +154,16 @@ class Consumer:
                 analysis_runs.requeue_expired(self.wiring)
             except Exception:
                 log.exception("sweeper failed")
+
+    def _sweep_betting(self) -> None:
+        """Markets move on without anyone watching: due markets lock, locked markets settle
+        once their analysis is stored, settled markets pay when the dispute window closes.
+        Each step is its own transaction and safe to run on several workers at once."""
+        while not self._stop.wait(self.wiring.settings.betting_sweep_seconds):
+            try:
+                self.wiring.sweep_betting()
+            except Exception:
+                log.exception("betting sweep failed")
 
     def stop(self, timeout: float = 30.0) -> None:
         """Running analyses are interrupted and handed back to the queue, so they resume

@@ -7,6 +7,7 @@ or networked adapters (storage, events, queue) are built on first use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,12 @@ from streambet.services.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from streambet.adapters.engines import EnginePool
     from streambet.adapters.events import EventBus
+    from streambet.adapters.payouts import PayoutProvider
     from streambet.adapters.storage import Storage
+    from streambet.domain.criteria import LabelVocabulary
     from streambet.jobs import JobQueue
+    from streambet.services.settlement import SettlementPolicy, TimelineSource
+    from streambet.services.sweeper import SweepReport
 
 
 @dataclass
@@ -61,6 +66,49 @@ class Wiring:
         from streambet.jobs import JobQueue
 
         return JobQueue(self)
+
+    @cached_property
+    def vocabulary(self) -> LabelVocabulary:
+        """Market criteria are validated against the labels the engines can emit."""
+        from streambet.vision.taxonomy import get_taxonomy
+
+        return get_taxonomy()
+
+    @cached_property
+    def timelines(self) -> TimelineSource:
+        from streambet.services.analyses import DbTimelineSource
+
+        return DbTimelineSource(self)
+
+    @cached_property
+    def payout_provider(self) -> PayoutProvider:
+        from streambet.adapters.payouts import MockPayoutProvider
+
+        return MockPayoutProvider(self.settings.data_dir / "payouts" / "mock-provider.jsonl")
+
+    @cached_property
+    def settlement_policy(self) -> SettlementPolicy:
+        from streambet.domain.settlement import Bands
+        from streambet.services.settlement import SettlementPolicy
+
+        s = self.settings
+        return SettlementPolicy(
+            Bands(s.auto_settle_confidence, s.review_floor_confidence),
+            timedelta(seconds=s.dispute_window_seconds),
+        )
+
+    def sweep_betting(self) -> SweepReport:
+        """The periodic betting job: lock due markets, settle from evidence, pay out."""
+        from streambet.services.sweeper import sweep
+
+        return sweep(
+            self.uow,
+            self.read_uow,
+            self.timelines,
+            self.settlement_policy,
+            self.payout_provider,
+            publish=self.events.publish,
+        )
 
     def close(self) -> None:
         if "events" in self.__dict__:

@@ -258,3 +258,16 @@ def test_market_creation_validates_criteria_and_leaves_nothing(bet_app: Flask) -
     listed = client.get("/api/markets?status=open", headers=op.headers).get_json()
     assert listed["total"] == 1
     assert client.get("/api/markets?status=nope", headers=op.headers).status_code == 400
+
+
+def test_only_the_creating_operator_or_an_admin_manages_a_market(bet_app: Flask) -> None:
+    client = bet_app.test_client()
+    owner, other = make_actor(bet_app, "operator"), make_actor(bet_app, "operator")
+    admin = make_actor(bet_app, "admin")
+    m = _market(client, owner)
+    for action in ("lock", "cancel", "settle"):
+        r = client.post(f"/api/markets/{m['id']}/{action}", headers=other.headers)
+        assert r.status_code == 403, action
+        assert r.get_json()["error"]["code"] == "forbidden"
+    assert client.post(f"/api/markets/{m['id']}/lock", headers=admin.headers).status_code == 200
+    assert client.post(f"/api/markets/{m['id']}/cancel", headers=owner.headers).status_code == 200

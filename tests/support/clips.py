@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 from PIL import Image
+
+from streambet.vision.stills import encode_stills, fit
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -35,64 +38,15 @@ def photo(name: str) -> np.ndarray:
     return np.ascontiguousarray(img[..., :3])
 
 
-def _fit(img: np.ndarray, size: tuple[int, int], zoom: float = 1.0) -> np.ndarray:
-    """Letterbox the photo into (width, height), optionally zoomed about its centre."""
-    width, height = size
-    h, w = img.shape[:2]
-    if zoom != 1.0:
-        cw, ch = round(w / zoom), round(h / zoom)
-        x0, y0 = (w - cw) // 2, (h - ch) // 2
-        img = img[y0 : y0 + ch, x0 : x0 + cw]
-        h, w = ch, cw
-    scale = min(width / w, height / h)
-    nw, nh = max(2, round(w * scale)), max(2, round(h * scale))
-    resized = np.asarray(Image.fromarray(img).resize((nw, nh), Image.BILINEAR))
-    canvas = np.zeros((height, width, 3), np.uint8)
-    y, x = (height - nh) // 2, (width - nw) // 2
-    canvas[y : y + nh, x : x + nw] = resized
-    return canvas
-
-
 def make_clip(
     path: Path,
     segments: Sequence[tuple[np.ndarray | str, float]],
-    *,
-    fps: int = 10,
-    size: tuple[int, int] = (640, 360),
-    codec: str = "libx264",
-    motion: bool = False,
-    start_seconds: float = 0.0,
-    options: dict[str, str] | None = None,
+    **kwargs: Any,
 ) -> Path:
-    """Encodes the segments with PyAV; the container follows the file suffix.
-
-    `start_seconds` shifts every timestamp (a stream that does not start at zero)."""
-    pix_fmt = "yuv420p"
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream(codec, rate=fps)
-        stream.width, stream.height = size
-        stream.pix_fmt = pix_fmt
-        stream.codec_context.time_base = Fraction(1, fps * 100)
-        opts = {"preset": "veryfast"} if codec in ("libx264", "libx265") else {}
-        opts.update(options or {})
-        stream.options = opts
-        offset = round(start_seconds * fps * 100)
-        index = 0
-        for image, seconds in segments:
-            img = photo(image) if isinstance(image, str) else image
-            n = round(seconds * fps)
-            static = None if motion else _fit(img, size)
-            for k in range(n):
-                rgb = static if static is not None else _fit(img, size, 1.0 + 0.15 * k / max(n, 1))
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-                frame.pts = offset + index * 100
-                frame.time_base = stream.codec_context.time_base
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-                index += 1
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
+    """Encodes the segments (photo names or RGB arrays) with streambet.vision.stills;
+    keyword arguments as `encode_stills` (fps, size, codec, motion, start_seconds, options)."""
+    pictures = [(photo(i) if isinstance(i, str) else i, seconds) for i, seconds in segments]
+    return encode_stills(path, pictures, **kwargs)
 
 
 def make_vfr_clip(path: Path, frames: Sequence[tuple[np.ndarray | str, float]]) -> Path:
@@ -104,7 +58,7 @@ def make_vfr_clip(path: Path, frames: Sequence[tuple[np.ndarray | str, float]]) 
         stream.codec_context.time_base = Fraction(1, 1000)
         for image, at in frames:
             img = photo(image) if isinstance(image, str) else image
-            frame = av.VideoFrame.from_ndarray(_fit(img, (320, 240)), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(fit(img, (320, 240)), format="rgb24")
             frame.pts = round(at * 1000)
             frame.time_base = stream.codec_context.time_base
             for packet in stream.encode(frame):

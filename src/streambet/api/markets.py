@@ -107,6 +107,12 @@ def get_market(market_id: int) -> Response:
         return jsonify(market_read(markets.get_market(uow, market_id)))
 
 
+def _require_manager(market_id: int) -> None:
+    principal = require_principal()
+    with wiring().read_uow() as uow:
+        markets.check_manager(uow, market_id, principal.user_id, principal.role == Role.ADMIN)
+
+
 @bp.post("/api/markets/<int:market_id>/lock")
 @documented(
     "Stop taking wagers (operator)",
@@ -116,6 +122,7 @@ def get_market(market_id: int) -> Response:
 )
 @requires(Role.OPERATOR)
 def lock_market(market_id: int) -> Response:
+    _require_manager(market_id)
     with wiring().uow() as uow:
         v = markets.lock_market(uow, market_id, publish=ports().publish)
     return jsonify(market_read(v))
@@ -131,6 +138,7 @@ def lock_market(market_id: int) -> Response:
 )
 @requires(Role.OPERATOR)
 def cancel_market(market_id: int) -> Response:
+    _require_manager(market_id)
     body = parse_json(CancelCreate) if request.content_length else CancelCreate()
     with wiring().uow() as uow:
         v = settlement.cancel_market(
@@ -152,6 +160,7 @@ def cancel_market(market_id: int) -> Response:
 )
 @requires(Role.OPERATOR)
 def settle_market(market_id: int) -> Response:
+    _require_manager(market_id)
     p = ports()
     with wiring().uow() as uow:
         result = settlement.settle_market(uow, market_id, p.timelines, p.policy, publish=p.publish)

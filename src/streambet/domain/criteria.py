@@ -5,14 +5,19 @@ A criterion is a label condition or a combination of them (`all`, `any`, `not`).
     {"label": "Cat", "min_confidence": 80, "start_ms": 0, "end_ms": 30000,
      "min_count": 1, "min_duration_ms": 0,
      "region": {"left": 0, "top": 0, "width": 0.5, "height": 1}}
+    {"spoken": "goal", "min_confidence": 50, "start_ms": 0, "end_ms": 30000}
     {"all": [...]}   {"any": [...]}   {"not": {...}}
 
 Labels are resolved through the vocabulary when the market is created, so an unknown label
 is refused then; at evaluation a detection matches by name, alias or ancestor ("Animal"
 matches a detected Cat whose parents include Animal).
 
+A `spoken` criterion is a word or short phrase said on the sound track (the engine's
+speech-to-text words, matched case-insensitively without punctuation, as consecutive words).
+
 Every node has a score in 0-100: for a label, the highest confidence at which all its
-conditions (window, count, region, duration) are met at once; `all` takes the minimum,
+conditions (window, count, region, duration) are met at once; for a phrase, the best
+occurrence's weakest word probability; `all` takes the minimum,
 `any` the maximum, `not` 100 minus its child. A label holds when its score reaches its
 `min_confidence`.
 """
@@ -75,7 +80,16 @@ class Not:
     item: Criterion
 
 
-Criterion = LabelCriterion | AllOf | AnyOf | Not
+@dataclass(frozen=True)
+class SpokenCriterion:
+    phrase: tuple[str, ...]  # normalised words
+    min_confidence: float = 50.0
+    start_ms: int = 0
+    end_ms: int | None = None
+
+
+Criterion = LabelCriterion | SpokenCriterion | AllOf | AnyOf | Not
+MAX_PHRASE_WORDS = 6
 
 
 # --- parsing and validation --------------------------------------------------------------
@@ -130,7 +144,48 @@ def _parse(
             for i, item in enumerate(items)
         )
         return AllOf(parsed) if key == "all" else AnyOf(parsed)
+    if "spoken" in data:
+        return _parse_spoken(data, path)
     return _parse_label(data, vocabulary, path)
+
+
+_SPOKEN_KEYS = {"spoken", "min_confidence", "start_ms", "end_ms"}
+
+
+def normalise_words(text: str) -> tuple[str, ...]:
+    """Lower-case words without punctuation: "Goal!" and "goal" are the same word."""
+    return tuple(
+        w for w in ("".join(ch for ch in t if ch.isalnum()) for t in text.casefold().split()) if w
+    )
+
+
+def _window(data: Mapping[str, Any], path: str) -> tuple[int, int | None]:
+    start = _int(data, "start_ms", 0, path) or 0
+    end = _int(data, "end_ms", None, path)
+    if end is not None and end <= start:
+        raise _fail("'end_ms' must be after 'start_ms'.", f"{path}.end_ms")
+    return start, end
+
+
+def _confidence(data: Mapping[str, Any], default: float, path: str) -> float:
+    value = _number(data, "min_confidence", default, path)
+    if not 0 < value <= 100:
+        raise _fail("'min_confidence' is in (0, 100].", f"{path}.min_confidence")
+    return value
+
+
+def _parse_spoken(data: Mapping[str, Any], path: str) -> Criterion:
+    unknown = set(data) - _SPOKEN_KEYS
+    if unknown:
+        raise _fail(f"Unknown criterion keys: {', '.join(sorted(unknown))}.", path)
+    text = data["spoken"]
+    phrase = normalise_words(text) if isinstance(text, str) else ()
+    if not 1 <= len(phrase) <= MAX_PHRASE_WORDS:
+        raise _fail(
+            f"'spoken' is a word or a phrase of up to {MAX_PHRASE_WORDS} words.", f"{path}.spoken"
+        )
+    start, end = _window(data, path)
+    return SpokenCriterion(phrase, _confidence(data, 50.0, path), start, end)
 
 
 _LABEL_KEYS = {
@@ -154,13 +209,8 @@ def _parse_label(data: Mapping[str, Any], vocabulary: LabelVocabulary, path: str
     info = vocabulary.resolve(name.strip())
     if info is None:
         raise _fail(f"Unknown label {name!r}: the engine cannot detect it.", f"{path}.label")
-    min_conf = _number(data, "min_confidence", 80.0, path)
-    if not 0 < min_conf <= 100:
-        raise _fail("'min_confidence' is in (0, 100].", f"{path}.min_confidence")
-    start = _int(data, "start_ms", 0, path) or 0
-    end = _int(data, "end_ms", None, path)
-    if end is not None and end <= start:
-        raise _fail("'end_ms' must be after 'start_ms'.", f"{path}.end_ms")
+    min_conf = _confidence(data, 80.0, path)
+    start, end = _window(data, path)
     min_count = _int(data, "min_count", 1, path) or 0
     if not 1 <= min_count <= 100:
         raise _fail("'min_count' is 1 to 100.", f"{path}.min_count")
@@ -190,6 +240,13 @@ def to_dict(criterion: Criterion) -> dict[str, Any]:
         return {"any": [to_dict(c) for c in criterion.items]}
     if isinstance(criterion, Not):
         return {"not": to_dict(criterion.item)}
+    if isinstance(criterion, SpokenCriterion):
+        return {
+            "spoken": " ".join(criterion.phrase),
+            "min_confidence": criterion.min_confidence,
+            "start_ms": criterion.start_ms,
+            "end_ms": criterion.end_ms,
+        }
     out: dict[str, Any] = {
         "label": criterion.label,
         "min_confidence": criterion.min_confidence,
@@ -260,7 +317,38 @@ def _eval(criterion: Criterion, timeline: Timeline) -> _Result:
     if isinstance(criterion, Not):
         holds, score, complete, _, evidence = _eval(criterion.item, timeline)
         return not holds, 100.0 - score, complete, True, evidence
+    if isinstance(criterion, SpokenCriterion):
+        return _eval_spoken(criterion, timeline)
     return _eval_label(criterion, timeline)
+
+
+def _eval_spoken(c: SpokenCriterion, timeline: Timeline) -> _Result:
+    words = [
+        (w, normalise_words(w.word))
+        for w in timeline.words
+        if w.start_ms >= c.start_ms and (c.end_ms is None or w.start_ms < c.end_ms)
+    ]
+    # Whisper may glue or split tokens; compare the flat word sequence.
+    flat = [(w, token) for w, tokens in words for token in tokens]
+    n = len(c.phrase)
+    hits: list[tuple[float, int]] = []  # (score, start index)
+    for i in range(len(flat) - n + 1):
+        if tuple(token for _, token in flat[i : i + n]) == c.phrase:
+            hits.append((min(w.probability for w, _ in flat[i : i + n]), i))
+    score = max((h[0] for h in hits), default=0.0)
+    label = "spoken: " + " ".join(c.phrase)
+    evidence = tuple(
+        EvidenceItem(label, " ".join(t for _, t in flat[i : i + n]), flat[i][0].start_ms, sc, ())
+        for sc, i in sorted(hits, key=lambda h: -h[0])[:EVIDENCE_PER_LABEL]
+        if sc >= min(score, c.min_confidence)
+    )
+    end = c.end_ms if c.end_ms is not None else timeline.video.duration_ms
+    if timeline.video.duration_ms > 0:
+        end = min(end, timeline.video.duration_ms)
+    complete = (
+        end > 0 and timeline.speech_until_ms >= end and timeline.analysed_from_ms <= c.start_ms
+    )
+    return score >= c.min_confidence, score, complete, False, evidence
 
 
 def matches(info: LabelInfo, wanted: str) -> bool:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
 from streambet.adapters.orm.betting import Market
 from streambet.domain.criteria import LabelVocabulary
-from streambet.services import markets
+from streambet.services import analyses, markets
+from streambet.services.accounts import Principal
 from streambet.services.markets import MarketView
 from streambet.services.unit_of_work import UnitOfWork
+from streambet.vision.stills import encode_stills
+
+if TYPE_CHECKING:
+    from streambet.wiring import Wiring
 
 DEMO_QUESTION = "Will a cat appear in the demo clip?"
 
@@ -34,3 +43,28 @@ def ensure_demo_market(
         max_stake=5_000,
     )
     return v, True
+
+
+def has_demo_market(uow: UnitOfWork) -> bool:
+    return uow.session.scalar(select(Market.id).where(Market.question == DEMO_QUESTION)) is not None
+
+
+def submit_demo_clip(w: Wiring, operator: Principal) -> str | None:
+    """Builds a 10 s clip from photos scikit-image ships (coffee, a cat, an astronaut) and
+    queues its analysis, so the demo market settles from real evidence once the server's
+    consumer has run it. None when the photos are not installed."""
+    try:
+        from skimage import data
+    except ImportError:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = encode_stills(
+            Path(tmp) / "demo-clip.mp4",
+            [(data.coffee(), 3.0), (data.chelsea(), 4.0), (data.astronaut(), 3.0)],  # type: ignore[no-untyped-call]
+            motion=True,
+        )
+        with clip.open("rb") as fh:
+            state = analyses.submit(
+                w, operator, "demo-clip.mp4", iter(lambda: fh.read(1 << 16), b""), {}
+            )
+    return state.id

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import Market, MarketOutcome, Settlement
 from streambet.domain.criteria import LabelVocabulary, parse_criteria, to_dict
-from streambet.domain.errors import NotFound, ValidationFailed
+from streambet.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from streambet.domain.ledger import AccountKind, pool_code
 from streambet.domain.markets import MarketStatus, check_terms, check_transition
 from streambet.domain.pools import decimal_odds
@@ -214,6 +214,15 @@ def create_market(
     uow.commit()
     publish_status(publish, v)
     return v
+
+
+def check_manager(uow: UnitOfWork, market_id: int, user_id: int, is_admin: bool) -> None:
+    """Only the operator who created a market (or an admin) may lock, cancel or settle it."""
+    market = load_market(uow.session, market_id)
+    if not is_admin and market.created_by != user_id:
+        raise PermissionDenied(
+            "Only the operator who created this market (or an admin) may do that."
+        )
 
 
 def get_market(uow: UnitOfWork, market_id: int) -> MarketView:

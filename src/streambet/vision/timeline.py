@@ -224,6 +224,9 @@ class Timeline:
     engine: str = "local"
     skipped_packets: int = 0
     words: list[TranscriptWord] = field(default_factory=list)  # speech, in time order
+    # How far speech-to-text covered the sound track (0: it did not run), so "nobody said
+    # it" is only concluded about speech that was actually transcribed.
+    speech_until_ms: int = 0
 
     def samples_of(self, name: str) -> list[LabelSample]:
         return [s for s in self.samples if s.name == name]
@@ -245,6 +248,7 @@ class Timeline:
             "engine": self.engine,
             "skipped_packets": self.skipped_packets,
             "words": [w.to_dict() for w in self.words],
+            "speech_until_ms": self.speech_until_ms,
         }
 
     @classmethod
@@ -262,4 +266,5 @@ class Timeline:
             engine=str(d.get("engine", "local")),
             skipped_packets=int(d.get("skipped_packets", 0)),
             words=[TranscriptWord.from_dict(w) for w in d.get("words", ())],
+            speech_until_ms=int(d.get("speech_until_ms", 0)),
         )

@@ -250,8 +250,6 @@ def engine_server(
     the embedded consumer's threads, events in process. Payouts are due as soon as a market
     resolves (no dispute window), so a test need not wait for one."""
     from streambet.jobs import Consumer
-    from streambet.services.analyses import DbTimelineSource
-    from streambet.vision.taxonomy import get_taxonomy
 
     config = {
         "env": "test",
@@ -266,13 +264,6 @@ def engine_server(
     with databases.sqlite_database(tmp_path) as url:
         app = create_app({**config, "database_url": url})
         wiring = app.extensions["streambet"]
-        # Settlement reads timelines and validates criteria through these two wiring
-        # attributes; until the application wires them itself, the test does it with the
-        # same real parts (the stored analyses and the engine's taxonomy).
-        if getattr(wiring, "timelines", None) is None:
-            wiring.timelines = DbTimelineSource(wiring)
-        if getattr(wiring, "vocabulary", None) is None:
-            wiring.vocabulary = get_taxonomy()
         consumer = Consumer(wiring, workers=1)
         consumer.start()
         try:

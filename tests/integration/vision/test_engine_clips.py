@@ -11,9 +11,10 @@ import pytest
 from streambet.vision.backends import AnalysisOptions
 from streambet.vision.engine import LocalEngine
 from streambet.vision.errors import AnalysisCanceled
+from streambet.vision.stills import fit
 from streambet.vision.taxonomy import get_taxonomy
 from streambet.vision.timeline import Timeline
-from tests.support.clips import _fit, make_clip, photo
+from tests.support.clips import make_clip, photo
 
 pytestmark = pytest.mark.slow
 CUTS_MS = (3000, 6000, 9000)
@@ -99,7 +100,7 @@ def test_cancel_flag_stops_the_analysis(engine: LocalEngine, tmp_path: Path) -> 
 
 
 def test_on_screen_text_is_read_with_where_and_when(engine: LocalEngine, tmp_path: Path) -> None:
-    board = _fit(photo("chelsea"), (640, 360)).copy()
+    board = fit(photo("chelsea"), (640, 360)).copy()
     cv2.rectangle(board, (10, 10), (250, 60), (0, 0, 0), -1)
     cv2.putText(board, "MUN 2 - 1 LIV", (18, 47), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
     clip = make_clip(tmp_path / "t.mp4", [("coffee", 2), (board, 2)], fps=10)

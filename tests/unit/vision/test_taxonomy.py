@@ -79,3 +79,44 @@ def test_rockets_are_vehicles_not_weapons() -> None:
     assert rocket is not None and rocket.name == "Rocket"
     assert tax.is_a("Missile", "Rocket") and tax.is_a("Missile", "Vehicle")
     assert not tax.is_a("Missile", "Weapon")
+
+
+def test_every_detector_label_resolves_to_itself() -> None:
+    """COCO objects, sounds and pose activities are labels of their own (not an alias of
+    a look-alike: Kite is not the bird, Cup not only a tea cup) with a category."""
+    from streambet.vision.audio.events import SOUND_LABELS
+    from streambet.vision.detectors.coco import COCO_LABELS
+    from streambet.vision.pose import ACTIVITIES
+
+    tax = get_taxonomy()
+    names = [label.name for label in COCO_LABELS] + list(SOUND_LABELS) + list(ACTIVITIES)
+    assert len(names) == 80 + len(SOUND_LABELS) + len(ACTIVITIES)
+    for name in names:
+        info = tax.resolve(name)
+        assert info is not None, name
+        assert info.name == name
+        assert info.categories, name
+    classes = set(tax.class_names())
+    for label in COCO_LABELS:
+        # an ImageNet class keeps its curated parent (Microwave: Kitchenware)
+        if label.parent and label.name not in classes:
+            assert tax.is_a(label.name, label.parent), label.name
+    assert tax.info("Hands Raised").categories == ("Person Description",)
+    assert tax.info("Cheering").categories == ("Sounds",)
+
+
+@pytest.mark.parametrize(
+    ("classified", "detected"),
+    [("Cab", "Car"), ("Tea Cup", "Cup"), ("Soccer Ball", "Sports Ball"), ("Airliner", "Airplane")],
+)
+def test_classifier_classes_roll_up_to_the_detector_label(classified: str, detected: str) -> None:
+    assert get_taxonomy().is_a(classified, detected)
+
+
+@pytest.mark.parametrize(
+    ("alias", "label"),
+    [("laptop computer", "Laptop"), ("microwave oven", "Microwave"), ("hair dryer", "Hair Drier")],
+)
+def test_wordnet_names_are_aliases_of_the_coco_label(alias: str, label: str) -> None:
+    info = get_taxonomy().resolve(alias)
+    assert info is not None and info.name == label

@@ -31,12 +31,14 @@ class AudioResult:
     samples: list[LabelSample] = field(default_factory=list)  # source "audio"
     labels: dict[str, LabelInfo] = field(default_factory=dict)  # only labels that occur
     words: list[TranscriptWord] = field(default_factory=list)
+    transcribed_ms: int = 0  # how much of the sound speech-to-text covered (0: it did not run)
 
     def apply_to(self, timeline: Timeline) -> None:
         """Merge into an engine's timeline: samples in time order, labels, the words."""
         timeline.samples = sorted([*timeline.samples, *self.samples], key=lambda s: s.timestamp_ms)
         timeline.labels.update(self.labels)
         timeline.words = sorted([*timeline.words, *self.words], key=lambda w: w.start_ms)
+        timeline.speech_until_ms = max(timeline.speech_until_ms, self.transcribed_ms)
 
 
 class AudioAnalyzer:
@@ -102,6 +104,8 @@ class AudioAnalyzer:
                     result.words += segment.words
                     at(_EVENTS_SHARE + (1 - _EVENTS_SHARE) * segment.end_s * 1000 / block_ms_len)
             result.audio_ms = offset_ms + block_ms_len
+            if self._transcriber is not None:
+                result.transcribed_ms = result.audio_ms
             at(1.0)
         infos = label_infos()
         result.labels = {s.name: infos[s.name] for s in result.samples}

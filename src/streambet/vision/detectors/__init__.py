@@ -22,6 +22,12 @@ def _faces() -> Detector:
     return FaceDetector()
 
 
+def _objects() -> Detector:
+    from streambet.vision.detectors.objects import ObjectDetector
+
+    return ObjectDetector()
+
+
 def _text() -> Detector:
     from streambet.vision.detectors.text import TextDetector
 
@@ -31,9 +37,12 @@ def _text() -> Detector:
 FRAME_DETECTORS: dict[str, Callable[[], Detector]] = {
     "classifier": _classifier,
     "faces": _faces,
+    "objects": _objects,
     "text": _text,
 }
-DEFAULT_DETECTORS = ("classifier", "faces", "text")
+# "objects" runs on scene changes or every 4 s (ObjectDetector.min_interval_ms), which
+# keeps the engine near its 10x real-time target; see bench/analysis.py.
+DEFAULT_DETECTORS = ("classifier", "faces", "objects", "text")
 
 
 def create(name: str) -> Detector:

