@@ -22,10 +22,11 @@ from streambet.domain.errors import Conflict, NotFound
 from streambet.services import analyses, evidence, markets
 from streambet.services.accounts import Principal
 from streambet.vision.errors import AnalysisCanceled
+from streambet.vision.stills import fit
 from streambet.vision.timeline import Timeline
 from tests.support.api import Actor, make_actor
 from tests.support.betting import Vocabulary
-from tests.support.clips import _fit, make_clip, photo
+from tests.support.clips import make_clip, photo
 
 # coffee 0-1 s, the cat 1-2 s; sampled at 2 fps -> frames at 0, 500, 1000, 1500 ms.
 SCRIPT = [
@@ -67,7 +68,7 @@ def _frame_files(analysis_id: str) -> list[str]:
 
 def _shows(jpeg: bytes, name: str) -> bool:
     image = Image.open(io.BytesIO(jpeg))
-    source = Image.fromarray(_fit(photo(name), (640, 360))).resize(image.size)
+    source = Image.fromarray(fit(photo(name), (640, 360))).resize(image.size)
     diff = np.abs(np.asarray(source, np.float32) - np.asarray(image, np.float32)).mean()
     return bool(diff < 12)
 

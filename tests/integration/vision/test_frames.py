@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from streambet.vision.frames import extract_frames
-from tests.support.clips import _fit, make_clip, photo
+from streambet.vision.stills import fit
+from tests.support.clips import make_clip, photo
 
 SHOTS = ("coffee", "chelsea", "astronaut", "rocket")  # 3 s each, 10 fps
 
@@ -24,7 +25,7 @@ def _closest_photo(jpeg: bytes) -> tuple[str, float]:
     got = np.asarray(image.convert("RGB"), np.float32)
     diffs = {}
     for name in SHOTS:
-        source = Image.fromarray(_fit(photo(name), (640, 360))).resize(image.size)
+        source = Image.fromarray(fit(photo(name), (640, 360))).resize(image.size)
         diffs[name] = float(np.abs(np.asarray(source, np.float32) - got).mean())
     best = min(diffs, key=diffs.__getitem__)
     return best, diffs[best]
