@@ -350,3 +350,34 @@ def test_the_frame_views_are_in_the_openapi_document(client: Any) -> None:
     assert "get" in paths["/api/analyses/{analysis_id}/frames"]
     assert "get" in paths["/api/analyses/{analysis_id}/frames/{ms}"]
     assert "get" in paths["/api/analyses/{analysis_id}/video"]
+
+
+def test_every_detection_a_settlement_cites_is_a_stored_frame(
+    any_db_app: Flask, clip_bytes: bytes
+) -> None:
+    from streambet.services import settlement
+    from streambet.services.analyses import DbTimelineSource
+    from streambet.services.settlement import SettlementPolicy
+
+    w = any_db_app.extensions["streambet"]
+    owner, bettor = make_actor(any_db_app, "operator"), make_actor(any_db_app, "bettor")
+    job_id = _upload(any_db_app, owner, clip_bytes, SCRIPT)
+    _market_on(any_db_app, owner, job_id)
+    timeline = DbTimelineSource(w).timeline_for(job_id)
+    assert timeline is not None
+    with w.uow() as uow:
+        market_id = markets.list_markets(uow, analysis_id=job_id)[0][0].id
+    with w.uow() as uow:
+        result = settlement.settle_with_timeline(uow, market_id, timeline, SettlementPolicy())
+    assert result.decision is not None and result.decision.resolved
+    cited = {
+        d["timestamp_ms"]
+        for outcome in result.decision.evidence_json()["outcomes"]
+        for d in outcome["detections"]
+    }
+    assert cited == {1000, 1500}  # the cat
+    client = any_db_app.test_client()
+    for ms in sorted(cited):
+        frame = client.get(f"/api/analyses/{job_id}/frames/{ms}", headers=bettor.headers)
+        assert frame.status_code == 200 and frame.headers["X-Frame-Ms"] == str(ms)
+        assert _shows(frame.data, "chelsea")
