@@ -381,3 +381,60 @@ def test_every_detection_a_settlement_cites_is_a_stored_frame(
         frame = client.get(f"/api/analyses/{job_id}/frames/{ms}", headers=bettor.headers)
         assert frame.status_code == 200 and frame.headers["X-Frame-Ms"] == str(ms)
         assert _shows(frame.data, "chelsea")
+
+
+@pytest.fixture
+def s3_app(
+    base_config: dict[str, Any], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    """Keeping uploads on an S3 bucket (moto in server mode on 127.0.0.1)."""
+    import socket
+    import uuid
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    for name, value in (("ACCESS_KEY_ID", "testing"), ("SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(f"AWS_{name}", value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = f"evidence-{uuid.uuid4().hex[:8]}"
+    app = create_app(
+        {
+            **base_config,
+            "database_url": database_url,
+            "storage_backend": "s3",
+            "s3_bucket": bucket,
+            "s3_endpoint_url": f"http://127.0.0.1:{port}",
+            "keep_uploads": True,
+        }
+    )
+    app.extensions["streambet"].storage.client.create_bucket(Bucket=bucket)
+    try:
+        yield app
+    finally:
+        app.extensions["streambet"].close()
+        server.stop()
+
+
+def test_frames_and_a_kept_video_on_s3(s3_app: Flask, clip_bytes: bytes) -> None:
+    w = s3_app.extensions["streambet"]
+    owner = make_actor(s3_app, "operator")
+    job_id = _upload(s3_app, owner, clip_bytes, SCRIPT)
+    listing = w.storage.client.list_objects_v2(Bucket=w.settings.s3_bucket)
+    keys = sorted(o["Key"] for o in listing.get("Contents", ()))
+    prefix = w.settings.s3_prefix
+    assert keys == sorted(
+        [prefix + k for k in _frame_files(job_id)] + [f"{prefix}uploads/{job_id}"]
+    )
+    client = s3_app.test_client()
+    cat = client.get(f"/api/analyses/{job_id}/frames/1500", headers=owner.headers)
+    assert cat.status_code == 200 and _shows(cat.data, "chelsea")
+    headers = {**owner.headers, "Range": "bytes=1000-1099"}
+    with client.get(f"/api/analyses/{job_id}/video", headers=headers) as part:
+        assert part.status_code == 206 and part.get_data() == clip_bytes[1000:1100]
+    analyses.remove(w, _principal(owner), job_id)
+    assert w.storage.client.list_objects_v2(Bucket=w.settings.s3_bucket)["KeyCount"] == 0
