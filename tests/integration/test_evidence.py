@@ -316,8 +316,9 @@ def _never() -> Any:
     raise AssertionError("the analysis vanished")
 
 
-def test_frames_left_by_a_dead_run_go_when_the_job_gives_up(
-    base_config: dict[str, Any], database_url: str, clip_bytes: bytes
+@pytest.mark.parametrize("ending", ["gives_up", "canceled_while_queued"])
+def test_frames_left_by_a_dead_run_go_when_the_job_ends(
+    base_config: dict[str, Any], database_url: str, clip_bytes: bytes, ending: str
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -333,13 +334,18 @@ def test_frames_left_by_a_dead_run_go_when_the_job_gives_up(
         with w.uow() as uow:
             row = uow.session.get(Analysis, job_id)
             assert row is not None
-            row.status, row.attempts = "running", w.settings.job_max_attempts
-            row.lease_until = datetime.now(UTC) - timedelta(seconds=1)
             row.evidence_frames = [0, 500]
+            if ending == "gives_up":  # its lease lapsed on the last attempt
+                row.status, row.attempts = "running", w.settings.job_max_attempts
+                row.lease_until = datetime.now(UTC) - timedelta(seconds=1)
             uow.commit()
-        analysis_runs.run(w, job_id)
+        if ending == "gives_up":
+            analysis_runs.run(w, job_id)
+        else:  # the sweeper queued it again, then its owner canceled it
+            app.test_client().delete(f"/api/analyses/{job_id}", headers=owner.headers)
         state = analyses.get_state(w, job_id)
-        assert state is not None and state.error_code == "too_many_attempts"
+        expected = "too_many_attempts" if ending == "gives_up" else "canceled"
+        assert state is not None and state.error_code == expected
         assert _stored(app) == []
     finally:
         w.close()

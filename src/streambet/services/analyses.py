@@ -242,6 +242,7 @@ def cancel(w: Wiring, principal: Principal, analysis_id: str) -> AnalysisState:
     """A queued job is canceled at once; a running one is flagged and stops at its next
     sample. Canceling a finished job is a conflict."""
     key: str | None = None
+    frames: list[int] = []
     with w.uow() as uow:
         row = _visible(principal, uow.session.get(Analysis, analysis_id))
         if row.status in TERMINAL:
@@ -254,8 +255,11 @@ def cancel(w: Wiring, principal: Principal, analysis_id: str) -> AnalysisState:
             row.finished_at = utcnow()
             row.error_code, row.error_message = "canceled", "Canceled before it started."
             key, row.storage_key = row.storage_key, None
+            # Frames a run that died (the job was queued again) may have left.
+            frames, row.evidence_frames = list(row.evidence_frames or ()), None
         state = state_of(row)
         uow.commit()
+    discard_frames(w.storage, analysis_id, frames)
     if key is not None:
         w.storage.delete(key)
         w.metrics.observe_job(CANCELED, 0.0)
