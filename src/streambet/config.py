@@ -64,6 +64,9 @@ class Settings:
     rekognition_keep_objects: bool = False  # keep the uploaded video (default: delete)
     rekognition_max_jobs: int = 20  # concurrent jobs from this process; more wait here
     rekognition_kms_key_id: str = ""  # SSE-KMS key; empty: SSE-S3 (AES256)
+    # Evidence: frames kept per analysis once its upload is deleted; or keep the upload too.
+    evidence_max_frames: int = 600
+    keep_uploads: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -171,6 +174,7 @@ def _validate(s: Settings) -> None:
         "queue_workers",
         "job_lease_seconds",
         "job_max_attempts",
+        "evidence_max_frames",
     ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"STREAMBET_{name.upper()} must be positive")

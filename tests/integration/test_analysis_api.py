@@ -86,8 +86,11 @@ def test_upload_runs_the_job_and_serves_the_timeline(any_db_app: Flask, tmp_path
     stamps = sorted({s["timestamp_ms"] for s in done["result"]["samples"]})
     assert stamps == [500, 1000, 1500]  # 2 samples a second, Cat scripted for 0.5-1.5 s
     assert {s["name"] for s in done["result"]["samples"]} == {"Cat"}
-    # The upload has served its purpose and is gone.
-    assert _files(Path(any_db_app.extensions["streambet"].settings.resolved_storage_dir)) == []
+    # The upload has served its purpose and is gone; the evidence frames stay.
+    root = Path(any_db_app.extensions["streambet"].settings.resolved_storage_dir)
+    assert [p.relative_to(root).as_posix() for p in _files(root)] == sorted(
+        f"analyses/{body['job_id']}/frames/{ms}.jpg" for ms in stamps
+    )
 
     listed = client.get("/api/analyses").get_json()["items"]
     assert [a["id"] for a in listed] == [body["job_id"]]

@@ -9,8 +9,9 @@ from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from werkzeug.wsgi import wrap_file
 
-from streambet.api.auth import compat_principal
+from streambet.api.auth import compat_principal, require_principal
 from streambet.api.errors import error_response
 from streambet.api.openapi import documented
 from streambet.api.uploads import StreamedForm
@@ -18,7 +19,7 @@ from streambet.api.validation import parse_query
 from streambet.domain.accounts import Role
 from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.logs import request_id_var
-from streambet.services import analyses
+from streambet.services import analyses, evidence
 from streambet.services.analyses import AnalysisState
 from streambet.vision.timeline import Timeline
 from streambet.wiring import wiring
@@ -67,6 +68,7 @@ class TimingsRead(BaseModel):
     queued_ms: int | None
     run_ms: int | None
     engine_ms: int | None
+    evidence_ms: int | None = None  # storing the evidence frames, apart from the engine
 
 
 class ErrorInfoRead(BaseModel):
@@ -93,6 +95,10 @@ class AnalysisRead(BaseModel):
 
 class AnalysisListRead(BaseModel):
     items: list[AnalysisRead]
+
+
+class FramesRead(BaseModel):
+    frames: list[int]  # ms of each stored evidence frame, ascending
 
 
 class SeedLabelRead(BaseModel):
@@ -145,6 +151,9 @@ def analysis_read(state: AnalysisState, result: dict[str, Any] | None = None) ->
             run_ms=_ms(state.started_at, state.finished_at),
             engine_ms=round(state.engine_seconds * 1000)
             if state.engine_seconds is not None
+            else None,
+            evidence_ms=round(state.evidence_seconds * 1000)
+            if state.evidence_seconds is not None
             else None,
         ),
         attempts=state.attempts,
@@ -292,3 +301,61 @@ def cancel_analysis(analysis_id: str) -> tuple[Response, int]:
     principal = compat_principal(Role.BETTOR)
     state = analyses.cancel(wiring(), principal, analysis_id)
     return jsonify(analysis_read(state)), 202
+
+
+# Evidence frames are immutable once stored; the browser may keep them a while.
+FRAME_MAX_AGE = 3600
+
+
+@bp.get("/api/analyses/<analysis_id>/frames")
+@documented(
+    "Times (ms) of the stored evidence frames: the owner, admins, and anyone logged in once"
+    " a market is built on the analysis",
+    tags=("analysis",),
+    responses={200: FramesRead, 401: None, 404: None},
+    auth="bettor",
+)
+def list_frames(analysis_id: str) -> Response:
+    principal = require_principal()
+    times = evidence.frame_times(wiring(), principal, analysis_id)
+    return jsonify(FramesRead(frames=sorted(times)).model_dump())
+
+
+@bp.get("/api/analyses/<analysis_id>/frames/<int:ms>")
+@documented(
+    "The stored evidence frame nearest ms, as JPEG (X-Frame-Ms: its own time)",
+    tags=("analysis",),
+    responses={200: None, 401: None, 404: None},
+    auth="bettor",
+)
+def get_frame(analysis_id: str, ms: int) -> Response:
+    principal = require_principal()
+    at, jpeg = evidence.frame(wiring(), principal, analysis_id, ms)
+    response = Response(jpeg, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = f"private, max-age={FRAME_MAX_AGE}"
+    response.headers["X-Frame-Ms"] = str(at)
+    return response
+
+
+@bp.get("/api/analyses/<analysis_id>/video")
+@documented(
+    "The analysed video itself, with Range support, when the deployment keeps uploads"
+    " (STREAMBET_KEEP_UPLOADS); same audience as the frames",
+    tags=("analysis",),
+    responses={200: None, 206: None, 401: None, 404: None, 416: None},
+    auth="bettor",
+)
+def get_video(analysis_id: str) -> Response:
+    principal = require_principal()
+    w = wiring()
+    video = evidence.kept_video(w, principal, analysis_id)
+    body = wrap_file(request.environ, w.storage.open(video.key))
+    response = Response(body, mimetype=video.content_type, direct_passthrough=True)
+    response.headers["Cache-Control"] = f"private, max-age={FRAME_MAX_AGE}"
+    try:
+        # Size from the row: the storage body need not be a local file (S3 streams it).
+        response.make_conditional(request, accept_ranges=True, complete_length=video.size_bytes)
+    except Exception:  # e.g. 416 for a range past the end: the body is never sent
+        response.close()
+        raise
+    return response

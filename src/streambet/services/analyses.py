@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 
 from streambet.adapters.orm.analyses import Analysis
-from streambet.adapters.storage import TooLarge
+from streambet.adapters.orm.betting import Market
+from streambet.adapters.storage import Storage, TooLarge
 from streambet.domain.errors import (
     Conflict,
     NotFound,
@@ -70,6 +71,7 @@ class AnalysisState:
     engine_seconds: float | None
     attempts: int
     timeline: dict[str, Any] | None
+    evidence_seconds: float | None = None
 
     @property
     def done(self) -> bool:
@@ -94,7 +96,19 @@ def state_of(row: Analysis, *, with_timeline: bool = True) -> AnalysisState:
         engine_seconds=row.engine_seconds,
         attempts=row.attempts,
         timeline=row.timeline if with_timeline else None,
+        evidence_seconds=row.evidence_seconds,
     )
+
+
+def frame_key(analysis_id: str, ms: int) -> str:
+    """Where an evidence frame lives (services/evidence.py stores them)."""
+    return f"analyses/{analysis_id}/frames/{ms}.jpg"
+
+
+def discard_frames(storage: Storage, analysis_id: str, times: Iterable[int]) -> None:
+    """Deletes the evidence frames at `times` (absent ones are fine)."""
+    for ms in times:
+        storage.delete(frame_key(analysis_id, ms))
 
 
 def utcnow() -> datetime:
@@ -228,6 +242,7 @@ def cancel(w: Wiring, principal: Principal, analysis_id: str) -> AnalysisState:
     """A queued job is canceled at once; a running one is flagged and stops at its next
     sample. Canceling a finished job is a conflict."""
     key: str | None = None
+    frames: list[int] = []
     with w.uow() as uow:
         row = _visible(principal, uow.session.get(Analysis, analysis_id))
         if row.status in TERMINAL:
@@ -240,14 +255,37 @@ def cancel(w: Wiring, principal: Principal, analysis_id: str) -> AnalysisState:
             row.finished_at = utcnow()
             row.error_code, row.error_message = "canceled", "Canceled before it started."
             key, row.storage_key = row.storage_key, None
+            # Frames a run that died (the job was queued again) may have left.
+            frames, row.evidence_frames = list(row.evidence_frames or ()), None
         state = state_of(row)
         uow.commit()
+    discard_frames(w.storage, analysis_id, frames)
     if key is not None:
         w.storage.delete(key)
         w.metrics.observe_job(CANCELED, 0.0)
     w.events.publish(TOPIC, event_of(state))
     log.info("analysis cancel requested", extra={"analysis_id": analysis_id})
     return state
+
+
+def remove(w: Wiring, principal: Principal, analysis_id: str) -> None:
+    """Removes a finished analysis with everything it stored (frames, a kept upload). One
+    that a market is built on stays: its settlement must remain traceable."""
+    with w.uow() as uow:
+        row = _visible(principal, uow.session.get(Analysis, analysis_id))
+        if row.status not in TERMINAL:
+            raise Conflict(
+                "Cancel the analysis before deleting it.", details={"status": row.status}
+            )
+        if uow.session.scalar(select(Market.id).where(Market.analysis_id == analysis_id).limit(1)):
+            raise Conflict("A market is built on this analysis.", code="analysis_in_use")
+        key, frames = row.storage_key, list(row.evidence_frames or ())
+        uow.session.delete(row)
+        uow.commit()
+    if key:
+        w.storage.delete(key)
+    discard_frames(w.storage, analysis_id, frames)
+    log.info("analysis deleted", extra={"analysis_id": analysis_id, "frames": len(frames)})
 
 
 def wait(w: Wiring, analysis_id: str, timeout: float) -> AnalysisState:

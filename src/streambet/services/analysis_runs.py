@@ -27,15 +27,18 @@ from streambet.services.analyses import (
     SUCCEEDED,
     TERMINAL,
     TOPIC,
+    discard_frames,
     event_of,
     state_of,
     utcnow,
 )
+from streambet.services.evidence import EvidenceFailed, store_frames
 from streambet.vision import errors as video_errors
 from streambet.vision.backends import AnalysisOptions
 from streambet.vision.timeline import Timeline
 
 if TYPE_CHECKING:
+    from streambet.services.unit_of_work import UnitOfWork
     from streambet.wiring import Wiring
 
 log = logging.getLogger(__name__)
@@ -66,10 +69,7 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
             return None
         if row.cancel_requested:
             _finish_row(row, CANCELED, "canceled", "Canceled before it started.")
-            key, row.storage_key = row.storage_key, None
-            uow.commit()
-            if key:
-                w.storage.delete(key)
+            _discard_stored(w, row, uow)
             return None
         if row.attempts >= settings.job_max_attempts or row.storage_key is None:
             _finish_row(
@@ -78,10 +78,7 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
                 "too_many_attempts",
                 f"The analysis was interrupted {row.attempts} times; giving up.",
             )
-            key, row.storage_key = row.storage_key, None
-            uow.commit()
-            if key:
-                w.storage.delete(key)
+            _discard_stored(w, row, uow)
             return None
         attempt = row.attempts + 1
         # Conditional update: of two runners racing for the row, exactly one matches.
@@ -108,6 +105,16 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
         claim = _Claim(attempt, row.user_id, row.storage_key, dict(row.options or {}))
         uow.commit()
     return claim
+
+
+def _discard_stored(w: Wiring, row: Analysis, uow: UnitOfWork) -> None:
+    """Commits the row of a job that ends without a result, then deletes what it stored."""
+    key, row.storage_key = row.storage_key, None
+    frames, row.evidence_frames = row.evidence_frames or [], None
+    uow.commit()
+    if key:
+        w.storage.delete(key)
+    discard_frames(w.storage, row.id, frames)
 
 
 def _rowcount(result: object) -> int:
@@ -251,18 +258,26 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
     lease.start()
     timeline: Timeline | None = None
     engine_seconds: float | None = None
+    evidence = _Evidence([], None)
     outcome: tuple[str, str | None, str | None]
     try:
-        with w.engines.borrow() as backend, w.storage.local_path(claim.storage_key) as path:
+        with w.storage.local_path(claim.storage_key) as path:
+            with w.engines.borrow() as backend:
+                t0 = time.perf_counter()
+                timeline = backend.analyze(
+                    path,
+                    engine_options(w, claim.options),
+                    _Progress(w, analysis_id, claim.user_id, claim.attempt),
+                    lease,
+                )
+                engine_seconds = time.perf_counter() - t0
+            # Before the upload goes: the frames that decided it (timed apart from the engine).
             t0 = time.perf_counter()
-            timeline = backend.analyze(
-                path,
-                engine_options(w, claim.options),
-                _Progress(w, analysis_id, claim.user_id, claim.attempt),
-                lease,
-            )
-            engine_seconds = time.perf_counter() - t0
+            frames = store_frames(w, analysis_id, claim.attempt, path, timeline, lease)
+            evidence = _Evidence(frames, time.perf_counter() - t0)
         outcome = (SUCCEEDED, None, None)
+    except EvidenceFailed:
+        outcome = (FAILED, "evidence_failed", "The evidence frames could not be stored.")
     except video_errors.AnalysisCanceled:
         if lease.user_canceled:
             outcome = (CANCELED, "canceled", "Canceled while running.")
@@ -278,7 +293,22 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
     finally:
         if lease.is_alive():
             lease.stop()
-    _record(w, analysis_id, claim, outcome, timeline, engine_seconds, time.monotonic() - started)
+    _record(
+        w,
+        analysis_id,
+        claim,
+        outcome,
+        timeline,
+        engine_seconds,
+        evidence,
+        time.monotonic() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    frames: list[int]
+    seconds: float | None
 
 
 def _record(
@@ -288,25 +318,37 @@ def _record(
     outcome: tuple[str, str | None, str | None],
     timeline: Timeline | None,
     engine_seconds: float | None,
+    evidence: _Evidence,
     seconds: float,
 ) -> None:
     status, code, message = outcome
     with w.uow() as uow:
         row = uow.session.get(Analysis, analysis_id)
         if row is None or row.attempts != claim.attempt or row.status != RUNNING:
+            # Frames this run stored stay listed on the row for the claim holder's cleanup.
             log.warning("analysis lost its claim", extra={"analysis_id": analysis_id})
             return
         _finish_row(row, status, code, message)
+        key, frames = row.storage_key, list(row.evidence_frames or ())
         if status == SUCCEEDED and timeline is not None:
             row.progress = 100
             row.timeline = timeline.to_dict()
+            row.evidence_frames, row.evidence_seconds = evidence.frames, evidence.seconds
+            frames = sorted(set(frames) - set(evidence.frames))
+        else:
+            row.evidence_frames = None
         row.engine_seconds = engine_seconds
-        key, row.storage_key = row.storage_key, None
+        # The upload has served its purpose (the original deleted objects after processing),
+        # unless the deployment keeps videos for playback.
+        if status == SUCCEEDED and w.settings.keep_uploads:
+            key = None
+        else:
+            row.storage_key = None
         state = state_of(row, with_timeline=False)
         uow.commit()
-    # The upload has served its purpose (the original deleted objects after processing).
     if key:
         w.storage.delete(key)
+    discard_frames(w.storage, analysis_id, frames)
     w.metrics.observe_job(status, seconds)
     w.events.publish(TOPIC, event_of(state))
     log.info(
@@ -316,6 +358,8 @@ def _record(
             "status": status,
             "attempt": claim.attempt,
             "engine_seconds": engine_seconds,
+            "evidence_seconds": evidence.seconds,
+            "evidence_frames": len(evidence.frames),
         },
     )
 

@@ -30,6 +30,10 @@ class Analysis(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     engine_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     timeline: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Times (ms) of the evidence frames in storage. Written before they are stored, so a
+    # run that dies half way still names every object it may have left for cleanup.
+    evidence_frames: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    evidence_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     request_id: Mapped[str] = mapped_column(String(64), default="")
     # Exactly-once execution: a run claims the row by bumping `attempts` and holds a lease
     # it keeps renewing; only the holder of the current attempt may finish the row, and a
