@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,16 @@ def test_only_the_creating_operator_or_an_admin_manages_a_market(bet_app: Flask)
         assert r.get_json()["error"]["code"] == "forbidden"
     assert client.post(f"/api/markets/{m['id']}/lock", headers=admin.headers).status_code == 200
     assert client.post(f"/api/markets/{m['id']}/cancel", headers=owner.headers).status_code == 200
+
+
+def test_original_resolve_refuses_times_that_are_not_finite(bet_app: Flask) -> None:
+    client = bet_app.test_client()
+    m = _market(client, make_actor(bet_app, "operator"))
+    for body in (
+        {"bet_id": m["id"], "labels": [{"label": "Cat", "confidence": 90, "timestamps": [1e309]}]},
+        {"bet_id": m["id"], "labels": [], "duration_seconds": 1e309},
+        {"bet_id": m["id"], "labels": [{"label": "Cat", "confidence": 90, "timestamps": [-1]}]},
+    ):
+        r = client.post("/api/resolve", data=json.dumps(body), content_type="application/json")
+        assert r.status_code == 400, r.get_json()
+        assert r.get_json()["error"]["code"] == "validation_failed"

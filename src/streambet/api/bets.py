@@ -9,7 +9,7 @@ resource API, and answers in the original shape (plus a few extra fields).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field, model_validator
@@ -45,10 +45,15 @@ class BetRead(BaseModel):
     status: str = Field(description='"active" or "resolved"')
 
 
+# Rekognition's own limit on stored video (6 h); anything past it, or not finite, is refused.
+MAX_SECONDS = 6 * 3600
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS)]
+
+
 class LabelIn(BaseModel):
     label: str = Field(max_length=128)
     confidence: float = Field(ge=0, le=100)
-    timestamps: list[float] = Field(default_factory=list, max_length=MAX_TIMESTAMPS)
+    timestamps: list[Seconds] = Field(default_factory=list, max_length=MAX_TIMESTAMPS)
     category: str | None = None
 
 
@@ -57,7 +62,7 @@ class ResolveCompatCreate(BaseModel):
     market_id: int | None = None
     labels: list[LabelIn] | None = Field(default=None, max_length=MAX_LABELS)
     duration_seconds: float | None = Field(
-        default=None, gt=0, description="How much video the labels cover, from 0"
+        default=None, gt=0, le=MAX_SECONDS, description="How much video the labels cover, from 0"
     )
 
     @model_validator(mode="after")
