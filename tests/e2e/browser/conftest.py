@@ -259,6 +259,9 @@ def engine_server(
         "embedded_worker": False,
         "analysis_backend": "local",
         "dispute_window_seconds": 0,
+        # Tests drive settlement and payouts with the page's buttons unless they ask for
+        # the consumer's automatic betting sweep (the product's default) themselves.
+        "betting_sweep_seconds": 0,
         **engine_overrides,
     }
     with databases.sqlite_database(tmp_path) as url:
