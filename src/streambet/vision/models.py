@@ -8,8 +8,6 @@ POSIX): two processes converting at once both produce a complete file and one wi
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,19 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from streambet.vision.atomic import atomic_write
+
 EFFICIENTNET_FILE = "efficientnet-lite0-57934424.v2.onnx"
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def efficientnet_source() -> Path:
@@ -46,7 +34,7 @@ def ensure_efficientnet(model_dir: Path) -> Path:
     from streambet.vision.pth import read_legacy_pth
 
     model = build_model(read_legacy_pth(efficientnet_source()))
-    _atomic_write(target, model.SerializeToString())
+    atomic_write(target, model.SerializeToString())
     return target
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import onnx
 from onnx import ModelProto, helper
 
+from streambet.vision.atomic import atomic_write
 from streambet.vision.tfjs.context import Context
 from streambet.vision.tfjs.errors import UnsupportedModelError
-from streambet.vision.tfjs.files import atomic_write
 from streambet.vision.tfjs.graph import TfGraph, TfNode, load_graph, split_tensor_name
 from streambet.vision.tfjs.ops import FOLDERS, HANDLERS
 

@@ -15,7 +15,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from streambet.vision.tfjs.files import atomic_write
+from streambet.vision.atomic import atomic_write
 
 
 class NpmUnavailableError(RuntimeError):
