@@ -67,6 +67,9 @@ class Settings:
     # Evidence: frames kept per analysis once its upload is deleted; or keep the upload too.
     evidence_max_frames: int = 600
     keep_uploads: bool = False
+    # Agreement mode: a second engine runs on every clip; settlement may require it to agree.
+    second_opinion_backend: str = ""  # empty: off
+    require_agreement: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -155,6 +158,12 @@ def _validate(s: Settings) -> None:
     choice("events_backend", s.events_backend, ("memory", "redis"))
     choice("storage_backend", s.storage_backend, ("local", "s3"))
     choice("analysis_backend", s.analysis_backend, ("local", "rekognition", "fake"))
+    if s.second_opinion_backend:
+        choice("second_opinion_backend", s.second_opinion_backend, ("local", "rekognition", "fake"))
+        if s.second_opinion_backend == s.analysis_backend:
+            raise ConfigError(
+                "STREAMBET_SECOND_OPINION_BACKEND must differ from STREAMBET_ANALYSIS_BACKEND"
+            )
     if s.is_production and s.secret_key == DEV_SECRET_KEY:
         raise ConfigError(
             "STREAMBET_SECRET_KEY must be set to a private value when STREAMBET_ENV=production"

@@ -62,6 +62,13 @@ class Wiring:
         return EnginePool(self.settings)
 
     @cached_property
+    def second_engines(self) -> EnginePool:
+        """Agreement mode's second opinion (STREAMBET_SECOND_OPINION_BACKEND)."""
+        from streambet.adapters.engines import EnginePool
+
+        return EnginePool(self.settings, self.settings.second_opinion_backend)
+
+    @cached_property
     def queue(self) -> JobQueue:
         from streambet.jobs import JobQueue
 
@@ -95,6 +102,7 @@ class Wiring:
         return SettlementPolicy(
             Bands(s.auto_settle_confidence, s.review_floor_confidence),
             timedelta(seconds=s.dispute_window_seconds),
+            require_agreement=s.require_agreement,
         )
 
     def sweep_betting(self) -> SweepReport:

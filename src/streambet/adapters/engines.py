@@ -18,8 +18,8 @@ from streambet.vision.backends import AnalysisBackend, load_backend
 
 
 class EnginePool:
-    def __init__(self, settings: Settings) -> None:
-        self.name = settings.analysis_backend
+    def __init__(self, settings: Settings, name: str | None = None) -> None:
+        self.name = name or settings.analysis_backend
         self._kwargs: dict[str, Any] = {"model_dir": settings.resolved_model_dir}
         if self.name == "rekognition":
             # It reads its bucket, region and limits from these settings (the app's, which

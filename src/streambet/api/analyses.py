@@ -21,6 +21,7 @@ from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.logs import request_id_var
 from streambet.services import analyses, evidence
 from streambet.services.analyses import AnalysisState
+from streambet.vision.agreement import compare_timelines
 from streambet.vision.timeline import Timeline
 from streambet.wiring import wiring
 
@@ -48,8 +49,9 @@ class AnalyzeQuery(BaseModel):
 
 
 class ResultQuery(BaseModel):
-    # timeline: the engine-neutral Timeline itself (what settlement reads)
-    format: Literal["seed", "rekognition", "segments", "timeline"] = "seed"
+    # timeline: the engine-neutral Timeline itself (what settlement reads); agreement: per
+    # label, where the primary and the second-opinion engine agree (agreement mode only)
+    format: Literal["seed", "rekognition", "segments", "timeline", "agreement"] = "seed"
     aggregate_by: Literal["timestamps", "segments"] = "timestamps"
 
 
@@ -168,6 +170,16 @@ def render_result(state: AnalysisState, fmt: str, aggregate_by: str) -> dict[str
     assert state.timeline is not None
     if fmt == "timeline":
         return state.timeline
+    if fmt == "agreement":
+        if state.second_timeline is None:
+            raise Conflict(
+                "This analysis has no second opinion (STREAMBET_SECOND_OPINION_BACKEND is off).",
+                code="no_second_opinion",
+            )
+        report = compare_timelines(
+            Timeline.from_dict(state.timeline), Timeline.from_dict(state.second_timeline)
+        )
+        return report.to_dict()
     from streambet.vision import outputs  # type: ignore[attr-defined, unused-ignore]
 
     timeline = Timeline.from_dict(state.timeline)
@@ -195,7 +207,8 @@ def _options(raw: str | None) -> dict[str, Any]:
         raise ValidationFailed(
             "The 'options' field must be a JSON object of analysis options.", details=details
         ) from None
-    if parsed.extra and wiring().settings.analysis_backend != "fake":
+    settings = wiring().settings
+    if parsed.extra and "fake" not in (settings.analysis_backend, settings.second_opinion_backend):
         raise ValidationFailed("'extra' options are only for the test engine.")
     return parsed.model_dump(exclude_defaults=True)
 

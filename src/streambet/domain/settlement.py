@@ -6,6 +6,9 @@ nothing reached the review floor and the whole window was analysed. An outcome w
 criteria is the "otherwise" outcome (NO by default) and wins when every other outcome is
 confidently not met. Exactly one met outcome, the rest not met, resolves; anything else
 goes to an admin's review instead of paying out on a guess.
+
+Agreement mode (`second_opinion`): a resolved decision stands only when a second engine's
+timeline evaluates the same criteria the same way; otherwise the market goes to review.
 """
 
 from __future__ import annotations
@@ -46,9 +49,12 @@ class Decision:
     reason: str
     verdicts: dict[int, tuple[Verdict, Evaluation]]
     model_version: str
+    # Agreement mode: the second engine's evaluation of each outcome's criteria.
+    second: dict[int, Evaluation] | None = None
+    second_model_version: str | None = None
 
     def evidence_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "model_version": self.model_version,
             "reason": self.reason,
             "outcomes": [
@@ -63,6 +69,15 @@ class Decision:
                 for oid, (verdict, ev) in self.verdicts.items()
             ],
         }
+        if self.second is not None:
+            out["second_opinion"] = {
+                "model_version": self.second_model_version,
+                "outcomes": [
+                    {"outcome_id": oid, "holds": ev.holds, "confidence": ev.confidence}
+                    for oid, ev in self.second.items()
+                ],
+            }
+        return out
 
     @property
     def detected_at_ms(self) -> list[int]:
@@ -120,3 +135,31 @@ def decide(outcomes: Sequence[OutcomeSpec], timeline: Timeline, bands: Bands) ->
             version,
         )
     return review("no outcome's criteria were met and there is no 'otherwise' outcome", best)
+
+
+ENGINES_DISAGREE = "engines disagree"
+
+
+def second_opinion(
+    decision: Decision, outcomes: Sequence[OutcomeSpec], second: Timeline
+) -> Decision:
+    """A resolved decision checked against a second engine: every outcome the first found
+    met must also hold on the second timeline, and every one it found not met must not;
+    any difference sends the market to review. A decision already in review is kept."""
+    evaluations = {
+        o.outcome_id: evaluate(o.criteria, second) for o in outcomes if o.criteria is not None
+    }
+    agree = all(
+        evaluations[oid].holds == (v is Verdict.MET) for oid, (v, _) in decision.verdicts.items()
+    )
+    resolved = decision.resolved and agree
+    return Decision(
+        resolved,
+        decision.outcome_id if resolved else None,
+        decision.confidence,
+        decision.reason if agree or not decision.resolved else ENGINES_DISAGREE,
+        decision.verdicts,
+        decision.model_version,
+        evaluations,
+        second.model_version,
+    )

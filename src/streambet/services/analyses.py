@@ -72,6 +72,7 @@ class AnalysisState:
     attempts: int
     timeline: dict[str, Any] | None
     evidence_seconds: float | None = None
+    second_timeline: dict[str, Any] | None = None
 
     @property
     def done(self) -> bool:
@@ -97,6 +98,7 @@ def state_of(row: Analysis, *, with_timeline: bool = True) -> AnalysisState:
         attempts=row.attempts,
         timeline=row.timeline if with_timeline else None,
         evidence_seconds=row.evidence_seconds,
+        second_timeline=row.second_timeline if with_timeline else None,
     )
 
 
@@ -325,6 +327,16 @@ class DbTimelineSource:
         with self.w.read_uow() as uow:
             data = uow.session.scalar(
                 select(Analysis.timeline).where(
+                    Analysis.id == analysis_id, Analysis.status == SUCCEEDED
+                )
+            )
+        return Timeline.from_dict(data) if data else None
+
+    def second_timeline_for(self, analysis_id: str) -> Timeline | None:
+        """Agreement mode: the second engine's timeline, or None when it did not run."""
+        with self.w.read_uow() as uow:
+            data = uow.session.scalar(
+                select(Analysis.second_timeline).where(
                     Analysis.id == analysis_id, Analysis.status == SUCCEEDED
                 )
             )

@@ -257,20 +257,30 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
     lease = _Lease(w, analysis_id, claim.attempt, interrupt)
     lease.start()
     timeline: Timeline | None = None
+    second_timeline: Timeline | None = None
     engine_seconds: float | None = None
     evidence = _Evidence([], None)
     outcome: tuple[str, str | None, str | None]
     try:
         with w.storage.local_path(claim.storage_key) as path:
+            progress = _Progress(w, analysis_id, claim.user_id, claim.attempt)
+            second = w.settings.second_opinion_backend
+            # With a second opinion, each engine's progress fills half of the bar.
+            share = 0.5 if second else 1.0
+            t0 = time.perf_counter()
             with w.engines.borrow() as backend:
-                t0 = time.perf_counter()
                 timeline = backend.analyze(
-                    path,
-                    engine_options(w, claim.options),
-                    _Progress(w, analysis_id, claim.user_id, claim.attempt),
-                    lease,
+                    path, engine_options(w, claim.options), lambda f: progress(f * share), lease
                 )
-                engine_seconds = time.perf_counter() - t0
+            if second:
+                with w.second_engines.borrow() as backend:
+                    second_timeline = backend.analyze(
+                        path,
+                        engine_options(w, claim.options),
+                        lambda f: progress(0.5 + f * 0.5),
+                        lease,
+                    )
+            engine_seconds = time.perf_counter() - t0
             # Before the upload goes: the frames that decided it (timed apart from the engine).
             t0 = time.perf_counter()
             frames = store_frames(w, analysis_id, claim.attempt, path, timeline, lease)
@@ -298,7 +308,7 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
         analysis_id,
         claim,
         outcome,
-        timeline,
+        (timeline, second_timeline),
         engine_seconds,
         evidence,
         time.monotonic() - started,
@@ -316,12 +326,13 @@ def _record(
     analysis_id: str,
     claim: _Claim,
     outcome: tuple[str, str | None, str | None],
-    timeline: Timeline | None,
+    timelines: tuple[Timeline | None, Timeline | None],  # the primary's, the second's
     engine_seconds: float | None,
     evidence: _Evidence,
     seconds: float,
 ) -> None:
     status, code, message = outcome
+    timeline, second_timeline = timelines
     with w.uow() as uow:
         row = uow.session.get(Analysis, analysis_id)
         if row is None or row.attempts != claim.attempt or row.status != RUNNING:
@@ -333,6 +344,7 @@ def _record(
         if status == SUCCEEDED and timeline is not None:
             row.progress = 100
             row.timeline = timeline.to_dict()
+            row.second_timeline = second_timeline.to_dict() if second_timeline else None
             row.evidence_frames, row.evidence_seconds = evidence.frames, evidence.seconds
             frames = sorted(set(frames) - set(evidence.frames))
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from streambet.adapters.orm.betting import Dispute, Market, Settlement
 from streambet.domain.criteria import parse_criteria
 from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.domain.markets import MarketStatus, check_transition
-from streambet.domain.settlement import Bands, Decision, OutcomeSpec, decide
+from streambet.domain.settlement import Bands, Decision, OutcomeSpec, decide, second_opinion
 from streambet.services.events import Publish, no_publish
 from streambet.services.markets import (
     MarketView,
@@ -33,6 +33,12 @@ class TimelineSource(Protocol):
         """The finished analysis' timeline, or None while it is not available."""
 
 
+@runtime_checkable
+class SecondOpinionSource(Protocol):
+    def second_timeline_for(self, analysis_id: str) -> Timeline | None:
+        """Agreement mode: the second engine's timeline, or None when it did not run."""
+
+
 class _StoredLabels:
     """Criteria were validated at creation and store canonical names; evaluation needs no
     vocabulary beyond echoing them back."""
@@ -45,6 +51,7 @@ class _StoredLabels:
 class SettlementPolicy:
     bands: Bands = field(default_factory=Bands)
     dispute_window: timedelta = timedelta(minutes=10)
+    require_agreement: bool = False  # with a second timeline: settle only when both agree
 
 
 @dataclass(frozen=True)
@@ -101,9 +108,11 @@ def settle_with_timeline(
     *,
     now: datetime | None = None,
     publish: Publish = no_publish,
+    second: Timeline | None = None,
 ) -> SettleResult:
     """Decides a locked market from a timeline: resolved (dispute window opens) or review.
-    An open market is locked first (the evidence is in, betting is over)."""
+    An open market is locked first (the evidence is in, betting is over). With `second`
+    (agreement mode), the decision must also agree with that engine's timeline."""
     now = now or datetime.now(UTC)
     market = load_market(uow.session, market_id, lock=True)
     if market.status == MarketStatus.OPEN:
@@ -115,7 +124,10 @@ def settle_with_timeline(
             f"Only a locked market is settled from evidence; this one is {market.status}.",
             code="invalid_transition",
         )
-    decision = decide(_specs(uow, market_id), timeline, policy.bands)
+    specs = _specs(uow, market_id)
+    decision = decide(specs, timeline, policy.bands)
+    if second is not None:
+        decision = second_opinion(decision, specs, second)
     record_settlement(
         uow,
         market,
@@ -155,7 +167,12 @@ def settle_market(
     timeline = timelines.timeline_for(market.analysis_id)
     if timeline is None:
         return SettleResult(view(uow.session, market), None)
-    return settle_with_timeline(uow, market_id, timeline, policy, now=now, publish=publish)
+    second = None
+    if policy.require_agreement and isinstance(timelines, SecondOpinionSource):
+        second = timelines.second_timeline_for(market.analysis_id)
+    return settle_with_timeline(
+        uow, market_id, timeline, policy, now=now, publish=publish, second=second
+    )
 
 
 def _resolve(

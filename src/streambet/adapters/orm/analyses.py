@@ -30,6 +30,8 @@ class Analysis(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     engine_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     timeline: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Agreement mode: the second engine's timeline of the same clip.
+    second_timeline: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Times (ms) of the evidence frames in storage. Written before they are stored, so a
     # run that dies half way still names every object it may have left for cleanup.
     evidence_frames: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
