@@ -31,7 +31,13 @@ def test_document_covers_every_route(client: FlaskClient, app: Flask) -> None:
     formats = {
         p["name"]: p for p in doc["paths"]["/api/analyses/{analysis_id}"]["get"]["parameters"]
     }
-    assert formats["format"]["schema"]["enum"] == ["seed", "rekognition", "segments", "timeline"]
+    assert formats["format"]["schema"]["enum"] == [
+        "seed",
+        "rekognition",
+        "segments",
+        "timeline",
+        "agreement",
+    ]
 
 
 def test_no_server_errors(app: Flask) -> None:

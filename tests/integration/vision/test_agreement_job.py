@@ -94,3 +94,14 @@ def test_second_opinion_is_stored_served_and_gates_settlement(
     assert reviewed.decision is not None and not reviewed.decision.resolved
     assert reviewed.market.status == "review"
     assert reviewed.decision.evidence_json()["reason"] == "engines disagree"
+
+
+def test_without_a_second_opinion_the_agreement_format_is_refused(
+    app: Flask, four_photo_clip: Path
+) -> None:
+    job_id = _analyse(app, four_photo_clip, [])
+    response = app.test_client().get(f"/api/analyses/{job_id}?format=agreement")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "no_second_opinion"
+    timeline = app.test_client().get(f"/api/analyses/{job_id}?format=timeline").get_json()
+    assert timeline["result"]["engine"] == "fake"
