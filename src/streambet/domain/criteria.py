@@ -342,12 +342,7 @@ def _eval_spoken(c: SpokenCriterion, timeline: Timeline) -> _Result:
         for sc, i in sorted(hits, key=lambda h: -h[0])[:EVIDENCE_PER_LABEL]
         if sc >= min(score, c.min_confidence)
     )
-    end = c.end_ms if c.end_ms is not None else timeline.video.duration_ms
-    if timeline.video.duration_ms > 0:
-        end = min(end, timeline.video.duration_ms)
-    complete = (
-        end > 0 and timeline.speech_until_ms >= end and timeline.analysed_from_ms <= c.start_ms
-    )
+    complete = _covered(c.start_ms, c.end_ms, timeline, timeline.speech_until_ms)
     return score >= c.min_confidence, score, complete, False, evidence
 
 
@@ -441,14 +436,23 @@ def _eval_label(c: LabelCriterion, timeline: Timeline) -> _Result:
         EvidenceItem(c.label, p.detected, p.timestamp_ms, p.score, p.boxes)
         for p in support[:EVIDENCE_PER_LABEL]
     )
-    return holds, score, _covered(c, timeline), False, evidence
+    return (
+        holds,
+        score,
+        _covered(c.start_ms, c.end_ms, timeline, timeline.analysed_until_ms),
+        False,
+        evidence,
+    )
 
 
-def _covered(c: LabelCriterion, timeline: Timeline) -> bool:
+def _covered(start_ms: int, end_ms: int | None, timeline: Timeline, until_ms: int) -> bool:
+    """Whether the window [start, end) was looked at: analysis began by its start and
+    reached `until_ms` (frames analysed, or speech transcribed) past its end. An open end is
+    the end of the video."""
     duration = timeline.video.duration_ms
-    end = c.end_ms if c.end_ms is not None else duration
+    end = end_ms if end_ms is not None else duration
     if duration > 0:
         end = min(end, duration)
     if end <= 0:
         return False  # neither the criterion nor the video says where the window ends
-    return timeline.analysed_from_ms <= c.start_ms and timeline.analysed_until_ms >= end
+    return timeline.analysed_from_ms <= start_ms and until_ms >= end
