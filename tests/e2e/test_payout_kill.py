@@ -18,7 +18,7 @@ from streambet.adapters.orm.betting import LedgerEntry, Market
 from streambet.services import markets, settlement, wagers, wallet
 from streambet.services.settlement import SettlementPolicy
 from tests.support.api import make_actor
-from tests.support.betting import Vocabulary, fund, verify_ledger
+from tests.support.betting import cat_market, fund, verify_ledger
 
 CHILD = textwrap.dedent(
     """
@@ -56,15 +56,7 @@ def test_killed_mid_payout_pays_exactly_once(any_db_app: Flask, stage: str) -> N
     bettors = [make_actor(app) for _ in range(3)]
     for b in bettors:
         fund(app, b.user_id, 1_000)
-    with w.uow() as uow:
-        m = markets.create_market(
-            uow,
-            Vocabulary(),
-            op.user_id,
-            "Cat?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            takeout_bp=700,
-        )
+    m = cat_market(app, op.user_id, takeout_bp=700)
     yes, no = (o.id for o in m.outcomes)
     for b, outcome, stake in zip(bettors, (yes, yes, no), (333, 250, 417), strict=True):
         with w.uow() as uow:

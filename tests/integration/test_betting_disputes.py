@@ -13,7 +13,7 @@ from streambet.domain.errors import Conflict, PermissionDenied
 from streambet.services import disputes, markets, settlement, wagers, wallet
 from streambet.services.settlement import SettlementPolicy
 from tests.support.api import make_actor
-from tests.support.betting import Vocabulary, fund, sample, timeline, verify_ledger
+from tests.support.betting import cat_market, fund, sample, timeline, verify_ledger
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 POLICY = SettlementPolicy(dispute_window=timedelta(minutes=10))
@@ -28,15 +28,7 @@ def resolved(any_db_app: Flask) -> dict:
     a, b, c = make_actor(app), make_actor(app), make_actor(app)
     for x in (a, b, c):
         fund(app, x.user_id, 1_000)
-    with w.uow() as uow:
-        m = markets.create_market(
-            uow,
-            Vocabulary(),
-            op.user_id,
-            "Cat?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            takeout_bp=0,
-        )
+    m = cat_market(app, op.user_id, takeout_bp=0)
     yes, no = (o.id for o in m.outcomes)
     with w.uow() as uow:
         wagers.place_wager(uow, a.user_id, m.id, yes, 100)

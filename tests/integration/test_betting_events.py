@@ -9,7 +9,7 @@ from flask import Flask
 from streambet.services import markets, settlement, wagers
 from streambet.services.demo_market import ensure_demo_market
 from tests.support.api import make_actor
-from tests.support.betting import Vocabulary, fund
+from tests.support.betting import Vocabulary, cat_market, fund
 
 
 def test_odds_and_status_events(app: Flask) -> None:
@@ -21,16 +21,7 @@ def test_odds_and_status_events(app: Flask) -> None:
 
     op, b = make_actor(app, "operator"), make_actor(app)
     fund(app, b.user_id, 100)
-    with w.uow() as uow:
-        m = markets.create_market(
-            uow,
-            Vocabulary(),
-            op.user_id,
-            "Cat?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            takeout_bp=0,
-            publish=publish,
-        )
+    m = cat_market(app, op.user_id, takeout_bp=0, publish=publish)
     yes, no = (o.id for o in m.outcomes)
     with w.uow() as uow:
         wagers.place_wager(uow, b.user_id, m.id, yes, 30, publish=publish)

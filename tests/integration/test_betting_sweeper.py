@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 
 from streambet.adapters.payouts import MockPayoutProvider
-from streambet.services import markets, sweeper, wagers, wallet
+from streambet.services import sweeper, wagers, wallet
 from streambet.services.settlement import SettlementPolicy
 from streambet.vision.timeline import Timeline
 from tests.support.api import make_actor
-from tests.support.betting import Vocabulary, fund, sample, timeline, verify_ledger
+from tests.support.betting import cat_market, fund, sample, timeline, verify_ledger
 
 
 class Timelines:
@@ -27,17 +27,13 @@ def test_sweep_locks_settles_and_pays(any_db_app: Flask) -> None:
     op, b = make_actor(any_db_app, "operator"), make_actor(any_db_app)
     fund(any_db_app, b.user_id, 100)
     now = datetime.now(UTC)
-    with w.uow() as uow:
-        m = markets.create_market(
-            uow,
-            Vocabulary(),
-            op.user_id,
-            "Cat?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            analysis_id="a" * 32,
-            takeout_bp=0,
-            closes_at=now + timedelta(minutes=5),
-        )
+    m = cat_market(
+        any_db_app,
+        op.user_id,
+        analysis_id="a" * 32,
+        takeout_bp=0,
+        closes_at=now + timedelta(minutes=5),
+    )
     with w.uow() as uow:
         wagers.place_wager(uow, b.user_id, m.id, m.outcomes[0].id, 60)
     source = Timelines({})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from streambet.vision.timeline import (
     BoundingBox,
@@ -12,6 +13,9 @@ from streambet.vision.timeline import (
     Timeline,
     VideoMetadata,
 )
+
+if TYPE_CHECKING:
+    from streambet.services.markets import MarketView
 
 LABELS = {
     "Cat": LabelInfo("Cat", parents=("Animal",), aliases=("Kitty",), categories=("Animals",)),
@@ -87,3 +91,20 @@ def verify_ledger(app: object) -> list[str]:
     w = app.extensions["streambet"]  # type: ignore[attr-defined]
     with w.read_uow() as uow:
         return [str(v) for v in verify(uow.session)]
+
+
+def cat_market(app: object, operator_id: int, **options: Any) -> MarketView:
+    """A YES ("a Cat is seen") / NO market created through the service layer; `options`
+    are create_market's keywords (takeout_bp, analysis_id, publish, ...)."""
+    from streambet.services import markets
+
+    w = app.extensions["streambet"]  # type: ignore[attr-defined]
+    with w.uow() as uow:
+        return markets.create_market(
+            uow,
+            Vocabulary(),
+            operator_id,
+            "Cat?",
+            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+            **options,
+        )
