@@ -20,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from streambet.vision.detectors.base import (
     FULL_FRAME,
@@ -72,6 +73,12 @@ class ClassifierDetector:
         opts.log_severity_level = 3
         self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self._fc_w, self._fc_b = efficientnet_fc()
+        # The regional head below is numpy's one BLAS call in the engine. OpenBLAS would run
+        # it on a thread per core and keep those threads spinning between calls, stealing
+        # the core the other detectors run on: 9.7 -> 7.3 CPU-s per minute of video
+        # (bench/analysis.py). The engine parallelises across detectors instead. This is
+        # process-wide, which suits the worker processes the engine runs in.
+        threadpool_limits(1, user_api="blas")
         tax = get_taxonomy()
         classes = tax.class_names()
         labels: list[str] = []

@@ -256,7 +256,9 @@ class ObjectDetector:
         """Without a prepared model (`streambet models prepare` needs npm) the detector
         stays usable but finds nothing, and says why in `unavailable` and the log, so an
         analysis still runs with the other detectors."""
-        model = CocoModel(model_dir)
+        # One intra-op thread: the engine runs detectors side by side, and a second ORT
+        # thread spin-waiting between calls cost more CPU than it saved wall time.
+        model = CocoModel(model_dir, threads=1)
         try:
             model.load()
         except ObjectModelUnavailableError as exc:
