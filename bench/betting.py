@@ -1,7 +1,8 @@
 """Betting benchmark: prints figures, asserts nothing about time.
 
-1. Wagers through the HTTP API: 32 concurrent bettors (threads with keep-alive sessions)
-   against the real gunicorn server (`streambet serve`, a subprocess), on SQLite and, when
+1. Wagers through the HTTP API: 32 concurrent bettors, each on its own keep-alive
+   connection from a load generator in a process of its own (bench/loadgen.py), against
+   the real gunicorn server (`streambet serve`, a subprocess), on SQLite and, when
    STREAMBET_TEST_DATABASE_URL is set, PostgreSQL; next to the raw rate of single-row
    INSERT + COMMIT on the same database in the same run.
 2. Settlement of one market with 100,000 wagers (set-based payout).
@@ -18,7 +19,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import loadgen
 import requests
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
@@ -169,71 +170,43 @@ def operator(db: Database) -> int:
 
 
 def http_wagers(
-    base: str, bettors: list[tuple[int, str]], market: tuple[int, int, int], per_bettor: int
+    base: str,
+    bettors: list[tuple[int, str]],
+    market: tuple[int, int, int],
+    per_bettor: int,
+    tag: str,
 ) -> tuple[int, float, list[float]]:
+    """Each bettor on its own keep-alive connection places `per_bettor` wagers in a row."""
     market_id, yes, no = market
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(bettors) + 1)
-
-    def run(user_id: int, token: str) -> None:
-        mine = []
-        with requests.Session() as s:
-            s.headers["Authorization"] = f"Bearer {token}"
-            barrier.wait()
-            for i in range(per_bettor):
-                t = time.perf_counter()
-                r = s.post(
-                    f"{base}/api/markets/{market_id}/wagers",
-                    json={"outcome_id": yes if i % 3 else no, "stake": 1 + i % 50},
-                    headers={"Idempotency-Key": f"{user_id}-{i}"},
-                    timeout=60,
-                )
-                mine.append(time.perf_counter() - t)
-                if r.status_code != 201:
-                    with lock:
-                        errors.append(f"{r.status_code} {r.text[:200]}")
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=run, args=b) for b in bettors]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        print(f"    {len(errors)} errors, first: {errors[0]}")
-    return len(latencies) - len(errors), elapsed, latencies
+    calls = [
+        [
+            loadgen.Call(
+                "POST",
+                f"/api/markets/{market_id}/wagers",
+                {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{tag}-{user_id}-{i}"},
+                {"outcome_id": yes if i % 3 else no, "stake": 1 + i % 50},
+            )
+            for i in range(per_bettor)
+        ]
+        for user_id, token in bettors
+    ]
+    result = loadgen.run(base, calls)
+    placed = result.count(201)
+    if placed != len(bettors) * per_bettor:
+        print(f"    {len(bettors) * per_bettor - placed} not placed, first: {result.first_error}")
+    return placed, result.elapsed_s, result.latencies_s
 
 
 def http_reads(base: str, bettors: list[tuple[int, str]], per_bettor: int) -> float:
     """Same clients, same server: GET /api/me (auth + one read), the HTTP stack's own cost."""
-    barrier = threading.Barrier(len(bettors) + 1)
-
-    def run(token: str) -> None:
-        with requests.Session() as s:
-            s.headers["Authorization"] = f"Bearer {token}"
-            barrier.wait()
-            for _ in range(per_bettor):
-                s.get(f"{base}/api/me", timeout=60).raise_for_status()
-
-    threads = [threading.Thread(target=run, args=(t,)) for _, t in bettors]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    return len(bettors) * per_bettor / (time.perf_counter() - start)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    calls = [
+        [loadgen.Call("GET", "/api/me", {"Authorization": f"Bearer {token}"})] * per_bettor
+        for _, token in bettors
+    ]
+    result = loadgen.run(base, calls)
+    if result.count(200) != len(bettors) * per_bettor:
+        raise RuntimeError(f"GET /api/me failed: {result.first_error}")
+    return len(result.latencies_s) / result.elapsed_s
 
 
 def bulk_wagers(db: Database, market: tuple[int, int, int], n: int, users: int) -> None:
@@ -426,13 +399,15 @@ def bench(kind: str, args: argparse.Namespace) -> None:
                 market = new_market(db, op_id)
                 workers = args.workers or (1 if kind == "sqlite" else 2)
                 with served(url, tmp, workers, args.threads) as base:
-                    http_wagers(base, bettors, market, 5)  # warm-up: connections, imports
-                    ok, elapsed, lat = http_wagers(base, bettors, market, args.wagers_per_bettor)
+                    http_wagers(base, bettors, market, 5, "warm")  # warm-up: imports, caches
+                    n = args.wagers_per_bettor
+                    ok, elapsed, lat = http_wagers(base, bettors, market, n, "run")
                     reads = http_reads(base, bettors, args.wagers_per_bettor)
                 rate = ok / elapsed
+                p50, p99 = (loadgen.percentile_ms(lat, q) for q in (0.50, 0.99))
                 print(
                     f"    HTTP wagers: {ok:,} in {elapsed:.2f} s = {rate:,.0f} wagers/s,"
-                    f" p50 {pct(lat, 0.50):.1f} ms, p99 {pct(lat, 0.99):.1f} ms"
+                    f" p50 {p50:.1f} ms, p99 {p99:.1f} ms"
                     f" ({CLIENTS} bettors; gunicorn {workers} worker(s) x"
                     f" {args.threads} threads); {rate / raw:.2f}x the raw insert rate"
                 )
