@@ -2,11 +2,14 @@
 
 SQLite runs in WAL mode with a busy timeout. Write units of work begin with
 `BEGIN IMMEDIATE` so two writers serialise at the start of a transaction instead of one
-failing with "database is locked" when it upgrades a read lock halfway through.
+failing with "database is locked" when it upgrades a read lock halfway through. Before
+that, writers queue on a lock of our own (`WriterLock`) that spans threads and processes.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -35,7 +38,45 @@ class Database:
 _HOLDS_LOCK = "streambet_write_lock"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+class WriterLock:
+    """One SQLite writer at a time across the threads of this process (a mutex) and across
+    processes (flock on a file beside the database, e.g. several gunicorn workers).
+
+    SQLite's own busy handler sleeps and retries with growing back-off, which under many
+    writers turns a few ms of waiting into seconds of tail latency; a blocked flock wakes
+    the moment the holder lets go, and the kernel releases it if the holder dies. Only one
+    thread per process waits in flock, the others on the mutex. The file is opened per
+    process: a forked child must not share its parent's lock."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._mutex = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self, timeout: float) -> bool:
+        if not self._mutex.acquire(timeout=timeout):
+            return False
+        if self._path is None:
+            return True
+        try:
+            if self._pid != os.getpid():
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            assert self._fd is not None
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._mutex.release()
+            raise
+        return True
+
+    def release(self) -> None:
+        if self._path is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._mutex.release()
+
+
+def _configure_sqlite(engine: Engine, lock_path: Path | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite's own is lazy).
@@ -47,10 +88,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    # Writers in this process queue on a lock before BEGIN IMMEDIATE: SQLite's own busy
-    # handler sleeps and retries with growing back-off, which under many threads turns a
-    # few ms of waiting into seconds of tail latency.
-    write_lock = threading.Lock()
+    write_lock = WriterLock(lock_path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -76,9 +114,11 @@ def _configure_sqlite(engine: Engine) -> None:
 def create_database(url: str, *, echo: bool = False) -> Database:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    lock_path: Path | None = None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            lock_path = Path(parsed.database + "-writer.lock")
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         kwargs["pool_size"] = 20
         kwargs["max_overflow"] = 20
@@ -89,7 +129,7 @@ def create_database(url: str, *, echo: bool = False) -> Database:
     engine = create_engine(url, **kwargs)
     write_engine: Engine = engine
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock_path)
         write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     return Database(
         engine=engine,

@@ -80,8 +80,9 @@ def _row_view(row: Any, *, replayed: bool = False, balance: int | None = None) -
     )
 
 
-# The hot path's statements are built once: building SQLAlchemy statements per request cost
-# more than executing them (bench/betting.py).
+# The hot path's statements are built once and run as Core on the session's connection:
+# building statements per request, and the ORM's execute path, each cost more than the
+# statement itself (bench/betting.py).
 _FIND_KEY = _WAGER_ROWS.where(
     Wager.user_id == bindparam("user_id"), Wager.idempotency_key == bindparam("key")
 )
@@ -120,13 +121,13 @@ _POOLS = (
     .where(MarketOutcome.market_id == bindparam("market_id"))
     .order_by(MarketOutcome.position)
 )
-_CORE = {"synchronize_session": False}
 
 
 def _replay(
     session: Session, user_id: int, key: str, market_id: int, outcome_id: int, stake: int
 ) -> WagerView | None:
-    found = session.execute(_FIND_KEY, {"user_id": user_id, "key": key}).first()
+    conn = session.connection()
+    found = conn.execute(_FIND_KEY, {"user_id": user_id, "key": key}).first()
     if found is None:
         return None
     if (found.market_id, found.outcome_id, found.stake) != (market_id, outcome_id, stake):
@@ -135,7 +136,7 @@ def _replay(
             code="idempotency_key_reused",
             details={"wager_id": found.id},
         )
-    balance = session.execute(_BALANCE, {"code": wallet_code(user_id)}).scalar()
+    balance = conn.execute(_BALANCE, {"code": wallet_code(user_id)}).scalar()
     return _row_view(found, replayed=True, balance=balance)
 
 
@@ -190,7 +191,8 @@ def _place(
     key: str | None,
     now: datetime | None,
 ) -> tuple[WagerView, int]:
-    row = session.execute(_MARKET, {"market_id": market_id, "outcome_id": outcome_id}).first()
+    conn = session.connection()
+    row = conn.execute(_MARKET, {"market_id": market_id, "outcome_id": outcome_id}).first()
     if row is None:
         raise NotFound(f"No market {market_id}.")
     status, min_stake, max_stake, opens_at, closes_at, takeout_bp, found_outcome = row
@@ -200,12 +202,12 @@ def _place(
         )
     check_wager(status, stake, min_stake, max_stake, now or datetime.now(UTC), opens_at, closes_at)
     wallet_key, pool_key = wallet_code(user_id), pool_code(market_id)
-    codes = dict(session.execute(_ACCOUNTS, {"codes": [wallet_key, pool_key]}).all())
+    codes = dict(conn.execute(_ACCOUNTS, {"codes": [wallet_key, pool_key]}).all())
     wallet = codes.get(wallet_key)
     if wallet is None:  # never funded: nothing to stake
         raise InsufficientFunds("Not enough balance for that.", details={"needed": stake})
     created = datetime.now(UTC)
-    wager_id = session.execute(
+    wager_id = conn.execute(
         _NEW_WAGER,
         {
             "market_id": market_id,
@@ -227,15 +229,15 @@ def _place(
         market_id=market_id,
         wager_id=wager_id,
     )
-    session.execute(
-        _BUMP_OUTCOME, {"outcome_id": outcome_id, "stake": stake}, execution_options=_CORE
-    )
+    conn.execute(_BUMP_OUTCOME, {"outcome_id": outcome_id, "stake": stake})
     view = WagerView(wager_id, market_id, outcome_id, user_id, stake, None, created, False, left)
     return view, takeout_bp
 
 
 def _odds(session: Session, market_id: int, takeout_bp: int) -> dict[str, Any]:
-    pools: dict[int, int] = dict(session.execute(_POOLS, {"market_id": market_id}).all())
+    pools: dict[int, int] = dict(
+        session.connection().execute(_POOLS, {"market_id": market_id}).all()
+    )
     odds = decimal_odds(pools, takeout_bp)
     return {
         "market_id": market_id,
