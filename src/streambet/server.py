@@ -69,6 +69,7 @@ def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
             "accesslog": None,
             "logconfig_dict": logging_config(level),
             "control_socket_disable": True,
+            "reuse_port": workers > 1,
             "post_worker_init": _post_worker_init,
             "worker_exit": _worker_exit,
         }

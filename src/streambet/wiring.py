@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from sqlalchemy import Connection
 
 from streambet.adapters.db import Database, create_database
 from streambet.config import Settings
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from streambet.jobs import JobQueue
     from streambet.services.settlement import SettlementPolicy, TimelineSource
     from streambet.services.sweeper import SweepReport
+    from streambet.services.wager_batches import WagerBatcher
 
 
 @dataclass
@@ -42,6 +44,11 @@ class Wiring:
     def read_uow(self) -> UnitOfWork:
         """A unit of work for a use case that only reads (never takes SQLite's write lock)."""
         return UnitOfWork(self.db.read_sessions)
+
+    def read_connection(self) -> Connection:
+        """A bare pooled connection for a one-statement read on a hot path (every request's
+        token check): no ORM session to build and tear down. Use it as a context manager."""
+        return self.db.engine.connect()
 
     @cached_property
     def storage(self) -> Storage:
@@ -118,7 +125,16 @@ class Wiring:
             publish=self.events.publish,
         )
 
+    @cached_property
+    def wagers(self) -> WagerBatcher:
+        """Places wagers a batch per commit (services/wager_batches.py)."""
+        from streambet.services.wager_batches import WagerBatcher
+
+        return WagerBatcher(self.uow, self.events.publish)
+
     def close(self) -> None:
+        if "wagers" in self.__dict__:
+            self.wagers.close()
         if "events" in self.__dict__:
             self.events.close()
         self.db.dispose()

@@ -33,8 +33,8 @@ def current_principal(*, required: bool = True) -> Principal | None:
     token = bearer_token()
     principal = None
     if token is not None:
-        with wiring().read_uow() as uow:
-            principal = accounts.authenticate(uow, token)
+        with wiring().read_connection() as conn:
+            principal = accounts.authenticate(conn, token)
     elif required:
         raise Unauthenticated("Log in first: send 'Authorization: Bearer <token>'.")
     g.principal = principal

@@ -213,16 +213,9 @@ def place_wager(market_id: int) -> tuple[Response, int]:
         raise PermissionDenied("Operators and admins cannot place wagers.")
     body = parse_json(WagerCreate)
     key = request.headers.get("Idempotency-Key")
-    with wiring().uow() as uow:
-        w = wagers.place_wager(
-            uow,
-            principal.user_id,
-            market_id,
-            body.outcome_id,
-            body.stake,
-            idempotency_key=key,
-            publish=ports().publish,
-        )
+    w = wiring().wagers.place(
+        wagers.WagerOrder(principal.user_id, market_id, body.outcome_id, body.stake, key)
+    )
     response = jsonify(wager_read(w))
     if w.replayed:
         response.headers["Idempotent-Replayed"] = "true"

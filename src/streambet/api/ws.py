@@ -56,8 +56,8 @@ class _Viewer:
         self.principal = None
         if isinstance(token, str) and token:
             try:
-                with wiring().read_uow() as uow:
-                    self.principal = accounts.authenticate(uow, token)
+                with wiring().read_connection() as conn:
+                    self.principal = accounts.authenticate(conn, token)
             except Unauthenticated:  # an unknown, revoked or expired token: anonymous
                 pass
         return True

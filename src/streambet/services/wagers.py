@@ -86,6 +86,14 @@ def _row_view(row: Any, *, replayed: bool = False, balance: int | None = None) -
 _FIND_KEY = _WAGER_ROWS.where(
     Wager.user_id == bindparam("user_id"), Wager.idempotency_key == bindparam("key")
 )
+
+
+def _account_id(code: str) -> Any:
+    return select(LedgerAccount.id).where(LedgerAccount.code == bindparam(code)).scalar_subquery()
+
+
+# The market, the chosen outcome and both ledger accounts in one statement: it runs while
+# SQLite's single writer slot is held, so every round trip saved there is throughput.
 _MARKET = (
     select(
         Market.status,
@@ -95,6 +103,8 @@ _MARKET = (
         Market.closes_at,
         Market.takeout_bp,
         MarketOutcome.id,
+        _account_id("wallet_code"),
+        _account_id("pool_code"),
     )
     .outerjoin(
         MarketOutcome,
@@ -102,9 +112,6 @@ _MARKET = (
     )
     .where(Market.id == bindparam("market_id"))
     .with_for_update(read=True, of=Market)
-)
-_ACCOUNTS = select(LedgerAccount.code, LedgerAccount.id).where(
-    LedgerAccount.code.in_(bindparam("codes", expanding=True))
 )
 _BALANCE = select(LedgerAccount.balance).where(LedgerAccount.code == bindparam("code"))
 _NEW_WAGER = insert(Wager).returning(Wager.id)
@@ -123,21 +130,43 @@ _POOLS = (
 )
 
 
-def _replay(
-    session: Session, user_id: int, key: str, market_id: int, outcome_id: int, stake: int
-) -> WagerView | None:
+def _replay(session: Session, order: WagerOrder, key: str) -> WagerView | None:
     conn = session.connection()
-    found = conn.execute(_FIND_KEY, {"user_id": user_id, "key": key}).first()
+    found = conn.execute(_FIND_KEY, {"user_id": order.user_id, "key": key}).first()
     if found is None:
         return None
-    if (found.market_id, found.outcome_id, found.stake) != (market_id, outcome_id, stake):
+    if (found.market_id, found.outcome_id, found.stake) != (
+        order.market_id,
+        order.outcome_id,
+        order.stake,
+    ):
         raise Conflict(
             "This Idempotency-Key was already used for a different wager.",
             code="idempotency_key_reused",
             details={"wager_id": found.id},
         )
-    balance = conn.execute(_BALANCE, {"code": wallet_code(user_id)}).scalar()
+    balance = conn.execute(_BALANCE, {"code": wallet_code(order.user_id)}).scalar()
     return _row_view(found, replayed=True, balance=balance)
+
+
+@dataclass(frozen=True)
+class WagerOrder:
+    """One request to stake: what place_wager and a batch (services/wager_batches) take."""
+
+    user_id: int
+    market_id: int
+    outcome_id: int
+    stake: int
+    idempotency_key: str | None = None
+
+    def check(self) -> None:
+        check_amount(self.stake, "stake")
+        key = self.idempotency_key
+        if key is not None and not 1 <= len(key) <= MAX_KEY:
+            raise ValidationFailed(
+                f"Idempotency-Key needs 1 to {MAX_KEY} characters.",
+                details={"field": "Idempotency-Key"},
+            )
 
 
 def place_wager(
@@ -151,59 +180,73 @@ def place_wager(
     now: datetime | None = None,
     publish: Publish = no_publish,
 ) -> WagerView:
-    check_amount(stake, "stake")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY:
-        raise ValidationFailed(
-            f"Idempotency-Key needs 1 to {MAX_KEY} characters.",
-            details={"field": "Idempotency-Key"},
-        )
-    session = uow.session
-    try:
-        result, takeout_bp = _place(
-            session, user_id, market_id, outcome_id, stake, idempotency_key, now
-        )
-        # Read inside the transaction (after commit it would take the write lock again),
-        # and only when someone listens.
-        odds = _odds(session, market_id, takeout_bp) if publish is not no_publish else None
-        uow.commit()
-    except (IntegrityError, StreamBetError):
-        # Optimistic: the key is checked only when placing failed, so a fresh wager costs no
-        # extra query. A retry after success (the key's unique index refuses the second
-        # row, or the market has locked since) answers with the wager placed the first time.
-        if idempotency_key is None:
-            raise
-        session.rollback()
-        replay = _replay(session, user_id, idempotency_key, market_id, outcome_id, stake)
-        if replay is None:
-            raise
-        return replay
+    """One wager in its own transaction."""
+    order = WagerOrder(user_id, market_id, outcome_id, stake, idempotency_key)
+    order.check()
+    result, takeout_bp = place_in_transaction(uow.session, order, now)
+    # Read inside the transaction (after commit it would take the write lock again),
+    # and only when someone listens.
+    odds = None
+    if publish is not no_publish and takeout_bp is not None:
+        odds = odds_of(uow.session, market_id, takeout_bp)
+    uow.commit()
     if odds is not None:
         publish(events.ODDS, odds)
     return result
 
 
-def _place(
-    session: Session,
-    user_id: int,
-    market_id: int,
-    outcome_id: int,
-    stake: int,
-    key: str | None,
-    now: datetime | None,
-) -> tuple[WagerView, int]:
+def place_in_transaction(
+    session: Session, order: WagerOrder, now: datetime | None = None
+) -> tuple[WagerView, int | None]:
+    """Places `order` inside the caller's transaction, under a savepoint of its own: on any
+    refusal nothing of it is written and the transaction goes on (so a batch of wagers can
+    share one commit). Returns the wager and the market's takeout for its new odds (None
+    for a replay, which changed nothing).
+
+    Optimistic about Idempotency-Keys: the key is looked up only when placing failed, so a
+    fresh wager costs no extra query. A retry after success (the key's unique index refuses
+    the second row, or the market has locked since) answers with the wager placed first."""
+    # Plain SQL savepoints (the same on SQLite and PostgreSQL): SQLAlchemy's nested
+    # transaction objects cost more than the wager's own statements.
     conn = session.connection()
-    row = conn.execute(_MARKET, {"market_id": market_id, "outcome_id": outcome_id}).first()
+    conn.exec_driver_sql("SAVEPOINT wager")
+    try:
+        placed = _place(session, order, now)
+    except (IntegrityError, StreamBetError):
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT wager")
+        conn.exec_driver_sql("RELEASE SAVEPOINT wager")
+        key = order.idempotency_key
+        if key is None:
+            raise
+        replay = _replay(session, order, key)
+        if replay is None:
+            raise
+        return replay, None
+    conn.exec_driver_sql("RELEASE SAVEPOINT wager")
+    return placed
+
+
+def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[WagerView, int]:
+    user_id, market_id = order.user_id, order.market_id
+    outcome_id, stake = order.outcome_id, order.stake
+    conn = session.connection()
+    row = conn.execute(
+        _MARKET,
+        {
+            "market_id": market_id,
+            "outcome_id": outcome_id,
+            "wallet_code": wallet_code(user_id),
+            "pool_code": pool_code(market_id),
+        },
+    ).first()
     if row is None:
         raise NotFound(f"No market {market_id}.")
-    status, min_stake, max_stake, opens_at, closes_at, takeout_bp, found_outcome = row
+    status, min_stake, max_stake, opens_at, closes_at, takeout_bp, found_outcome, wallet, pool = row
     if found_outcome is None:
         raise ValidationFailed(
             "That outcome is not part of this market.", details={"field": "outcome_id"}
         )
     check_wager(status, stake, min_stake, max_stake, now or datetime.now(UTC), opens_at, closes_at)
-    wallet_key, pool_key = wallet_code(user_id), pool_code(market_id)
-    codes = dict(conn.execute(_ACCOUNTS, {"codes": [wallet_key, pool_key]}).all())
-    wallet = codes.get(wallet_key)
     if wallet is None:  # never funded: nothing to stake
         raise InsufficientFunds("Not enough balance for that.", details={"needed": stake})
     created = datetime.now(UTC)
@@ -215,7 +258,7 @@ def _place(
             "user_id": user_id,
             "account_id": wallet,
             "stake": stake,
-            "idempotency_key": key,
+            "idempotency_key": order.idempotency_key,
             "created_at": created,
         },
     ).scalar_one()
@@ -224,7 +267,7 @@ def _place(
         f"stake:w{wager_id}",
         MovementKind.STAKE,
         (wallet, AccountKind.WALLET),
-        (codes[pool_key], AccountKind.POOL),
+        (pool, AccountKind.POOL),
         stake,
         market_id=market_id,
         wager_id=wager_id,
@@ -234,7 +277,7 @@ def _place(
     return view, takeout_bp
 
 
-def _odds(session: Session, market_id: int, takeout_bp: int) -> dict[str, Any]:
+def odds_of(session: Session, market_id: int, takeout_bp: int) -> dict[str, Any]:
     pools: dict[int, int] = dict(
         session.connection().execute(_POOLS, {"market_id": market_id}).all()
     )

@@ -1,0 +1,129 @@
+"""Group commit for wagers: the request threads of a process hand their wagers to one
+writer thread, which places whatever has queued up in one transaction, each wager under a
+savepoint of its own, and commits once.
+
+Why: on SQLite one writer at a time holds the database, and a write transaction per wager
+spent most of its time holding that slot while its thread waited for the GIL between
+statements (bench/betting.py measured 1.7 ms held for 0.4 ms of work). A batch takes
+the slot once for many wagers. Under light load a batch is one wager and nothing waits;
+under heavy load batches grow by themselves. A refused wager (no funds, market closed, a
+replayed Idempotency-Key) is rolled back to its savepoint and does not disturb the rest;
+if the batch itself fails, each of its wagers is retried alone, so one request's failure
+is never another's. Odds are read once per market per batch and published after commit.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+from sqlalchemy.exc import IntegrityError
+
+from streambet.domain.errors import StreamBetError
+from streambet.services import events
+from streambet.services.events import Publish, no_publish
+from streambet.services.unit_of_work import UnitOfWork
+from streambet.services.wagers import WagerOrder, WagerView, odds_of, place_in_transaction
+
+MAX_BATCH = 64  # bounds how long one batch holds the writer slot (about 30 ms)
+_Item = tuple[WagerOrder, "Future[WagerView]"]
+
+
+class WagerBatcher:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        publish: Publish = no_publish,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._uow = uow
+        self._publish = publish
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def place(self, order: WagerOrder) -> WagerView:
+        """Places `order` (or raises why not), waiting for its batch to commit."""
+        order.check()
+        future: Future[WagerView] = Future()
+        self._ensure_thread()
+        self._queue.put((order, future))
+        return future.result()
+
+    def run_batch(self, batch: list[_Item]) -> None:
+        """Places `batch` in one transaction and resolves every future."""
+        try:
+            results, odds = self._commit(batch)
+        except BaseException as exc:
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            for item in batch:  # whatever broke the batch, it breaks only its own wager
+                self.run_batch([item])
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        for payload in odds:
+            self._publish(events.ODDS, payload)
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and self._pid == os.getpid():
+            self._queue.put(None)
+            thread.join(timeout=10)
+
+    def _commit(
+        self, batch: list[_Item]
+    ) -> tuple[list[WagerView | BaseException], list[dict[str, object]]]:
+        results: list[WagerView | BaseException] = []
+        takeouts: dict[int, int] = {}
+        with self._uow() as uow:
+            for order, _ in batch:
+                try:
+                    view, takeout_bp = place_in_transaction(uow.session, order)
+                except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
+                    results.append(exc)
+                    continue
+                results.append(view)
+                if takeout_bp is not None:
+                    takeouts[order.market_id] = takeout_bp
+            odds = []
+            if self._publish is not no_publish:
+                odds = [odds_of(uow.session, m, bp) for m, bp in takeouts.items()]
+            uow.commit()
+        return results, odds
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            # a process forked from one that had started the thread has no such thread
+            if self._thread is None or self._pid != os.getpid():
+                self._queue = queue.SimpleQueue()
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._loop, name="wager-batches", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        q = self._queue
+        while (first := q.get()) is not None:
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    q.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            self.run_batch(batch)

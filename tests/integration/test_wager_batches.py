@@ -1,0 +1,126 @@
+"""Group commit: wagers queued together share one transaction, each under its own
+savepoint, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+
+from streambet.domain.errors import InsufficientFunds, NotFound, ValidationFailed
+from streambet.services import wallet
+from streambet.services.unit_of_work import UnitOfWork
+from streambet.services.wager_batches import WagerBatcher
+from streambet.services.wagers import WagerOrder, WagerView
+from tests.support.api import make_actor
+from tests.support.betting import cat_market, fund, verify_ledger
+
+
+def _batch(orders: list[WagerOrder]) -> list[tuple[WagerOrder, Future[WagerView]]]:
+    return [(o, Future()) for o in orders]
+
+
+def _outcome(future: Future[WagerView]) -> WagerView | BaseException:
+    exc = future.exception(timeout=0)
+    return exc if exc is not None else future.result(timeout=0)
+
+
+def test_a_refused_wager_leaves_the_rest_of_its_batch_placed(any_db_app: Flask) -> None:
+    app = any_db_app
+    w = app.extensions["streambet"]
+    op, rich, poor = make_actor(app, "operator"), make_actor(app), make_actor(app)
+    fund(app, rich.user_id, 100)
+    fund(app, poor.user_id, 10)
+    m = cat_market(app, op.user_id, takeout_bp=0)
+    yes, no = (o.id for o in m.outcomes)
+    seen: list[tuple[str, dict[str, Any]]] = []
+    batcher = WagerBatcher(w.uow, lambda topic, payload: seen.append((topic, payload)))
+    batch = _batch(
+        [
+            WagerOrder(rich.user_id, m.id, yes, 30, "k1"),
+            WagerOrder(poor.user_id, m.id, no, 11),  # more than the balance
+            WagerOrder(rich.user_id, m.id, yes, 30, "k1"),  # a retry inside the same batch
+            WagerOrder(rich.user_id, m.id + 999, yes, 5),  # no such market
+            WagerOrder(poor.user_id, m.id, no, 10),
+        ]
+    )
+    batcher.run_batch(batch)
+    first, too_much, retry, missing, last = (_outcome(f) for _, f in batch)
+    assert isinstance(first, WagerView) and first.balance == 70
+    assert isinstance(too_much, InsufficientFunds)
+    assert isinstance(retry, WagerView) and retry.replayed and retry.id == first.id
+    assert isinstance(missing, NotFound)
+    assert isinstance(last, WagerView) and last.balance == 0
+    with w.read_uow() as uow:
+        assert wallet.balance(uow, rich.user_id) == 70
+        assert wallet.balance(uow, poor.user_id) == 0
+    # one odds event for the market, after the commit, with both stakes in it
+    assert [t for t, _ in seen] == ["market.odds"]
+    assert {o["id"]: o["pool"] for o in seen[0][1]["outcomes"]} == {yes: 30, no: 10}
+    assert verify_ledger(app) == []
+
+
+class _CommitFailsOnce(UnitOfWork):
+    failed = False
+
+    def commit(self) -> None:
+        if not _CommitFailsOnce.failed:
+            _CommitFailsOnce.failed = True
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+        super().commit()
+
+
+def test_a_failed_batch_is_retried_one_wager_at_a_time(app: Flask) -> None:
+    w = app.extensions["streambet"]
+    op, b = make_actor(app, "operator"), make_actor(app)
+    fund(app, b.user_id, 100)
+    m = cat_market(app, op.user_id)
+    yes = m.outcomes[0].id
+    batcher = WagerBatcher(lambda: _CommitFailsOnce(w.db.write_sessions))
+    batch = _batch([WagerOrder(b.user_id, m.id, yes, 10, f"r{i}") for i in range(3)])
+    batcher.run_batch(batch)
+    placed = [f.result(timeout=0) for _, f in batch]
+    assert [p.balance for p in placed] == [90, 80, 70]
+    assert verify_ledger(app) == []
+
+
+def test_concurrent_callers_each_get_their_own_wager(app: Flask) -> None:
+    w = app.extensions["streambet"]
+    op = make_actor(app, "operator")
+    bettors = [make_actor(app) for _ in range(4)]
+    for b in bettors:
+        fund(app, b.user_id, 50)
+    m = cat_market(app, op.user_id)
+    yes = m.outcomes[0].id
+    batcher = WagerBatcher(w.uow)
+    results: dict[int, list[int | str]] = {b.user_id: [] for b in bettors}
+
+    def bet(user_id: int) -> None:
+        for i in range(8):  # 8 x 7 > 50: the last ones are refused
+            try:
+                results[user_id].append(batcher.place(WagerOrder(user_id, m.id, yes, 7)).id)
+            except InsufficientFunds:
+                results[user_id].append("refused")
+
+    threads = [threading.Thread(target=bet, args=(b.user_id,)) for b in bettors]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    batcher.close()
+    for placed in results.values():
+        assert placed[7:] == ["refused"] and len(set(placed[:7])) == 7
+    with w.read_uow() as uow:
+        assert all(wallet.balance(uow, b.user_id) == 1 for b in bettors)
+    assert verify_ledger(app) == []
+
+
+def test_an_invalid_order_is_refused_before_it_queues(app: Flask) -> None:
+    batcher = WagerBatcher(app.extensions["streambet"].uow)
+    with pytest.raises(ValidationFailed):
+        batcher.place(WagerOrder(1, 1, 1, 0))
+    assert batcher._thread is None  # nothing was queued, so no writer thread started
