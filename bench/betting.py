@@ -52,7 +52,9 @@ from streambet.vision.taxonomy import get_taxonomy
 
 CLIENTS = 32
 _REDIS = os.environ.get("STREAMBET_TEST_REDIS_URL")
-REDIS_EVENTS = {"STREAMBET_EVENTS_BACKEND": "redis", "STREAMBET_REDIS_URL": _REDIS} if _REDIS else {}
+REDIS_EVENTS = (
+    {"STREAMBET_EVENTS_BACKEND": "redis", "STREAMBET_REDIS_URL": _REDIS} if _REDIS else {}
+)
 EVENTS = "redis" if _REDIS else "in-process"
 
 
