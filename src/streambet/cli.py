@@ -151,8 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API and web app with gunicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gunicorn processes (one per core suits SQLite too; with more than one, set"
+        " STREAMBET_EVENTS_BACKEND=redis so live odds reach every worker's WebSockets)",
+    )
+    serve.add_argument("--threads", type=int, default=8, help="request threads per worker")
     serve.set_defaults(handler=_serve)
 
     worker = sub.add_parser("worker", help="run a standalone job-queue consumer")

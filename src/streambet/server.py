@@ -9,6 +9,7 @@ when its worker exits.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -55,8 +56,16 @@ def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
     from streambet.config import load_settings
     from streambet.logs import configure_logging, logging_config
 
-    level = load_settings().log_level
+    settings = load_settings()
+    level = settings.log_level
     configure_logging(level)
+    if workers > 1 and settings.events_backend == "memory":
+        print(
+            "warning: with more than one worker the in-process event bus reaches only the"
+            " WebSockets of the worker that published; set STREAMBET_EVENTS_BACKEND=redis",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"StreamBet is running at http://{host}:{port}/", flush=True)
     _Gunicorn(
         {
@@ -69,6 +78,8 @@ def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
             "accesslog": None,
             "logconfig_dict": logging_config(level),
             "control_socket_disable": True,
+            # one listening socket per worker: the kernel spreads new connections across
+            # them, where a shared socket let one worker take most keep-alive clients
             "reuse_port": workers > 1,
             "post_worker_init": _post_worker_init,
             "worker_exit": _worker_exit,
