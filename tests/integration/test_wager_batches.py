@@ -100,7 +100,7 @@ def test_concurrent_callers_each_get_their_own_wager(app: Flask) -> None:
     results: dict[int, list[int | str]] = {b.user_id: [] for b in bettors}
 
     def bet(user_id: int) -> None:
-        for i in range(8):  # 8 x 7 > 50: the last ones are refused
+        for _ in range(8):  # 8 x 7 > 50: the last ones are refused
             try:
                 results[user_id].append(batcher.place(WagerOrder(user_id, m.id, yes, 7)).id)
             except InsufficientFunds:

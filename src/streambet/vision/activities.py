@@ -33,11 +33,15 @@ MAX_PEOPLE = 3
 
 
 def wants_pose(options: AnalysisOptions) -> bool:
-    return bool(options.extra.get("pose", False))
+    """On by default: bench/analysis.py measures every default detector together, pose
+    included, above the 10x real-time target. Without it a market on an activity ("Hands
+    Raised") would find nothing in a window it had analysed and settle NO."""
+    return bool(options.extra.get("pose", True))
 
 
 class PoseModel:
-    """One PoseEstimator per engine, created on first use; MediaPipe graphs are not safe
+    """One PoseEstimator per engine, created on first use (or warm-up); MediaPipe graphs
+    are not safe
     to call from two threads, so calls hold `lock`."""
 
     def __init__(self) -> None:

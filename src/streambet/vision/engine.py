@@ -180,7 +180,9 @@ class LocalEngine:
         analysis shows labels within a second instead of after the imports)."""
         for name in self.detector_names:
             self._detector(name)
-        with self._audio.lock:  # pose is opt-in: it loads on first use
+        with self._pose.lock:
+            self._pose.estimator()
+        with self._audio.lock:
             self._audio.analyzer(speech=True)
 
     def _background_ocr(self) -> _OcrWorker:

@@ -60,7 +60,7 @@ class Run:
 @pytest.fixture(scope="module")
 def run(full_engine: LocalEngine, voiced_clip: Path) -> Run:
     progress: list[float] = []
-    options = AnalysisOptions(extra={"pose": True})  # everything, the opt-in pose too
+    options = AnalysisOptions()  # everything: the defaults include speech and pose
     timeline = full_engine.analyze(voiced_clip, options, progress=progress.append)
     return Run(timeline, progress, dict(full_engine.timings))
 
@@ -139,10 +139,8 @@ def test_pose_runs_about_once_a_second_and_only_on_people(run: Run) -> None:
     assert 1 <= calls <= 5  # 4 s of people, plus the first sample
 
 
-def test_speech_can_be_left_out_and_pose_is_opt_in(
-    full_engine: LocalEngine, voiced_clip: Path
-) -> None:
-    options = AnalysisOptions(extra={"speech": False})
+def test_speech_and_pose_can_be_left_out(full_engine: LocalEngine, voiced_clip: Path) -> None:
+    options = AnalysisOptions(extra={"speech": False, "pose": False})
 
     timeline = full_engine.analyze(voiced_clip, options)
 
