@@ -113,7 +113,6 @@ _MARKET = (
     .where(Market.id == bindparam("market_id"))
     .with_for_update(read=True, of=Market)
 )
-_BALANCE = select(LedgerAccount.balance).where(LedgerAccount.code == bindparam("code"))
 _NEW_WAGER = insert(Wager).returning(Wager.id)
 _BUMP_OUTCOME = (
     update(MarketOutcome)
@@ -145,7 +144,7 @@ def _replay(session: Session, order: WagerOrder, key: str) -> WagerView | None:
             code="idempotency_key_reused",
             details={"wager_id": found.id},
         )
-    balance = conn.execute(_BALANCE, {"code": wallet_code(order.user_id)}).scalar()
+    balance = ledger.balance_of(session, wallet_code(order.user_id))
     return _row_view(found, replayed=True, balance=balance)
 
 
