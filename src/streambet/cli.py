@@ -1,4 +1,4 @@
-"""`streambet serve | worker | analyze | db | users | demo | models ...`"""
+"""`streambet serve | worker | analyze | db | users | demo | ledger | storage | models`"""
 
 from __future__ import annotations
 
@@ -128,6 +128,23 @@ def _ledger_verify(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
+def _storage_sweep(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from streambet.services.orphans import sweep_orphans
+    from streambet.wiring import build_wiring
+
+    w = build_wiring(load_settings())
+    try:
+        result = sweep_orphans(w, timedelta(seconds=args.grace_seconds))
+    finally:
+        w.close()
+    for key in result.removed:
+        print(f"removed {key}")
+    print(f"storage: {len(result.removed)} orphan(s) removed")
+    return 0
+
+
 def _models_prepare(args: argparse.Namespace) -> int:
     from streambet.vision.models import prepare_all
 
@@ -194,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser(
         "verify", help="check the double-entry invariants; exits 1 on any violation"
     ).set_defaults(handler=_ledger_verify)
+
+    storage = sub.add_parser("storage").add_subparsers(dest="storage", required=True)
+    sweep = storage.add_parser(
+        "sweep", help="remove uploads, frames and temp files a crash left behind"
+    )
+    sweep.add_argument(
+        "--grace-seconds", type=int, default=3600, help="keep anything younger (in flight)"
+    )
+    sweep.set_defaults(handler=_storage_sweep)
 
     models = sub.add_parser("models").add_subparsers(dest="models", required=True)
     models.add_parser("prepare", help="convert packaged weights into the model cache").set_defaults(

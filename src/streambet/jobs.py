@@ -17,6 +17,7 @@ import fcntl
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from streambet.wiring import Wiring
 
 log = logging.getLogger(__name__)
+ORPHAN_SWEEP_SECONDS = 15 * 60  # services/orphans.py: storage a crash left behind
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -146,14 +148,21 @@ class Consumer:
                 log.exception("task crashed", extra={"task": task.name})
 
     def _sweep(self) -> None:
-        from streambet.services import analysis_runs
+        from streambet.services import analysis_runs, orphans
 
         interval = max(0.5, self.wiring.settings.job_lease_seconds / 3)
+        orphans_due = time.monotonic()  # at start: a crash is what leaves orphans
         while not self._stop.wait(interval):
             try:
                 analysis_runs.requeue_expired(self.wiring)
             except Exception:
                 log.exception("sweeper failed")
+            if time.monotonic() >= orphans_due:
+                orphans_due = time.monotonic() + ORPHAN_SWEEP_SECONDS
+                try:
+                    orphans.sweep_orphans(self.wiring)
+                except Exception:
+                    log.exception("orphan sweep failed")
 
     def _sweep_betting(self) -> None:
         """Markets move on without anyone watching: due markets lock, locked markets settle

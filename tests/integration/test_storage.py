@@ -6,6 +6,7 @@ import io
 import socket
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,13 @@ def test_uploads_through_the_api_on_s3(
         assert list((tmp_path / "var").rglob("tmp/*")) == []
     finally:
         w.close()
+
+
+def test_list_names_every_object_under_a_folder(storage: Storage) -> None:
+    for key in ("uploads/a", "uploads/b", "analyses/x/frames/0.jpg", "analyses/x/frames/500.jpg"):
+        storage.put(key, [b"data"])
+    listed = {o.key: o.modified for o in storage.list("analyses/")}
+    assert sorted(listed) == ["analyses/x/frames/0.jpg", "analyses/x/frames/500.jpg"]
+    assert all(abs((datetime.now(UTC) - m).total_seconds()) < 300 for m in listed.values())
+    assert sorted(o.key for o in storage.list("uploads/")) == ["uploads/a", "uploads/b"]
+    assert list(storage.list("nothing-here/")) == []

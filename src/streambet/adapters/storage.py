@@ -14,6 +14,8 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -21,6 +23,7 @@ from streambet.config import Settings
 
 _KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_./-]{0,400}$")
 CHUNK = 1024 * 1024
+TEMP_PREFIX = "streambet-"  # local copies of remote objects (services/orphans.py sweeps them)
 
 
 class StorageError(Exception):
@@ -51,6 +54,12 @@ def capped(chunks: Iterable[bytes], max_bytes: int | None) -> Iterator[bytes]:
         yield chunk
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    modified: datetime  # last written, UTC
+
+
 class Storage(Protocol):
     name: str
 
@@ -67,6 +76,11 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        """Every object whose key starts with `prefix` (a folder, ending in "/"), including
+        half-written ones a crash left behind."""
+        ...
 
     def check(self) -> None:
         """Raises when the storage cannot be reached (health checks)."""
@@ -129,6 +143,17 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        folder = self._path(prefix.rstrip("/"))
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                try:
+                    mtime = path.stat().st_mtime
+                except FileNotFoundError:  # deleted while we walked
+                    continue
+                key = path.relative_to(self.root).as_posix()
+                yield StoredObject(key, datetime.fromtimestamp(mtime, UTC))
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -205,7 +230,7 @@ class S3Storage:
     def local_path(self, key: str) -> Iterator[Path]:
         if self.temp_dir is not None:
             self.temp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix="streambet-", dir=self.temp_dir)
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=self.temp_dir)
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as fh, self.open(key) as body:
@@ -227,6 +252,17 @@ class S3Storage:
                 return False
             raise
         return True
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        # A multipart upload cut off by a crash is not an object and is not listed: a
+        # bucket lifecycle rule (AbortIncompleteMultipartUpload) is what removes those.
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._key(prefix)
+        )
+        for page in pages:
+            for item in page.get("Contents", ()):
+                key = item["Key"][len(self.prefix) :]
+                yield StoredObject(key, item["LastModified"].astimezone(UTC))
 
     def check(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)

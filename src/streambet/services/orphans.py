@@ -1,0 +1,90 @@
+"""Removing what a crash can leave in storage.
+
+Every request and job cleans up after itself, but a process killed at the wrong moment
+cannot: between storing an upload and committing its row (an upload nobody knows), while
+writing one (a `.part` file), between writing evidence frames and recording them, or while
+a remote upload is copied for the engine (a file in the data dir's tmp/). This sweep
+compares storage with the database and removes those. Only what is older than the grace
+period goes, so an upload or a job still in flight is never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from streambet.adapters.orm.analyses import Analysis
+from streambet.adapters.storage import TEMP_PREFIX, Storage
+
+if TYPE_CHECKING:
+    from streambet.wiring import Wiring
+
+GRACE = timedelta(hours=1)
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    removed: list[str] = field(default_factory=list)  # storage keys and tmp/ file names
+
+
+def _frame_ms(key: str) -> int | None:
+    """`analyses/<id>/frames/<ms>.jpg` -> ms; None for anything else under analyses/."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[2] == "frames" and parts[3].endswith(".jpg"):
+        stem = parts[3][: -len(".jpg")]
+        return int(stem) if stem.isdigit() else None
+    return None
+
+
+def sweep_orphans(w: Wiring, grace: timedelta = GRACE, now: datetime | None = None) -> SweepResult:
+    cutoff = (now or datetime.now(UTC)) - grace
+    with w.read_uow() as uow:
+        rows = uow.session.execute(
+            select(Analysis.id, Analysis.storage_key, Analysis.evidence_frames)
+        ).all()
+    uploads = {key for _, key, _ in rows if key}
+    frames = {analysis_id: set(times or ()) for analysis_id, _, times in rows}
+    result = SweepResult()
+
+    def orphaned_frame(key: str) -> bool:
+        analysis_id = key.split("/")[1]
+        return analysis_id not in frames or _frame_ms(key) not in frames[analysis_id]
+
+    _remove(w.storage, "uploads/", lambda key: key not in uploads, cutoff, result)
+    _remove(w.storage, "analyses/", orphaned_frame, cutoff, result)
+    _remove_temp_files(w.settings.data_dir / "tmp", cutoff, result)
+    if result.removed:
+        log.warning("removed orphans", extra={"count": len(result.removed)})
+    return result
+
+
+def _remove(
+    storage: Storage,
+    prefix: str,
+    orphaned: Callable[[str], bool],
+    cutoff: datetime,
+    result: SweepResult,
+) -> None:
+    for obj in storage.list(prefix):
+        if obj.modified < cutoff and orphaned(obj.key):
+            storage.delete(obj.key)
+            result.removed.append(obj.key)
+
+
+def _remove_temp_files(folder: Path, cutoff: datetime, result: SweepResult) -> None:
+    if not folder.is_dir():
+        return
+    for path in folder.glob(f"{TEMP_PREFIX}*"):
+        try:
+            if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
+                path.unlink()
+                result.removed.append(f"tmp/{path.name}")
+        except FileNotFoundError:  # its owner removed it meanwhile
+            continue
