@@ -1,11 +1,24 @@
-// The operator's market form: from a suggestion or by hand. Criteria labels are chosen
-// from the taxonomy names this analysis produced (each label and its parents), never typed.
+// The operator's market form: from a suggestion or by hand. A market settles on a label
+// being seen (chosen from the taxonomy names this analysis produced, each label and its
+// parents, never typed; optionally how many at once, for how long, where in the frame)
+// or on words being said on the sound track.
 
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
 import { formatPercent, parseMoney } from '../format.js';
 
 const AUTO_SETTLE = 80;
+const SPOKEN_CONFIDENCE = 50; // the server's default for words: Whisper's word scores run lower
+const MAX_WORDS = 6;
+// Where in the frame a detection's box must lie (ratios of the frame, as the API takes them).
+const REGIONS = {
+  anywhere: null,
+  left: { left: 0, top: 0, width: 0.5, height: 1 },
+  right: { left: 0.5, top: 0, width: 0.5, height: 1 },
+  top: { left: 0, top: 0, width: 1, height: 0.5 },
+  bottom: { left: 0, top: 0.5, width: 1, height: 0.5 },
+};
+const REGION_NAMES = { anywhere: 'Anywhere', left: 'Left half', right: 'Right half', top: 'Top half', bottom: 'Bottom half' };
 const GENERIC = new Set(['person', 'human', 'people', 'indoors', 'outdoors']);
 
 /** Labels seen at or above the auto-settle confidence, longest presence first. */
@@ -36,7 +49,12 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
   const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) => a.localeCompare(b));
   const error = h('div', { class: 'alert', role: 'alert', id: 'market-error', hidden: true });
   const question = h('input', { type: 'text', id: 'market-question', maxlength: 200, required: true });
+  const kind = h('select', { id: 'market-kind' }, h('option', { value: 'label' }, 'A label is seen'), h('option', { value: 'spoken' }, 'Words are said'));
   const label = h('select', { id: 'market-label', required: true }, h('option', { value: '' }, 'Choose a label…'), taxonomy.map((n) => h('option', { value: n }, n)));
+  const minCount = h('input', { type: 'number', id: 'market-min-count', min: 1, step: 1, value: 1, inputmode: 'numeric' });
+  const minDuration = h('input', { type: 'number', id: 'market-min-duration', min: 0, step: 0.5, value: 0, inputmode: 'decimal' });
+  const region = h('select', { id: 'market-region' }, Object.keys(REGIONS).map((k) => h('option', { value: k }, REGION_NAMES[k])));
+  const spoken = h('input', { type: 'text', id: 'market-spoken', maxlength: 80, placeholder: 'goal' });
   const minConf = h('input', { type: 'number', id: 'market-min-confidence', min: 0, max: 100, step: 1, value: AUTO_SETTLE, inputmode: 'numeric' });
   const fromS = h('input', { type: 'number', id: 'market-from', min: 0, step: 0.5, value: 0, inputmode: 'decimal' });
   const toS = h('input', { type: 'number', id: 'market-to', min: 0, step: 0.5, value: (durationMs / 1000).toFixed(1), inputmode: 'decimal' });
@@ -57,10 +75,31 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
 
   function use(s) {
     question.value = s.question;
+    kind.value = 'label';
+    showKind();
     label.value = s.label;
     minConf.value = AUTO_SETTLE;
     question.focus();
   }
+
+  const labelFields = h('div', { class: 'stack', id: 'label-fields' },
+    field('Label (from the taxonomy)', label, 'Parents match their children: “Animal” is met by a detected Cat.'),
+    h('div', { class: 'row' },
+      h('div', { style: { flex: 1 } }, field('At least this many at once', minCount)),
+      h('div', { style: { flex: 1 } }, field('Seen for at least (s)', minDuration)),
+      h('div', { style: { flex: 1 } }, field('Where in the frame', region))));
+  const spokenFields = h('div', { class: 'stack', id: 'spoken-fields', hidden: true },
+    field('Words said (up to 6)', spoken, 'Matched word by word in the transcript, ignoring case and punctuation.'));
+
+  // Each kind has its own confidence default; switching keeps a value the operator typed.
+  function showKind() {
+    const isSpoken = kind.value === 'spoken';
+    labelFields.hidden = isSpoken;
+    spokenFields.hidden = !isSpoken;
+    const untouched = [String(AUTO_SETTLE), String(SPOKEN_CONFIDENCE)].includes(minConf.value);
+    if (untouched) minConf.value = isSpoken ? SPOKEN_CONFIDENCE : AUTO_SETTLE;
+  }
+  kind.addEventListener('change', showKind);
 
   const form = h('form', { class: 'card stack', id: 'market-form', novalidate: true, 'aria-labelledby': 'market-form-title' },
     h('h2', { id: 'market-form-title' }, 'Create a market'),
@@ -69,7 +108,9 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
     field('Question', question),
     h('fieldset', { class: 'stack', style: { border: '1px solid var(--border)', borderRadius: '8px' } },
       h('legend', {}, 'Settles “yes” when'),
-      field('Label (from the taxonomy)', label, 'Parents match their children: “Animal” is met by a detected Cat.'),
+      field('Condition', kind),
+      labelFields,
+      spokenFields,
       field('Minimum confidence (0–100)', minConf),
       h('div', { class: 'row' }, h('div', { style: { flex: 1 } }, field('From (s)', fromS)), h('div', { style: { flex: 1 } }, field('To (s)', toS)))),
     h('div', { class: 'row' }, h('div', { style: { flex: 1 } }, field('Outcome when met', yesTitle)), h('div', { style: { flex: 1 } }, field('Otherwise', noTitle))),
@@ -84,7 +125,16 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
     error.hidden = true;
     const problems = [];
     if (!question.value.trim()) problems.push('Write the question bettors will see.');
-    if (!label.value) problems.push('Choose the label that decides the market.');
+    const words = spoken.value.trim().split(/\s+/).filter(Boolean);
+    const count = Number(minCount.value);
+    const seconds = Number(minDuration.value || 0);
+    if (kind.value === 'spoken') {
+      if (!words.length || words.length > MAX_WORDS) problems.push(`Write the word or phrase (1 to ${MAX_WORDS} words) that decides the market.`);
+    } else {
+      if (!label.value) problems.push('Choose the label that decides the market.');
+      if (!(Number.isInteger(count) && count >= 1)) problems.push('“At least this many” is a whole number from 1.');
+      if (!(seconds >= 0)) problems.push('“Seen for at least” is a number of seconds from 0.');
+    }
     const min = parseMoney(minStake.value);
     const max = parseMoney(maxStake.value);
     if (!min || !max || min > max) problems.push('Stakes need a minimum no larger than the maximum, like 1.00 and 500.00.');
@@ -95,8 +145,14 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
       error.hidden = false;
       return;
     }
-    const criteria = { label: label.value, min_confidence: conf, start_ms: Math.round(Number(fromS.value || 0) * 1000) };
+    const criteria = kind.value === 'spoken' ? { spoken: words.join(' ') } : { label: label.value };
+    Object.assign(criteria, { min_confidence: conf, start_ms: Math.round(Number(fromS.value || 0) * 1000) });
     if (toS.value !== '') criteria.end_ms = Math.round(Number(toS.value) * 1000);
+    if (kind.value === 'label') {
+      if (count > 1) criteria.min_count = count;
+      if (seconds > 0) criteria.min_duration_ms = Math.round(seconds * 1000);
+      if (REGIONS[region.value]) criteria.region = REGIONS[region.value];
+    }
     submit.disabled = true;
     try {
       const market = await api('/api/markets', {

@@ -1,0 +1,107 @@
+"""The operator's market form beyond "a label is seen": how many at once, for how long,
+where in the frame, and words said on the sound track. What the form sends is what the
+market stores."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.browser.conftest import assert_labelled, call
+from tests.support.api import make_actor
+
+SCRIPT = [{"name": "Cat", "start_ms": 0, "end_ms": 3000, "confidence": 95}]
+
+
+def _analysed(server: Any, token: str, clip: Path) -> str:
+    with clip.open("rb") as fh:
+        done = call(
+            server,
+            "POST",
+            "/api/analyze?wait=true",
+            token,
+            data={"options": json.dumps({"extra": {"fake_labels": SCRIPT}})},
+            files={"file": (clip.name, fh, "video/mp4")},
+        )
+    job_id: str = done["job_id"]
+    return job_id
+
+
+def _created(server: Any, token: str, page: Any) -> dict[str, Any]:
+    expect(page).to_have_url(re.compile(r"#/markets/\d+$"))
+    market_id = page.url.rsplit("/", 1)[-1]
+    market: dict[str, Any] = call(server, "GET", f"/api/markets/{market_id}", token)
+    return market
+
+
+def test_count_duration_and_region_reach_the_market(
+    pages: Any, live_server: Any, photo_clip: Path
+) -> None:
+    operator = make_actor(live_server.app, "operator")
+    analysis_id = _analysed(live_server, operator.token, photo_clip)
+    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    page.get_by_label("Question").fill("Two cats on the left for a second?")
+    page.get_by_label("Label (from the taxonomy)").select_option("Cat")
+    page.get_by_label("At least this many at once").fill("2")
+    page.get_by_label("Seen for at least (s)").fill("1.5")
+    page.get_by_label("Where in the frame").select_option("left")
+    assert_labelled(page)
+    page.get_by_role("button", name="Open market").click()
+
+    market = _created(live_server, operator.token, page)
+    criteria = market["outcomes"][0]["criteria"]
+    assert criteria["label"] == "Cat"
+    assert criteria["min_count"] == 2
+    assert criteria["min_duration_ms"] == 1500
+    assert criteria["region"] == {"left": 0, "top": 0, "width": 0.5, "height": 1}
+    assert market["outcomes"][1]["criteria"] is None
+
+
+def test_a_spoken_market_from_the_form(
+    pages: Any, live_server: Any, photo_clip: Path, screenshot: Any
+) -> None:
+    operator = make_actor(live_server.app, "operator")
+    analysis_id = _analysed(live_server, operator.token, photo_clip)
+    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    page.get_by_label("Question").fill("Will the commentator say goal?")
+    page.get_by_label("Condition").select_option("spoken")
+    expect(page.get_by_label("Label (from the taxonomy)")).to_be_hidden()
+    expect(page.get_by_label("Minimum confidence (0–100)")).to_have_value("50")
+
+    # seven words are more than a phrase: refused in the form, nothing sent
+    page.get_by_label("Words said (up to 6)").fill("one two three four five six seven")
+    page.get_by_role("button", name="Open market").click()
+    expect(page.locator("#market-error")).to_contain_text("1 to 6 words")
+
+    page.get_by_label("Words said (up to 6)").fill("  What a   GOAL ")
+    screenshot(page, "20-market-form-spoken")
+    page.get_by_role("button", name="Open market").click()
+    market = _created(live_server, operator.token, page)
+    criteria = market["outcomes"][0]["criteria"]
+    assert criteria["spoken"] == "what a goal"  # the server stores the normalised phrase
+    assert criteria["min_confidence"] == 50
+    assert "label" not in criteria and "min_count" not in criteria
+
+
+def test_switching_back_to_a_label_restores_its_confidence_default(
+    pages: Any, live_server: Any, photo_clip: Path
+) -> None:
+    operator = make_actor(live_server.app, "operator")
+    analysis_id = _analysed(live_server, operator.token, photo_clip)
+    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    confidence = page.get_by_label("Minimum confidence (0–100)")
+    page.get_by_label("Condition").select_option("spoken")
+    page.get_by_label("Condition").select_option("label")
+    expect(confidence).to_have_value("80")
+    confidence.fill("65")  # typed by the operator: kept across switches
+    page.get_by_label("Condition").select_option("spoken")
+    expect(confidence).to_have_value("65")
+    page.get_by_label("Condition").select_option("label")
+    page.get_by_label("Question").fill("Anything?")
+    page.get_by_role("button", name="Open market").click()
+    expect(page.locator("#market-error")).to_contain_text("Choose the label")
+    assert call(live_server, "GET", "/api/markets", operator.token)["items"] == []
