@@ -28,8 +28,10 @@ from streambet.api.betting_schemas import (
 from streambet.api.openapi import documented
 from streambet.api.validation import parse_json, parse_query
 from streambet.domain.accounts import Role
-from streambet.domain.errors import Conflict, PermissionDenied, ValidationFailed
-from streambet.services import disputes, markets, settlement, wagers
+from streambet.domain.criteria import FootageVocabulary, LabelVocabulary
+from streambet.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from streambet.services import analyses, disputes, markets, settlement, wagers
+from streambet.vision.timeline import Timeline
 from streambet.wiring import wiring
 
 bp = Blueprint("markets", __name__)
@@ -38,11 +40,11 @@ TAGS = ("markets",)
 
 @bp.post("/api/markets")
 @documented(
-    "Create a market (operator)",
+    "Create a market (operator) on your own footage (`analysis_id`) or on none yet",
     tags=TAGS,
     body=MarketCreate,
     auth="operator",
-    responses={201: MarketRead, 400: None, 401: None, 403: None},
+    responses={201: MarketRead, 400: None, 401: None, 403: None, 404: None},
 )
 @requires(Role.OPERATOR)
 def create_market() -> tuple[Response, int]:
@@ -58,11 +60,24 @@ def create_market() -> tuple[Response, int]:
     else:
         drafts = [markets.OutcomeDraft("YES", body.criteria), markets.OutcomeDraft("NO")]
     p = ports()
+    principal = require_principal()
+    vocabulary: LabelVocabulary = p.vocabulary
+    if body.analysis_id is not None:
+        # Only your own footage (an admin's: anyone's): a market makes its evidence frames
+        # visible to every bettor.
+        try:
+            footage = analyses.get(wiring(), principal, body.analysis_id)
+        except NotFound:
+            raise NotFound(
+                "No such analysis among yours.", details={"field": "analysis_id"}
+            ) from None
+        if footage.timeline is not None:  # the labels its engine reported are known too
+            vocabulary = FootageVocabulary(vocabulary, Timeline.from_dict(footage.timeline).labels)
     with wiring().uow() as uow:
         v = markets.create_market(
             uow,
-            p.vocabulary,
-            require_principal().user_id,
+            vocabulary,
+            principal.user_id,
             body.question,
             drafts,
             analysis_id=body.analysis_id,

@@ -41,6 +41,26 @@ class LabelVocabulary(Protocol):
         """The label called `name` (case-insensitive, aliases accepted), or None."""
 
 
+class FootageVocabulary:
+    """A vocabulary plus what the footage's own engine reported: every label in its
+    timeline, with aliases and parents. A market on a clip that Rekognition analysed may
+    then name what Rekognition saw ("Pet", a parent of its Dog), which the local taxonomy
+    does not know. The base vocabulary answers first, so its spelling wins."""
+
+    def __init__(self, base: LabelVocabulary, labels: Mapping[str, LabelInfo]) -> None:
+        self._base = base
+        self._seen: dict[str, LabelInfo] = {}
+        for info in labels.values():
+            for name in (info.name, *info.aliases):
+                self._seen.setdefault(name.casefold(), info)
+        for info in labels.values():
+            for parent in info.parents:
+                self._seen.setdefault(parent.casefold(), LabelInfo(parent))
+
+    def resolve(self, name: str) -> LabelInfo | None:
+        return self._base.resolve(name) or self._seen.get(name.casefold())
+
+
 @dataclass(frozen=True)
 class Region:
     left: float

@@ -1,0 +1,88 @@
+"""A market on footage: only on your own analysis (an admin may use anyone's), since a
+market shows its evidence frames to every bettor; and the labels that footage's engine
+reported are known to its criteria, even where the local taxonomy has no such label."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from streambet.adapters.orm.analyses import Analysis
+from streambet.domain.criteria import FootageVocabulary
+from streambet.vision.rekognition.recorded import load_recorded_timeline
+from streambet.vision.timeline import LabelInfo
+from tests.support.api import Actor, make_actor
+from tests.support.betting import Vocabulary
+
+RECORDING = Path(__file__).parent.parent / "fixtures" / "rekognition"
+RECORDING /= "get_label_detection_timestamps.json"
+
+
+def _recorded_analysis(app: Flask, owner_id: int) -> str:
+    timeline = load_recorded_timeline(RECORDING)
+    analysis_id = uuid.uuid4().hex
+    with app.extensions["streambet"].uow() as uow:
+        uow.session.add(
+            Analysis(
+                id=analysis_id,
+                user_id=owner_id,
+                file_name="recorded.mp4",
+                status="succeeded",
+                progress=100,
+                video=timeline.video.to_dict(),
+                timeline=timeline.to_dict(),
+            )
+        )
+        uow.commit()
+    return analysis_id
+
+
+def _create(app: Flask, who: Actor, analysis_id: str | None, label: str) -> Any:
+    body: dict[str, Any] = {"question": f"{label}?", "criteria": {"label": label}}
+    if analysis_id is not None:
+        body["analysis_id"] = analysis_id
+    return app.test_client().post("/api/markets", json=body, headers=who.headers)
+
+
+def test_only_the_owner_or_an_admin_builds_a_market_on_footage(app: Flask) -> None:
+    owner, other = make_actor(app, "operator"), make_actor(app, "operator")
+    admin = make_actor(app, "admin")
+    analysis_id = _recorded_analysis(app, owner.user_id)
+    refused = _create(app, other, analysis_id, "Dog")
+    assert refused.status_code == 404
+    assert refused.get_json()["error"]["details"] == {"field": "analysis_id"}
+    missing = _create(app, owner, uuid.uuid4().hex, "Dog")
+    assert missing.status_code == 404
+    assert _create(app, owner, analysis_id, "Dog").status_code == 201
+    assert _create(app, admin, analysis_id, "Dog").status_code == 201
+    listed = app.test_client().get(f"/api/markets?analysis_id={analysis_id}", headers=owner.headers)
+    assert listed.get_json()["total"] == 2
+
+
+def test_a_label_only_the_footage_engine_knows_is_accepted_on_that_footage(app: Flask) -> None:
+    operator = make_actor(app, "operator")
+    analysis_id = _recorded_analysis(app, operator.user_id)
+    # "Pet" is a Rekognition parent of the recorded Dog; the local taxonomy has no "Pet".
+    assert app.extensions["streambet"].vocabulary.resolve("Pet") is None
+    unknown = _create(app, operator, None, "Pet")
+    assert unknown.status_code == 400
+    assert "Unknown label" in unknown.get_json()["error"]["message"]
+    created = _create(app, operator, analysis_id, "pet")
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["outcomes"][0]["criteria"]["label"] == "Pet"
+
+
+def test_footage_vocabulary_prefers_the_base_spelling() -> None:
+    seen = {
+        "Dog": LabelInfo("Dog", parents=("Pet", "Animal"), aliases=("Canine",)),
+        "Sedan": LabelInfo("Sedan", parents=("Car",)),
+    }
+    vocab = FootageVocabulary(Vocabulary(), seen)
+    assert vocab.resolve("cat") == Vocabulary().resolve("Cat")  # not in the footage at all
+    assert vocab.resolve("animal") == Vocabulary().resolve("Animal")  # base spelling wins
+    assert vocab.resolve("canine") == seen["Dog"]
+    assert vocab.resolve("PET") == LabelInfo("Pet")
+    assert vocab.resolve("Truck") is None
