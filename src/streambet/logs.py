@@ -48,6 +48,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # which gunicorn worker, when there are several
         }
         request_id = getattr(record, "request_id", "")
         if request_id:

@@ -2,13 +2,17 @@
 
 Request counts and latencies are recorded by the API middleware; job counts and durations
 by the job runner; queue depth and analyses by status are read when /metrics is scraped.
+Under several gunicorn workers (`streambet serve --workers N` sets PROMETHEUS_MULTIPROC_DIR)
+the counters live in files shared by the workers, so any worker's /metrics reports the sum
+of all of them, not its own share.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -45,9 +49,13 @@ class _Scraped(Collector):
         yield by_status
 
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._scraped = CollectorRegistry()  # read per scrape, never summed across workers
         self.requests = Counter(
             "streambet_http_requests",
             "HTTP requests by endpoint, method and status",
@@ -86,7 +94,11 @@ class Metrics:
     def add_scraped(
         self, queue_depth: Callable[[], int], status_counts: Callable[[], dict[str, int]]
     ) -> None:
-        self.registry.register(_Scraped(queue_depth, status_counts))
+        self._scraped.register(_Scraped(queue_depth, status_counts))
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        counted = self.registry
+        if os.environ.get(MULTIPROC_ENV):
+            counted = CollectorRegistry()
+            multiprocess.MultiProcessCollector(counted)  # type: ignore[no-untyped-call]
+        return generate_latest(counted) + generate_latest(self._scraped)

@@ -9,7 +9,10 @@ when its worker exits.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -52,6 +55,19 @@ def _worker_exit(_server: Any, worker: Any) -> None:
         lock.release()
 
 
+def _share_metrics(folder: Path) -> None:
+    """Workers write their counters to files here (prometheus_client's multiprocess mode),
+    emptied at each start; set before any worker imports prometheus_client. A folder the
+    operator chose through PROMETHEUS_MULTIPROC_DIR is used as it is. (streambet.metrics
+    is not imported here: prometheus_client reads the variable once, at import, and the
+    workers inherit this process's modules.)"""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
     from streambet.config import load_settings
     from streambet.logs import configure_logging, logging_config
@@ -59,6 +75,8 @@ def serve(host: str, port: int, workers: int = 1, threads: int = 8) -> int:
     settings = load_settings()
     level = settings.log_level
     configure_logging(level)
+    if workers > 1:
+        _share_metrics(settings.data_dir / "metrics")
     if workers > 1 and settings.events_backend == "memory":
         print(
             "warning: with more than one worker the in-process event bus reaches only the"
