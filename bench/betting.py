@@ -9,7 +9,7 @@
 3. `streambet ledger verify` on each database afterwards.
 
     .venv/bin/python bench/betting.py [--wagers-per-bettor 150] [--settle 100000]
-        [--workers 2] [--threads 4]
+        [--workers 2] [--threads 64]
 
 The server runs as deployed on more than one core: gunicorn workers on SO_REUSEPORT
 sockets, SQLite writers queued across them (adapters/db.py WriterLock), wagers group-
@@ -44,6 +44,7 @@ from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Wager
 from streambet.adapters.payouts import MockPayoutProvider
 from streambet.domain.ledger import AccountKind
+from streambet.server import DEFAULT_THREADS
 from streambet.services import accounts, markets, settlement, wallet
 from streambet.services.ledger import ensure_account, verify
 from streambet.services.settlement import SettlementPolicy
@@ -443,8 +444,9 @@ def main() -> None:
     parser.add_argument("--wagers-per-bettor", type=int, default=150)
     parser.add_argument("--settle", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    # Few threads a worker: more only queue on the GIL (measured: 2 x 4 beat 2 x 8 and 1 x 8).
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="per worker, as `streambet serve`"
+    )
     args = parser.parse_args()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"betting bench: {os.cpu_count()} CPUs visible, load average {load} at start")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from streambet.config import ConfigError, load_settings
+from streambet.server import DEFAULT_THREADS
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -175,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="gunicorn processes (one per core suits SQLite too; with more than one, set"
         " STREAMBET_EVENTS_BACKEND=redis so live odds reach every worker's WebSockets)",
     )
-    serve.add_argument("--threads", type=int, default=8, help="request threads per worker")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="threads per worker; each open page's WebSocket holds one while it is open",
+    )
     serve.set_defaults(handler=_serve)
 
     worker = sub.add_parser("worker", help="run a standalone job-queue consumer")

@@ -8,7 +8,7 @@ sent once the bus subscription exists, so the page knows that from then on nothi
 missed and can refresh once to catch up with what happened before. Each auth message is
 answered with `{"topic": "auth", "payload": {"user_id", "role"}}` (empty: anonymous).
 A socket holds one server thread for its lifetime (gthread), so the thread count bounds
-the open pages.
+the open pages: `streambet serve` gives each worker 64 (server.DEFAULT_THREADS).
 """
 
 from __future__ import annotations
