@@ -124,3 +124,21 @@ def test_an_invalid_order_is_refused_before_it_queues(app: Flask) -> None:
     with pytest.raises(ValidationFailed):
         batcher.place(WagerOrder(1, 1, 1, 0))
     assert batcher._thread is None  # nothing was queued, so no writer thread started
+
+
+def test_a_failing_bus_loses_the_news_not_the_wagers(app: Flask) -> None:
+    w = app.extensions["streambet"]
+    op, b = make_actor(app, "operator"), make_actor(app)
+    fund(app, b.user_id, 100)
+    m = cat_market(app, op.user_id)
+    yes = m.outcomes[0].id
+
+    def broken_bus(topic: str, payload: dict[str, Any]) -> None:
+        raise ConnectionError("the event bus is down")
+
+    batcher = WagerBatcher(w.uow, broken_bus)
+    first = batcher.place(WagerOrder(b.user_id, m.id, yes, 10))
+    second = batcher.place(WagerOrder(b.user_id, m.id, yes, 10))  # the writer thread lives on
+    batcher.close()
+    assert (first.balance, second.balance) == (90, 80)
+    assert verify_ledger(app) == []

@@ -14,6 +14,7 @@ is never another's. Odds are read once per market per batch and published after 
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -29,6 +30,7 @@ from streambet.services.unit_of_work import UnitOfWork
 from streambet.services.wagers import WagerOrder, WagerView, odds_of, place_in_transaction
 
 MAX_BATCH = 64  # bounds how long one batch holds the writer slot (about 30 ms)
+log = logging.getLogger(__name__)
 _Item = tuple[WagerOrder, "Future[WagerView]"]
 
 
@@ -71,8 +73,11 @@ class WagerBatcher:
                 future.set_exception(result)
             else:
                 future.set_result(result)
-        for payload in odds:
-            self._publish(events.ODDS, payload)
+        for payload in odds:  # the wagers are committed: a bus that fails only loses news
+            try:
+                self._publish(events.ODDS, payload)
+            except Exception:
+                log.exception("could not publish odds", extra={"market_id": payload["market_id"]})
 
     def close(self) -> None:
         with self._lock:
