@@ -6,7 +6,7 @@
    difference is what the service adds (target < 0.5 s);
 3. the server's peak RSS while a 1 GB upload body is refused (streamed, never held).
 
-Usage: python bench/api.py [--seconds 5] [--clients 32] [--runs 3]
+Usage: python bench/api.py [--requests-per-client 100] [--clients 32] [--runs 3]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+import loadgen
 import numpy as np
 import requests
 
@@ -110,37 +111,12 @@ def rss_kb(pid: int, field: str) -> int:
     return 0
 
 
-def load(url: str, clients: int, seconds: float) -> tuple[float, float, float, dict[int, int]]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-
-    def client() -> None:
-        session = requests.Session()
-        mine: list[float] = []
-        codes: dict[int, int] = {}
-        while time.monotonic() < stop_at:
-            t0 = time.perf_counter()
-            status = session.get(url, timeout=30).status_code
-            mine.append(time.perf_counter() - t0)
-            codes[status] = codes.get(status, 0) + 1
-        with lock:
-            latencies.extend(mine)
-            for k, v in codes.items():
-                statuses[k] = statuses.get(k, 0) + v
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
-    p50 = latencies[len(latencies) // 2] * 1000
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    return len(latencies) / elapsed, p50, p99, statuses
+def load(base: str, path: str, clients: int, per_client: int) -> tuple[float, float, float, dict]:
+    """`clients` keep-alive connections each sending `per_client` GETs in a row, from the
+    raw-socket load generator in a process of its own (bench/loadgen.py)."""
+    result = loadgen.run(base, [[loadgen.Call("GET", path)] * per_client] * clients)
+    p50, p99 = (loadgen.percentile_ms(result.latencies_s, q) for q in (0.50, 0.99))
+    return len(result.latencies_s) / result.elapsed_s, p50, p99, dict(result.statuses)
 
 
 def refuse_big_upload(url: str, total: int) -> tuple[str, int]:
@@ -219,7 +195,7 @@ def engine_seconds(engine: StandaloneEngine) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--requests-per-client", type=int, default=100)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--upload-gb", type=float, default=1.0)
@@ -253,9 +229,10 @@ def main() -> None:
         clip = make_clip(root / "clip10s.mp4")
         server = Server(env, root / "server.log")
         try:
-            print(f"\n## GET latency, {args.clients} concurrent clients, {args.seconds:.0f} s each")
+            n = args.requests_per_client
+            print(f"\n## GET latency, {args.clients} concurrent clients, {n} requests each")
             for path in ("/api/health", "/api/bets"):
-                rps, p50, p99, statuses = load(server.url + path, args.clients, args.seconds)
+                rps, p50, p99, statuses = load(server.url, path, args.clients, n)
                 print(
                     f"GET {path:<12} {rps:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
                     f"  statuses {statuses}"
@@ -329,8 +306,10 @@ def main() -> None:
                 f"answer: {status!r} after {sent / (1 << 20):.0f} MB sent in {elapsed:.2f} s"
                 f" (cap {100} MB by default)"
             )
-            leftovers = [p for p in (root / "var" / "storage").rglob("*") if p.is_file()]
-            print(f"files left in storage: {len(leftovers)}")
+            # uploads only: the analyses above keep their evidence frames, as they should
+            uploads = root / "var" / "storage" / "uploads"
+            leftovers = [p for p in uploads.rglob("*") if p.is_file()]
+            print(f"upload files left in storage: {len(leftovers)}")
         finally:
             server.stop()
 
