@@ -15,16 +15,17 @@ from tests.e2e.browser.conftest import assert_labelled, call
 from tests.support.api import make_actor
 
 SCRIPT = [{"name": "Cat", "start_ms": 0, "end_ms": 3000, "confidence": 95}]
+CAT_AND_DOG = [*SCRIPT, {"name": "Dog", "start_ms": 4000, "end_ms": 6000, "confidence": 91}]
 
 
-def _analysed(server: Any, token: str, clip: Path) -> str:
+def _analysed(server: Any, token: str, clip: Path, script: list[dict[str, Any]] = SCRIPT) -> str:
     with clip.open("rb") as fh:
         done = call(
             server,
             "POST",
             "/api/analyze?wait=true",
             token,
-            data={"options": json.dumps({"extra": {"fake_labels": SCRIPT}})},
+            data={"options": json.dumps({"extra": {"fake_labels": script}})},
             files={"file": (clip.name, fh, "video/mp4")},
         )
     job_id: str = done["job_id"]
@@ -105,3 +106,35 @@ def test_switching_back_to_a_label_restores_its_confidence_default(
     page.get_by_role("button", name="Open market").click()
     expect(page.locator("#market-error")).to_contain_text("Choose the label")
     assert call(live_server, "GET", "/api/markets", operator.token)["items"] == []
+
+
+def test_several_outcomes_each_with_its_own_label(
+    pages: Any, live_server: Any, photo_clip: Path, screenshot: Any
+) -> None:
+    operator = make_actor(live_server.app, "operator")
+    analysis_id = _analysed(live_server, operator.token, photo_clip, CAT_AND_DOG)
+    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    page.get_by_label("Question").fill("Which animal shows up?")
+    page.get_by_label("Outcomes").select_option("several")
+    expect(page.get_by_label("Condition")).to_be_hidden()
+    page.get_by_label("Label for outcome 1").select_option("Cat")
+    expect(page.get_by_label("Outcome 1", exact=True)).to_have_value("Cat")  # follows the label
+    page.get_by_label("Label for outcome 2").select_option("Cat")
+    page.get_by_role("button", name="Open market").click()
+    expect(page.locator("#market-error")).to_contain_text("a label of its own")
+
+    page.get_by_label("Label for outcome 2").select_option("Dog")
+    page.get_by_label("Outcome 2", exact=True).fill("A dog")  # typed: kept
+    page.get_by_role("button", name="Add an outcome").click()
+    page.get_by_role("button", name="Remove outcome 3").click()
+    expect(page.get_by_role("button", name="Remove outcome 1")).to_be_disabled()  # two at least
+    page.get_by_label("Outcome when none is seen").fill("Neither")
+    assert_labelled(page)
+    screenshot(page, "22-market-form-several")
+    page.get_by_role("button", name="Open market").click()
+
+    market = _created(live_server, operator.token, page)
+    outcomes = [(o["title"], o["criteria"]) for o in market["outcomes"]]
+    assert [t for t, _ in outcomes] == ["Cat", "A dog", "Neither"]
+    assert [c["label"] if c else None for _, c in outcomes] == ["Cat", "Dog", None]
+    assert outcomes[0][1]["min_confidence"] == 80

@@ -1,11 +1,13 @@
 // The operator's market form: from a suggestion or by hand. A market settles on a label
 // being seen (chosen from the taxonomy names this analysis produced, each label and its
 // parents, never typed; optionally how many at once, for how long, where in the frame)
-// or on words being said on the sound track.
+// or on words being said on the sound track; or several outcomes, one label each
+// (views/outcomes_editor.js).
 
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
 import { formatPercent, parseMoney } from '../format.js';
+import { outcomesEditor } from './outcomes_editor.js';
 
 const AUTO_SETTLE = 80;
 const SPOKEN_CONFIDENCE = 50; // the server's default for words: Whisper's word scores run lower
@@ -49,6 +51,8 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
   const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) => a.localeCompare(b));
   const error = h('div', { class: 'alert', role: 'alert', id: 'market-error', hidden: true });
   const question = h('input', { type: 'text', id: 'market-question', maxlength: 200, required: true });
+  const shape = h('select', { id: 'market-shape' }, h('option', { value: 'yesno' }, 'Yes or no'), h('option', { value: 'several' }, 'Several outcomes, one label each'));
+  const several = outcomesEditor(taxonomy);
   const kind = h('select', { id: 'market-kind' }, h('option', { value: 'label' }, 'A label is seen'), h('option', { value: 'spoken' }, 'Words are said'));
   const label = h('select', { id: 'market-label', required: true }, h('option', { value: '' }, 'Choose a label…'), taxonomy.map((n) => h('option', { value: n }, n)));
   const minCount = h('input', { type: 'number', id: 'market-min-count', min: 1, step: 1, value: 1, inputmode: 'numeric' });
@@ -75,6 +79,8 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
 
   function use(s) {
     question.value = s.question;
+    shape.value = 'yesno';
+    showShape();
     kind.value = 'label';
     showKind();
     label.value = s.label;
@@ -101,19 +107,36 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
   }
   kind.addEventListener('change', showKind);
 
+  const kindField = field('Condition', kind);
+  const titles = h('div', { class: 'row', id: 'yes-no-titles' }, h('div', { style: { flex: 1 } }, field('Outcome when met', yesTitle)), h('div', { style: { flex: 1 } }, field('Otherwise', noTitle)));
+  function showShape() {
+    const isSeveral = shape.value === 'several';
+    several.element.hidden = !isSeveral;
+    for (const el of [kindField, titles]) el.hidden = isSeveral;
+    if (isSeveral) {
+      labelFields.hidden = true;
+      spokenFields.hidden = true;
+    } else {
+      showKind();
+    }
+  }
+  shape.addEventListener('change', showShape);
+
   const form = h('form', { class: 'card stack', id: 'market-form', novalidate: true, 'aria-labelledby': 'market-form-title' },
     h('h2', { id: 'market-form-title' }, 'Create a market'),
     h('h3', {}, 'Suggestions'), suggestionList,
     error,
     field('Question', question),
+    field('Outcomes', shape),
     h('fieldset', { class: 'stack', style: { border: '1px solid var(--border)', borderRadius: '8px' } },
-      h('legend', {}, 'Settles “yes” when'),
-      field('Condition', kind),
+      h('legend', {}, 'Settles on'),
+      kindField,
       labelFields,
       spokenFields,
+      several.element,
       field('Minimum confidence (0–100)', minConf),
       h('div', { class: 'row' }, h('div', { style: { flex: 1 } }, field('From (s)', fromS)), h('div', { style: { flex: 1 } }, field('To (s)', toS)))),
-    h('div', { class: 'row' }, h('div', { style: { flex: 1 } }, field('Outcome when met', yesTitle)), h('div', { style: { flex: 1 } }, field('Otherwise', noTitle))),
+    titles,
     h('div', { class: 'row' },
       h('div', { style: { flex: 1 } }, field('Takeout (%)', takeout)),
       h('div', { style: { flex: 1 } }, field('Min stake', minStake)),
@@ -128,9 +151,10 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
     const words = spoken.value.trim().split(/\s+/).filter(Boolean);
     const count = Number(minCount.value);
     const seconds = Number(minDuration.value || 0);
-    if (kind.value === 'spoken') {
+    const isSeveral = shape.value === 'several';
+    if (!isSeveral && kind.value === 'spoken') {
       if (!words.length || words.length > MAX_WORDS) problems.push(`Write the word or phrase (1 to ${MAX_WORDS} words) that decides the market.`);
-    } else {
+    } else if (!isSeveral) {
       if (!label.value) problems.push('Choose the label that decides the market.');
       if (!(Number.isInteger(count) && count >= 1)) problems.push('“At least this many” is a whole number from 1.');
       if (!(seconds >= 0)) problems.push('“Seen for at least” is a number of seconds from 0.');
@@ -140,18 +164,26 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
     if (!min || !max || min > max) problems.push('Stakes need a minimum no larger than the maximum, like 1.00 and 500.00.');
     const conf = Number(minConf.value);
     if (!(conf >= 0 && conf <= 100)) problems.push('Confidence is a number from 0 to 100.');
+    const shared = { min_confidence: conf, start_ms: Math.round(Number(fromS.value || 0) * 1000) };
+    if (toS.value !== '') shared.end_ms = Math.round(Number(toS.value) * 1000);
+    let outcomes;
+    if (isSeveral) {
+      const read = several.read(shared);
+      problems.push(...(read.problems || []));
+      outcomes = read.outcomes;
+    } else {
+      const criteria = kind.value === 'spoken' ? { spoken: words.join(' '), ...shared } : { label: label.value, ...shared };
+      if (kind.value === 'label') {
+        if (count > 1) criteria.min_count = count;
+        if (seconds > 0) criteria.min_duration_ms = Math.round(seconds * 1000);
+        if (REGIONS[region.value]) criteria.region = REGIONS[region.value];
+      }
+      outcomes = [{ title: yesTitle.value.trim() || 'Yes', criteria }, { title: noTitle.value.trim() || 'No', criteria: null }];
+    }
     if (problems.length) {
       error.textContent = problems.join(' ');
       error.hidden = false;
       return;
-    }
-    const criteria = kind.value === 'spoken' ? { spoken: words.join(' ') } : { label: label.value };
-    Object.assign(criteria, { min_confidence: conf, start_ms: Math.round(Number(fromS.value || 0) * 1000) });
-    if (toS.value !== '') criteria.end_ms = Math.round(Number(toS.value) * 1000);
-    if (kind.value === 'label') {
-      if (count > 1) criteria.min_count = count;
-      if (seconds > 0) criteria.min_duration_ms = Math.round(seconds * 1000);
-      if (REGIONS[region.value]) criteria.region = REGIONS[region.value];
     }
     submit.disabled = true;
     try {
@@ -160,7 +192,7 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
         body: {
           question: question.value.trim(),
           analysis_id: analysisId,
-          outcomes: [{ title: yesTitle.value.trim() || 'Yes', criteria }, { title: noTitle.value.trim() || 'No', criteria: null }],
+          outcomes,
           takeout_bp: Math.round(Number(takeout.value) * 100),
           min_stake: min,
           max_stake: max,
