@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +80,11 @@ class Storage(Protocol):
     def list(self, prefix: str) -> Iterator[StoredObject]:
         """Every object whose key starts with `prefix` (a folder, ending in "/"), including
         half-written ones a crash left behind."""
+        ...
+
+    def abort_unfinished(self, prefix: str, started_before: datetime) -> Sequence[str]:
+        """Drops writes under `prefix` that began before `started_before` and never
+        finished (a crash mid-upload) where `list` cannot see them; returns their keys."""
         ...
 
     def check(self) -> None:
@@ -154,6 +159,9 @@ class LocalStorage:
                     continue
                 key = path.relative_to(self.root).as_posix()
                 yield StoredObject(key, datetime.fromtimestamp(mtime, UTC))
+
+    def abort_unfinished(self, prefix: str, started_before: datetime) -> Sequence[str]:
+        return []  # a cut-off write is a `.part` file, which `list` shows
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -254,8 +262,8 @@ class S3Storage:
         return True
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
-        # A multipart upload cut off by a crash is not an object and is not listed: a
-        # bucket lifecycle rule (AbortIncompleteMultipartUpload) is what removes those.
+        # A multipart upload cut off by a crash is not an object and is not listed here;
+        # abort_unfinished finds those.
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self._key(prefix)
         )
@@ -263,6 +271,21 @@ class S3Storage:
             for item in page.get("Contents", ()):
                 key = item["Key"][len(self.prefix) :]
                 yield StoredObject(key, item["LastModified"].astimezone(UTC))
+
+    def abort_unfinished(self, prefix: str, started_before: datetime) -> Sequence[str]:
+        # Its parts are stored (and billed) until the upload is completed or aborted.
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=self._key(prefix)
+        )
+        aborted = []
+        for page in pages:
+            for upload in page.get("Uploads", ()):
+                if upload["Initiated"].astimezone(UTC) < started_before:
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted.append(upload["Key"][len(self.prefix) :])
+        return aborted
 
     def check(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)

@@ -2,8 +2,9 @@
 
 Every request and job cleans up after itself, but a process killed at the wrong moment
 cannot: between storing an upload and committing its row (an upload nobody knows), while
-writing one (a `.part` file), between writing evidence frames and recording them, or while
-a remote upload is copied for the engine (a file in the data dir's tmp/). This sweep
+writing one (a `.part` file, or an unfinished S3 multipart upload), between writing
+evidence frames and recording them, or while a remote upload is copied for the engine (a
+file in the data dir's tmp/). This sweep
 compares storage with the database and removes those. Only what is older than the grace
 period goes, so an upload or a job still in flight is never touched.
 """
@@ -58,6 +59,7 @@ def sweep_orphans(w: Wiring, grace: timedelta = GRACE, now: datetime | None = No
         return analysis_id not in frames or _frame_ms(key) not in frames[analysis_id]
 
     _remove(w.storage, "uploads/", lambda key: key not in uploads, cutoff, result)
+    result.removed += w.storage.abort_unfinished("uploads/", cutoff)
     _remove(w.storage, "analyses/", orphaned_frame, cutoff, result)
     _remove_temp_files(w.settings.data_dir / "tmp", cutoff, result)
     if result.removed:
