@@ -5,39 +5,15 @@ reported are known to its criteria, even where the local taxonomy has no such la
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from streambet.adapters.orm.analyses import Analysis
 from streambet.domain.criteria import FootageVocabulary
-from streambet.vision.rekognition.recorded import load_recorded_timeline
 from streambet.vision.timeline import LabelInfo
 from tests.support.api import Actor, make_actor
 from tests.support.betting import Vocabulary
-
-RECORDING = Path(__file__).parent.parent / "fixtures" / "rekognition"
-RECORDING /= "get_label_detection_timestamps.json"
-
-
-def _recorded_analysis(app: Flask, owner_id: int) -> str:
-    timeline = load_recorded_timeline(RECORDING)
-    analysis_id = uuid.uuid4().hex
-    with app.extensions["streambet"].uow() as uow:
-        uow.session.add(
-            Analysis(
-                id=analysis_id,
-                user_id=owner_id,
-                file_name="recorded.mp4",
-                status="succeeded",
-                progress=100,
-                video=timeline.video.to_dict(),
-                timeline=timeline.to_dict(),
-            )
-        )
-        uow.commit()
-    return analysis_id
+from tests.support.recorded import store_recorded_analysis
 
 
 def _create(app: Flask, who: Actor, analysis_id: str | None, label: str) -> Any:
@@ -50,7 +26,7 @@ def _create(app: Flask, who: Actor, analysis_id: str | None, label: str) -> Any:
 def test_only_the_owner_or_an_admin_builds_a_market_on_footage(app: Flask) -> None:
     owner, other = make_actor(app, "operator"), make_actor(app, "operator")
     admin = make_actor(app, "admin")
-    analysis_id = _recorded_analysis(app, owner.user_id)
+    analysis_id = store_recorded_analysis(app, owner.user_id)
     refused = _create(app, other, analysis_id, "Dog")
     assert refused.status_code == 404
     assert refused.get_json()["error"]["details"] == {"field": "analysis_id"}
@@ -64,7 +40,7 @@ def test_only_the_owner_or_an_admin_builds_a_market_on_footage(app: Flask) -> No
 
 def test_a_label_only_the_footage_engine_knows_is_accepted_on_that_footage(app: Flask) -> None:
     operator = make_actor(app, "operator")
-    analysis_id = _recorded_analysis(app, operator.user_id)
+    analysis_id = store_recorded_analysis(app, operator.user_id)
     # "Pet" is a Rekognition parent of the recorded Dog; the local taxonomy has no "Pet".
     assert app.extensions["streambet"].vocabulary.resolve("Pet") is None
     unknown = _create(app, operator, None, "Pet")

@@ -4,7 +4,6 @@ the consumer's betting sweep settles from that evidence and pays exactly."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,10 @@ import pytest
 from flask import Flask
 
 from streambet import create_app
-from streambet.adapters.orm.analyses import Analysis
-from streambet.vision.rekognition.recorded import load_recorded_timeline
 from tests.support import databases
 from tests.support.api import make_actor
 from tests.support.betting import fund, verify_ledger
-
-RECORDING = (
-    Path(__file__).parents[2] / "fixtures" / "rekognition" / "get_label_detection_timestamps.json"
-)
+from tests.support.recorded import store_recorded_analysis
 
 
 @pytest.fixture
@@ -29,25 +23,6 @@ def app(base_config: dict[str, Any], tmp_path: Path) -> Any:
         app = create_app({**base_config, "database_url": url, "dispute_window_seconds": 0})
         yield app
         app.extensions["streambet"].close()
-
-
-def _store_recorded_analysis(app: Flask, owner_id: int) -> str:
-    timeline = load_recorded_timeline(RECORDING)
-    analysis_id = uuid.uuid4().hex
-    with app.extensions["streambet"].uow() as uow:
-        uow.session.add(
-            Analysis(
-                id=analysis_id,
-                user_id=owner_id,
-                file_name="recorded.mp4",
-                status="succeeded",
-                progress=100,
-                video=timeline.video.to_dict(),
-                timeline=timeline.to_dict(),
-            )
-        )
-        uow.commit()
-    return analysis_id
 
 
 def test_recorded_rekognition_evidence_settles_and_pays(app: Flask) -> None:
@@ -60,7 +35,7 @@ def test_recorded_rekognition_evidence_settles_and_pays(app: Flask) -> None:
         b.email: client.get("/api/me", headers=b.headers).get_json()["balance"]
         for b in (alice, bob)
     }
-    analysis_id = _store_recorded_analysis(app, operator.user_id)
+    analysis_id = store_recorded_analysis(app, operator.user_id)
 
     def market(question: str, criteria: dict[str, Any]) -> dict[str, Any]:
         body = {
