@@ -24,7 +24,7 @@ from streambet.services.accounts import Principal
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.stills import fit
 from streambet.vision.timeline import Timeline
-from tests.support.api import Actor, make_actor
+from tests.support.api import Actor, make_actor, upload
 from tests.support.betting import Vocabulary
 from tests.support.clips import make_clip, photo
 
@@ -40,21 +40,6 @@ FRAMES = [0, 500, 1000, 1500]
 def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = tmp_path_factory.mktemp("evidence") / "shots.mp4"
     return make_clip(path, [("coffee", 1), ("chelsea", 1)], fps=10).read_bytes()
-
-
-def _upload(app: Flask, actor: Actor, data: bytes, script: list[dict[str, Any]]) -> str:
-    response = app.test_client().post(
-        "/api/analyze",
-        data={
-            "options": json.dumps({"extra": {"fake_labels": script}}),
-            "file": (io.BytesIO(data), "clip.mp4"),
-        },
-        content_type="multipart/form-data",
-        headers=actor.headers,
-    )
-    assert response.status_code == 202, response.get_json()
-    job_id: str = response.get_json()["job_id"]
-    return job_id
 
 
 def _stored(app: Flask) -> list[str]:
@@ -89,7 +74,7 @@ def test_a_job_keeps_its_evidence_frames_and_deletes_the_video(
     any_db_app: Flask, clip_bytes: bytes
 ) -> None:
     owner = make_actor(any_db_app, "operator")
-    job_id = _upload(any_db_app, owner, clip_bytes, SCRIPT)
+    job_id = upload(any_db_app, owner, clip_bytes, SCRIPT)
     client = any_db_app.test_client()
     job = client.get(f"/api/analyses/{job_id}", headers=owner.headers).get_json()
     assert job["status"] == "succeeded", job
@@ -114,7 +99,7 @@ def test_a_job_keeps_its_evidence_frames_and_deletes_the_video(
 def test_who_may_see_the_frames(app: Flask, clip_bytes: bytes) -> None:
     owner, other = make_actor(app, "operator"), make_actor(app, "operator")
     bettor, admin = make_actor(app, "bettor"), make_actor(app, "admin")
-    job_id = _upload(app, owner, clip_bytes, SCRIPT)
+    job_id = upload(app, owner, clip_bytes, SCRIPT)
     client = app.test_client()
 
     def status(actor: Actor | None) -> tuple[int, int]:
@@ -137,7 +122,7 @@ def test_who_may_see_the_frames(app: Flask, clip_bytes: bytes) -> None:
 def test_not_found_cases_are_in_the_envelope(app: Flask, clip_bytes: bytes) -> None:
     owner = make_actor(app, "operator")
     client = app.test_client()
-    nothing_seen = _upload(app, owner, clip_bytes, [])  # no label, so no evidence
+    nothing_seen = upload(app, owner, clip_bytes, [])  # no label, so no evidence
     assert client.get(f"/api/analyses/{nothing_seen}/frames", headers=owner.headers).get_json() == {
         "frames": []
     }
@@ -170,7 +155,7 @@ def test_frames_that_cannot_be_stored_fail_the_job_and_leave_nothing(
 
     monkeypatch.setattr(storage, "put", put_until_full)
     owner = make_actor(app, "operator")
-    job_id = _upload(app, owner, clip_bytes, SCRIPT)
+    job_id = upload(app, owner, clip_bytes, SCRIPT)
     state = analyses.get_state(app.extensions["streambet"], job_id)
     assert state is not None and state.status == "failed"
     assert state.error_code == "evidence_failed" and state.timeline is None
@@ -196,8 +181,8 @@ def test_a_cancel_during_extraction_removes_what_it_stored(
 ) -> None:
     w = app.extensions["streambet"]
     owner = make_actor(app, "operator")
-    seen = analyses.get_state(w, _upload(app, owner, clip_bytes, SCRIPT))
-    blank = analyses.get_state(w, _upload(app, owner, clip_bytes, []))  # no frames of its own
+    seen = analyses.get_state(w, upload(app, owner, clip_bytes, SCRIPT))
+    blank = analyses.get_state(w, upload(app, owner, clip_bytes, []))  # no frames of its own
     assert seen is not None and seen.timeline is not None and blank is not None
     path = tmp_path / "again.mp4"
     path.write_bytes(clip_bytes)
@@ -256,7 +241,7 @@ def test_a_job_canceled_while_running_stores_none(
 def test_removing_an_analysis_removes_its_frames(app: Flask, clip_bytes: bytes) -> None:
     w = app.extensions["streambet"]
     owner, other = make_actor(app, "operator"), make_actor(app, "operator")
-    kept, used = _upload(app, owner, clip_bytes, SCRIPT), _upload(app, owner, clip_bytes, SCRIPT)
+    kept, used = upload(app, owner, clip_bytes, SCRIPT), upload(app, owner, clip_bytes, SCRIPT)
     _market_on(app, owner, used)
     principal = _principal(owner)
     with pytest.raises(NotFound):
@@ -277,7 +262,7 @@ def keeping_app(base_config: dict[str, Any], database_url: str) -> Iterator[Flas
 
 def test_a_kept_upload_streams_with_ranges(keeping_app: Flask, clip_bytes: bytes) -> None:
     owner, bettor = make_actor(keeping_app, "operator"), make_actor(keeping_app, "bettor")
-    job_id = _upload(keeping_app, owner, clip_bytes, SCRIPT)
+    job_id = upload(keeping_app, owner, clip_bytes, SCRIPT)
     client = keeping_app.test_client()
     url = f"/api/analyses/{job_id}/video"
 
@@ -328,7 +313,7 @@ def test_frames_left_by_a_dead_run_go_when_the_job_ends(
     w = app.extensions["streambet"]
     try:
         owner = make_actor(app, "operator")
-        job_id = _upload(app, owner, clip_bytes, SCRIPT)  # queued; no consumer runs it
+        job_id = upload(app, owner, clip_bytes, SCRIPT)  # queued; no consumer runs it
         for ms in (0, 500):  # what a run that died mid-extraction left behind
             w.storage.put(evidence.frame_key(job_id, ms), [b"\xff\xd8partial"])
         with w.uow() as uow:
@@ -367,7 +352,7 @@ def test_every_detection_a_settlement_cites_is_a_stored_frame(
 
     w = any_db_app.extensions["streambet"]
     owner, bettor = make_actor(any_db_app, "operator"), make_actor(any_db_app, "bettor")
-    job_id = _upload(any_db_app, owner, clip_bytes, SCRIPT)
+    job_id = upload(any_db_app, owner, clip_bytes, SCRIPT)
     _market_on(any_db_app, owner, job_id)
     timeline = DbTimelineSource(w).timeline_for(job_id)
     assert timeline is not None
@@ -429,7 +414,7 @@ def s3_app(
 def test_frames_and_a_kept_video_on_s3(s3_app: Flask, clip_bytes: bytes) -> None:
     w = s3_app.extensions["streambet"]
     owner = make_actor(s3_app, "operator")
-    job_id = _upload(s3_app, owner, clip_bytes, SCRIPT)
+    job_id = upload(s3_app, owner, clip_bytes, SCRIPT)
     listing = w.storage.client.list_objects_v2(Bucket=w.settings.s3_bucket)
     keys = sorted(o["Key"] for o in listing.get("Contents", ()))
     prefix = w.settings.s3_prefix

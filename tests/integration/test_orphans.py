@@ -3,8 +3,6 @@ database knows, not what is younger than the grace period (in flight)."""
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import subprocess
 import sys
@@ -16,7 +14,7 @@ from flask import Flask
 
 from streambet.adapters.orm.analyses import Analysis
 from streambet.services.orphans import sweep_orphans
-from tests.support.api import make_actor
+from tests.support.api import make_actor, upload
 from tests.support.clips import make_clip
 
 TWO_HOURS = 2 * 3600
@@ -30,19 +28,8 @@ def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 def _analysed(app: Flask, clip: bytes) -> tuple[str, list[int]]:
     """A finished analysis (the in-memory queue runs it inline) and its evidence frames."""
-    bettor = make_actor(app, "operator")
     script = [{"name": "Cat", "start_ms": 1000, "end_ms": 2000, "confidence": 93}]
-    response = app.test_client().post(
-        "/api/analyze",
-        data={
-            "options": json.dumps({"extra": {"fake_labels": script}}),
-            "file": (io.BytesIO(clip), "clip.mp4"),
-        },
-        content_type="multipart/form-data",
-        headers=bettor.headers,
-    )
-    assert response.status_code == 202, response.get_json()
-    analysis_id: str = response.get_json()["job_id"]
+    analysis_id = upload(app, make_actor(app, "operator"), clip, script)
     w = app.extensions["streambet"]
     with w.read_uow() as uow:
         row = uow.session.get(Analysis, analysis_id)

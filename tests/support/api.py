@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
 
@@ -38,3 +41,20 @@ def make_actor(app: Flask, role: str = "bettor", email: str | None = None) -> Ac
     )
     assert response.status_code == 200, response.get_json()
     return Actor(principal.user_id, email, role, response.get_json()["token"])
+
+
+def upload(app: Flask, actor: Actor, data: bytes, script: list[dict[str, Any]]) -> str:
+    """POSTs a clip to /api/analyze for the fake engine, which reports `script`'s labels
+    ({"name", "start_ms", "end_ms", "confidence"}); returns the job id."""
+    response = app.test_client().post(
+        "/api/analyze",
+        data={
+            "options": json.dumps({"extra": {"fake_labels": script}}),
+            "file": (io.BytesIO(data), "clip.mp4"),
+        },
+        content_type="multipart/form-data",
+        headers=actor.headers,
+    )
+    assert response.status_code == 202, response.get_json()
+    job_id: str = response.get_json()["job_id"]
+    return job_id
