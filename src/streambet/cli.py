@@ -7,15 +7,15 @@ import sys
 from collections.abc import Callable, Sequence
 
 from streambet.config import ConfigError, load_settings
-from streambet.server import DEFAULT_THREADS
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from streambet.server import serve
+    from streambet.server import DEFAULT_THREADS, serve
 
-    return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    threads = args.threads or DEFAULT_THREADS
+    return serve(host=args.host, port=args.port, workers=args.workers, threads=threads)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -179,8 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--threads",
         type=int,
-        default=DEFAULT_THREADS,
-        help="threads per worker; each open page's WebSocket holds one while it is open",
+        default=None,
+        help="threads per worker (default 64); each open page's WebSocket holds one while"
+        " it is open",
     )
     serve.set_defaults(handler=_serve)
 
