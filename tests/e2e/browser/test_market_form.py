@@ -18,7 +18,12 @@ SCRIPT = [{"name": "Cat", "start_ms": 0, "end_ms": 3000, "confidence": 95}]
 CAT_AND_DOG = [*SCRIPT, {"name": "Dog", "start_ms": 4000, "end_ms": 6000, "confidence": 91}]
 
 
-def _analysed(server: Any, token: str, clip: Path, script: list[dict[str, Any]] = SCRIPT) -> str:
+def _form_page(
+    pages: Any, server: Any, clip: Path, script: list[dict[str, Any]] = SCRIPT
+) -> tuple[str, Any]:
+    """An operator's token and their results page, with the market form, for a fresh
+    analysis of `clip` on which the fake engine reports `script`."""
+    token = make_actor(server.app, "operator").token
     with clip.open("rb") as fh:
         done = call(
             server,
@@ -28,8 +33,7 @@ def _analysed(server: Any, token: str, clip: Path, script: list[dict[str, Any]] 
             data={"options": json.dumps({"extra": {"fake_labels": script}})},
             files={"file": (clip.name, fh, "video/mp4")},
         )
-    job_id: str = done["job_id"]
-    return job_id
+    return token, pages.open(f"/#/analyses/{done['job_id']}", token=token)
 
 
 def _created(server: Any, token: str, page: Any) -> dict[str, Any]:
@@ -42,9 +46,7 @@ def _created(server: Any, token: str, page: Any) -> dict[str, Any]:
 def test_count_duration_and_region_reach_the_market(
     pages: Any, live_server: Any, photo_clip: Path
 ) -> None:
-    operator = make_actor(live_server.app, "operator")
-    analysis_id = _analysed(live_server, operator.token, photo_clip)
-    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    token, page = _form_page(pages, live_server, photo_clip)
     page.get_by_label("Question").fill("Two cats on the left for a second?")
     page.get_by_label("Label (from the taxonomy)").select_option("Cat")
     page.get_by_label("At least this many at once").fill("2")
@@ -53,7 +55,7 @@ def test_count_duration_and_region_reach_the_market(
     assert_labelled(page)
     page.get_by_role("button", name="Open market").click()
 
-    market = _created(live_server, operator.token, page)
+    market = _created(live_server, token, page)
     criteria = market["outcomes"][0]["criteria"]
     assert criteria["label"] == "Cat"
     assert criteria["min_count"] == 2
@@ -65,9 +67,7 @@ def test_count_duration_and_region_reach_the_market(
 def test_a_spoken_market_from_the_form(
     pages: Any, live_server: Any, photo_clip: Path, screenshot: Any
 ) -> None:
-    operator = make_actor(live_server.app, "operator")
-    analysis_id = _analysed(live_server, operator.token, photo_clip)
-    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    token, page = _form_page(pages, live_server, photo_clip)
     page.get_by_label("Question").fill("Will the commentator say goal?")
     page.get_by_label("Condition").select_option("spoken")
     expect(page.get_by_label("Label (from the taxonomy)")).to_be_hidden()
@@ -81,7 +81,7 @@ def test_a_spoken_market_from_the_form(
     page.get_by_label("Words said (up to 6)").fill("  What a   GOAL ")
     screenshot(page, "20-market-form-spoken")
     page.get_by_role("button", name="Open market").click()
-    market = _created(live_server, operator.token, page)
+    market = _created(live_server, token, page)
     criteria = market["outcomes"][0]["criteria"]
     assert criteria["spoken"] == "what a goal"  # the server stores the normalised phrase
     assert criteria["min_confidence"] == 50
@@ -91,9 +91,7 @@ def test_a_spoken_market_from_the_form(
 def test_switching_back_to_a_label_restores_its_confidence_default(
     pages: Any, live_server: Any, photo_clip: Path
 ) -> None:
-    operator = make_actor(live_server.app, "operator")
-    analysis_id = _analysed(live_server, operator.token, photo_clip)
-    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    token, page = _form_page(pages, live_server, photo_clip)
     confidence = page.get_by_label("Minimum confidence (0–100)")
     page.get_by_label("Condition").select_option("spoken")
     page.get_by_label("Condition").select_option("label")
@@ -105,15 +103,13 @@ def test_switching_back_to_a_label_restores_its_confidence_default(
     page.get_by_label("Question").fill("Anything?")
     page.get_by_role("button", name="Open market").click()
     expect(page.locator("#market-error")).to_contain_text("Choose the label")
-    assert call(live_server, "GET", "/api/markets", operator.token)["items"] == []
+    assert call(live_server, "GET", "/api/markets", token)["items"] == []
 
 
 def test_several_outcomes_each_with_its_own_label(
     pages: Any, live_server: Any, photo_clip: Path, screenshot: Any
 ) -> None:
-    operator = make_actor(live_server.app, "operator")
-    analysis_id = _analysed(live_server, operator.token, photo_clip, CAT_AND_DOG)
-    page = pages.open(f"/#/analyses/{analysis_id}", token=operator.token)
+    token, page = _form_page(pages, live_server, photo_clip, CAT_AND_DOG)
     page.get_by_label("Question").fill("Which animal shows up?")
     page.get_by_label("Outcomes").select_option("several")
     expect(page.get_by_label("Condition")).to_be_hidden()
@@ -133,7 +129,7 @@ def test_several_outcomes_each_with_its_own_label(
     screenshot(page, "22-market-form-several")
     page.get_by_role("button", name="Open market").click()
 
-    market = _created(live_server, operator.token, page)
+    market = _created(live_server, token, page)
     outcomes = [(o["title"], o["criteria"]) for o in market["outcomes"]]
     assert [t for t, _ in outcomes] == ["Cat", "A dog", "Neither"]
     assert [c["label"] if c else None for _, c in outcomes] == ["Cat", "Dog", None]
