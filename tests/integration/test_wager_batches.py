@@ -24,6 +24,14 @@ def _batch(orders: list[WagerOrder]) -> list[tuple[WagerOrder, Future[WagerView]
     return [(o, Future()) for o in orders]
 
 
+def _bettor_with_100_on_a_market(app: Flask) -> tuple[int, int, int]:
+    """A bettor funded with 100, and a fresh YES/NO market: (user id, market id, YES id)."""
+    op, b = make_actor(app, "operator"), make_actor(app)
+    fund(app, b.user_id, 100)
+    m = cat_market(app, op.user_id)
+    return b.user_id, m.id, m.outcomes[0].id
+
+
 def _outcome(future: Future[WagerView]) -> WagerView | BaseException:
     exc = future.exception(timeout=0)
     return exc if exc is not None else future.result(timeout=0)
@@ -76,12 +84,9 @@ class _CommitFailsOnce(UnitOfWork):
 
 def test_a_failed_batch_is_retried_one_wager_at_a_time(app: Flask) -> None:
     w = app.extensions["streambet"]
-    op, b = make_actor(app, "operator"), make_actor(app)
-    fund(app, b.user_id, 100)
-    m = cat_market(app, op.user_id)
-    yes = m.outcomes[0].id
+    bettor, market_id, yes = _bettor_with_100_on_a_market(app)
     batcher = WagerBatcher(lambda: _CommitFailsOnce(w.db.write_sessions))
-    batch = _batch([WagerOrder(b.user_id, m.id, yes, 10, f"r{i}") for i in range(3)])
+    batch = _batch([WagerOrder(bettor, market_id, yes, 10, f"r{i}") for i in range(3)])
     batcher.run_batch(batch)
     placed = [f.result(timeout=0) for _, f in batch]
     assert [p.balance for p in placed] == [90, 80, 70]
@@ -128,17 +133,14 @@ def test_an_invalid_order_is_refused_before_it_queues(app: Flask) -> None:
 
 def test_a_failing_bus_loses_the_news_not_the_wagers(app: Flask) -> None:
     w = app.extensions["streambet"]
-    op, b = make_actor(app, "operator"), make_actor(app)
-    fund(app, b.user_id, 100)
-    m = cat_market(app, op.user_id)
-    yes = m.outcomes[0].id
+    bettor, market_id, yes = _bettor_with_100_on_a_market(app)
 
     def broken_bus(topic: str, payload: dict[str, Any]) -> None:
         raise ConnectionError("the event bus is down")
 
     batcher = WagerBatcher(w.uow, broken_bus)
-    first = batcher.place(WagerOrder(b.user_id, m.id, yes, 10))
-    second = batcher.place(WagerOrder(b.user_id, m.id, yes, 10))  # the writer thread lives on
+    first = batcher.place(WagerOrder(bettor, market_id, yes, 10))
+    second = batcher.place(WagerOrder(bettor, market_id, yes, 10))  # the writer thread lives on
     batcher.close()
     assert (first.balance, second.balance) == (90, 80)
     assert verify_ledger(app) == []
