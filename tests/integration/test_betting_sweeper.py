@@ -9,7 +9,7 @@ from flask import Flask
 from streambet.adapters.payouts import MockPayoutProvider
 from streambet.services import sweeper, wagers, wallet
 from streambet.services.settlement import SettlementPolicy
-from streambet.vision.timeline import Timeline
+from streambet.timeline import Timeline
 from tests.support.api import make_actor
 from tests.support.betting import cat_market, fund, sample, timeline, verify_ledger
 

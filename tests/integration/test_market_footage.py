@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from streambet.domain.criteria import FootageVocabulary
-from streambet.vision.timeline import LabelInfo
+from streambet.timeline import LabelInfo
 from tests.support.api import Actor, make_actor
 from tests.support.betting import Vocabulary
 from tests.support.recorded import store_recorded_analysis

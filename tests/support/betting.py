@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from streambet.vision.timeline import (
+from streambet.timeline import (
     BoundingBox,
     Instance,
     LabelInfo,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streambet.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
 from streambet.vision.agreement import compare_timelines
-from streambet.vision.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
 
 
 def timeline(

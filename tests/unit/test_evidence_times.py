@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from streambet.services.evidence import evidence_times
-from streambet.vision.timeline import LabelSample, Timeline, VideoMetadata
+from streambet.timeline import LabelSample, Timeline, VideoMetadata
 
 
 def _timeline(times: list[int]) -> Timeline:

@@ -7,7 +7,7 @@ import pytest
 from streambet.domain.criteria import evaluate, parse_criteria, to_dict
 from streambet.domain.errors import ValidationFailed
 from streambet.domain.settlement import Bands, Verdict, verdict
-from streambet.vision.timeline import TranscriptWord
+from streambet.timeline import TranscriptWord
 from tests.support.betting import Vocabulary, timeline
 
 V = Vocabulary()

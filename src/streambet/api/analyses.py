@@ -21,8 +21,8 @@ from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.logs import request_id_var
 from streambet.services import analyses, evidence
 from streambet.services.analyses import AnalysisState
+from streambet.timeline import Timeline
 from streambet.vision.agreement import compare_timelines
-from streambet.vision.timeline import Timeline
 from streambet.wiring import wiring
 
 bp = Blueprint("analyses", __name__)

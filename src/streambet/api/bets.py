@@ -23,7 +23,7 @@ from streambet.domain.errors import Conflict
 from streambet.domain.markets import MarketStatus
 from streambet.services import markets, settlement
 from streambet.services.markets import MarketView
-from streambet.vision.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
+from streambet.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
 from streambet.wiring import wiring
 
 bp = Blueprint("bets", __name__)

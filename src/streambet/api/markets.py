@@ -31,7 +31,7 @@ from streambet.domain.accounts import Role
 from streambet.domain.criteria import FootageVocabulary, LabelVocabulary
 from streambet.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from streambet.services import analyses, disputes, markets, settlement, wagers
-from streambet.vision.timeline import Timeline
+from streambet.timeline import Timeline
 from streambet.wiring import wiring
 
 bp = Blueprint("markets", __name__)

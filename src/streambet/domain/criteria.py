@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from streambet.domain.errors import ValidationFailed
-from streambet.vision.timeline import BoundingBox, LabelInfo, Timeline
+from streambet.timeline import BoundingBox, LabelInfo, Timeline
 
 MAX_NODES = 32
 MAX_DEPTH = 4

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from streambet.domain.criteria import Criterion, Evaluation, evaluate
-from streambet.vision.timeline import Timeline
+from streambet.timeline import Timeline
 
 
 class Verdict(StrEnum):

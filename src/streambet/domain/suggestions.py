@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streambet.vision.timeline import Timeline
+from streambet.timeline import Timeline
 
 # Labels so generic they make a dull bet.
 TOO_GENERIC = frozenset({"person", "human", "people", "indoors", "outdoors"})

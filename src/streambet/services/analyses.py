@@ -30,9 +30,9 @@ from streambet.domain.errors import (
 )
 from streambet.domain.uploads import clean_file_name
 from streambet.services.accounts import Principal
+from streambet.timeline import Timeline
 from streambet.vision import errors as video_errors
 from streambet.vision.probe import probe_video
-from streambet.vision.timeline import Timeline
 
 if TYPE_CHECKING:
     from streambet.wiring import Wiring

@@ -33,9 +33,9 @@ from streambet.services.analyses import (
     utcnow,
 )
 from streambet.services.evidence import EvidenceFailed, store_frames
+from streambet.timeline import Timeline
 from streambet.vision import errors as video_errors
 from streambet.vision.backends import AnalysisOptions
-from streambet.vision.timeline import Timeline
 
 if TYPE_CHECKING:
     from streambet.services.unit_of_work import UnitOfWork

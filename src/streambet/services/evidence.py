@@ -24,10 +24,10 @@ from streambet.adapters.orm.betting import Market
 from streambet.domain.errors import NotFound
 from streambet.services.accounts import Principal
 from streambet.services.analyses import SUCCEEDED, discard_frames, frame_key
+from streambet.timeline import Timeline
 from streambet.vision.backends import CancelFlag
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.frames import extract_frames
-from streambet.vision.timeline import Timeline
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

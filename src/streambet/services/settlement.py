@@ -25,7 +25,7 @@ from streambet.services.markets import (
 )
 from streambet.services.payouts import Checkpoint, PayoutSummary, no_checkpoint, pay_out
 from streambet.services.unit_of_work import UnitOfWork
-from streambet.vision.timeline import LabelInfo, Timeline
+from streambet.timeline import LabelInfo, Timeline
 
 
 class TimelineSource(Protocol):

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from numpy.typing import NDArray
 
+from streambet.timeline import LabelSample
 from streambet.vision.backends import AnalysisOptions
 from streambet.vision.detectors.base import Detection
-from streambet.vision.timeline import LabelSample
 
 if TYPE_CHECKING:  # MediaPipe loads when the first pose is needed
     from streambet.vision.pose import PoseEstimator

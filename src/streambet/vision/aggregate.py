@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from streambet.timeline import BoundingBox, Instance, LabelSample
 from streambet.vision.detectors.base import Detection
-from streambet.vision.timeline import BoundingBox, Instance, LabelSample
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from streambet.vision.timeline import Timeline
+from streambet.timeline import Timeline
 
 Span = tuple[int, int]  # [start_ms, end_ms)
 

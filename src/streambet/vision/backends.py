@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from streambet.vision.timeline import Timeline
+from streambet.timeline import Timeline
 
 ProgressFn = Callable[[float], None]  # fraction done, 0.0-1.0
 

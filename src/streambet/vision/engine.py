@@ -22,6 +22,13 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+from streambet.timeline import (
+    Instance,
+    LabelSample,
+    TextDetection,
+    Timeline,
+    VideoMetadata,
+)
 from streambet.vision import detectors as registry
 from streambet.vision.activities import ActivitySampler, PoseModel, wants_pose
 from streambet.vision.aggregate import TemporalAggregator, merge_detections
@@ -35,13 +42,6 @@ from streambet.vision.fusion import PERSON, fuse
 from streambet.vision.probe import probe_video
 from streambet.vision.soundtrack import AudioModels, SoundTrackWorker, wants_audio, wants_speech
 from streambet.vision.taxonomy import get_taxonomy
-from streambet.vision.timeline import (
-    Instance,
-    LabelSample,
-    TextDetection,
-    Timeline,
-    VideoMetadata,
-)
 
 MODEL_VERSION = (
     "streambet-local-1.1 (efficientnet-lite0, blazeface-full, centernet-mobilenetv3,"

@@ -14,10 +14,10 @@ from typing import Any
 
 import av
 
+from streambet.timeline import LabelInfo, LabelSample, Timeline
 from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.probe import probe_video
-from streambet.vision.timeline import LabelInfo, LabelSample, Timeline
 
 
 class FakeEngine:

@@ -14,9 +14,9 @@
 
 from __future__ import annotations
 
+from streambet.timeline import BoundingBox
 from streambet.vision.detectors.base import Detection
 from streambet.vision.taxonomy import Taxonomy
-from streambet.vision.timeline import BoundingBox
 
 PERSON, FACE = "Person", "Face"
 OBJECTS, FACES = "objects", "faces"

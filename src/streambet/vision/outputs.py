@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from streambet.timeline import BoundingBox, LabelInfo, LabelSample, Timeline
 from streambet.vision.filters import LabelFilter
-from streambet.vision.timeline import BoundingBox, LabelInfo, LabelSample, Timeline
 
 # Labels the original app listed as "activity" labels: what people do and sport itself.
 ACTIVITY_CATEGORIES = ("Sports", "Person Description")

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from streambet.vision.timeline import BoundingBox, Instance, LabelInfo, LabelSample
+from streambet.timeline import BoundingBox, Instance, LabelInfo, LabelSample
 
 # MediaPipe's landmark order.
 KEYPOINTS = (

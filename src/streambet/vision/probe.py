@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import av.error
 
+from streambet.timeline import VideoMetadata
 from streambet.vision.errors import (
     EmptyFile,
     NotAVideo,
@@ -18,7 +19,6 @@ from streambet.vision.errors import (
     TruncatedVideo,
     VideoTooLarge,
 )
-from streambet.vision.timeline import VideoMetadata
 
 # Demuxers that read single pictures; an image renamed .mp4 opens with one of these.
 _IMAGE_DEMUXERS = ("image2", "_pipe", "gif", "apng", "webp", "tiff", "bmp")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from streambet.vision.timeline import LabelInfo
+from streambet.timeline import LabelInfo
 
 
 @dataclass(frozen=True)

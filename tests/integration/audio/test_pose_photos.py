@@ -10,8 +10,8 @@ from matplotlib import cbook
 from PIL import Image
 from skimage import data
 
+from streambet.timeline import BoundingBox
 from streambet.vision.pose import ActivityTracker, PoseEstimator, posture, raised_hands
-from streambet.vision.timeline import BoundingBox
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from streambet.config import load_settings
+from streambet.timeline import Timeline
 from streambet.vision.backends import AnalysisOptions
 from streambet.vision.engine import LocalEngine
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.outputs import to_rekognition, to_seed
-from streambet.vision.timeline import Timeline
 from tests.integration.audio.sounds import COMMENTARY, espeak, place
 from tests.integration.vision.voiced_clips import make_voiced_clip, two_people
 from tests.support.clips import photo

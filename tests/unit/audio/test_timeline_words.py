@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from streambet.vision.audio import AudioResult
-from streambet.vision.timeline import (
+from streambet.timeline import (
     LabelInfo,
     LabelSample,
     Timeline,
     TranscriptWord,
     VideoMetadata,
 )
+from streambet.vision.audio import AudioResult
 
 
 def _timeline(words: list[TranscriptWord] | None = None) -> Timeline:

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from streambet.vision.outputs import to_rekognition, to_seed, to_segments
-from streambet.vision.taxonomy import get_taxonomy
-from streambet.vision.timeline import (
+from streambet.timeline import (
     BoundingBox,
     Instance,
     LabelSample,
@@ -14,6 +12,8 @@ from streambet.vision.timeline import (
     TranscriptWord,
     VideoMetadata,
 )
+from streambet.vision.outputs import to_rekognition, to_seed, to_segments
+from streambet.vision.taxonomy import get_taxonomy
 
 FACE_BOX = BoundingBox(0.4, 0.2, 0.1, 0.15)
 WHOLE = BoundingBox(0.0, 0.0, 1.0, 1.0)

@@ -9,13 +9,13 @@ from pathlib import Path
 import av
 import av.error
 
+from streambet.timeline import LabelInfo, LabelSample, Timeline, TranscriptWord
 from streambet.vision.audio import decode, melspec
 from streambet.vision.audio.events import LabelMap, label_infos, to_samples
 from streambet.vision.audio.speech import Transcriber, model_path
 from streambet.vision.audio.yamnet import YamNet, class_names, prepare
 from streambet.vision.backends import CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
-from streambet.vision.timeline import LabelInfo, LabelSample, Timeline, TranscriptWord
 
 WINDOW_HOP_MS = 1000  # one 0.96 s YAMNet window a second
 # Share of a block's progress that the (fast) event pass accounts for; speech is the rest.

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from streambet.vision.timeline import LabelInfo, LabelSample
+from streambet.timeline import LabelInfo, LabelSample
 
 CATEGORY = "Sounds"
 SOURCE = "audio"

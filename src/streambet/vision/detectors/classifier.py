@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
+from streambet.timeline import BoundingBox
 from streambet.vision.detectors.base import (
     FULL_FRAME,
     Detection,
@@ -31,7 +32,6 @@ from streambet.vision.detectors.base import (
 )
 from streambet.vision.models import efficientnet_fc, ensure_efficientnet
 from streambet.vision.taxonomy import get_taxonomy
-from streambet.vision.timeline import BoundingBox
 
 SHORT_SIDE = 224
 MAX_LONG_SIDE = 448

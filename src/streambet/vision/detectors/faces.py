@@ -17,13 +17,13 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+from streambet.timeline import BoundingBox
 from streambet.vision.detectors.base import (
     Detection,
     FrameResult,
     SampleContext,
     box_from_pixels,
 )
-from streambet.vision.timeline import BoundingBox
 
 MIN_FACE_SCORE = 0.5
 

@@ -35,8 +35,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from streambet.timeline import BoundingBox
 from streambet.vision.detectors.coco import COCO_LABELS, CocoLabel
-from streambet.vision.timeline import BoundingBox
 
 if TYPE_CHECKING:  # the engine's detector protocol (vision branch)
     from streambet.vision.detectors.base import FrameResult, SampleContext

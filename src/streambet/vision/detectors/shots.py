@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from streambet.vision.timeline import Shot
+from streambet.timeline import Shot
 
 BLACK_MEAN = 24  # limited-range black is 16
 BLACK_BRIGHT_FRACTION = 0.02

@@ -33,6 +33,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from streambet.config import Settings, load_settings
+from streambet.timeline import Timeline, VideoMetadata
 from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
 from streambet.vision.probe import probe_video
 from streambet.vision.rekognition.calls import call_aws, translate
@@ -59,7 +60,6 @@ from streambet.vision.rekognition.waiting import (
     wait_by_notification,
     wait_by_polling,
 )
-from streambet.vision.timeline import Timeline, VideoMetadata
 
 log = logging.getLogger(__name__)
 

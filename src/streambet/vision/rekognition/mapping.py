@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
-from streambet.vision.timeline import (
+from streambet.timeline import (
     BoundingBox,
     Instance,
     LabelInfo,

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from streambet.timeline import Timeline
 from streambet.vision.rekognition.mapping import timeline_from_pages
-from streambet.vision.timeline import Timeline
 
 
 def load_recorded_pages(path: Path) -> list[dict[str, Any]]:

@@ -1,5 +1,8 @@
 """The one internal result model every engine produces and every output shape reads.
 
+A leaf module: `vision` (which produces it), `domain` (which evaluates criteria against it)
+and `services` all import it, and it imports nothing of theirs.
+
 Times are integer milliseconds from the start of the video; confidences are 0-100 (as in
 Rekognition); boxes are ratios of the frame (Left, Top, Width, Height in 0-1). It is plain
 data with a JSON round trip, so the service can store it and the betting domain can
