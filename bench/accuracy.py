@@ -485,6 +485,18 @@ def main(argv: list[str] | None = None) -> int:
         run = run_engine(clips, args.clips, args.timelines, args.model_dir, args.min_confidence)
     timelines = {c.id: json.loads((args.timelines / f"{c.id}.json").read_text()) for c in clips}
     result = score(clips, timelines, run)
+    lin: Lineage = result["lineage"]
+    unknown = sorted(
+        {
+            w.label
+            for c in clips
+            for w in c.present + c.acceptable
+            if not in_vocabulary(w.label, lin)
+        }
+        | {a for c in clips for a in c.absent if not in_vocabulary(a, lin)}
+    )
+    if unknown:
+        print(f"truth labels the engine's taxonomy does not have: {', '.join(unknown)}")
     printed = print_report(result, run, args.reuse)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

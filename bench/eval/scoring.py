@@ -151,7 +151,7 @@ def _windows(items: Iterable[Mapping[str, Any]], duration_ms: int) -> tuple[Wind
 
 def parse_truth(doc: Mapping[str, Any]) -> list[ClipTruth]:
     """The truth file's clips, each with the file's default absent labels merged in
-    (except those the clip lists as present or acceptable)."""
+    (except those the clip lists as present, acceptable or unsure)."""
     default_absent = set(doc.get("defaults", {}).get("absent", ()))
     default_closed = set(doc.get("defaults", {}).get("closed", ()))
     clips = []
@@ -159,7 +159,7 @@ def parse_truth(doc: Mapping[str, Any]) -> list[ClipTruth]:
         duration = int(c["duration_ms"])
         present = _windows(c.get("present", ()), duration)
         acceptable = _windows(c.get("acceptable", ()), duration)
-        there = {w.label for w in present + acceptable}
+        there = {w.label for w in present + acceptable} | set(c.get("unsure", ()))
         absent = (default_absent | set(c.get("absent", ()))) - there
         clips.append(
             ClipTruth(
