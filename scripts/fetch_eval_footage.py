@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RGB = NDArray[np.uint8]
 AUDIO_RATE = 44100
 VIDEO_TIME_BASE = Fraction(1, 90000)
+# one encoder thread: a rebuild with the same PyAV gives the same bytes
+X264_OPTIONS = (("crf", "18"), ("preset", "veryfast"), ("threads", "1"))
 
 
 @dataclass(frozen=True)
@@ -348,7 +350,7 @@ class _Writer:
         self.video.width, self.video.height = size
         self.video.pix_fmt = "yuv420p"
         self.video.codec_context.time_base = VIDEO_TIME_BASE
-        self.video.options = {"crf": "18", "preset": "veryfast"}
+        self.video.options = dict(X264_OPTIONS)
         self.audio = self.out.add_stream("aac", rate=AUDIO_RATE) if audio else None
         if self.audio is not None:
             self.audio.layout = "mono"
@@ -513,6 +515,7 @@ def build(clip: Clip, work: Path, out: Path) -> dict[str, Any]:
 def recipe(clip: Clip) -> dict[str, Any]:
     """What a built clip depends on: rebuilt when this changes."""
     d = asdict(clip)
+    d["x264"] = list(X264_OPTIONS)
     if clip.source:
         d["sha256"] = MEMBERS[clip.source].sha256
     d["shots"] = [
