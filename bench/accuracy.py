@@ -60,7 +60,7 @@ OPTIONS_MODULES = ("streambet.vision.backends", "streambet.vision.backends.base"
 TAXONOMY_MODULES = ("streambet.vision.taxonomy", "streambet.vision.pipeline.taxonomy")
 
 
-def _first(modules: Sequence[str], attr: str) -> Any:
+def first_of(modules: Sequence[str], attr: str) -> Any:
     errors = []
     for name in modules:
         try:
@@ -73,12 +73,12 @@ def _first(modules: Sequence[str], attr: str) -> Any:
 def engine_classes() -> tuple[Any, Any]:
     """(LocalEngine, AnalysisOptions), wherever the engine keeps them: the backend
     registry's "local" entry first, then the known module paths."""
-    options = _first(OPTIONS_MODULES, "AnalysisOptions")
+    options = first_of(OPTIONS_MODULES, "AnalysisOptions")
     registry = getattr(importlib.import_module(options.__module__), "REGISTRY", {})
     if "local" in registry:
         module, _, factory = registry["local"].partition(":")
         return getattr(importlib.import_module(module), factory), options
-    return _first(ENGINE_MODULES, "LocalEngine"), options
+    return first_of(ENGINE_MODULES, "LocalEngine"), options
 
 
 def lineage(timelines: Sequence[dict[str, Any]]) -> Lineage:
@@ -87,7 +87,7 @@ def lineage(timelines: Sequence[dict[str, Any]]) -> Lineage:
     parents: dict[str, tuple[str, ...]] = {}
     categories: dict[str, tuple[str, ...]] = {}
     try:
-        tax = _first(TAXONOMY_MODULES, "get_taxonomy")()
+        tax = first_of(TAXONOMY_MODULES, "get_taxonomy")()
         for info in tax.all_labels():
             parents[info.name] = tuple(info.parents)
             categories[info.name] = tuple(info.categories)
