@@ -36,7 +36,10 @@ export function applyOdds(market, payload) {
     o.pool = Number(u.pool);
     o.odds = u.odds === null || u.odds === undefined ? null : Number(u.odds);
   }
-  market.pool = typeof payload.pool === 'number' ? payload.pool : market.outcomes.reduce((s, o) => s + o.pool, 0);
+  market.pool =
+    typeof payload.pool === 'number'
+      ? payload.pool
+      : market.outcomes.reduce((s, o) => s + o.pool, 0);
   return changed;
 }
 

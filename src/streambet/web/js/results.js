@@ -51,8 +51,10 @@ export function framesFromTimestamps(rek) {
       boxes: (label.Instances || [])
         .filter((i) => i.BoundingBox)
         .map((i) => ({
-          left: num(i.BoundingBox.Left), top: num(i.BoundingBox.Top),
-          width: num(i.BoundingBox.Width), height: num(i.BoundingBox.Height),
+          left: num(i.BoundingBox.Left),
+          top: num(i.BoundingBox.Top),
+          width: num(i.BoundingBox.Width),
+          height: num(i.BoundingBox.Height),
           confidence: num(i.Confidence, num(label.Confidence)),
         })),
     });
