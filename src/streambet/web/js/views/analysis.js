@@ -1,5 +1,7 @@
 // Analyses: the operator's list, and one analysis with its player, label timeline, boxes on
-// the current frame, filters, downloads, and market creation from its suggestions.
+// the current frame, filters, downloads, and market creation from its suggestions. The page
+// reads the analysis once, as the engine-neutral timeline (?format=timeline), and draws
+// everything from it; the other formats are fetched only for a download.
 
 import { api, describeError, listOf } from '../api.js';
 import { clipUrl, setClipFile } from '../clips.js';
@@ -7,14 +9,7 @@ import { field, h, replace, statusPill, toast } from '../dom.js';
 import { formatDate, formatMs, formatPercent } from '../format.js';
 import { live } from '../live.js';
 import { session } from '../session.js';
-import {
-  framesFromTimestamps,
-  frameAt,
-  lanesFromSegments,
-  resultOf,
-  shotsAndTexts,
-  textBars,
-} from '../results.js';
+import { engineSuggestion, frameAt, resultOf, resultsModel, textBars } from '../results.js';
 import { marketForm } from './market_form.js';
 
 export async function renderAnalyses(main) {
@@ -98,7 +93,7 @@ export async function renderAnalysis(main, id) {
 
   let job;
   try {
-    job = await api(`/api/analyses/${id}`);
+    job = await api(timelineUrl(id));
   } catch (err) {
     replace(body, h('p', { class: 'alert', role: 'alert' }, describeError(err)));
     return undefined;
@@ -149,7 +144,7 @@ export async function renderAnalysis(main, id) {
   };
   const refresh = async () => {
     if (job.status === 'succeeded') return;
-    job = await api(`/api/analyses/${id}`);
+    job = await api(timelineUrl(id));
     waitForIt();
   };
   if (job.status !== 'succeeded') {
@@ -167,69 +162,23 @@ export async function renderAnalysis(main, id) {
   }
   waitForIt();
 
-  async function showResults() {
-    replace(body, h('p', { class: 'muted' }, 'Loading results…'));
-    let segments;
-    let stamps;
-    let seg;
-    let seed;
-    try {
-      [segments, stamps, seg, seed] = await Promise.all([
-        api(`/api/analyses/${id}?format=rekognition&aggregate_by=segments`),
-        api(`/api/analyses/${id}?format=rekognition&aggregate_by=timestamps`),
-        api(`/api/analyses/${id}?format=segments`).catch(() => ({})),
-        api(`/api/analyses/${id}?format=seed`).catch(() => ({})),
-      ]);
-    } catch (err) {
-      replace(body, h('p', { class: 'alert', role: 'alert' }, describeError(err)));
-      return;
-    }
-    const rekSeg = resultOf(segments);
-    const lanes = lanesFromSegments(rekSeg);
-    const frames = framesFromTimestamps(resultOf(stamps));
-    const { shots, texts } = shotsAndTexts(resultOf(seg));
-    const seedResult = resultOf(seed);
-    const durationMs = Math.max(
-      1,
-      Number(rekSeg.VideoMetadata?.DurationMillis) || Number(job.video?.duration_ms) || 0,
-    );
-    const gaps = frames
-      .slice(1)
-      .map((f, i) => f.t - frames[i].t)
-      .filter((d) => d > 0);
-    const interval = gaps.length ? Math.min(...gaps) : 500;
-    replace(
-      body,
-      resultsView({
-        id,
-        lanes,
-        frames,
-        shots,
-        texts,
-        durationMs,
-        interval,
-        seed: seedResult,
-        cleanups,
-        videoUrl: clipUrl(id),
-      }),
-    );
+  // The response that reported success carries the timeline: nothing more to fetch.
+  function showResults() {
+    const timeline = resultOf(job);
+    const model = resultsModel(timeline, job.video?.duration_ms);
+    replace(body, resultsView({ id, analysis: job, model, cleanups, videoUrl: clipUrl(id) }));
   }
 
   return () => cleanups.forEach((fn) => fn());
 }
 
-function resultsView({
-  id,
-  lanes,
-  frames,
-  shots,
-  texts,
-  durationMs,
-  interval,
-  seed,
-  cleanups,
-  videoUrl,
-}) {
+/** One analysis with its timeline: the status, the polls and the results all read this. */
+function timelineUrl(id) {
+  return `/api/analyses/${encodeURIComponent(id)}?format=timeline`;
+}
+
+function resultsView({ id, analysis, model, cleanups, videoUrl }) {
+  const { lanes, frames, shots, blackFrames, texts, durationMs, interval } = model;
   const video = h('video', {
     id: 'player',
     controls: true,
@@ -353,10 +302,8 @@ function resultsView({
     minConfOut.textContent = `${min}%`;
     const items = visibleLanes().map((l) => lane(l.name, l.categories[0], l.bars, 'label', min));
     if (showShots.checked) {
-      const shotBars = shots.filter((s) => s.kind === 'SHOT' || s.kind === 'shot');
-      const black = shots.filter((s) => !(s.kind === 'SHOT' || s.kind === 'shot'));
-      if (shotBars.length) items.push(lane('Shots', 'segments', shotBars, 'shot', 0));
-      if (black.length) items.push(lane('Black frames', 'segments', black, 'shot', 0));
+      if (shots.length) items.push(lane('Shots', 'segments', shots, 'shot', 0));
+      if (blackFrames.length) items.push(lane('Black frames', 'segments', blackFrames, 'shot', 0));
       for (const [text, bars] of textBars(texts, interval))
         items.push(lane(`“${text}”`, 'on-screen text', bars, 'text', 0));
     }
@@ -483,7 +430,7 @@ function resultsView({
     ),
   );
 
-  const suggestion = seed.betting_suggestion;
+  const suggestion = engineSuggestion(resultOf(analysis));
   const side = h(
     'aside',
     { class: 'stack' },
@@ -494,14 +441,14 @@ function resultsView({
       h(
         'p',
         {},
-        `${lanes.length} labels over ${formatMs(durationMs)}; ${shots.filter((s) => /shot/i.test(s.kind)).length} shots; ${texts.length} text readings.`,
+        `${lanes.length} labels over ${formatMs(durationMs)}; ${shots.length} shots; ${texts.length} text readings.`,
       ),
       suggestion?.suggestion
         ? h('p', {}, 'Engine suggestion: ', h('strong', {}, suggestion.suggestion))
         : null,
       downloads,
     ),
-    session.can('operator') ? marketForm({ analysisId: id, lanes, seed, durationMs }) : null,
+    session.can('operator') ? marketForm({ analysisId: id, analysis, lanes, durationMs }) : null,
   );
 
   renderLanes();

@@ -7,6 +7,7 @@
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
 import { formatPercent, parseMoney } from '../format.js';
+import { engineSuggestion, resultOf } from '../results.js';
 import { outcomesEditor } from './outcomes_editor.js';
 
 const AUTO_SETTLE = 80;
@@ -63,7 +64,8 @@ function article(name) {
   return /^[aeiou]/i.test(name) ? 'an' : 'a';
 }
 
-export function marketForm({ analysisId, lanes, seed, durationMs }) {
+/** `analysis`: the page's one GET /api/analyses/{id}?format=timeline response. */
+export function marketForm({ analysisId, analysis, lanes, durationMs }) {
   const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) =>
     a.localeCompare(b),
   );
@@ -174,6 +176,7 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
     'Open market',
   );
 
+  const seed = { betting_suggestion: engineSuggestion(resultOf(analysis)) };
   const suggestions = suggestionsFrom(lanes, seed);
   const suggestionList = h(
     'ul',
