@@ -34,6 +34,11 @@ def test_timeline_bars_seek_the_video_and_show_the_boxes(
     # The cat holds from 2.0 s to 5.0 s: its bar seeks the video to 2.0 s.
     cat_bar = page.locator("li.lane[data-lane='Cat'] .bar").first
     expect(cat_bar).to_have_attribute("data-start", "2000")
+    # The page read the analysis once, as the timeline; other shapes wait for a download.
+    fetched = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    analysis_url = f"{engine_server.url}/api/analyses/{done['job_id']}"
+    reads = [u for u in fetched if u == analysis_url or u.startswith(analysis_url + "?")]
+    assert reads == [analysis_url + "?format=timeline"]
     cat_bar.click()
     expect(video).to_have_js_property("currentTime", 2)
     expect(page.locator("#now-labels")).to_contain_text("Cat")
