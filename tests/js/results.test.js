@@ -176,7 +176,11 @@ describe('resultsModel', () => {
 
 describe('engineSuggestion', () => {
   it('prefers the most confident activity over a more confident label', () => {
-    const tl = timeline([sample('Cat', 0, 99), sample('Running', 0, 81.456), sample('Running', 500, 60)]);
+    const tl = timeline([
+      sample('Cat', 0, 99),
+      sample('Running', 0, 81.456),
+      sample('Running', 500, 60),
+    ]);
     assert.deepEqual(engineSuggestion(tl), {
       suggestion: "Will 'Running' be detected with at least 80% confidence?",
       detected_activity: 'Running',

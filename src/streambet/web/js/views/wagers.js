@@ -6,7 +6,7 @@ import { formatMoney } from '../format.js';
 import { live } from '../live.js';
 import { normaliseMarket, wagerStatus } from '../markets_model.js';
 import { session } from '../session.js';
-import { wagerTable } from './markets.js';
+import { wagerTable } from './wager_table.js';
 
 const OPEN = new Set(['open']);
 
