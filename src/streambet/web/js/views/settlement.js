@@ -44,11 +44,7 @@ function payoutNote(market) {
   }
   if (!market.disputeUntil) return null;
   const when = disputeWindowOpen(market) ? 'Disputes are open until' : 'Dispute window closed';
-  return h(
-    'p',
-    { class: 'muted' },
-    `${when} ${formatDate(market.disputeUntil)}; payouts follow.`,
-  );
+  return h('p', { class: 'muted' }, `${when} ${formatDate(market.disputeUntil)}; payouts follow.`);
 }
 
 function disputeForm(market, onDisputed) {
