@@ -176,8 +176,10 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     'Open market',
   );
 
-  const seed = { betting_suggestion: engineSuggestion(resultOf(analysis)) };
-  const suggestions = suggestionsFrom(lanes, seed);
+  // Read in the page until the server sends them with the timeline (`analysis.suggestions`).
+  const suggestions = suggestionsFrom(lanes, {
+    betting_suggestion: engineSuggestion(resultOf(analysis)),
+  });
   const suggestionList = h(
     'ul',
     { class: 'stack', id: 'suggestions', style: { listStyle: 'none', padding: 0, margin: 0 } },
