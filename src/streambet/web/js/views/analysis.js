@@ -143,7 +143,9 @@ export async function renderAnalysis(main, id) {
   };
   const refresh = async () => {
     if (job.status === 'succeeded') return;
-    job = await api(timelineUrl(id));
+    const fresh = await api(timelineUrl(id));
+    if (job.status === 'succeeded') return; // a poll and an event raced: one shows the results
+    job = fresh;
     waitForIt();
   };
   if (job.status !== 'succeeded') {
