@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install models run test lint format typecheck bench clean
+JS := node_modules/.bin
+JS_STAMP := node_modules/.installed
+JS_TESTS := tests/js/*.test.js
+
+.PHONY: install js-install models run test lint format typecheck bench clean
 
 # mediapipe 0.10.21 is the last release that ships the face/pose models; its declared
 # dependencies pull in jax (~700 MB) it does not need, so it goes in without them.
@@ -20,6 +24,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The web app's formatter and linter (prettier, eslint), pinned by package-lock.json.
+# The app itself needs no build step and none of these at run time.
+$(JS_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "The web app's formatter and linter (prettier, eslint) come from npm, which is not installed: install Node.js and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
+js-install: $(JS_STAMP)
+
 # Converts the registry-shipped weights to ONNX once, into the model cache.
 models: install
 	$(BIN)/streambet models prepare
@@ -29,17 +42,23 @@ run: models
 	$(BIN)/streambet demo seed
 	$(BIN)/streambet serve --host $(HOST) --port $(PORT)
 
+# The web app's unit tests need Node.js only (node --test), not npm.
 test: models
+	@command -v node >/dev/null 2>&1 || { echo "make test runs the web app's unit tests with Node.js (node --test), which is not installed: install Node.js (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	node --test $(JS_TESTS)
 	$(BIN)/pytest
 
-lint: install
+lint: install js-install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(JS)/prettier --check --log-level warn .
+	$(JS)/eslint --max-warnings 0 .
 
-format: install
+format: install js-install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	$(JS)/prettier --write --log-level warn .
 
 bench: models
 	$(BIN)/python bench/analysis.py
@@ -49,4 +68,4 @@ bench: models
 	$(BIN)/python bench/betting.py
 
 clean:
-	rm -rf $(VENV) var build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

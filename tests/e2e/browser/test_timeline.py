@@ -34,6 +34,11 @@ def test_timeline_bars_seek_the_video_and_show_the_boxes(
     # The cat holds from 2.0 s to 5.0 s: its bar seeks the video to 2.0 s.
     cat_bar = page.locator("li.lane[data-lane='Cat'] .bar").first
     expect(cat_bar).to_have_attribute("data-start", "2000")
+    # The page read the analysis once, as the timeline; other shapes wait for a download.
+    fetched = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    analysis_url = f"{engine_server.url}/api/analyses/{done['job_id']}"
+    reads = [u for u in fetched if u == analysis_url or u.startswith(analysis_url + "?")]
+    assert reads == [analysis_url + "?format=timeline"]
     cat_bar.click()
     expect(video).to_have_js_property("currentTime", 2)
     expect(page.locator("#now-labels")).to_contain_text("Cat")
@@ -48,11 +53,16 @@ def test_timeline_bars_seek_the_video_and_show_the_boxes(
     face_box = page.locator("#overlay .box", has_text="Face")
     expect(face_box).to_be_visible()
     # The box sits inside the picture, in the upper half where the astronaut's face is.
-    # Measured in one step in the page: the overlay redraws its boxes whenever the video time
-    # changes, so two separate queries could each see a different box element (seen in CI).
-    box, frame = face_box.evaluate(
-        "e => [e.getBoundingClientRect().toJSON(),"
-        " document.querySelector('#overlay').getBoundingClientRect().toJSON()]"
+    # Found and measured in one script run: the overlay redraws its boxes whenever the video
+    # time changes, so a box element found by one call can be detached (measuring all zeros)
+    # by the time the next call measures it (seen in CI, and again on a busy machine).
+    box, frame = page.evaluate(
+        """() => {
+          const overlay = document.querySelector('#overlay');
+          const boxes = [...overlay.querySelectorAll('.box')];
+          const face = boxes.find((b) => /Face/.test(b.textContent));
+          return [face.getBoundingClientRect().toJSON(), overlay.getBoundingClientRect().toJSON()];
+        }"""
     )
     assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
     assert box["y"] + box["height"] / 2 < frame["y"] + frame["height"] / 2

@@ -34,7 +34,9 @@ export function describeError(error) {
   if (Array.isArray(error.details) && error.details.length) {
     const parts = error.details
       .filter((d) => d && (d.problem || d.message))
-      .map((d) => (d.field ? `${humanField(d.field)}: ${d.problem || d.message}` : d.problem || d.message));
+      .map((d) =>
+        d.field ? `${humanField(d.field)}: ${d.problem || d.message}` : d.problem || d.message,
+      );
     if (parts.length) text = `${text} ${parts.join('; ')}.`;
   }
   return text;
@@ -61,10 +63,16 @@ export async function errorFromResponse(response) {
   } catch {
     body = null;
   }
-  const env = body && typeof body === 'object' && body.error && typeof body.error === 'object' ? body.error : {};
-  const message = typeof env.message === 'string' && env.message.trim()
-    ? env.message
-    : FALLBACK[response.status] || FALLBACK[Math.floor(response.status / 100) * 100] || FALLBACK[500];
+  const env =
+    body && typeof body === 'object' && body.error && typeof body.error === 'object'
+      ? body.error
+      : {};
+  const message =
+    typeof env.message === 'string' && env.message.trim()
+      ? env.message
+      : FALLBACK[response.status] ||
+        FALLBACK[Math.floor(response.status / 100) * 100] ||
+        FALLBACK[500];
   return new ApiError(response.status, env.code || 'error', message, env.details ?? null);
 }
 
@@ -120,7 +128,11 @@ export function uploadFile(path, formData, { onProgress, signalAbort } = {}) {
     const started = performance.now();
     xhr.upload.addEventListener('progress', (event) => {
       const seconds = Math.max((performance.now() - started) / 1000, 0.001);
-      onProgress?.({ loaded: event.loaded, total: event.lengthComputable ? event.total : 0, bytesPerSecond: event.loaded / seconds });
+      onProgress?.({
+        loaded: event.loaded,
+        total: event.lengthComputable ? event.total : 0,
+        bytesPerSecond: event.loaded / seconds,
+      });
     });
     xhr.addEventListener('load', async () => {
       const response = new Response(xhr.responseText || null, {

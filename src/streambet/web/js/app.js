@@ -6,7 +6,8 @@ import { formatMoney } from './format.js';
 import { live } from './live.js';
 import { session } from './session.js';
 import { renderAuth } from './views/auth.js';
-import { renderMarkets, renderMarket } from './views/markets.js';
+import { renderMarkets } from './views/markets.js';
+import { renderMarket } from './views/market_page.js';
 import { renderUpload } from './views/upload.js';
 import { renderAnalyses, renderAnalysis } from './views/analysis.js';
 import { renderWagers } from './views/wagers.js';
@@ -40,22 +41,54 @@ function renderHeader() {
   const account = document.getElementById('account');
   if (!session.loggedIn) {
     replace(links);
-    replace(account, h('a', { class: 'button', href: '#/login' }, 'Log in'), h('a', { class: 'button primary', href: '#/signup' }, 'Sign up'));
+    replace(
+      account,
+      h('a', { class: 'button', href: '#/login' }, 'Log in'),
+      h('a', { class: 'button primary', href: '#/signup' }, 'Sign up'),
+    );
     return;
   }
   replace(
     links,
     NAV.filter((item) => !item.role || session.can(item.role)).map((item) =>
-      h('li', {}, h('a', { href: item.href, 'aria-current': item.id === currentNav ? 'page' : null }, item.text)),
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { href: item.href, 'aria-current': item.id === currentNav ? 'page' : null },
+          item.text,
+        ),
+      ),
     ),
   );
   const name = session.user.display_name || session.user.email;
   replace(
     account,
-    h('span', { class: 'balance', id: 'balance', title: 'Your balance', 'aria-label': `Balance ${formatMoney(session.balance)}` }, formatMoney(session.balance)),
+    h(
+      'span',
+      {
+        class: 'balance',
+        id: 'balance',
+        title: 'Your balance',
+        'aria-label': `Balance ${formatMoney(session.balance)}`,
+      },
+      formatMoney(session.balance),
+    ),
     h('span', { class: 'muted', id: 'who' }, name),
     h('span', { class: 'role-badge' }, session.user.role),
-    h('button', { type: 'button', id: 'logout', onclick: async () => { await session.end(); location.hash = '#/login'; } }, 'Log out'),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'logout',
+        onclick: async () => {
+          await session.end();
+          location.hash = '#/login';
+        },
+      },
+      'Log out',
+    ),
   );
 }
 
@@ -84,7 +117,15 @@ async function route() {
     if (r.role && !session.can(r.role)) {
       currentNav = null;
       renderHeader();
-      replace(main, h('div', { class: 'card' }, h('h1', {}, 'Not available'), h('p', {}, `This page is for the ${r.role} role.`)));
+      replace(
+        main,
+        h(
+          'div',
+          { class: 'card' },
+          h('h1', {}, 'Not available'),
+          h('p', {}, `This page is for the ${r.role} role.`),
+        ),
+      );
       return;
     }
     currentNav = r.nav || null;

@@ -29,10 +29,21 @@ export function evidenceItems(settlement) {
 export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
   const shown = frames.slice(0, limit);
   if (!shown.length) return h('p', { class: 'muted' }, 'No detections were recorded as evidence.');
-  const canvases = shown.map((f) => h('canvas', { width: 320, height: 180, role: 'img', 'aria-label': describe(f) }));
-  const grid = h('div', { class: 'evidence', id: 'evidence' }, shown.map((f, i) => h('figure', {},
-    h('div', { class: 'frame' }, canvases[i]),
-    h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)))));
+  const canvases = shown.map((f) =>
+    h('canvas', { width: 320, height: 180, role: 'img', 'aria-label': describe(f) }),
+  );
+  const grid = h(
+    'div',
+    { class: 'evidence', id: 'evidence' },
+    shown.map((f, i) =>
+      h(
+        'figure',
+        {},
+        h('div', { class: 'frame' }, canvases[i]),
+        h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)),
+      ),
+    ),
+  );
   // A newer drawing (a local copy was just picked) supersedes one still in progress.
   let generation = 0;
   const draw = () => {
@@ -44,7 +55,10 @@ export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
     });
   };
   draw();
-  const more = frames.length > limit ? h('p', { class: 'muted' }, `and ${frames.length - limit} more moments.`) : null;
+  const more =
+    frames.length > limit
+      ? h('p', { class: 'muted' }, `and ${frames.length - limit} more moments.`)
+      : null;
   if (!analysisId || clipUrl(analysisId)) return h('div', { class: 'stack' }, grid, more);
   const pick = h('input', { type: 'file', accept: 'video/*' });
   pick.addEventListener('change', () => {
@@ -52,14 +66,26 @@ export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
     setClipFile(analysisId, pick.files[0]);
     draw();
   });
-  return h('div', { class: 'stack' }, grid, more,
-    field('Show the pictures from a local copy of the clip', pick, 'The stored evidence frames are small; the clip gives full resolution.'));
+  return h(
+    'div',
+    { class: 'stack' },
+    grid,
+    more,
+    field(
+      'Show the pictures from a local copy of the clip',
+      pick,
+      'The stored evidence frames are small; the clip gives full resolution.',
+    ),
+  );
 }
 
 /** The stored evidence frame nearest `ms`, as a drawable bitmap, or null. */
 async function storedFrame(analysisId, ms) {
   try {
-    const response = await api(`/api/analyses/${encodeURIComponent(analysisId)}/frames/${Math.round(ms)}`, { raw: true });
+    const response = await api(
+      `/api/analyses/${encodeURIComponent(analysisId)}/frames/${Math.round(ms)}`,
+      { raw: true },
+    );
     return await createImageBitmap(await response.blob());
   } catch {
     return null; // no stored frame: the boxes still show where things were
@@ -67,7 +93,9 @@ async function storedFrame(analysisId, ms) {
 }
 
 function describe(f) {
-  return f.detections.map((d) => `${d.detected || d.label} ${formatPercent(d.confidence)}`).join(', ');
+  return f.detections
+    .map((d) => `${d.detected || d.label} ${formatPercent(d.confidence)}`)
+    .join(', ');
 }
 
 async function drawAll(frames, canvases, analysisId, current) {

@@ -1,6 +1,9 @@
 // Formatting: money arrives in integer minor units, confidences 0-100, times in milliseconds.
 
-const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const money = new Intl.NumberFormat('en-US', {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
 
 export function formatMoney(minor) {
   if (minor === undefined || minor === null || Number.isNaN(Number(minor))) return '—';

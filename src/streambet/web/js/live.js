@@ -55,7 +55,8 @@ class Live {
   scheduleReconnect() {
     this.failures += 1;
     this.setState(this.failures >= 2 ? 'polling' : 'reconnecting');
-    const delay = Math.min(30000, 500 * 2 ** Math.min(this.failures, 6)) * (0.75 + Math.random() / 2);
+    const delay =
+      Math.min(30000, 500 * 2 ** Math.min(this.failures, 6)) * (0.75 + Math.random() / 2);
     setTimeout(() => this.connect(), delay);
   }
 

@@ -1,5 +1,11 @@
-// Reading analysis results in any of the documented shapes into one model for the player:
-// lanes (label bars from Rekognition SEGMENTS), frames (boxes from TIMESTAMPS), shots, texts.
+// The analysis result as the player shows it, read from the engine-neutral timeline that
+// GET /api/analyses/{id}?format=timeline carries (streambet/timeline.py): lanes (label
+// bars), frames (boxes per sampled time), shots, black frames and on-screen text.
+// Pure functions: no DOM, no fetch.
+
+// Labels the seed format counts as "activity" (vision/outputs.py ACTIVITY_CATEGORIES).
+const ACTIVITY_CATEGORIES = ['Sports', 'Person Description'];
+const SUGGESTION_THRESHOLD = 80;
 
 function num(v, fallback = 0) {
   const n = Number(v);
@@ -11,69 +17,157 @@ export function resultOf(payload) {
   return (payload && payload.result) || {};
 }
 
-/** Rekognition SEGMENTS -> [{name, categories, parents, bars: [{start, end, confidence}]}]. */
-export function lanesFromSegments(rek) {
-  const lanes = new Map();
-  for (const item of rek.Labels || []) {
-    const label = item.Label || {};
-    const name = label.Name;
-    if (!name) continue;
-    if (!lanes.has(name)) {
-      lanes.set(name, {
-        name,
-        categories: (label.Categories || []).map((c) => c.Name),
-        parents: (label.Parents || []).map((p) => p.Name),
-        bars: [],
-        max: 0,
-      });
-    }
-    const lane = lanes.get(name);
-    const start = num(item.StartTimestampMillis);
-    const end = num(item.EndTimestampMillis);
-    const confidence = num(label.Confidence);
-    lane.bars.push({ start, end: Math.max(end, start), confidence });
-    lane.max = Math.max(lane.max, confidence);
-  }
-  return [...lanes.values()].sort((a, b) => b.max - a.max || a.name.localeCompare(b.name));
+function infoOf(timeline, name) {
+  const info = (timeline.labels || {})[name] || {};
+  return { categories: info.categories || [], parents: info.parents || [] };
 }
 
-/** Rekognition TIMESTAMPS -> sorted [{t, boxes: [{name, confidence, left, top, width, height}]}]. */
-export function framesFromTimestamps(rek) {
+function sampleInterval(timeline) {
+  return Math.max(1, num(timeline.sample_interval_ms, 500));
+}
+
+/**
+ * Label bars: per label, runs of samples no further apart than 1.5 sample intervals, each
+ * ending one interval after its last sample (capped at the analysed end) at the run's top
+ * confidence; the same segments as the Rekognition SEGMENTS shape (vision/outputs.py).
+ * -> [{name, categories, parents, bars: [{start, end, confidence}], max}], most confident first.
+ */
+export function lanesFromTimeline(timeline) {
+  const interval = sampleInterval(timeline);
+  const endCap = num(timeline.analysed_until_ms) || num(timeline.video?.duration_ms);
+  const byLabel = new Map();
+  for (const s of timeline.samples || []) {
+    if (!s.name) continue;
+    if (!byLabel.has(s.name)) byLabel.set(s.name, []);
+    byLabel.get(s.name).push(s);
+  }
+  const lanes = [];
+  for (const [name, samples] of byLabel) {
+    samples.sort((a, b) => num(a.timestamp_ms) - num(b.timestamp_ms));
+    const bars = [];
+    let run = null;
+    for (const s of samples) {
+      const t = num(s.timestamp_ms);
+      const confidence = num(s.confidence);
+      if (run && t - run.last <= 1.5 * interval) {
+        run.last = t;
+        run.confidence = Math.max(run.confidence, confidence);
+        continue;
+      }
+      if (run) bars.push(run);
+      run = { start: t, last: t, confidence };
+    }
+    if (run) bars.push(run);
+    const closed = bars.map(({ start, last, confidence }) => {
+      let end = last + interval;
+      if (endCap) end = Math.max(start, Math.min(end, endCap));
+      return { start, end, confidence };
+    });
+    const { categories, parents } = infoOf(timeline, name);
+    const max = Math.max(...closed.map((b) => b.confidence));
+    lanes.push({ name, categories, parents, bars: closed, max });
+  }
+  return lanes.sort((a, b) => b.max - a.max || a.name.localeCompare(b.name));
+}
+
+// A box covering the whole frame is a classifier's score for the picture, not a location.
+function isWholeFrame(box) {
+  return num(box.width) >= 0.999 && num(box.height) >= 0.999;
+}
+
+/** Sampled times -> sorted [{t, labels: [{name, confidence, categories, boxes}]}]. */
+export function framesFromTimeline(timeline) {
   const frames = new Map();
-  for (const item of rek.Labels || []) {
-    const label = item.Label || {};
-    const t = num(item.Timestamp);
+  for (const s of timeline.samples || []) {
+    const t = num(s.timestamp_ms);
     if (!frames.has(t)) frames.set(t, { t, labels: [] });
     frames.get(t).labels.push({
-      name: label.Name,
-      confidence: num(label.Confidence),
-      categories: (label.Categories || []).map((c) => c.Name),
-      boxes: (label.Instances || [])
-        .filter((i) => i.BoundingBox)
+      name: s.name,
+      confidence: num(s.confidence),
+      categories: infoOf(timeline, s.name).categories,
+      boxes: (s.instances || [])
+        .filter((i) => i.box && !isWholeFrame(i.box))
         .map((i) => ({
-          left: num(i.BoundingBox.Left), top: num(i.BoundingBox.Top),
-          width: num(i.BoundingBox.Width), height: num(i.BoundingBox.Height),
-          confidence: num(i.Confidence, num(label.Confidence)),
+          left: num(i.box.left),
+          top: num(i.box.top),
+          width: num(i.box.width),
+          height: num(i.box.height),
+          confidence: num(i.confidence, num(s.confidence)),
         })),
     });
   }
+  for (const frame of frames.values()) frame.labels.sort((a, b) => byName(a.name, b.name));
   return [...frames.values()].sort((a, b) => a.t - b.t);
 }
 
-/** The segments shape (Rekognition's segment and text detection fields). */
-export function shotsAndTexts(seg) {
-  const shots = (seg.Segments || []).map((s) => ({
-    kind: s.Type,
-    start: num(s.StartTimestampMillis),
-    end: num(s.EndTimestampMillis),
-    confidence: num(s.ShotSegment?.Confidence, num(s.TechnicalCueSegment?.Confidence)),
+// Code point order, as the server sorts names.
+function byName(a, b) {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+/** Technical segments: shots between cuts, and runs of black frames, in time order. */
+export function shotsFromTimeline(timeline) {
+  const all = (timeline.shots || [])
+    .map((s) => ({
+      kind: s.kind,
+      start: num(s.start_ms),
+      end: num(s.end_ms),
+      confidence: num(s.confidence),
+    }))
+    .sort((a, b) => a.start - b.start || String(a.kind).localeCompare(String(b.kind)));
+  return {
+    shots: all.filter((s) => s.kind === 'SHOT'),
+    blackFrames: all.filter((s) => s.kind !== 'SHOT'),
+  };
+}
+
+/** On-screen text readings: [{t, text, confidence}]. */
+export function textsFromTimeline(timeline) {
+  return (timeline.texts || []).map((t) => ({
+    t: num(t.timestamp_ms),
+    text: t.text ?? '',
+    confidence: num(t.confidence),
   }));
-  const texts = (seg.TextDetections || []).map((t) => ({
-    t: num(t.Timestamp),
-    text: t.TextDetection?.DetectedText ?? '',
-    confidence: num(t.TextDetection?.Confidence),
-  }));
-  return { shots, texts };
+}
+
+/** Everything the results view draws, from one timeline. */
+export function resultsModel(timeline, fallbackDurationMs = 0) {
+  return {
+    lanes: lanesFromTimeline(timeline),
+    frames: framesFromTimeline(timeline),
+    ...shotsFromTimeline(timeline),
+    texts: textsFromTimeline(timeline),
+    durationMs: Math.max(1, num(timeline.video?.duration_ms) || num(fallbackDurationMs)),
+    interval: sampleInterval(timeline),
+  };
+}
+
+/**
+ * The seed format's `betting_suggestion`, read from the timeline: the most confident
+ * activity label (else the most confident label). Only until the server sends its
+ * `suggestions` with the timeline; then this goes.
+ */
+export function engineSuggestion(timeline) {
+  const best = new Map();
+  for (const s of timeline.samples || []) {
+    best.set(s.name, Math.max(best.get(s.name) ?? -Infinity, num(s.confidence)));
+  }
+  const entries = [...best]
+    .map(([label, confidence]) => ({
+      label,
+      confidence: Math.round(confidence * 100) / 100,
+      category: infoOf(timeline, label).categories[0] || 'Other',
+    }))
+    .sort((a, b) => b.confidence - a.confidence || byName(a.label, b.label));
+  const activity = entries.filter((e) => ACTIVITY_CATEGORIES.includes(e.category));
+  const focus = (activity.length ? activity : entries)[0];
+  if (!focus) return { suggestion: null, detected_activity: null, confidence: 0 };
+  return {
+    suggestion: `Will '${focus.label}' be detected with at least ${SUGGESTION_THRESHOLD}% confidence?`,
+    detected_activity: focus.label,
+    confidence: focus.confidence,
+  };
 }
 
 /** The frame sample shown at time `ms`: the latest one at or before it, within `span`. */

@@ -1,33 +1,79 @@
-// Analyses: the operator's list, and one analysis with its player, label timeline, boxes on
-// the current frame, filters, downloads, and market creation from its suggestions.
+// Analyses: the operator's list, and one analysis: its progress until it is done, then its
+// results (views/analysis_results.js). The page reads the analysis once, as the engine-
+// neutral timeline (?format=timeline), and draws everything from it; the other formats are
+// fetched only for a download.
 
 import { api, describeError, listOf } from '../api.js';
-import { clipUrl, setClipFile } from '../clips.js';
-import { field, h, replace, statusPill, toast } from '../dom.js';
-import { formatDate, formatMs, formatPercent } from '../format.js';
+import { clipUrl } from '../clips.js';
+import { h, replace, statusPill } from '../dom.js';
+import { formatDate, formatPercent } from '../format.js';
 import { live } from '../live.js';
-import { session } from '../session.js';
-import { framesFromTimestamps, frameAt, lanesFromSegments, resultOf, shotsAndTexts, textBars } from '../results.js';
-import { marketForm } from './market_form.js';
+import { resultOf, resultsModel } from '../results.js';
+import { resultsView } from './analysis_results.js';
 
 export async function renderAnalyses(main) {
-  main.append(h('div', { class: 'row spread' }, h('h1', {}, 'Analyses'), h('a', { class: 'button primary', href: '#/upload' }, 'Upload footage')));
+  main.append(
+    h(
+      'div',
+      { class: 'row spread' },
+      h('h1', {}, 'Analyses'),
+      h('a', { class: 'button primary', href: '#/upload' }, 'Upload footage'),
+    ),
+  );
   const box = h('div', { class: 'card' }, h('p', { class: 'muted' }, 'Loading…'));
   main.append(box);
   try {
     const items = listOf(await api('/api/analyses'));
     if (!items.length) {
-      replace(box, h('p', {}, 'No analyses yet. ', h('a', { href: '#/upload' }, 'Upload a clip'), ' to start.'));
+      replace(
+        box,
+        h(
+          'p',
+          {},
+          'No analyses yet. ',
+          h('a', { href: '#/upload' }, 'Upload a clip'),
+          ' to start.',
+        ),
+      );
       return;
     }
-    replace(box, h('div', { class: 'table-wrap' }, h('table', {},
-      h('thead', {}, h('tr', {}, h('th', {}, 'File'), h('th', {}, 'Status'), h('th', {}, 'Progress'), h('th', {}, 'Created'))),
-      h('tbody', {}, items.map((a) => h('tr', {},
-        h('td', {}, h('a', { href: `#/analyses/${a.id}` }, a.file_name)),
-        h('td', {}, statusPill(a.status)),
-        h('td', { class: 'num' }, formatPercent(a.progress)),
-        h('td', {}, formatDate(a.created_at)),
-      ))))));
+    replace(
+      box,
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', {}, 'File'),
+              h('th', {}, 'Status'),
+              h('th', {}, 'Progress'),
+              h('th', {}, 'Created'),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            items.map((a) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, h('a', { href: `#/analyses/${a.id}` }, a.file_name)),
+                h('td', {}, statusPill(a.status)),
+                h('td', { class: 'num' }, formatPercent(a.progress)),
+                h('td', {}, formatDate(a.created_at)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
   } catch (err) {
     replace(box, h('p', { class: 'error-text', role: 'alert' }, describeError(err)));
   }
@@ -35,13 +81,18 @@ export async function renderAnalyses(main) {
 
 export async function renderAnalysis(main, id) {
   const cleanups = [];
-  const head = h('div', { class: 'row spread' }, h('h1', { id: 'analysis-title' }, 'Analysis'), h('span', { id: 'analysis-status' }));
+  const head = h(
+    'div',
+    { class: 'row spread' },
+    h('h1', { id: 'analysis-title' }, 'Analysis'),
+    h('span', { id: 'analysis-status' }),
+  );
   const body = h('div', { id: 'analysis-body' }, h('p', { class: 'muted' }, 'Loading…'));
   main.append(head, body);
 
   let job;
   try {
-    job = await api(`/api/analyses/${id}`);
+    job = await api(timelineUrl(id));
   } catch (err) {
     replace(body, h('p', { class: 'alert', role: 'alert' }, describeError(err)));
     return undefined;
@@ -56,218 +107,73 @@ export async function renderAnalysis(main, id) {
     }
     if (job.status === 'failed' || job.status === 'canceled') {
       const message = job.error?.message;
-      replace(body, h('p', { class: 'alert', role: 'alert' }, job.status === 'failed' ? `The analysis failed${message ? `: ${message}` : '.'}` : 'The analysis was canceled.'));
+      replace(
+        body,
+        h(
+          'p',
+          { class: 'alert', role: 'alert' },
+          job.status === 'failed'
+            ? `The analysis failed${message ? `: ${message}` : '.'}`
+            : 'The analysis was canceled.',
+        ),
+      );
       return;
     }
     const pct = Math.round(Number(job.progress) || 0);
-    replace(body, h('div', { class: 'card stack' },
-      h('p', {}, job.status === 'queued' ? 'Waiting for a worker…' : `Analysing: ${pct}%`),
-      h('div', { class: 'progress', role: 'progressbar', 'aria-label': 'Analysis progress', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct }, h('span', { style: { width: `${pct}%` } }))));
+    replace(
+      body,
+      h(
+        'div',
+        { class: 'card stack' },
+        h('p', {}, job.status === 'queued' ? 'Waiting for a worker…' : `Analysing: ${pct}%`),
+        h(
+          'div',
+          {
+            class: 'progress',
+            role: 'progressbar',
+            'aria-label': 'Analysis progress',
+            'aria-valuemin': 0,
+            'aria-valuemax': 100,
+            'aria-valuenow': pct,
+          },
+          h('span', { style: { width: `${pct}%` } }),
+        ),
+      ),
+    );
   };
   const refresh = async () => {
     if (job.status === 'succeeded') return;
-    job = await api(`/api/analyses/${id}`);
+    const fresh = await api(timelineUrl(id));
+    if (job.status === 'succeeded') return; // a poll and an event raced: one shows the results
+    job = fresh;
     waitForIt();
   };
   if (job.status !== 'succeeded') {
-    cleanups.push(live.on('analysis.progress', (p) => {
-      if (String(p.id) !== String(id) || job.status === 'succeeded') return;
-      if (p.status === 'succeeded' || p.status === 'failed') refresh().catch(() => {});
-      else if (p.status === 'running' || job.status === 'queued') {
-        job = { ...job, ...p };
-        waitForIt();
-      }
-    }));
+    cleanups.push(
+      live.on('analysis.progress', (p) => {
+        if (String(p.id) !== String(id) || job.status === 'succeeded') return;
+        if (p.status === 'succeeded' || p.status === 'failed') refresh().catch(() => {});
+        else if (p.status === 'running' || job.status === 'queued') {
+          job = { ...job, ...p };
+          waitForIt();
+        }
+      }),
+    );
     cleanups.push(live.poll(refresh));
   }
   waitForIt();
 
-  async function showResults() {
-    replace(body, h('p', { class: 'muted' }, 'Loading results…'));
-    let segments;
-    let stamps;
-    let seg;
-    let seed;
-    try {
-      [segments, stamps, seg, seed] = await Promise.all([
-        api(`/api/analyses/${id}?format=rekognition&aggregate_by=segments`),
-        api(`/api/analyses/${id}?format=rekognition&aggregate_by=timestamps`),
-        api(`/api/analyses/${id}?format=segments`).catch(() => ({})),
-        api(`/api/analyses/${id}?format=seed`).catch(() => ({})),
-      ]);
-    } catch (err) {
-      replace(body, h('p', { class: 'alert', role: 'alert' }, describeError(err)));
-      return;
-    }
-    const rekSeg = resultOf(segments);
-    const lanes = lanesFromSegments(rekSeg);
-    const frames = framesFromTimestamps(resultOf(stamps));
-    const { shots, texts } = shotsAndTexts(resultOf(seg));
-    const seedResult = resultOf(seed);
-    const durationMs = Math.max(1, Number(rekSeg.VideoMetadata?.DurationMillis) || Number(job.video?.duration_ms) || 0);
-    const gaps = frames.slice(1).map((f, i) => f.t - frames[i].t).filter((d) => d > 0);
-    const interval = gaps.length ? Math.min(...gaps) : 500;
-    replace(body, resultsView({ id, lanes, frames, shots, texts, durationMs, interval, seed: seedResult, cleanups, videoUrl: clipUrl(id) }));
+  // The response that reported success carries the timeline: nothing more to fetch.
+  function showResults() {
+    const timeline = resultOf(job);
+    const model = resultsModel(timeline, job.video?.duration_ms);
+    replace(body, resultsView({ id, analysis: job, model, cleanups, videoUrl: clipUrl(id) }));
   }
 
   return () => cleanups.forEach((fn) => fn());
 }
 
-function resultsView({ id, lanes, frames, shots, texts, durationMs, interval, seed, cleanups, videoUrl }) {
-  const video = h('video', { id: 'player', controls: true, preload: 'auto', playsinline: true, 'aria-label': 'Analysed clip', src: videoUrl || null });
-  const overlay = h('div', { class: 'overlay', id: 'overlay', 'aria-hidden': 'true' });
-  const nowLabels = h('p', { class: 'muted', id: 'now-labels', 'aria-live': 'off' });
-  const localPick = h('input', { type: 'file', accept: 'video/*', id: 'local-copy' });
-  const player = h('div', { class: 'stack' },
-    h('div', { class: 'player' }, video, overlay),
-    nowLabels,
-    videoUrl ? null : h('div', { class: 'card' }, field('Play a local copy of this clip', localPick, 'The clip plays from your computer; nothing is uploaded again.')));
-  localPick.addEventListener('change', () => {
-    if (localPick.files?.[0]) {
-      setClipFile(id, localPick.files[0]);
-      video.src = clipUrl(id);
-    }
-  });
-
-  // Filters
-  const categories = [...new Set(lanes.flatMap((l) => l.categories))].sort();
-  const category = h('select', { id: 'filter-category' }, h('option', { value: '' }, 'All categories'), categories.map((c) => h('option', { value: c }, c)));
-  const minConf = h('input', { type: 'range', id: 'filter-confidence', min: 0, max: 100, step: 5, value: 50 });
-  const minConfOut = h('output', { for: 'filter-confidence', id: 'filter-confidence-value' }, '50%');
-  const showShots = h('input', { type: 'checkbox', id: 'filter-shots', checked: true });
-  const filters = h('div', { class: 'filters' },
-    field('Category', category),
-    h('div', { class: 'field' }, h('label', { for: 'filter-confidence' }, 'Minimum confidence: ', minConfOut), minConf),
-    h('div', { class: 'field' }, h('label', { class: 'row' }, showShots, 'Show shots and on-screen text')));
-
-  const lanesEl = h('ul', { class: 'lanes', id: 'lanes', 'aria-label': 'Labels over time' });
-  const timeline = h('div', { class: 'timeline' }, lanesEl);
-
-  const pct = (ms) => `${Math.max(0, Math.min(100, (ms / durationMs) * 100))}%`;
-  const seek = (ms) => {
-    video.currentTime = ms / 1000;
-    drawBoxes();
-  };
-  const barButton = (laneName, bar, cls, minC) => h('button', {
-    type: 'button', class: `bar ${cls}`,
-    style: { left: pct(bar.start), width: `calc(${pct(bar.end - bar.start)} + 0px)`, opacity: String(0.35 + 0.65 * Math.max(0, (bar.confidence - minC) / Math.max(1, 100 - minC))) },
-    'aria-label': `${laneName} from ${formatMs(bar.start)} to ${formatMs(bar.end)}, ${formatPercent(bar.confidence)} confidence`,
-    title: `${laneName} ${formatMs(bar.start)}–${formatMs(bar.end)} · ${formatPercent(bar.confidence)}`,
-    dataset: { start: bar.start, label: laneName },
-    onclick: () => seek(bar.start),
-  });
-  const lane = (name, sub, bars, cls, minC) => h('li', { class: 'lane', dataset: { lane: name } },
-    h('div', { class: 'lane-name', title: name }, name, sub ? h('small', {}, sub) : null),
-    h('div', { class: 'track' }, bars.map((b) => barButton(name, b, cls, minC))));
-
-  function visibleLanes() {
-    const min = Number(minConf.value);
-    return lanes
-      .filter((l) => !category.value || l.categories.includes(category.value))
-      .map((l) => ({ ...l, bars: l.bars.filter((b) => b.confidence >= min) }))
-      .filter((l) => l.bars.length);
-  }
-
-  function renderLanes() {
-    const min = Number(minConf.value);
-    minConfOut.textContent = `${min}%`;
-    const items = visibleLanes().map((l) => lane(l.name, l.categories[0], l.bars, 'label', min));
-    if (showShots.checked) {
-      const shotBars = shots.filter((s) => s.kind === 'SHOT' || s.kind === 'shot');
-      const black = shots.filter((s) => !(s.kind === 'SHOT' || s.kind === 'shot'));
-      if (shotBars.length) items.push(lane('Shots', 'segments', shotBars, 'shot', 0));
-      if (black.length) items.push(lane('Black frames', 'segments', black, 'shot', 0));
-      for (const [text, bars] of textBars(texts, interval)) items.push(lane(`“${text}”`, 'on-screen text', bars, 'text', 0));
-    }
-    if (!items.length) items.push(h('li', { class: 'muted' }, 'No labels match these filters.'));
-    replace(lanesEl, items);
-    for (const track of lanesEl.querySelectorAll('.track')) track.append(h('div', { class: 'playhead', 'aria-hidden': 'true' }));
-    drawBoxes();
-  }
-
-  function drawBoxes() {
-    const ms = video.currentTime * 1000;
-    for (const ph of lanesEl.querySelectorAll('.playhead')) ph.style.left = pct(ms);
-    const frame = frameAt(frames, ms + 1, interval * 1.5);
-    const min = Number(minConf.value);
-    overlay.replaceChildren();
-    const shown = [];
-    // A label and its parents often share one box: draw it once, naming them all.
-    const boxes = new Map();
-    if (frame) {
-      for (const l of frame.labels) {
-        if (l.confidence < min) continue;
-        if (category.value && !l.categories.includes(category.value)) continue;
-        shown.push(`${l.name} ${formatPercent(l.confidence)}`);
-        for (const b of l.boxes) {
-          const key = [b.left, b.top, b.width, b.height].map((v) => v.toFixed(3)).join();
-          if (!boxes.has(key)) boxes.set(key, { ...b, names: [] });
-          boxes.get(key).names.push(`${l.name} ${formatPercent(b.confidence)}`);
-        }
-      }
-    }
-    for (const b of boxes.values()) {
-      overlay.append(h('div', { class: 'box', style: { left: `${b.left * 100}%`, top: `${b.top * 100}%`, width: `${b.width * 100}%`, height: `${b.height * 100}%` } },
-        h('span', {}, b.names.join(' · '))));
-    }
-    nowLabels.textContent = `At ${formatMs(ms)}: ${shown.length ? shown.join(', ') : 'nothing above the filters'}`;
-    fitOverlay();
-  }
-
-  // The overlay covers the picture itself, not the letterbox around it.
-  function fitOverlay() {
-    const w = video.clientWidth;
-    const hgt = video.clientHeight;
-    const vw = video.videoWidth;
-    const vh = video.videoHeight;
-    if (!w || !hgt || !vw || !vh) return;
-    const scale = Math.min(w / vw, hgt / vh);
-    const cw = vw * scale;
-    const ch = vh * scale;
-    Object.assign(overlay.style, { left: `${(w - cw) / 2}px`, top: `${(hgt - ch) / 2}px`, width: `${cw}px`, height: `${ch}px`, right: 'auto', bottom: 'auto' });
-  }
-
-  let raf = 0;
-  const tick = () => {
-    drawBoxes();
-    raf = video.paused ? 0 : requestAnimationFrame(tick);
-  };
-  video.addEventListener('play', () => { if (!raf) raf = requestAnimationFrame(tick); });
-  for (const ev of ['seeked', 'timeupdate', 'loadedmetadata']) video.addEventListener(ev, drawBoxes);
-  window.addEventListener('resize', fitOverlay);
-  cleanups.push(() => { cancelAnimationFrame(raf); window.removeEventListener('resize', fitOverlay); });
-  for (const el of [category, minConf, showShots]) el.addEventListener('input', renderLanes);
-
-  // Downloads
-  const download = async (format, aggregate) => {
-    const q = aggregate ? `format=${format}&aggregate_by=${aggregate}` : `format=${format}`;
-    try {
-      const data = resultOf(await api(`/api/analyses/${id}?${q}`));
-      const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
-      const a = h('a', { href: URL.createObjectURL(blob), download: `analysis-${id}-${format}${aggregate ? `-${aggregate}` : ''}.json` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-    } catch (err) {
-      toast(describeError(err), 'error');
-    }
-  };
-  const downloads = h('div', { class: 'row' },
-    h('button', { type: 'button', id: 'download-seed', onclick: () => download('seed') }, 'Download JSON (StreamBet)'),
-    h('button', { type: 'button', id: 'download-rekognition', onclick: () => download('rekognition', 'timestamps') }, 'Download JSON (Rekognition)'));
-
-  const suggestion = seed.betting_suggestion;
-  const side = h('aside', { class: 'stack' },
-    h('section', { class: 'card stack' }, h('h2', {}, 'Summary'),
-      h('p', {}, `${lanes.length} labels over ${formatMs(durationMs)}; ${shots.filter((s) => /shot/i.test(s.kind)).length} shots; ${texts.length} text readings.`),
-      suggestion?.suggestion ? h('p', {}, 'Engine suggestion: ', h('strong', {}, suggestion.suggestion)) : null,
-      downloads),
-    session.can('operator') ? marketForm({ analysisId: id, lanes, seed, durationMs }) : null);
-
-  renderLanes();
-  return h('div', { class: 'grid two' },
-    h('div', { class: 'stack' }, player, h('section', { class: 'card' }, h('h2', {}, 'Timeline'), filters, timeline,
-      h('p', { class: 'legend' }, 'Bars show where a label holds; darker means more confident. Select a bar to jump there.'))),
-    side);
+/** One analysis with its timeline: the status, the polls and the results all read this. */
+function timelineUrl(id) {
+  return `/api/analyses/${encodeURIComponent(id)}?format=timeline`;
 }

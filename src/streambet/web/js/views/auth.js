@@ -7,25 +7,57 @@ import { session } from '../session.js';
 export function renderAuth(main, mode) {
   const isSignup = mode === 'signup';
   const error = h('div', { class: 'alert', role: 'alert', id: 'auth-error', hidden: true });
-  const email = h('input', { type: 'email', name: 'email', id: 'email', autocomplete: 'email', required: true });
+  const email = h('input', {
+    type: 'email',
+    name: 'email',
+    id: 'email',
+    autocomplete: 'email',
+    required: true,
+  });
   const password = h('input', {
-    type: 'password', name: 'password', id: 'password', required: true, minlength: isSignup ? 8 : null,
+    type: 'password',
+    name: 'password',
+    id: 'password',
+    required: true,
+    minlength: isSignup ? 8 : null,
     autocomplete: isSignup ? 'new-password' : 'current-password',
   });
-  const displayName = h('input', { type: 'text', name: 'display_name', id: 'display-name', autocomplete: 'nickname', maxlength: 64 });
-  const submit = h('button', { type: 'submit', class: 'primary', id: 'auth-submit' }, isSignup ? 'Create account' : 'Log in');
+  const displayName = h('input', {
+    type: 'text',
+    name: 'display_name',
+    id: 'display-name',
+    autocomplete: 'nickname',
+    maxlength: 64,
+  });
+  const submit = h(
+    'button',
+    { type: 'submit', class: 'primary', id: 'auth-submit' },
+    isSignup ? 'Create account' : 'Log in',
+  );
 
   const form = h(
     'form',
     { class: 'card stack', novalidate: true, 'aria-labelledby': 'auth-title' },
     h('h1', { id: 'auth-title' }, isSignup ? 'Create your account' : 'Log in to StreamBet'),
-    h('p', { class: 'muted' }, isSignup ? 'New accounts get play-money credit to bet with.' : 'Bet on what happens in a video, settled by AI evidence.'),
+    h(
+      'p',
+      { class: 'muted' },
+      isSignup
+        ? 'New accounts get play-money credit to bet with.'
+        : 'Bet on what happens in a video, settled by AI evidence.',
+    ),
     error,
     field('E-mail', email),
     isSignup ? field('Display name (optional)', displayName) : null,
     field('Password', password, isSignup ? 'At least 8 characters.' : null),
-    h('div', { class: 'row spread' }, submit,
-      isSignup ? h('a', { href: '#/login' }, 'I already have an account') : h('a', { href: '#/signup' }, 'Create an account')),
+    h(
+      'div',
+      { class: 'row spread' },
+      submit,
+      isSignup
+        ? h('a', { href: '#/login' }, 'I already have an account')
+        : h('a', { href: '#/signup' }, 'Create an account'),
+    ),
   );
 
   form.addEventListener('submit', async (event) => {
@@ -40,7 +72,10 @@ export function renderAuth(main, mode) {
     try {
       const body = { email: email.value.trim(), password: password.value };
       if (isSignup) body.display_name = displayName.value.trim();
-      const result = await api(isSignup ? '/api/auth/signup' : '/api/auth/login', { method: 'POST', body });
+      const result = await api(isSignup ? '/api/auth/signup' : '/api/auth/login', {
+        method: 'POST',
+        body,
+      });
       await session.begin(result.token, result.user);
       location.hash = '#/markets';
     } catch (err) {

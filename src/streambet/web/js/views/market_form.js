@@ -7,6 +7,7 @@
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
 import { formatPercent, parseMoney } from '../format.js';
+import { engineSuggestion, resultOf } from '../results.js';
 import { outcomesEditor } from './outcomes_editor.js';
 
 const AUTO_SETTLE = 80;
@@ -20,7 +21,13 @@ const REGIONS = {
   top: { left: 0, top: 0, width: 1, height: 0.5 },
   bottom: { left: 0, top: 0.5, width: 1, height: 0.5 },
 };
-const REGION_NAMES = { anywhere: 'Anywhere', left: 'Left half', right: 'Right half', top: 'Top half', bottom: 'Bottom half' };
+const REGION_NAMES = {
+  anywhere: 'Anywhere',
+  left: 'Left half',
+  right: 'Right half',
+  top: 'Top half',
+  bottom: 'Bottom half',
+};
 const GENERIC = new Set(['person', 'human', 'people', 'indoors', 'outdoors']);
 
 /** Labels seen at or above the auto-settle confidence, longest presence first. */
@@ -33,11 +40,21 @@ export function suggestionsFrom(lanes, seed) {
     .map((x) => ({ ...x, span: x.bars.reduce((s, b) => s + (b.end - b.start), 0) }))
     .sort((a, b) => b.span - a.span || b.l.max - a.l.max);
   if (engine?.detected_activity && lanes.some((l) => l.name === engine.detected_activity)) {
-    out.push({ question: engine.suggestion || `Will ${article(engine.detected_activity)} ${engine.detected_activity} appear?`, label: engine.detected_activity, confidence: engine.confidence });
+    out.push({
+      question:
+        engine.suggestion ||
+        `Will ${article(engine.detected_activity)} ${engine.detected_activity} appear?`,
+      label: engine.detected_activity,
+      confidence: engine.confidence,
+    });
   }
   for (const { l } of strong) {
     if (out.some((s) => s.label === l.name)) continue;
-    out.push({ question: `Will ${article(l.name)} ${l.name} appear in the clip?`, label: l.name, confidence: l.max });
+    out.push({
+      question: `Will ${article(l.name)} ${l.name} appear in the clip?`,
+      label: l.name,
+      confidence: l.max,
+    });
     if (out.length >= 5) break;
   }
   return out;
@@ -47,35 +64,145 @@ function article(name) {
   return /^[aeiou]/i.test(name) ? 'an' : 'a';
 }
 
-export function marketForm({ analysisId, lanes, seed, durationMs }) {
-  const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) => a.localeCompare(b));
+/** `analysis`: the page's one GET /api/analyses/{id}?format=timeline response. */
+export function marketForm({ analysisId, analysis, lanes, durationMs }) {
+  const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) =>
+    a.localeCompare(b),
+  );
   const error = h('div', { class: 'alert', role: 'alert', id: 'market-error', hidden: true });
-  const question = h('input', { type: 'text', id: 'market-question', maxlength: 200, required: true });
-  const shape = h('select', { id: 'market-shape' }, h('option', { value: 'yesno' }, 'Yes or no'), h('option', { value: 'several' }, 'Several outcomes, one label each'));
+  const question = h('input', {
+    type: 'text',
+    id: 'market-question',
+    maxlength: 200,
+    required: true,
+  });
+  const shape = h(
+    'select',
+    { id: 'market-shape' },
+    h('option', { value: 'yesno' }, 'Yes or no'),
+    h('option', { value: 'several' }, 'Several outcomes, one label each'),
+  );
   const several = outcomesEditor(taxonomy);
-  const kind = h('select', { id: 'market-kind' }, h('option', { value: 'label' }, 'A label is seen'), h('option', { value: 'spoken' }, 'Words are said'));
-  const label = h('select', { id: 'market-label', required: true }, h('option', { value: '' }, 'Choose a label…'), taxonomy.map((n) => h('option', { value: n }, n)));
-  const minCount = h('input', { type: 'number', id: 'market-min-count', min: 1, step: 1, value: 1, inputmode: 'numeric' });
-  const minDuration = h('input', { type: 'number', id: 'market-min-duration', min: 0, step: 0.5, value: 0, inputmode: 'decimal' });
-  const region = h('select', { id: 'market-region' }, Object.keys(REGIONS).map((k) => h('option', { value: k }, REGION_NAMES[k])));
-  const spoken = h('input', { type: 'text', id: 'market-spoken', maxlength: 80, placeholder: 'goal' });
-  const minConf = h('input', { type: 'number', id: 'market-min-confidence', min: 0, max: 100, step: 1, value: AUTO_SETTLE, inputmode: 'numeric' });
-  const fromS = h('input', { type: 'number', id: 'market-from', min: 0, step: 0.5, value: 0, inputmode: 'decimal' });
-  const toS = h('input', { type: 'number', id: 'market-to', min: 0, step: 0.5, value: (durationMs / 1000).toFixed(1), inputmode: 'decimal' });
+  const kind = h(
+    'select',
+    { id: 'market-kind' },
+    h('option', { value: 'label' }, 'A label is seen'),
+    h('option', { value: 'spoken' }, 'Words are said'),
+  );
+  const label = h(
+    'select',
+    { id: 'market-label', required: true },
+    h('option', { value: '' }, 'Choose a label…'),
+    taxonomy.map((n) => h('option', { value: n }, n)),
+  );
+  const minCount = h('input', {
+    type: 'number',
+    id: 'market-min-count',
+    min: 1,
+    step: 1,
+    value: 1,
+    inputmode: 'numeric',
+  });
+  const minDuration = h('input', {
+    type: 'number',
+    id: 'market-min-duration',
+    min: 0,
+    step: 0.5,
+    value: 0,
+    inputmode: 'decimal',
+  });
+  const region = h(
+    'select',
+    { id: 'market-region' },
+    Object.keys(REGIONS).map((k) => h('option', { value: k }, REGION_NAMES[k])),
+  );
+  const spoken = h('input', {
+    type: 'text',
+    id: 'market-spoken',
+    maxlength: 80,
+    placeholder: 'goal',
+  });
+  const minConf = h('input', {
+    type: 'number',
+    id: 'market-min-confidence',
+    min: 0,
+    max: 100,
+    step: 1,
+    value: AUTO_SETTLE,
+    inputmode: 'numeric',
+  });
+  const fromS = h('input', {
+    type: 'number',
+    id: 'market-from',
+    min: 0,
+    step: 0.5,
+    value: 0,
+    inputmode: 'decimal',
+  });
+  const toS = h('input', {
+    type: 'number',
+    id: 'market-to',
+    min: 0,
+    step: 0.5,
+    value: (durationMs / 1000).toFixed(1),
+    inputmode: 'decimal',
+  });
   const yesTitle = h('input', { type: 'text', id: 'market-yes', value: 'Yes', maxlength: 40 });
   const noTitle = h('input', { type: 'text', id: 'market-no', value: 'No', maxlength: 40 });
-  const takeout = h('input', { type: 'number', id: 'market-takeout', min: 0, max: 50, step: 0.25, value: 5, inputmode: 'decimal' });
-  const minStake = h('input', { type: 'text', id: 'market-min-stake', value: '1.00', inputmode: 'decimal' });
-  const maxStake = h('input', { type: 'text', id: 'market-max-stake', value: '500.00', inputmode: 'decimal' });
-  const submit = h('button', { type: 'submit', class: 'primary', id: 'market-submit' }, 'Open market');
+  const takeout = h('input', {
+    type: 'number',
+    id: 'market-takeout',
+    min: 0,
+    max: 50,
+    step: 0.25,
+    value: 5,
+    inputmode: 'decimal',
+  });
+  const minStake = h('input', {
+    type: 'text',
+    id: 'market-min-stake',
+    value: '1.00',
+    inputmode: 'decimal',
+  });
+  const maxStake = h('input', {
+    type: 'text',
+    id: 'market-max-stake',
+    value: '500.00',
+    inputmode: 'decimal',
+  });
+  const submit = h(
+    'button',
+    { type: 'submit', class: 'primary', id: 'market-submit' },
+    'Open market',
+  );
 
-  const suggestions = suggestionsFrom(lanes, seed);
-  const suggestionList = h('ul', { class: 'stack', id: 'suggestions', style: { listStyle: 'none', padding: 0, margin: 0 } },
+  // Read in the page until the server sends them with the timeline (`analysis.suggestions`).
+  const suggestions = suggestionsFrom(lanes, {
+    betting_suggestion: engineSuggestion(resultOf(analysis)),
+  });
+  const suggestionList = h(
+    'ul',
+    { class: 'stack', id: 'suggestions', style: { listStyle: 'none', padding: 0, margin: 0 } },
     suggestions.length
-      ? suggestions.map((s, i) => h('li', { class: 'row spread' },
-        h('span', {}, s.question, h('span', { class: 'muted' }, ` (seen at ${formatPercent(s.confidence)})`)),
-        h('button', { type: 'button', id: `use-suggestion-${i}`, onclick: () => use(s) }, 'Use')))
-      : h('li', { class: 'muted' }, 'No label was seen confidently enough to suggest a market.'));
+      ? suggestions.map((s, i) =>
+          h(
+            'li',
+            { class: 'row spread' },
+            h(
+              'span',
+              {},
+              s.question,
+              h('span', { class: 'muted' }, ` (seen at ${formatPercent(s.confidence)})`),
+            ),
+            h(
+              'button',
+              { type: 'button', id: `use-suggestion-${i}`, onclick: () => use(s) },
+              'Use',
+            ),
+          ),
+        )
+      : h('li', { class: 'muted' }, 'No label was seen confidently enough to suggest a market.'),
+  );
 
   function use(s) {
     question.value = s.question;
@@ -88,14 +215,31 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
     question.focus();
   }
 
-  const labelFields = h('div', { class: 'stack', id: 'label-fields' },
-    field('Label (from the taxonomy)', label, 'Parents match their children: “Animal” is met by a detected Cat.'),
-    h('div', { class: 'row' },
+  const labelFields = h(
+    'div',
+    { class: 'stack', id: 'label-fields' },
+    field(
+      'Label (from the taxonomy)',
+      label,
+      'Parents match their children: “Animal” is met by a detected Cat.',
+    ),
+    h(
+      'div',
+      { class: 'row' },
       h('div', { style: { flex: 1 } }, field('At least this many at once', minCount)),
       h('div', { style: { flex: 1 } }, field('Seen for at least (s)', minDuration)),
-      h('div', { style: { flex: 1 } }, field('Where in the frame', region))));
-  const spokenFields = h('div', { class: 'stack', id: 'spoken-fields', hidden: true },
-    field('Words said (up to 6)', spoken, 'Matched word by word in the transcript, ignoring case and punctuation.'));
+      h('div', { style: { flex: 1 } }, field('Where in the frame', region)),
+    ),
+  );
+  const spokenFields = h(
+    'div',
+    { class: 'stack', id: 'spoken-fields', hidden: true },
+    field(
+      'Words said (up to 6)',
+      spoken,
+      'Matched word by word in the transcript, ignoring case and punctuation.',
+    ),
+  );
 
   // Each kind has its own confidence default; switching keeps a value the operator typed.
   function showKind() {
@@ -108,7 +252,12 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
   kind.addEventListener('change', showKind);
 
   const kindField = field('Condition', kind);
-  const titles = h('div', { class: 'row', id: 'yes-no-titles' }, h('div', { style: { flex: 1 } }, field('Outcome when met', yesTitle)), h('div', { style: { flex: 1 } }, field('Otherwise', noTitle)));
+  const titles = h(
+    'div',
+    { class: 'row', id: 'yes-no-titles' },
+    h('div', { style: { flex: 1 } }, field('Outcome when met', yesTitle)),
+    h('div', { style: { flex: 1 } }, field('Otherwise', noTitle)),
+  );
   function showShape() {
     const isSeveral = shape.value === 'several';
     several.element.hidden = !isSeveral;
@@ -122,26 +271,46 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
   }
   shape.addEventListener('change', showShape);
 
-  const form = h('form', { class: 'card stack', id: 'market-form', novalidate: true, 'aria-labelledby': 'market-form-title' },
+  const form = h(
+    'form',
+    {
+      class: 'card stack',
+      id: 'market-form',
+      novalidate: true,
+      'aria-labelledby': 'market-form-title',
+    },
     h('h2', { id: 'market-form-title' }, 'Create a market'),
-    h('h3', {}, 'Suggestions'), suggestionList,
+    h('h3', {}, 'Suggestions'),
+    suggestionList,
     error,
     field('Question', question),
     field('Outcomes', shape),
-    h('fieldset', { class: 'stack', style: { border: '1px solid var(--border)', borderRadius: '8px' } },
+    h(
+      'fieldset',
+      { class: 'stack', style: { border: '1px solid var(--border)', borderRadius: '8px' } },
       h('legend', {}, 'Settles on'),
       kindField,
       labelFields,
       spokenFields,
       several.element,
       field('Minimum confidence (0–100)', minConf),
-      h('div', { class: 'row' }, h('div', { style: { flex: 1 } }, field('From (s)', fromS)), h('div', { style: { flex: 1 } }, field('To (s)', toS)))),
+      h(
+        'div',
+        { class: 'row' },
+        h('div', { style: { flex: 1 } }, field('From (s)', fromS)),
+        h('div', { style: { flex: 1 } }, field('To (s)', toS)),
+      ),
+    ),
     titles,
-    h('div', { class: 'row' },
+    h(
+      'div',
+      { class: 'row' },
       h('div', { style: { flex: 1 } }, field('Takeout (%)', takeout)),
       h('div', { style: { flex: 1 } }, field('Min stake', minStake)),
-      h('div', { style: { flex: 1 } }, field('Max stake', maxStake))),
-    submit);
+      h('div', { style: { flex: 1 } }, field('Max stake', maxStake)),
+    ),
+    submit,
+  );
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -153,15 +322,20 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
     const seconds = Number(minDuration.value || 0);
     const isSeveral = shape.value === 'several';
     if (!isSeveral && kind.value === 'spoken') {
-      if (!words.length || words.length > MAX_WORDS) problems.push(`Write the word or phrase (1 to ${MAX_WORDS} words) that decides the market.`);
+      if (!words.length || words.length > MAX_WORDS)
+        problems.push(
+          `Write the word or phrase (1 to ${MAX_WORDS} words) that decides the market.`,
+        );
     } else if (!isSeveral) {
       if (!label.value) problems.push('Choose the label that decides the market.');
-      if (!(Number.isInteger(count) && count >= 1)) problems.push('“At least this many” is a whole number from 1.');
+      if (!(Number.isInteger(count) && count >= 1))
+        problems.push('“At least this many” is a whole number from 1.');
       if (!(seconds >= 0)) problems.push('“Seen for at least” is a number of seconds from 0.');
     }
     const min = parseMoney(minStake.value);
     const max = parseMoney(maxStake.value);
-    if (!min || !max || min > max) problems.push('Stakes need a minimum no larger than the maximum, like 1.00 and 500.00.');
+    if (!min || !max || min > max)
+      problems.push('Stakes need a minimum no larger than the maximum, like 1.00 and 500.00.');
     const conf = Number(minConf.value);
     if (!(conf >= 0 && conf <= 100)) problems.push('Confidence is a number from 0 to 100.');
     const shared = { min_confidence: conf, start_ms: Math.round(Number(fromS.value || 0) * 1000) };
@@ -172,13 +346,19 @@ export function marketForm({ analysisId, lanes, seed, durationMs }) {
       problems.push(...(read.problems || []));
       outcomes = read.outcomes;
     } else {
-      const criteria = kind.value === 'spoken' ? { spoken: words.join(' '), ...shared } : { label: label.value, ...shared };
+      const criteria =
+        kind.value === 'spoken'
+          ? { spoken: words.join(' '), ...shared }
+          : { label: label.value, ...shared };
       if (kind.value === 'label') {
         if (count > 1) criteria.min_count = count;
         if (seconds > 0) criteria.min_duration_ms = Math.round(seconds * 1000);
         if (REGIONS[region.value]) criteria.region = REGIONS[region.value];
       }
-      outcomes = [{ title: yesTitle.value.trim() || 'Yes', criteria }, { title: noTitle.value.trim() || 'No', criteria: null }];
+      outcomes = [
+        { title: yesTitle.value.trim() || 'Yes', criteria },
+        { title: noTitle.value.trim() || 'No', criteria: null },
+      ];
     }
     if (problems.length) {
       error.textContent = problems.join(' ');

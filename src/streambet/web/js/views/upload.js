@@ -15,7 +15,8 @@ const DEFAULT_MAX_MB = 100;
 /** A reason the file cannot be sent, or null. */
 export function checkFile(file, maxBytes) {
   const ext = (file.name.split('.').pop() || '').toLowerCase();
-  const typeOk = !file.type || file.type.startsWith('video/') || file.type === 'application/octet-stream';
+  const typeOk =
+    !file.type || file.type.startsWith('video/') || file.type === 'application/octet-stream';
   if (!EXTENSIONS.includes(ext) || !typeOk) {
     return `“${file.name}” is not a video we can analyse. Choose an MP4, MOV, AVI, MKV or WebM file.`;
   }
@@ -32,25 +33,71 @@ export async function renderUpload(main) {
   let abortUpload = null;
   let jobId = null;
 
-  const input = h('input', { type: 'file', id: 'file-input', accept: EXTENSIONS.map((e) => `.${e}`).join(',') + ',video/*', class: 'sr-only', tabindex: -1, 'aria-hidden': 'true' });
-  const pick = h('button', { type: 'button', class: 'primary', id: 'pick-file', onclick: () => input.click() }, 'Choose a video');
-  const limitHint = h('p', { class: 'muted', id: 'upload-limits' }, `MP4, MOV, AVI, MKV or WebM, up to ${formatBytes(maxBytes)}.`);
-  const zone = h('div', { class: 'dropzone', id: 'dropzone' },
-    h('p', {}, h('strong', {}, 'Drop a video here'), ' or'), pick, input, limitHint);
+  const input = h('input', {
+    type: 'file',
+    id: 'file-input',
+    accept: EXTENSIONS.map((e) => `.${e}`).join(',') + ',video/*',
+    class: 'sr-only',
+    tabindex: -1,
+    'aria-hidden': 'true',
+  });
+  const pick = h(
+    'button',
+    { type: 'button', class: 'primary', id: 'pick-file', onclick: () => input.click() },
+    'Choose a video',
+  );
+  const limitHint = h(
+    'p',
+    { class: 'muted', id: 'upload-limits' },
+    `MP4, MOV, AVI, MKV or WebM, up to ${formatBytes(maxBytes)}.`,
+  );
+  const zone = h(
+    'div',
+    { class: 'dropzone', id: 'dropzone' },
+    h('p', {}, h('strong', {}, 'Drop a video here'), ' or'),
+    pick,
+    input,
+    limitHint,
+  );
   const error = h('div', { class: 'alert', role: 'alert', id: 'upload-error', hidden: true });
   const bar = h('span');
-  const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0, 'aria-labelledby': 'upload-phase' }, bar);
+  const progress = h(
+    'div',
+    {
+      class: 'progress',
+      role: 'progressbar',
+      'aria-valuemin': 0,
+      'aria-valuemax': 100,
+      'aria-valuenow': 0,
+      'aria-labelledby': 'upload-phase',
+    },
+    bar,
+  );
   const phase = h('h2', { id: 'upload-phase' }, 'Uploading');
   const detail = h('p', { class: 'muted num', id: 'upload-detail', 'aria-live': 'polite' });
   const status = h('span', { id: 'analysis-status' });
   const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-upload' }, 'Cancel');
-  const resultLink = h('a', { class: 'button primary', id: 'view-results', hidden: true }, 'View results');
-  const progressCard = h('section', { class: 'card stack', id: 'progress-card', hidden: true, 'aria-labelledby': 'upload-phase' },
-    h('div', { class: 'row spread' }, phase, status), progress, detail, h('div', { class: 'row' }, cancel, resultLink));
+  const resultLink = h(
+    'a',
+    { class: 'button primary', id: 'view-results', hidden: true },
+    'View results',
+  );
+  const progressCard = h(
+    'section',
+    { class: 'card stack', id: 'progress-card', hidden: true, 'aria-labelledby': 'upload-phase' },
+    h('div', { class: 'row spread' }, phase, status),
+    progress,
+    detail,
+    h('div', { class: 'row' }, cancel, resultLink),
+  );
 
   main.append(
     h('h1', {}, 'Upload footage'),
-    h('p', { class: 'muted' }, 'The engine finds what is in the clip, when and where, so markets can settle from the evidence.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'The engine finds what is in the clip, when and where, so markets can settle from the evidence.',
+    ),
     h('section', { class: 'card' }, error, zone),
     progressCard,
   );
@@ -89,10 +136,14 @@ export async function renderUpload(main) {
     let created;
     try {
       created = await uploadFile('/api/analyze', form, {
-        signalAbort: (abort) => { abortUpload = abort; },
+        signalAbort: (abort) => {
+          abortUpload = abort;
+        },
         onProgress: ({ loaded, total, bytesPerSecond }) => {
-          setProgress(total ? (loaded / total) * 100 : 0,
-            `${formatBytes(loaded)} of ${formatBytes(total || file.size)} · ${formatBytes(bytesPerSecond)}/s`);
+          setProgress(
+            total ? (loaded / total) * 100 : 0,
+            `${formatBytes(loaded)} of ${formatBytes(total || file.size)} · ${formatBytes(bytesPerSecond)}/s`,
+          );
         },
       });
     } catch (err) {
@@ -133,7 +184,8 @@ export async function renderUpload(main) {
     replace(status, statusPill(st));
     const pct = Number(job.progress) || 0;
     if (st === 'queued') setProgress(0, 'Waiting for a worker…');
-    else if (st === 'running') setProgress(pct, cancel.disabled ? 'Canceling…' : `Analysing: ${Math.round(pct)}%`);
+    else if (st === 'running')
+      setProgress(pct, cancel.disabled ? 'Canceling…' : `Analysing: ${Math.round(pct)}%`);
     else if (st === 'succeeded') {
       setProgress(100, 'Analysis complete.');
       cancel.hidden = true;
@@ -155,11 +207,14 @@ export async function renderUpload(main) {
       const job = await api(`/api/analyses/${id}`);
       if (id === jobId) show(job);
     };
-    cleanups.push(live.on('analysis.progress', (payload) => {
-      if (String(payload.id) !== String(id)) return;
-      show(payload);
-      if (payload.status === 'succeeded' || payload.status === 'failed') refresh().catch(() => {});
-    }));
+    cleanups.push(
+      live.on('analysis.progress', (payload) => {
+        if (String(payload.id) !== String(id)) return;
+        show(payload);
+        if (payload.status === 'succeeded' || payload.status === 'failed')
+          refresh().catch(() => {});
+      }),
+    );
     cleanups.push(live.poll(refresh));
     // The job may have moved on before the socket subscription existed.
     refresh().catch(() => {});

@@ -6,20 +6,30 @@ import { formatMoney } from '../format.js';
 import { live } from '../live.js';
 import { normaliseMarket, wagerStatus } from '../markets_model.js';
 import { session } from '../session.js';
-import { wagerTable } from './markets.js';
+import { wagerTable } from './wager_table.js';
 
 const OPEN = new Set(['open']);
 
 async function marketsFor(wagers) {
   const ids = [...new Set(wagers.map((w) => String(w.market_id)))];
-  const markets = await Promise.all(ids.map((id) => api(`/api/markets/${id}`).then(normaliseMarket).catch(() => null)));
+  const markets = await Promise.all(
+    ids.map((id) =>
+      api(`/api/markets/${id}`)
+        .then(normaliseMarket)
+        .catch(() => null),
+    ),
+  );
   return new Map(markets.filter(Boolean).map((m) => [String(m.id), m]));
 }
 
 export async function renderWagers(main) {
   const summary = h('p', { class: 'muted', id: 'wager-summary' });
   const open = h('section', { class: 'card', id: 'open-wagers', 'aria-labelledby': 'open-title' });
-  const settled = h('section', { class: 'card', id: 'settled-wagers', 'aria-labelledby': 'settled-title' });
+  const settled = h('section', {
+    class: 'card',
+    id: 'settled-wagers',
+    'aria-labelledby': 'settled-title',
+  });
   main.append(h('h1', {}, 'My wagers'), summary, open, settled);
   let latest = 0; // answers can arrive out of order: only the newest request renders
   const load = async () => {
@@ -31,8 +41,23 @@ export async function renderWagers(main) {
     const o = wagers.filter(isOpen);
     const s = wagers.filter((w) => !isOpen(w));
     summary.textContent = `Balance ${formatMoney(session.balance)} · ${o.length} open, ${s.length} settled.`;
-    replace(open, h('h2', { id: 'open-title' }, 'Open'), o.length ? wagerTable(o, null, markets) : h('p', { class: 'muted' }, 'No open wagers. ', h('a', { href: '#/markets' }, 'Find a market.')));
-    replace(settled, h('h2', { id: 'settled-title' }, 'Settled'), s.length ? wagerTable(s, null, markets) : h('p', { class: 'muted' }, 'Nothing settled yet.'));
+    replace(
+      open,
+      h('h2', { id: 'open-title' }, 'Open'),
+      o.length
+        ? wagerTable(o, null, markets)
+        : h(
+            'p',
+            { class: 'muted' },
+            'No open wagers. ',
+            h('a', { href: '#/markets' }, 'Find a market.'),
+          ),
+    );
+    replace(
+      settled,
+      h('h2', { id: 'settled-title' }, 'Settled'),
+      s.length ? wagerTable(s, null, markets) : h('p', { class: 'muted' }, 'Nothing settled yet.'),
+    );
   };
   const stop = [live.on('market.status', () => load().catch(() => {})), live.poll(load)];
   try {
