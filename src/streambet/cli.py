@@ -156,9 +156,10 @@ def _models_prepare(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from streambet.domain.suggestions import betting_suggestion, suggest
     from streambet.vision.cli import run_analyze
 
-    code: int = run_analyze(args)
+    code: int = run_analyze(args, lambda timeline: betting_suggestion(suggest(timeline)))
     return code
 
 

@@ -18,6 +18,7 @@ from streambet.api.uploads import StreamedForm
 from streambet.api.validation import parse_query
 from streambet.domain.accounts import Role
 from streambet.domain.errors import Conflict, ValidationFailed
+from streambet.domain.suggestions import betting_suggestion, suggest
 from streambet.logs import request_id_var
 from streambet.services import analyses, evidence
 from streambet.services.analyses import AnalysisState
@@ -188,7 +189,9 @@ def render_result(state: AnalysisState, fmt: str, aggregate_by: str) -> dict[str
     elif fmt == "segments":
         shaped = outputs.to_segments(timeline)
     else:
-        shaped = outputs.to_seed(timeline, job_id=state.id)
+        shaped = outputs.to_seed(
+            timeline, job_id=state.id, betting_suggestion=betting_suggestion(suggest(timeline))
+        )
     return shaped
 
 
