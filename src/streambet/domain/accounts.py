@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 from streambet.domain.errors import PermissionDenied, ValidationFailed
@@ -20,6 +21,16 @@ class Role(StrEnum):
 
 
 RANK = {Role.BETTOR: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request."""
+
+    user_id: int
+    email: str
+    display_name: str
+    role: Role
 
 
 def check_role(role: Role, minimum: Role) -> None:
