@@ -109,7 +109,6 @@ def test_options_are_validated_and_extra_is_only_for_the_test_engine(
     w = app.extensions["streambet"]
     with_local = create_app(
         {
-            **dict(w.settings.extra),
             "env": "test",
             "data_dir": str(tmp_path / "other"),
             "queue_backend": "memory",
