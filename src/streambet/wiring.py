@@ -61,15 +61,22 @@ class Wiring:
 
     @cached_property
     def storage(self) -> Storage:
-        from streambet.adapters.storage import build_storage
+        from streambet.adapters.storage import LocalStorage, S3Storage
 
-        return build_storage(self.settings)
+        s = self.settings
+        if s.storage_backend == "s3":
+            return S3Storage(
+                s.s3_bucket, s.s3_prefix, s.s3_endpoint_url, temp_dir=s.data_dir / "tmp"
+            )
+        return LocalStorage(s.resolved_storage_dir)
 
     @cached_property
     def events(self) -> EventBus:
-        from streambet.adapters.events import build_events
+        from streambet.adapters.events import MemoryEventBus, RedisEventBus
 
-        return build_events(self.settings)
+        if self.settings.events_backend == "redis":
+            return RedisEventBus(self.settings.redis_url)
+        return MemoryEventBus()
 
     @cached_property
     def engines(self) -> EnginePool:
@@ -90,7 +97,9 @@ class Wiring:
         """The job queue; streambet.worker.register_tasks puts the tasks on it."""
         from streambet.adapters.queue import JobQueue, make_huey
 
-        return JobQueue(make_huey(self.settings))
+        s = self.settings
+        huey = make_huey(s.queue_backend, s.queue_name, redis_url=s.redis_url, data_dir=s.data_dir)
+        return JobQueue(huey)
 
     @cached_property
     def vocabulary(self) -> LabelVocabulary:

@@ -1,7 +1,7 @@
 """The job queue (Huey): tasks registered by name, queued with ids, run by consumer threads.
 
-Huey is built from settings: SQLite in data_dir (embedded default), Redis, or in-memory
-immediate mode for tests (a task runs inside `enqueue`). Tasks carry ids only; a job's
+Huey is SQLite in data_dir (the embedded default), Redis, or in-memory immediate mode
+for tests (a task runs inside `enqueue`). Tasks carry ids only; a job's
 state lives in its database row, which is what makes jobs durable: a task lost with a
 killed process is queued again when its lease lapses. This module knows no use case:
 streambet.worker registers the tasks and runs the consumer.
@@ -23,21 +23,20 @@ from typing import IO, Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
-from streambet.config import Settings
 from streambet.logs import request_context
 
 log = logging.getLogger(__name__)
 
 
-def make_huey(settings: Settings) -> Huey:
-    if settings.queue_backend == "memory":
-        return MemoryHuey(settings.queue_name, results=False, immediate=True)
-    if settings.queue_backend == "redis":
-        return RedisHuey(settings.queue_name, results=False, url=settings.redis_url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(
-        settings.queue_name, results=False, filename=str(settings.data_dir / "queue.db")
-    )
+def make_huey(backend: str, name: str, *, redis_url: str = "", data_dir: Path) -> Huey:
+    """`backend`: sqlite (a file in data_dir), redis, or memory (tests: a task runs inside
+    `enqueue`)."""
+    if backend == "memory":
+        return MemoryHuey(name, results=False, immediate=True)
+    if backend == "redis":
+        return RedisHuey(name, results=False, url=redis_url)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, results=False, filename=str(data_dir / "queue.db"))
 
 
 class JobQueue:

@@ -4,13 +4,13 @@ the document cannot drift from the routes. Pydantic models become components."""
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from streambet import __doc__ as description
 from streambet.api.auth import Access, access_of
 from streambet.api.openapi import Doc, documented
 
@@ -176,7 +176,8 @@ def build_document(app: Flask, compat_mode: bool = False) -> dict[str, Any]:
         "info": {
             "title": "StreamBet API",
             "version": "1",
-            "description": (description or "").strip(),
+            # the application package's own docstring
+            "description": (sys.modules[app.import_name].__doc__ or "").strip(),
         },
         "paths": paths,
         "components": {
