@@ -58,7 +58,7 @@ class ResultQuery(BaseModel):
 
 
 class ListQuery(BaseModel):
-    status: Literal["queued", "running", "succeeded", "failed", "canceled"] | None = None
+    status: AnalysisStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
 
 
