@@ -5,10 +5,12 @@ transactions), enters it, and calls `commit()` once. Helpers and repositories re
 session and never commit. Leaving the block without committing rolls everything back, so a
 failed use case leaves no half-written rows.
 
-Events are collected with `emit(topic, payload)` while the use case works and published by
-`commit()` once the database has committed: a rollback publishes nothing, and nobody hears
-of a change that did not happen. A bus that fails to publish loses the news, not the
-committed change (the database row stays the source of truth).
+Events are collected with `emit(topic, payload)` while the use case works, and published
+when the unit of work ends, if (and as far as) it committed: a rollback publishes nothing,
+and nobody hears of a change that did not happen. Publishing after the block, not inside
+`commit()`, lets a use case answer its caller first (the wager batches do). A bus that
+fails to publish loses the news, not the committed change (the database row stays the
+source of truth).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ class UnitOfWork:
         self._sessions = sessions
         self._publish = publish
         self._session: Session | None = None
-        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._events: list[tuple[str, dict[str, Any]]] = []  # emitted, not yet committed
+        self._committed: list[tuple[str, dict[str, Any]]] = []
 
     @property
     def session(self) -> Session:
@@ -47,7 +50,7 @@ class UnitOfWork:
         if self._session is not None:
             raise RuntimeError("unit of work entered twice")
         self._session = self._sessions()
-        self._events = []
+        self._events, self._committed = [], []
         return self
 
     def __exit__(
@@ -57,25 +60,26 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session = self.session
-        self._events = []
+        committed, self._events, self._committed = self._committed, [], []
         try:
             session.rollback()
         finally:
             session.close()
             self._session = None
-
-    def emit(self, topic: str, payload: dict[str, Any]) -> None:
-        """Announces `payload` on `topic` once the transaction commits."""
-        self._events.append((topic, payload))
-
-    def commit(self) -> None:
-        self.session.commit()
-        events, self._events = self._events, []
-        for topic, payload in events:
+        for topic, payload in committed:
             try:
                 self._publish(topic, payload)
             except Exception:
                 log.exception("could not publish an event", extra={"topic": topic})
+
+    def emit(self, topic: str, payload: dict[str, Any]) -> None:
+        """Announces `payload` on `topic` once the transaction has committed."""
+        self._events.append((topic, payload))
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._committed += self._events
+        self._events = []
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

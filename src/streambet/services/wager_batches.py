@@ -14,6 +14,7 @@ is never another's. Odds are read once per market per batch and published after 
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -23,10 +24,11 @@ from sqlalchemy.exc import IntegrityError
 
 from streambet.domain.errors import StreamBetError
 from streambet.services import events
-from streambet.services.unit_of_work import UnitOfWorkFactory
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.services.wagers import WagerOrder, WagerRead, odds_of, place_in_transaction
 
 MAX_BATCH = 64  # bounds how long one batch holds the writer slot (about 30 ms)
+log = logging.getLogger(__name__)
 _Item = tuple[WagerOrder, "Future[WagerRead]"]
 
 
@@ -49,20 +51,27 @@ class WagerBatcher:
 
     def run_batch(self, batch: list[_Item]) -> None:
         """Places `batch` in one transaction and resolves every future."""
+        answered = False
         try:
-            results = self._commit(batch)
+            with self._uow() as uow:
+                results = self._commit(uow, batch)
+                # Committed: the callers get their answers now, and the odds go out when
+                # the unit of work ends, so no wager waits for the event bus.
+                for (_, future), result in zip(batch, results, strict=True):
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+                answered = True
         except BaseException as exc:
+            if answered:  # the wagers stand; only closing the session failed
+                log.exception("could not close a committed batch")
+                return
             if len(batch) == 1:
                 batch[0][1].set_exception(exc)
                 return
             for item in batch:  # whatever broke the batch, it breaks only its own wager
                 self.run_batch([item])
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
 
     def close(self) -> None:
         with self._lock:
@@ -71,23 +80,22 @@ class WagerBatcher:
             self._queue.put(None)
             thread.join(timeout=10)
 
-    def _commit(self, batch: list[_Item]) -> list[WagerRead | BaseException]:
+    def _commit(self, uow: UnitOfWork, batch: list[_Item]) -> list[WagerRead | BaseException]:
         results: list[WagerRead | BaseException] = []
         takeouts: dict[int, int] = {}
-        with self._uow() as uow:
-            for order, _ in batch:
-                try:
-                    view, takeout_bp = place_in_transaction(uow.session, order)
-                except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
-                    results.append(exc)
-                    continue
-                results.append(view)
-                if takeout_bp is not None:
-                    takeouts[order.market_id] = takeout_bp
-            if uow.listening:  # read inside the transaction; published once it commits
-                for market_id, takeout_bp in takeouts.items():
-                    uow.emit(events.ODDS, odds_of(uow.session, market_id, takeout_bp))
-            uow.commit()
+        for order, _ in batch:
+            try:
+                placed, takeout_bp = place_in_transaction(uow.session, order)
+            except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
+                results.append(exc)
+                continue
+            results.append(placed)
+            if takeout_bp is not None:
+                takeouts[order.market_id] = takeout_bp
+        if uow.listening:  # read inside the transaction; published once it has committed
+            for market_id, takeout_bp in takeouts.items():
+                uow.emit(events.ODDS, odds_of(uow.session, market_id, takeout_bp))
+        uow.commit()
         return results
 
     def _ensure_thread(self) -> None:
