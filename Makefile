@@ -52,6 +52,7 @@ lint: install js-install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(JS)/prettier --check --log-level warn .
 	$(JS)/eslint --max-warnings 0 .
 

@@ -21,6 +21,7 @@ worker). With `--workers 1` it is `make run`'s single process.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 import subprocess
@@ -43,10 +44,11 @@ from streambet.adapters.migrate import upgrade
 from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Wager
 from streambet.adapters.payouts import MockPayoutProvider
+from streambet.domain.accounts import Principal
 from streambet.domain.ledger import AccountKind
 from streambet.server import DEFAULT_THREADS
 from streambet.services import accounts, markets, settlement, wallet
-from streambet.services.ledger import ensure_account, verify
+from streambet.services.ledger import ensure_account, verify_books
 from streambet.services.settlement import SettlementPolicy
 from streambet.services.unit_of_work import UnitOfWork
 from streambet.vision.taxonomy import get_taxonomy
@@ -145,42 +147,36 @@ def served(url: str, data_dir: Path, workers: int, threads: int) -> Iterator[str
 def setup_bettors(db: Database, count: int, amount: int) -> list[tuple[int, str]]:
     out = []
     provider = MockPayoutProvider()
+    uow = functools.partial(UnitOfWork, db.write_sessions)
     for i in range(count):
-        with UnitOfWork(db.write_sessions) as uow:
-            p = accounts.create_user(
-                uow, f"bench{i}-{uuid.uuid4().hex[:6]}@example.test", "bench password", "bettor"
-            )
-            token = accounts.issue_token(uow, p.user_id, timedelta(hours=1))
-            uow.commit()
-        with UnitOfWork(db.write_sessions) as uow:
-            key = wallet.request_deposit(uow, p.user_id, amount).key
-        with UnitOfWork(db.write_sessions) as uow:
-            wallet.complete_deposit(uow, provider, key)
+        email = f"bench{i}-{uuid.uuid4().hex[:6]}@example.test"
+        p = accounts.create_account(uow(), email, "bench password", "bettor")
+        token = accounts.issue_token(uow(), p.user_id, timedelta(hours=1))
+        wallet.deposit(uow, provider, p.user_id, amount)
         out.append((p.user_id, token))
     return out
 
 
-def new_market(db: Database, operator_id: int, max_stake: int = 1_000_000) -> tuple[int, int, int]:
-    with UnitOfWork(db.write_sessions) as uow:
-        v = markets.create_market(
-            uow,
-            get_taxonomy(),
-            operator_id,
-            "Bench: will a cat appear?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            takeout_bp=500,
-            max_stake=max_stake,
-        )
+def new_market(
+    db: Database, operator: Principal, max_stake: int = 1_000_000
+) -> tuple[int, int, int]:
+    v = markets.create_market(
+        UnitOfWork(db.write_sessions),
+        get_taxonomy(),
+        operator,
+        "Bench: will a cat appear?",
+        [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+        takeout_bp=500,
+        max_stake=max_stake,
+    )
     return v.id, v.outcomes[0].id, v.outcomes[1].id
 
 
-def operator(db: Database) -> int:
-    with UnitOfWork(db.write_sessions) as uow:
-        p = accounts.create_user(
-            uow, f"op-{uuid.uuid4().hex[:6]}@example.test", "bench password", "operator"
-        )
-        uow.commit()
-    return p.user_id
+def operator(db: Database) -> Principal:
+    email = f"op-{uuid.uuid4().hex[:6]}@example.test"
+    return accounts.create_account(
+        UnitOfWork(db.write_sessions), email, "bench password", "operator"
+    )
 
 
 def http_wagers(
@@ -360,20 +356,17 @@ def bulk_wagers(db: Database, market: tuple[int, int, int], n: int, users: int) 
             conn.execute(text("ANALYZE"))
 
 
-def settle_bench(db: Database, op_id: int, n: int) -> None:
-    market = new_market(db, op_id)
+def settle_bench(db: Database, op: Principal, n: int) -> None:
+    market = new_market(db, op)
     t = time.perf_counter()
     bulk_wagers(db, market, n, users=1000)
     print(f"    set-up: {n:,} wagers written in {time.perf_counter() - t:.1f} s (not measured)")
     policy = SettlementPolicy()
-    with UnitOfWork(db.write_sessions) as uow:
-        markets.lock_market(uow, market[0])
-    with UnitOfWork(db.write_sessions) as uow:
-        settlement.resolve_manually(uow, market[0], market[1], op_id, policy)
+    markets.lock_market(UnitOfWork(db.write_sessions), market[0], by=op)
+    settlement.resolve_manually(UnitOfWork(db.write_sessions), market[0], market[1], op, policy)
     later = datetime.now(UTC) + timedelta(hours=1)
     t = time.perf_counter()
-    with UnitOfWork(db.write_sessions) as uow:
-        summary = settlement.finalize_market(uow, market[0], now=later)
+    summary = settlement.finalize_market(UnitOfWork(db.write_sessions), market[0], now=later)
     elapsed = time.perf_counter() - t
     assert summary is not None
     print(
@@ -408,9 +401,9 @@ def bench(kind: str, args: argparse.Namespace) -> None:
                 print(f"\n== {kind} ==")
                 raw = raw_insert_rate(db)
                 print(f"    raw single-row INSERT+COMMIT: {raw:,.0f} rows/s (1 connection)")
-                op_id = operator(db)
+                op = operator(db)
                 bettors = setup_bettors(db, CLIENTS, 10_000_000)
-                market = new_market(db, op_id)
+                market = new_market(db, op)
                 workers = args.workers
                 with served(url, tmp, workers, args.threads) as base:
                     http_wagers(base, bettors, market, 5, "warm")  # warm-up: imports, caches
@@ -431,9 +424,8 @@ def bench(kind: str, args: argparse.Namespace) -> None:
                     f" (wagers run at {rate / reads:.2f}x that)"
                 )
                 if args.settle:
-                    settle_bench(db, op_id, args.settle)
-                with UnitOfWork(db.read_sessions) as uow:
-                    assert verify(uow.session) == []
+                    settle_bench(db, op, args.settle)
+                assert verify_books(UnitOfWork(db.read_sessions)) == []
             finally:
                 db.dispose()
             ledger_verify(url, tmp)

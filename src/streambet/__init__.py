@@ -26,13 +26,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from streambet.api.errors import register_error_handlers
     from streambet.config import load_settings
     from streambet.wiring import build_wiring
+    from streambet.worker import register_tasks
 
     settings = load_settings(config)
     app = Flask(__name__, static_folder="web", static_url_path="/static")
     app.config.update(SECRET_KEY=settings.secret_key, JSON_SORT_KEYS=False)
     # Werkzeug refuses bodies past this before a view reads them (413 in the envelope).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 1024 * 1024
-    app.extensions["streambet"] = build_wiring(settings)
+    wiring = app.extensions["streambet"] = build_wiring(settings)
+    register_tasks(wiring)
 
     register_error_handlers(app)
     observability.install(app)

@@ -4,11 +4,33 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from streambet.config import ConfigError, load_settings
+from streambet.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from streambet.domain.accounts import Principal
+    from streambet.wiring import Wiring
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+@contextmanager
+def app_wiring(settings: Settings | None = None) -> Iterator[Wiring]:
+    """The application's wiring for one command (tasks registered), closed afterwards."""
+    from streambet.wiring import build_wiring
+    from streambet.worker import register_tasks
+
+    w = build_wiring(settings or load_settings())
+    try:
+        register_tasks(w)
+        yield w
+    finally:
+        w.close()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -19,42 +41,30 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from streambet.jobs import Consumer
     from streambet.logs import configure_logging
-    from streambet.wiring import build_wiring
+    from streambet.worker import Worker
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    w = build_wiring(settings)
-    try:
-        Consumer(w, workers=args.threads).run_forever()
-    finally:
-        w.close()
+    with app_wiring(settings) as w:
+        Worker(w, workers=args.threads).run_forever()
     return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     from streambet.adapters.migrate import upgrade
-    from streambet.wiring import build_wiring
 
-    w = build_wiring(load_settings())
-    try:
+    with app_wiring() as w:
         upgrade(w.db)
-    finally:
-        w.close()
     print("database is up to date", file=sys.stderr)
     return 0
 
 
 def _db_revision(args: argparse.Namespace) -> int:
     from streambet.adapters.migrate import revision
-    from streambet.wiring import build_wiring
 
-    w = build_wiring(load_settings())
-    try:
+    with app_wiring() as w:
         revision(w.db, args.message)
-    finally:
-        w.close()
     return 0
 
 
@@ -62,67 +72,50 @@ def _users_create(args: argparse.Namespace) -> int:
     import getpass
 
     from streambet.services import accounts
-    from streambet.wiring import build_wiring
 
     password = args.password or getpass.getpass("Password: ")
-    settings = load_settings()
-    w = build_wiring(settings)
-    try:
-        with w.uow() as uow:
-            principal = accounts.create_user(
-                uow, args.email, password, args.role, args.name, credit=settings.signup_credit
-            )
-            uow.commit()
-    finally:
-        w.close()
+    with app_wiring() as w:
+        principal = accounts.create_account(
+            w.uow(),
+            args.email,
+            password,
+            args.role,
+            args.name,
+            credit=w.settings.signup_credit,
+        )
     print(f"created {principal.role} {principal.email} (id {principal.user_id})")
     return 0
 
 
 def _demo_seed(args: argparse.Namespace) -> int:
-    from streambet.services.demo import ensure_demo_operator, seed_demo_accounts
-    from streambet.services.demo_market import (
-        ensure_demo_market,
-        has_demo_market,
-        submit_demo_clip,
-    )
-    from streambet.wiring import build_wiring
+    from streambet.services import analyses
+    from streambet.services.demo_market import seed_demo
 
-    settings = load_settings()
-    w = build_wiring(settings)
-    try:
-        with w.uow() as uow:
-            created = seed_demo_accounts(uow, credit=settings.signup_credit)
-        with w.uow() as uow:
-            operator = ensure_demo_operator(uow)
-            fresh = not has_demo_market(uow)
-        # The clip's analysis is queued now and runs in the server's consumer.
-        analysis_id = submit_demo_clip(w, operator) if fresh else None
-        with w.uow() as uow:
-            market, _ = ensure_demo_market(uow, w.vocabulary, operator.user_id, analysis_id)
-    finally:
-        w.close()
-    if created:
+    with app_wiring() as w:
+
+        def submit(who: Principal, name: str, chunks: Iterable[bytes]) -> str:
+            # Queued now; the server's consumer runs it.
+            return analyses.submit(
+                w.uow, w.storage, w.queue, w.upload_policy, who, name, chunks, {}
+            ).id
+
+        seeded = seed_demo(w.uow, w.vocabulary, submit, credit=w.settings.signup_credit)
+    if seeded.created:
         print("Demo accounts (passwords are shown this once):")
-        for account in created:
+        for account in seeded.created:
             p = account.principal
             print(f"  {p.role:<9} {p.email:<34} password: {account.password}")
     else:
         print("Demo accounts already exist (their passwords were printed when first created).")
-    print(f"Demo market {market.id}: {market.question}")
+    print(f"Demo market {seeded.market.id}: {seeded.market.question}")
     return 0
 
 
 def _ledger_verify(args: argparse.Namespace) -> int:
-    from streambet.services.ledger import verify
-    from streambet.wiring import build_wiring
+    from streambet.services.ledger import verify_books
 
-    w = build_wiring(load_settings())
-    try:
-        with w.read_uow() as uow:
-            violations = verify(uow.session)
-    finally:
-        w.close()
+    with app_wiring() as w:
+        violations = verify_books(w.read_uow())
     for violation in violations:
         print(violation, file=sys.stderr)
     print(f"ledger: {len(violations)} violation(s)" if violations else "ledger: ok")
@@ -132,14 +125,10 @@ def _ledger_verify(args: argparse.Namespace) -> int:
 def _storage_sweep(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from streambet.services.orphans import sweep_orphans
-    from streambet.wiring import build_wiring
+    from streambet.worker import sweep_storage
 
-    w = build_wiring(load_settings())
-    try:
-        result = sweep_orphans(w, timedelta(seconds=args.grace_seconds))
-    finally:
-        w.close()
+    with app_wiring() as w:
+        result = sweep_storage(w, timedelta(seconds=args.grace_seconds))
     for key in result.removed:
         print(f"removed {key}")
     print(f"storage: {len(result.removed)} orphan(s) removed")
@@ -156,9 +145,10 @@ def _models_prepare(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from streambet.domain.suggestions import betting_suggestion, suggest
     from streambet.vision.cli import run_analyze
 
-    code: int = run_analyze(args)
+    code: int = run_analyze(args, lambda timeline: betting_suggestion(suggest(timeline)))
     return code
 
 

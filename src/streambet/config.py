@@ -1,75 +1,159 @@
 """Settings from STREAMBET_* environment variables (or a mapping in tests), validated once.
 
+pydantic-settings does the typing: `Settings` declares each setting with its type and
+default, backend names are `Literal`s (the analysis backends are the keys of
+streambet.vision.backends.REGISTRY), and the Rekognition settings are a nested model
+(`settings.rekognition.region`) whose variables keep their flat names
+(`STREAMBET_REKOGNITION_REGION`, not `__` nesting). A mistake fails at start with the
+variable named, and so does a STREAMBET_* variable (or an override key) that is no
+setting, so a misspelt one is never silently ignored.
+
 Nothing here runs at import time: `load_settings()` is called by the application factory
-and by the CLI, so a bad value fails at start with a message that names the variable.
+and by the CLI.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from streambet.vision.backends import REGISTRY
 
 DEV_SECRET_KEY = "dev-insecure-secret-key"
-ENVIRONMENTS = ("development", "production", "test")
+PREFIX = "STREAMBET_"
+REKOGNITION_PREFIX = "STREAMBET_REKOGNITION_"
+# STREAMBET_* variables that are not settings: the test suite's services and browser.
+NOT_SETTINGS = frozenset({"STREAMBET_CHROMIUM"})
+NOT_SETTINGS_PREFIX = "STREAMBET_TEST_"
+
+if TYPE_CHECKING:
+    AnalysisBackend = str
+    SecondOpinion = str
+else:  # the registry's keys, so a new backend needs no second list here
+    AnalysisBackend = Literal[tuple(REGISTRY)]
+    SecondOpinion = Literal[("", *REGISTRY)]
+Environment = Literal["development", "production", "test"]
+QueueBackend = Literal["sqlite", "redis", "memory"]  # memory: tests (runs tasks inline)
+EventsBackend = Literal["memory", "redis"]
+StorageBackend = Literal["local", "s3"]
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    env: str = "development"
+class _Model(BaseSettings):
+    """Values come only from `load_settings` (which reads the environment it is given),
+    never from the process environment behind its back."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+class RekognitionSettings(_Model):
+    """The AWS Rekognition backend (analysis_backend=rekognition); it uses s3_bucket and
+    s3_prefix too. Variables: STREAMBET_REKOGNITION_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix=REKOGNITION_PREFIX)
+
+    region: str = ""  # default: the AWS chain's region
+    deadline_seconds: int = Field(default=3600, gt=0)  # whole analysis: queue, upload, job, pages
+    sns_topic_arn: str = ""  # with role_arn + sqs_queue_url: wait by notice
+    role_arn: str = ""
+    sqs_queue_url: str = ""
+    keep_objects: bool = False  # keep the uploaded video (default: delete)
+    max_jobs: int = Field(default=20, gt=0)  # concurrent jobs from this process; more wait here
+    kms_key_id: str = ""  # SSE-KMS key; empty: SSE-S3 (AES256)
+
+
+class Settings(_Model):
+    model_config = SettingsConfigDict(env_prefix=PREFIX)
+
+    env: Environment = "development"
     secret_key: str = DEV_SECRET_KEY
     # Everything the embedded defaults write (SQLite, queue, uploads, model cache) lives here.
     data_dir: Path = Path("var")
     database_url: str = ""  # default: SQLite in data_dir
-    queue_backend: str = "sqlite"  # sqlite | redis | memory (tests: runs tasks inline)
+    queue_backend: QueueBackend = "sqlite"
     redis_url: str = ""
-    events_backend: str = "memory"  # memory | redis
-    storage_backend: str = "local"  # local | s3
+    events_backend: EventsBackend = "memory"
+    storage_backend: StorageBackend = "local"
     storage_dir: Path = Path()  # default: data_dir / "storage"
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
     s3_prefix: str = "streambet/"
-    analysis_backend: str = "local"  # local | rekognition
+    analysis_backend: AnalysisBackend = "local"
     model_dir: Path = Path()  # default: data_dir / "models"
-    max_upload_mb: int = 100
-    max_video_seconds: int = 6 * 3600
-    max_video_pixels: int = 4096 * 2160
-    sample_fps: float = 2.0
-    queue_workers: int = 2
+    max_upload_mb: int = Field(default=100, gt=0)
+    max_video_seconds: int = Field(default=6 * 3600, gt=0)
+    max_video_pixels: int = Field(default=4096 * 2160, gt=0)
+    sample_fps: float = Field(default=2.0, gt=0, le=30)
+    queue_workers: int = Field(default=2, gt=0)
     embedded_worker: bool = True
     signup_credit: int = 10_000  # minor units of play money
     auto_settle_confidence: float = 80.0
     review_floor_confidence: float = 50.0
     dispute_window_seconds: int = 600
-    betting_sweep_seconds: float = 2.0  # how often the consumer locks, settles and pays; 0: off
+    betting_sweep_seconds: float = Field(default=2.0, ge=0)  # locks, settles and pays; 0: off
     token_ttl_hours: int = 24 * 14
     log_level: str = "INFO"
     queue_name: str = "streambet"  # Huey's queue (and Redis key prefix)
-    job_lease_seconds: int = 30  # a running job whose lease lapses is queued again
-    job_max_attempts: int = 3
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    # AWS Rekognition backend (analysis_backend=rekognition); uses s3_bucket/s3_prefix too.
-    rekognition_region: str = ""  # default: the AWS chain's region
-    rekognition_deadline_seconds: int = 3600  # whole analysis: queue, upload, job, pages
-    rekognition_sns_topic_arn: str = ""  # with role_arn + sqs_queue_url: wait by notice
-    rekognition_role_arn: str = ""
-    rekognition_sqs_queue_url: str = ""
-    rekognition_keep_objects: bool = False  # keep the uploaded video (default: delete)
-    rekognition_max_jobs: int = 20  # concurrent jobs from this process; more wait here
-    rekognition_kms_key_id: str = ""  # SSE-KMS key; empty: SSE-S3 (AES256)
+    job_lease_seconds: int = Field(
+        default=30, gt=0
+    )  # a running job whose lease lapses is queued again
+    job_max_attempts: int = Field(default=3, gt=0)
+    rekognition: RekognitionSettings = Field(default_factory=lambda: RekognitionSettings())
     # Evidence: frames kept per analysis once its upload is deleted; or keep the upload too.
-    evidence_max_frames: int = 600
+    evidence_max_frames: int = Field(default=600, gt=0)
     keep_uploads: bool = False
     # Agreement mode: a second engine runs on every clip; settlement may require it to agree.
-    second_opinion_backend: str = ""  # empty: off
+    second_opinion_backend: SecondOpinion = ""  # empty: off
     require_agreement: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.second_opinion_backend and self.second_opinion_backend == self.analysis_backend:
+            raise ValueError(
+                "STREAMBET_SECOND_OPINION_BACKEND must differ from STREAMBET_ANALYSIS_BACKEND"
+            )
+        if self.is_production and self.secret_key == DEV_SECRET_KEY:
+            raise ValueError(
+                "STREAMBET_SECRET_KEY must be set to a private value when STREAMBET_ENV=production"
+            )
+        if "redis" in (self.queue_backend, self.events_backend) and not self.redis_url:
+            raise ValueError("STREAMBET_REDIS_URL is required by the redis queue or events backend")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("STREAMBET_S3_BUCKET is required when STREAMBET_STORAGE_BACKEND=s3")
+        if self.analysis_backend == "rekognition" and not self.s3_bucket:
+            raise ValueError(
+                "STREAMBET_S3_BUCKET is required when STREAMBET_ANALYSIS_BACKEND=rekognition"
+            )
+        if not 0 <= self.review_floor_confidence <= self.auto_settle_confidence <= 100:
+            raise ValueError(
+                "confidence bands must satisfy 0 <= REVIEW_FLOOR_CONFIDENCE"
+                " <= AUTO_SETTLE_CONFIDENCE <= 100"
+            )
+        return self
 
     @property
     def is_production(self) -> bool:
@@ -99,106 +183,113 @@ class Settings:
         return self.model_dir if str(self.model_dir) != "." else self.data_dir / "models"
 
 
-def _coerce(name: str, raw: Any, kind: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        if kind is bool:
-            low = raw.strip().lower()
-            if low in ("1", "true", "yes", "on"):
-                return True
-            if low in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(raw)
-        if kind is int:
-            return int(raw)
-        if kind is float:
-            return float(raw)
-        if kind is Path:
-            return Path(raw)
-    except ValueError:
-        kind_name = getattr(kind, "__name__", str(kind))
-        raise ConfigError(f"STREAMBET_{name.upper()}={raw!r} is not a valid {kind_name}") from None
-    return raw
+class _Environ(EnvSettingsSource):
+    """pydantic-settings' environment source, reading the mapping it is given (the process
+    environment, or a test's) instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls, case_sensitive=False, env_ignore_empty=False)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._environ.items()}
+
+
+def _variable(name: str) -> str:
+    """The environment variable of a setting (`rekognition_region` included)."""
+    return f"{PREFIX}{name.upper()}"
+
+
+def _names() -> dict[str, tuple[str, ...]]:
+    """Every setting's flat name -> where it lives: ("max_upload_mb",) or
+    ("rekognition", "region")."""
+    names: dict[str, tuple[str, ...]] = {
+        name: (name,) for name in Settings.model_fields if name != "rekognition"
+    }
+    for name in RekognitionSettings.model_fields:
+        names[f"rekognition_{name}"] = ("rekognition", name)
+    return names
+
+
+def _unknown_variables(environ: Mapping[str, str], names: Mapping[str, Any]) -> list[str]:
+    known = {_variable(n) for n in names}
+    return sorted(
+        key
+        for key in environ
+        if key.upper().startswith(PREFIX)
+        and key.upper() not in known
+        and key.upper() not in NOT_SETTINGS
+        and not key.upper().startswith(NOT_SETTINGS_PREFIX)
+    )
+
+
+def _set(value: Any, default: Any) -> bool:
+    """An empty variable means "not set" for a setting that is not text."""
+    return value != "" or isinstance(default, str)
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    fields = Settings.model_fields
+    values: dict[str, Any] = {
+        key: value
+        for key, value in _Environ(Settings, environ)().items()
+        if key != "rekognition" and _set(value, fields[key].default)
+    }
+    nested_fields = RekognitionSettings.model_fields
+    nested = {
+        key: value
+        for key, value in _Environ(RekognitionSettings, environ)().items()
+        if _set(value, nested_fields[key].default)
+    }
+    if nested:
+        values["rekognition"] = nested
+    return values
+
+
+def _describe(error: Any, values: Mapping[str, Any]) -> str:
+    loc = tuple(str(p) for p in error["loc"])
+    if not loc:  # a rule across settings: its message names them
+        return str(error["msg"]).removeprefix("Value error, ")
+    variable = _variable("_".join(loc))
+    given = values
+    for part in loc:
+        given = given.get(part, {}) if isinstance(given, Mapping) else {}
+    shown = f"{variable}={given!r}" if not isinstance(given, Mapping) else variable
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"{shown}: expected one of {ctx.get('expected')}"
+    if kind == "greater_than" and ctx.get("gt") == 0:
+        return f"{variable} must be positive"
+    if kind == "extra_forbidden":
+        return f"{variable} is not a setting"
+    return f"{shown} is not valid: {error['msg']}"
 
 
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Build settings from the environment, then `overrides` (lower-case field names)."""
+    """Settings from the environment, then `overrides` (lower-case setting names, as in
+    `create_app({...})`; `rekognition_region` for the nested ones)."""
     environ = os.environ if environ is None else environ
-    hints = get_type_hints(Settings)
-    values: dict[str, Any] = {}
-    known = {f.name for f in fields(Settings)} - {"extra"}
-    for name in known:
-        env_value = environ.get(f"STREAMBET_{name.upper()}")
-        if env_value is not None:
-            values[name] = _coerce(name, env_value, hints[name])
-    extra: dict[str, Any] = {}
+    names = _names()
+    unknown = _unknown_variables(environ, names)
+    if unknown:
+        raise ConfigError(
+            f"Unknown setting {', '.join(unknown)}: no such STREAMBET_* variable"
+            " (src/streambet/config.py lists them)"
+        )
+    values = _from_environ(environ)
     for key, value in (overrides or {}).items():
-        low = key.lower()
-        if low in known:
-            values[low] = _coerce(low, value, hints[low])
+        where = names.get(key.lower())
+        if where is None:
+            raise ConfigError(f"Unknown setting {key!r}: no such setting (STREAMBET_{key.upper()})")
+        if len(where) == 1:
+            values[where[0]] = value
         else:
-            extra[key] = value
-    settings = Settings(**values, extra=extra)
-    _validate(settings)
-    return settings
-
-
-def _validate(s: Settings) -> None:
-    def choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-        if value not in allowed:
-            raise ConfigError(
-                f"STREAMBET_{name.upper()}={value!r}: expected one of {', '.join(allowed)}"
-            )
-
-    choice("env", s.env, ENVIRONMENTS)
-    choice("queue_backend", s.queue_backend, ("sqlite", "redis", "memory"))
-    choice("events_backend", s.events_backend, ("memory", "redis"))
-    choice("storage_backend", s.storage_backend, ("local", "s3"))
-    choice("analysis_backend", s.analysis_backend, ("local", "rekognition", "fake"))
-    if s.second_opinion_backend:
-        choice("second_opinion_backend", s.second_opinion_backend, ("local", "rekognition", "fake"))
-        if s.second_opinion_backend == s.analysis_backend:
-            raise ConfigError(
-                "STREAMBET_SECOND_OPINION_BACKEND must differ from STREAMBET_ANALYSIS_BACKEND"
-            )
-    if s.is_production and s.secret_key == DEV_SECRET_KEY:
-        raise ConfigError(
-            "STREAMBET_SECRET_KEY must be set to a private value when STREAMBET_ENV=production"
-        )
-    if "redis" in (s.queue_backend, s.events_backend) and not s.redis_url:
-        raise ConfigError("STREAMBET_REDIS_URL is required by the redis queue or events backend")
-    if s.storage_backend == "s3" and not s.s3_bucket:
-        raise ConfigError("STREAMBET_S3_BUCKET is required when STREAMBET_STORAGE_BACKEND=s3")
-    if s.analysis_backend == "rekognition" and not s.s3_bucket:
-        raise ConfigError(
-            "STREAMBET_S3_BUCKET is required when STREAMBET_ANALYSIS_BACKEND=rekognition"
-        )
-    for name in (
-        "max_upload_mb",
-        "max_video_seconds",
-        "max_video_pixels",
-        "queue_workers",
-        "job_lease_seconds",
-        "job_max_attempts",
-        "evidence_max_frames",
-    ):
-        if getattr(s, name) <= 0:
-            raise ConfigError(f"STREAMBET_{name.upper()} must be positive")
-    if s.betting_sweep_seconds < 0:
-        raise ConfigError("STREAMBET_BETTING_SWEEP_SECONDS must be 0 (off) or positive")
-    if not 0 < s.sample_fps <= 30:
-        raise ConfigError("STREAMBET_SAMPLE_FPS must be in (0, 30]")
-    if not 0 <= s.review_floor_confidence <= s.auto_settle_confidence <= 100:
-        raise ConfigError(
-            "confidence bands must satisfy 0 <= REVIEW_FLOOR_CONFIDENCE"
-            " <= AUTO_SETTLE_CONFIDENCE <= 100"
-        )
-
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    new = dataclasses.replace(settings, **changes)
-    _validate(new)
-    return new
+            section = values.setdefault(where[0], {})
+            section[where[1]] = value
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(e, values) for e in exc.errors())) from None

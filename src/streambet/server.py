@@ -40,7 +40,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def _post_worker_init(worker: Any) -> None:
-    from streambet.jobs import Consumer, ConsumerLock
+    from streambet.adapters.queue import ConsumerLock
+    from streambet.worker import Worker
 
     wiring = worker.wsgi.extensions["streambet"]
     if not wiring.settings.embedded_worker:
@@ -48,7 +49,7 @@ def _post_worker_init(worker: Any) -> None:
     lock = ConsumerLock(wiring.settings.data_dir)
     if not lock.acquire():
         return
-    consumer = Consumer(wiring)
+    consumer = Worker(wiring)
     consumer.start()
     worker.streambet_consumer = (consumer, lock)
 

@@ -7,46 +7,66 @@ Times are integer milliseconds from the start of the video; confidences are 0-10
 Rekognition); boxes are ratios of the frame (Left, Top, Width, Height in 0-1). It is plain
 data with a JSON round trip, so the service can store it and the betting domain can
 evaluate criteria against it without knowing which engine ran.
+
+The JSON round trip is pydantic's (a `TypeAdapter` per class, built on first use), not
+hand-written: `to_dict()` / `from_dict()` on every part. Stored rows outlive the code that
+wrote them, so fields added later have defaults (a Timeline stored before `words` loads
+with none), and `LabelSample.top_confidence`, which once did not exist, falls back to the
+sample's confidence.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from pydantic import GetCoreSchemaHandler, TypeAdapter
+from pydantic_core import core_schema
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:  # built on first use: a few ms each, not at import
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+class JsonData:
+    """`to_dict()` (plain JSON data) and `from_dict()` (validated, with the defaults for
+    fields an older writer did not know) for the dataclasses below."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = _adapter(type(self)).dump_python(self, mode="json")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        value: Self = _adapter(cls).validate_python(data)
+        return value
 
 
 @dataclass(frozen=True)
-class BoundingBox:
+class BoundingBox(JsonData):
     left: float
     top: float
     width: float
     height: float
 
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BoundingBox:
-        return cls(float(d["left"]), float(d["top"]), float(d["width"]), float(d["height"]))
-
 
 @dataclass(frozen=True)
-class Instance:
+class Instance(JsonData):
     """One located occurrence of a label in one sample (a person, a face, a tile hit)."""
 
     box: BoundingBox
     confidence: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"box": self.box.to_dict(), "confidence": self.confidence}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Instance:
-        return cls(BoundingBox.from_dict(d["box"]), float(d["confidence"]))
-
 
 @dataclass(frozen=True)
-class LabelSample:
+class LabelSample(JsonData):
     """A label present at one sampled timestamp, after temporal aggregation.
 
     `confidence` is the smoothed score (median of recent samples); `top_confidence` the
@@ -60,30 +80,22 @@ class LabelSample:
     instances: tuple[Instance, ...] = ()
     source: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "timestamp_ms": self.timestamp_ms,
-            "name": self.name,
-            "confidence": self.confidence,
-            "top_confidence": self.top_confidence,
-            "instances": [i.to_dict() for i in self.instances],
-            "source": self.source,
-        }
-
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LabelSample:
-        return cls(
-            int(d["timestamp_ms"]),
-            str(d["name"]),
-            float(d["confidence"]),
-            float(d.get("top_confidence", d["confidence"])),
-            tuple(Instance.from_dict(i) for i in d.get("instances", ())),
-            str(d.get("source", "")),
-        )
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(_top_defaults, handler(source))
+
+
+def _top_defaults(data: Any) -> Any:
+    """Samples stored before `top_confidence` existed: the smoothed score stands in."""
+    if isinstance(data, dict) and "top_confidence" not in data and "confidence" in data:
+        return {**data, "top_confidence": data["confidence"]}
+    return data
 
 
 @dataclass(frozen=True)
-class LabelInfo:
+class LabelInfo(JsonData):
     """Taxonomy facts about a label, in Rekognition's terms."""
 
     name: str
@@ -91,26 +103,9 @@ class LabelInfo:
     aliases: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "parents": list(self.parents),
-            "aliases": list(self.aliases),
-            "categories": list(self.categories),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LabelInfo:
-        return cls(
-            str(d["name"]),
-            tuple(d.get("parents", ())),
-            tuple(d.get("aliases", ())),
-            tuple(d.get("categories", ())),
-        )
-
 
 @dataclass(frozen=True)
-class Shot:
+class Shot(JsonData):
     """A technical segment: a shot between cuts, or a run of black frames."""
 
     kind: str  # "SHOT" | "BLACK_FRAMES"
@@ -119,22 +114,9 @@ class Shot:
     confidence: float
     index: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Shot:
-        return cls(
-            str(d["kind"]),
-            int(d["start_ms"]),
-            int(d["end_ms"]),
-            float(d["confidence"]),
-            int(d.get("index", 0)),
-        )
-
 
 @dataclass(frozen=True)
-class TextDetection:
+class TextDetection(JsonData):
     """Text read on screen at one sampled timestamp."""
 
     timestamp_ms: int
@@ -142,27 +124,9 @@ class TextDetection:
     confidence: float
     box: BoundingBox | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "timestamp_ms": self.timestamp_ms,
-            "text": self.text,
-            "confidence": self.confidence,
-            "box": self.box.to_dict() if self.box else None,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TextDetection:
-        box = d.get("box")
-        return cls(
-            int(d["timestamp_ms"]),
-            str(d["text"]),
-            float(d["confidence"]),
-            BoundingBox.from_dict(box) if box else None,
-        )
-
 
 @dataclass(frozen=True)
-class TranscriptWord:
+class TranscriptWord(JsonData):
     """One spoken word from the sound track; `probability` is 0-100 like every confidence."""
 
     word: str
@@ -170,16 +134,9 @@ class TranscriptWord:
     end_ms: int
     probability: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TranscriptWord:
-        return cls(str(d["word"]), int(d["start_ms"]), int(d["end_ms"]), float(d["probability"]))
-
 
 @dataclass(frozen=True)
-class VideoMetadata:
+class VideoMetadata(JsonData):
     """Rekognition's VideoMetadata fields."""
 
     codec: str
@@ -190,24 +147,9 @@ class VideoMetadata:
     frame_height: int
     color_range: str = "LIMITED"  # FULL | LIMITED
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> VideoMetadata:
-        return cls(
-            str(d["codec"]),
-            int(d["duration_ms"]),
-            str(d["format"]),
-            float(d["frame_rate"]),
-            int(d["frame_width"]),
-            int(d["frame_height"]),
-            str(d.get("color_range", "LIMITED")),
-        )
-
 
 @dataclass
-class Timeline:
+class Timeline(JsonData):
     """Everything one analysis found.
 
     `analysed_from_ms`/`analysed_until_ms` say which stretch of the video was actually
@@ -236,38 +178,3 @@ class Timeline:
 
     def info(self, name: str) -> LabelInfo:
         return self.labels.get(name) or LabelInfo(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "video": self.video.to_dict(),
-            "model_version": self.model_version,
-            "sample_interval_ms": self.sample_interval_ms,
-            "analysed_from_ms": self.analysed_from_ms,
-            "analysed_until_ms": self.analysed_until_ms,
-            "samples": [s.to_dict() for s in self.samples],
-            "labels": {name: info.to_dict() for name, info in self.labels.items()},
-            "shots": [s.to_dict() for s in self.shots],
-            "texts": [t.to_dict() for t in self.texts],
-            "engine": self.engine,
-            "skipped_packets": self.skipped_packets,
-            "words": [w.to_dict() for w in self.words],
-            "speech_until_ms": self.speech_until_ms,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Timeline:
-        return cls(
-            video=VideoMetadata.from_dict(d["video"]),
-            model_version=str(d["model_version"]),
-            sample_interval_ms=int(d["sample_interval_ms"]),
-            analysed_from_ms=int(d.get("analysed_from_ms", 0)),
-            analysed_until_ms=int(d.get("analysed_until_ms", 0)),
-            samples=[LabelSample.from_dict(s) for s in d.get("samples", ())],
-            labels={k: LabelInfo.from_dict(v) for k, v in d.get("labels", {}).items()},
-            shots=[Shot.from_dict(s) for s in d.get("shots", ())],
-            texts=[TextDetection.from_dict(t) for t in d.get("texts", ())],
-            engine=str(d.get("engine", "local")),
-            skipped_packets=int(d.get("skipped_packets", 0)),
-            words=[TranscriptWord.from_dict(w) for w in d.get("words", ())],
-            speech_until_ms=int(d.get("speech_until_ms", 0)),
-        )

@@ -1,7 +1,10 @@
-"""The per-application object graph: settings plus the adapters built from them.
+"""The per-application object graph: settings, the adapters built from them, and the typed
+ports and policies each use case is handed.
 
-Built by `create_app` and by the worker; nothing here runs at import time, and the heavy
-or networked adapters (storage, events, queue) are built on first use.
+Built by `create_app`, by the worker and by the CLI; nothing here runs at import time, and
+the heavy or networked adapters (storage, events, queue, engines) are built on first use.
+Use cases never see this object: routes, the worker and the CLI pass each one what it
+uses (a unit-of-work factory, storage, the queue, a policy, ...).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import Connection
@@ -23,11 +26,13 @@ if TYPE_CHECKING:
     from streambet.adapters.engines import EnginePool
     from streambet.adapters.events import EventBus
     from streambet.adapters.payouts import PayoutProvider
+    from streambet.adapters.queue import JobQueue
     from streambet.adapters.storage import Storage
     from streambet.domain.criteria import LabelVocabulary
-    from streambet.jobs import JobQueue
-    from streambet.services.settlement import SettlementPolicy, TimelineSource
-    from streambet.services.sweeper import SweepReport
+    from streambet.services.accounts import AccountPolicy
+    from streambet.services.analyses import DbTimelineSource, UploadPolicy
+    from streambet.services.analysis_runs import Runner, RunPolicy
+    from streambet.services.settlement import SettlementPolicy
     from streambet.services.wager_batches import WagerBatcher
 
 
@@ -38,12 +43,16 @@ class Wiring:
     metrics: Metrics = field(default_factory=Metrics)
 
     def uow(self) -> UnitOfWork:
-        """A unit of work for a use case that writes."""
-        return UnitOfWork(self.db.write_sessions)
+        """A unit of work for a use case that writes; what it emits reaches the event bus
+        once it commits."""
+        return UnitOfWork(self.db.write_sessions, self._publish)
 
     def read_uow(self) -> UnitOfWork:
         """A unit of work for a use case that only reads (never takes SQLite's write lock)."""
         return UnitOfWork(self.db.read_sessions)
+
+    def _publish(self, topic: str, payload: dict[str, Any]) -> None:
+        self.events.publish(topic, payload)  # the bus is built on the first event
 
     def read_connection(self) -> Connection:
         """A bare pooled connection for a one-statement read on a hot path (every request's
@@ -52,15 +61,22 @@ class Wiring:
 
     @cached_property
     def storage(self) -> Storage:
-        from streambet.adapters.storage import build_storage
+        from streambet.adapters.storage import LocalStorage, S3Storage
 
-        return build_storage(self.settings)
+        s = self.settings
+        if s.storage_backend == "s3":
+            return S3Storage(
+                s.s3_bucket, s.s3_prefix, s.s3_endpoint_url, temp_dir=s.data_dir / "tmp"
+            )
+        return LocalStorage(s.resolved_storage_dir)
 
     @cached_property
     def events(self) -> EventBus:
-        from streambet.adapters.events import build_events
+        from streambet.adapters.events import MemoryEventBus, RedisEventBus
 
-        return build_events(self.settings)
+        if self.settings.events_backend == "redis":
+            return RedisEventBus(self.settings.redis_url)
+        return MemoryEventBus()
 
     @cached_property
     def engines(self) -> EnginePool:
@@ -69,17 +85,21 @@ class Wiring:
         return EnginePool(self.settings)
 
     @cached_property
-    def second_engines(self) -> EnginePool:
-        """Agreement mode's second opinion (STREAMBET_SECOND_OPINION_BACKEND)."""
+    def second_engines(self) -> EnginePool | None:
+        """Agreement mode's second opinion (STREAMBET_SECOND_OPINION_BACKEND); None: off."""
         from streambet.adapters.engines import EnginePool
 
-        return EnginePool(self.settings, self.settings.second_opinion_backend)
+        name = self.settings.second_opinion_backend
+        return EnginePool(self.settings, name) if name else None
 
     @cached_property
     def queue(self) -> JobQueue:
-        from streambet.jobs import JobQueue
+        """The job queue; streambet.worker.register_tasks puts the tasks on it."""
+        from streambet.adapters.queue import JobQueue, make_huey
 
-        return JobQueue(self)
+        s = self.settings
+        huey = make_huey(s.queue_backend, s.queue_name, redis_url=s.redis_url, data_dir=s.data_dir)
+        return JobQueue(huey)
 
     @cached_property
     def vocabulary(self) -> LabelVocabulary:
@@ -89,10 +109,10 @@ class Wiring:
         return get_taxonomy()
 
     @cached_property
-    def timelines(self) -> TimelineSource:
+    def timelines(self) -> DbTimelineSource:
         from streambet.services.analyses import DbTimelineSource
 
-        return DbTimelineSource(self)
+        return DbTimelineSource(self.read_uow)
 
     @cached_property
     def payout_provider(self) -> PayoutProvider:
@@ -112,17 +132,55 @@ class Wiring:
             require_agreement=s.require_agreement,
         )
 
-    def sweep_betting(self) -> SweepReport:
-        """The periodic betting job: lock due markets, settle from evidence, pay out."""
-        from streambet.services.sweeper import sweep
+    @cached_property
+    def account_policy(self) -> AccountPolicy:
+        from streambet.services.accounts import AccountPolicy
 
-        return sweep(
-            self.uow,
-            self.read_uow,
-            self.timelines,
-            self.settlement_policy,
-            self.payout_provider,
-            publish=self.events.publish,
+        s = self.settings
+        return AccountPolicy(s.signup_credit, timedelta(hours=s.token_ttl_hours))
+
+    @cached_property
+    def upload_policy(self) -> UploadPolicy:
+        from streambet.services.analyses import UploadPolicy
+
+        s = self.settings
+        return UploadPolicy(
+            max_upload_mb=s.max_upload_mb,
+            max_video_seconds=s.max_video_seconds,
+            max_video_pixels=s.max_video_pixels,
+            scripted_engine="fake" in (s.analysis_backend, s.second_opinion_backend),
+        )
+
+    @cached_property
+    def run_policy(self) -> RunPolicy:
+        from streambet.services.analysis_runs import RunPolicy
+
+        s = self.settings
+        return RunPolicy(
+            lease_seconds=s.job_lease_seconds,
+            max_attempts=s.job_max_attempts,
+            keep_uploads=s.keep_uploads,
+            sample_fps=s.sample_fps,
+            max_video_seconds=s.max_video_seconds,
+            max_video_pixels=s.max_video_pixels,
+            evidence_max_frames=s.evidence_max_frames,
+        )
+
+    @cached_property
+    def runner(self) -> Runner:
+        """What running analysis jobs works with (services/analysis_runs.py)."""
+        from streambet.services.analysis_runs import Runner
+
+        return Runner(
+            write=self.uow,
+            read=self.read_uow,
+            storage=self.storage,
+            engines=self.engines,
+            second_engines=self.second_engines,
+            queue=self.queue,
+            publish=self._publish,
+            metrics=self.metrics,
+            policy=self.run_policy,
         )
 
     @cached_property
@@ -130,7 +188,7 @@ class Wiring:
         """Places wagers a batch per commit (services/wager_batches.py)."""
         from streambet.services.wager_batches import WagerBatcher
 
-        return WagerBatcher(self.uow, self.events.publish)
+        return WagerBatcher(self.uow)
 
     def close(self) -> None:
         if "wagers" in self.__dict__:
@@ -141,11 +199,11 @@ class Wiring:
 
 
 def build_wiring(settings: Settings) -> Wiring:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    w = Wiring(settings=settings, db=create_database(settings.resolved_database_url))
     from streambet.services.analyses import status_counts
 
-    w.metrics.add_scraped(lambda: w.queue.depth(), lambda: status_counts(w))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    w = Wiring(settings=settings, db=create_database(settings.resolved_database_url))
+    w.metrics.add_scraped(lambda: w.queue.depth(), lambda: status_counts(w.read_uow()))
     return w
 
 

@@ -15,10 +15,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from streambet.adapters.orm.betting import LedgerEntry, Market
-from streambet.services import markets, settlement, wagers, wallet
+from streambet.services import markets, settlement, wallet
 from streambet.services.settlement import SettlementPolicy
 from tests.support.api import make_actor
-from tests.support.betting import cat_market, fund, verify_ledger
+from tests.support.betting import bet, cat_market, fund, verify_ledger
 
 CHILD = textwrap.dedent(
     """
@@ -36,10 +36,9 @@ CHILD = textwrap.dedent(
             time.sleep(600)
 
     w = build_wiring(load_settings())
-    with w.uow() as uow:
-        settlement.finalize_market(
-            uow, market_id, now=datetime.now(UTC) + timedelta(hours=1), checkpoint=checkpoint
-        )
+    settlement.finalize_market(
+        w.uow(), market_id, now=datetime.now(UTC) + timedelta(hours=1), checkpoint=checkpoint
+    )
     print("FINISHED", flush=True)
     """
 )
@@ -56,15 +55,12 @@ def test_killed_mid_payout_pays_exactly_once(any_db_app: Flask, stage: str) -> N
     bettors = [make_actor(app) for _ in range(3)]
     for b in bettors:
         fund(app, b.user_id, 1_000)
-    m = cat_market(app, op.user_id, takeout_bp=700)
+    m = cat_market(app, op.principal, takeout_bp=700)
     yes, no = (o.id for o in m.outcomes)
     for b, outcome, stake in zip(bettors, (yes, yes, no), (333, 250, 417), strict=True):
-        with w.uow() as uow:
-            wagers.place_wager(uow, b.user_id, m.id, outcome, stake)
-    with w.uow() as uow:
-        markets.lock_market(uow, m.id)
-    with w.uow() as uow:
-        settlement.resolve_manually(uow, m.id, yes, op.user_id, SettlementPolicy())
+        bet(app, b.principal, m.id, outcome, stake)
+    markets.lock_market(w.uow(), m.id, by=None)
+    settlement.resolve_manually(w.uow(), m.id, yes, op.principal, SettlementPolicy())
 
     settings = w.settings
     env = {
@@ -90,8 +86,7 @@ def test_killed_mid_payout_pays_exactly_once(any_db_app: Flask, stage: str) -> N
     assert child.returncode == -signal.SIGKILL
 
     def balances() -> list[int]:
-        with w.read_uow() as uow:
-            return [wallet.balance(uow, b.user_id) for b in bettors]
+        return [wallet.balance(w.read_uow(), b.user_id) for b in bettors]
 
     # Nothing of the killed payout survived.
     with w.read_uow() as uow:
@@ -104,12 +99,10 @@ def test_killed_mid_payout_pays_exactly_once(any_db_app: Flask, stage: str) -> N
     assert verify_ledger(app) == []
 
     later = datetime.now(UTC) + timedelta(hours=1)
-    with w.uow() as uow:
-        summary = settlement.finalize_market(uow, m.id, now=later)
+    summary = settlement.finalize_market(w.uow(), m.id, now=later)
     assert summary is not None
     # gross 1000, takeout 70, net 930 over 583 on YES: 930*333//583 = 531, 930*250//583 = 398
     assert (summary.takeout, summary.paid, summary.breakage) == (70, 929, 1)
-    with w.uow() as uow:
-        assert settlement.finalize_market(uow, m.id, now=later) is None
+    assert settlement.finalize_market(w.uow(), m.id, now=later) is None
     assert balances() == [667 + 531, 750 + 398, 583]
     assert verify_ledger(app) == []

@@ -81,7 +81,7 @@ def test_concurrent_stakes_never_overspend_or_double(any_db_app: Flask) -> None:
         for b in bettors:
             count = uow.session.scalar(select(func.count()).where(Wager.user_id == b.user_id))
             assert count == fits, (b.email, count)
-            assert wallet.balance(uow, b.user_id) == BALANCE - fits * STAKE
+            assert wallet.balance(w.read_uow(), b.user_id) == BALANCE - fits * STAKE
         total = uow.session.scalar(select(func.sum(Wager.stake)))
     assert len(by_key) == BETTORS * fits
     market_now = client.get(f"/api/markets/{market['id']}", headers=op.headers).get_json()

@@ -109,7 +109,6 @@ def test_options_are_validated_and_extra_is_only_for_the_test_engine(
     w = app.extensions["streambet"]
     with_local = create_app(
         {
-            **dict(w.settings.extra),
             "env": "test",
             "data_dir": str(tmp_path / "other"),
             "queue_backend": "memory",
@@ -295,6 +294,42 @@ def test_wait_returns_the_original_response(client: FlaskClient, tmp_path: Path)
     assert seed["labels"][0]["timestamps"] == [0.5, 1.0, 1.5]
     shaped = client.get(f"/api/analyses/{seed['job_id']}?format=rekognition").get_json()
     assert {item["Timestamp"] for item in shaped["result"]["Labels"]} == {500, 1000, 1500}
+
+
+def test_suggestions_come_with_the_timeline_and_agree_with_the_seed(
+    client: FlaskClient, tmp_path: Path
+) -> None:
+    """The server computes suggestions once (streambet.domain.suggestions): the timeline
+    format carries the list, and the original body's betting_suggestion is its first."""
+    script = [
+        {"name": "Cat", "start_ms": 0, "end_ms": 1500, "confidence": 93},
+        {"name": "Dog", "start_ms": 1000, "end_ms": 1500, "confidence": 85},
+    ]
+    job = _upload(client, video_bytes(tmp_path), options={"extra": {"fake_labels": script}})
+    url = job.get_json()["url"]
+    timeline = client.get(url + "?format=timeline").get_json()
+    suggestions = timeline["suggestions"]
+    assert [s["label"] for s in suggestions] == ["Cat", "Dog"]
+    first = suggestions[0]
+    assert set(first) == {
+        "question",
+        "label",
+        "criteria",
+        "confidence",
+        "probability",
+        "timestamps_ms",
+    }
+    assert first["criteria"] == {"label": "Cat", "min_confidence": 80.0}
+    assert first["timestamps_ms"] == [0, 500, 1000, 1500]
+    assert 0 < first["probability"] < 1
+    seed = client.get(url + "?format=seed").get_json()
+    assert "suggestions" not in seed  # only the timeline format carries them
+    assert seed["result"]["betting_suggestion"] == {
+        "suggestion": first["question"],
+        "detected_activity": "Cat",
+        "confidence": first["confidence"],
+        "timestamps": [0.0, 0.5, 1.0, 1.5],
+    }
 
 
 def test_a_queue_that_is_down_leaves_nothing_behind(

@@ -10,10 +10,10 @@ from flask import Flask
 
 from streambet.adapters.payouts import MockPayoutProvider
 from streambet.domain.errors import Conflict, PermissionDenied
-from streambet.services import disputes, markets, settlement, wagers, wallet
+from streambet.services import disputes, markets, settlement, wallet
 from streambet.services.settlement import SettlementPolicy
 from tests.support.api import make_actor
-from tests.support.betting import cat_market, fund, sample, timeline, verify_ledger
+from tests.support.betting import bet, cat_market, fund, sample, timeline, verify_ledger
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 POLICY = SettlementPolicy(dispute_window=timedelta(minutes=10))
@@ -28,16 +28,13 @@ def resolved(any_db_app: Flask) -> dict:
     a, b, c = make_actor(app), make_actor(app), make_actor(app)
     for x in (a, b, c):
         fund(app, x.user_id, 1_000)
-    m = cat_market(app, op.user_id, takeout_bp=0)
+    m = cat_market(app, op.principal, takeout_bp=0)
     yes, no = (o.id for o in m.outcomes)
-    with w.uow() as uow:
-        wagers.place_wager(uow, a.user_id, m.id, yes, 100)
-    with w.uow() as uow:
-        wagers.place_wager(uow, b.user_id, m.id, no, 300)
-    with w.uow() as uow:
-        result = settlement.settle_with_timeline(
-            uow, m.id, timeline([sample(1000, "Cat", 97)]), POLICY, now=T0
-        )
+    bet(app, a.principal, m.id, yes, 100)
+    bet(app, b.principal, m.id, no, 300)
+    result = settlement.settle_with_timeline(
+        w.uow(), m.id, timeline([sample(1000, "Cat", 97)]), POLICY, now=T0
+    )
     assert result.market.status == "resolved" and result.market.winning_outcome_id == yes
     return {
         "app": app,
@@ -53,82 +50,74 @@ def resolved(any_db_app: Flask) -> dict:
 
 
 def _balances(r: dict) -> tuple[int, int]:
-    with r["w"].read_uow() as uow:
-        return wallet.balance(uow, r["a"].user_id), wallet.balance(uow, r["b"].user_id)
+    return wallet.balance(r["w"].read_uow(), r["a"].user_id), wallet.balance(
+        r["w"].read_uow(), r["b"].user_id
+    )
 
 
 def test_undisputed_market_pays_only_after_the_window(resolved: dict) -> None:
     r = resolved
-    with r["w"].uow() as uow:
-        assert settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(minutes=9)) is None
+    assert (
+        settlement.finalize_market(r["w"].uow(), r["m"].id, now=T0 + timedelta(minutes=9)) is None
+    )
     assert _balances(r) == (900, 700)
-    with r["w"].uow() as uow:
-        summary = settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(minutes=10))
+    summary = settlement.finalize_market(r["w"].uow(), r["m"].id, now=T0 + timedelta(minutes=10))
     assert summary is not None and summary.paid == 400
     assert _balances(r) == (1300, 700)
-    with r["w"].uow() as uow:
-        assert settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(hours=1)) is None
+    assert settlement.finalize_market(r["w"].uow(), r["m"].id, now=T0 + timedelta(hours=1)) is None
     assert _balances(r) == (1300, 700)
     assert verify_ledger(r["app"]) == []
 
 
 def test_only_stakeholders_dispute_and_only_inside_the_window(resolved: dict) -> None:
     r = resolved
-    with r["w"].uow() as uow, pytest.raises(PermissionDenied):
-        disputes.open_dispute(uow, r["m"].id, r["c"].user_id, "no stake", now=T0)
-    with r["w"].uow() as uow, pytest.raises(Conflict) as late:
+    with pytest.raises(PermissionDenied):
+        disputes.open_dispute(r["w"].uow(), r["m"].id, r["c"].user_id, "no stake", now=T0)
+    with pytest.raises(Conflict) as late:
         disputes.open_dispute(
-            uow, r["m"].id, r["b"].user_id, "late", now=T0 + timedelta(minutes=10)
+            r["w"].uow(), r["m"].id, r["b"].user_id, "late", now=T0 + timedelta(minutes=10)
         )
     assert late.value.code == "dispute_window_closed"
-    with r["w"].uow() as uow:
-        d = disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "that was a fox", now=T0)
+    d = disputes.open_dispute(r["w"].uow(), r["m"].id, r["b"].user_id, "that was a fox", now=T0)
     assert d.status == "open"
-    with r["w"].uow() as uow, pytest.raises(Conflict):
-        disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "again", now=T0)
+    with pytest.raises(Conflict):
+        disputes.open_dispute(r["w"].uow(), r["m"].id, r["b"].user_id, "again", now=T0)
     # A disputed market does not pay when the window closes.
-    with r["w"].uow() as uow:
-        assert settlement.finalize_market(uow, r["m"].id, now=T0 + timedelta(hours=1)) is None
+    assert settlement.finalize_market(r["w"].uow(), r["m"].id, now=T0 + timedelta(hours=1)) is None
     assert _balances(r) == (900, 700)
 
 
 def test_overturned_dispute_pays_the_other_side_once(resolved: dict) -> None:
     r = resolved
-    with r["w"].uow() as uow:
-        d = disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "that was a fox", now=T0)
-    with r["w"].uow() as uow:
-        ruled = disputes.decide_dispute(
-            uow, d.id, r["admin"].user_id, disputes.Ruling(False, r["no"], "fox indeed")
-        )
+    d = disputes.open_dispute(r["w"].uow(), r["m"].id, r["b"].user_id, "that was a fox", now=T0)
+    ruled = disputes.decide_dispute(
+        r["w"].uow(), d.id, r["admin"].user_id, disputes.Ruling(False, r["no"], "fox indeed")
+    )
     assert ruled.status == "overturned"
     assert _balances(r) == (900, 1100)
-    with r["w"].uow() as uow, pytest.raises(Conflict):
-        disputes.decide_dispute(uow, d.id, r["admin"].user_id, disputes.Ruling(True))
-    with r["w"].uow() as uow:
-        v = markets.get_market(uow, r["m"].id)
-    assert v.status == "resolved" and v.winning_outcome_id == r["no"] and v.paid_at is not None
+    with pytest.raises(Conflict):
+        disputes.decide_dispute(r["w"].uow(), d.id, r["admin"].user_id, disputes.Ruling(True))
+    v = markets.get_market(r["w"].uow(), r["m"].id)
+    assert v.status == "resolved" and v.winning_outcome_id == r["no"] and v.paid_at_ms is not None
     assert v.settlement is not None and v.settlement.source == "dispute"
     assert verify_ledger(r["app"]) == []
 
 
 def test_upheld_resolution_pays_at_once(resolved: dict) -> None:
     r = resolved
-    with r["w"].uow() as uow:
-        d = disputes.open_dispute(uow, r["m"].id, r["b"].user_id, "hmm", now=T0)
-    with r["w"].uow() as uow:
-        disputes.decide_dispute(uow, d.id, r["admin"].user_id, disputes.Ruling(True, note="cat"))
+    d = disputes.open_dispute(r["w"].uow(), r["m"].id, r["b"].user_id, "hmm", now=T0)
+    disputes.decide_dispute(
+        r["w"].uow(), d.id, r["admin"].user_id, disputes.Ruling(True, note="cat")
+    )
     assert _balances(r) == (1300, 700)
 
 
 def test_overturn_to_void_refunds(resolved: dict) -> None:
     r = resolved
-    with r["w"].uow() as uow:
-        d = disputes.open_dispute(uow, r["m"].id, r["a"].user_id, "camera was off", now=T0)
-    with r["w"].uow() as uow:
-        disputes.decide_dispute(uow, d.id, r["admin"].user_id, disputes.Ruling(False, None))
+    d = disputes.open_dispute(r["w"].uow(), r["m"].id, r["a"].user_id, "camera was off", now=T0)
+    disputes.decide_dispute(r["w"].uow(), d.id, r["admin"].user_id, disputes.Ruling(False, None))
     assert _balances(r) == (1000, 1000)
-    with r["w"].uow() as uow:
-        assert markets.get_market(uow, r["m"].id).status == "canceled"
+    assert markets.get_market(r["w"].uow(), r["m"].id).status == "canceled"
     assert verify_ledger(r["app"]) == []
 
 
@@ -160,18 +149,14 @@ def test_a_deposit_finished_after_a_crash_is_booked_once(any_db_app: Flask) -> N
     w = any_db_app.extensions["streambet"]
     a = make_actor(any_db_app)
     provider = MockPayoutProvider()
-    with w.uow() as uow:
-        pending = wallet.request_deposit(uow, a.user_id, 400)
+    pending = wallet.request_deposit(w.uow(), a.user_id, 400)
     # The provider collected but the process died before booking it.
-    provider.collect(pending.key, a.user_id, 400)
-    with w.read_uow() as uow:
-        assert wallet.balance(uow, a.user_id) == 0
+    provider.collect(pending, a.user_id, 400)
+    assert wallet.balance(w.read_uow(), a.user_id) == 0
     for _ in range(2):
-        with w.uow() as uow:
-            done = wallet.complete_deposit(uow, provider, pending.key)
+        done = wallet.complete_deposit(w.uow(), provider, pending)
     assert done.status == "done" and len(provider.records()) == 1
-    with w.read_uow() as uow:
-        assert wallet.balance(uow, a.user_id) == 400
+    assert wallet.balance(w.read_uow(), a.user_id) == 400
     assert verify_ledger(any_db_app) == []
 
 
@@ -180,15 +165,11 @@ def test_a_withdrawal_resent_after_a_crash_is_paid_once(any_db_app: Flask) -> No
     a = make_actor(any_db_app)
     fund(any_db_app, a.user_id, 500)
     provider = MockPayoutProvider()
-    with w.uow() as uow:
-        pending = wallet.request_withdrawal(uow, a.user_id, 200)
+    pending = wallet.request_withdrawal(w.uow(), a.user_id, 200)
     # The provider was paid but the process died before recording it.
-    provider.pay(pending.key, a.user_id, 200)
-    with w.read_uow() as uow:
-        assert wallet.pending_requests(uow, "withdrawal") == [pending.key]
-    with w.uow() as uow:
-        done = wallet.send_withdrawal(uow, provider, pending.key)
+    provider.pay(pending, a.user_id, 200)
+    assert wallet.pending_requests(w.read_uow(), "withdrawal") == [pending]
+    done = wallet.send_withdrawal(w.uow(), provider, pending)
     assert done.status == "done" and len(provider.records()) == 1
-    with w.read_uow() as uow:
-        assert wallet.pending_requests(uow, "withdrawal") == []
-        assert wallet.balance(uow, a.user_id) == 300
+    assert wallet.pending_requests(w.read_uow(), "withdrawal") == []
+    assert wallet.balance(w.read_uow(), a.user_id) == 300

@@ -17,10 +17,8 @@ from PIL import Image
 from streambet import create_app
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.storage import StorageError
-from streambet.domain.accounts import Role
 from streambet.domain.errors import Conflict, NotFound
 from streambet.services import analyses, evidence, markets
-from streambet.services.accounts import Principal
 from streambet.timeline import Timeline
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.stills import fit
@@ -59,15 +57,14 @@ def _shows(jpeg: bytes, name: str) -> bool:
 
 
 def _market_on(app: Flask, operator: Actor, analysis_id: str) -> None:
-    with app.extensions["streambet"].uow() as uow:
-        markets.create_market(
-            uow,
-            Vocabulary(),
-            operator.user_id,
-            "Cat?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            analysis_id=analysis_id,
-        )
+    markets.create_market(
+        app.extensions["streambet"].uow(),
+        Vocabulary(),
+        operator.principal,
+        "Cat?",
+        [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+        analysis_id=analysis_id,
+    )
 
 
 def test_a_job_keeps_its_evidence_frames_and_deletes_the_video(
@@ -156,9 +153,10 @@ def test_frames_that_cannot_be_stored_fail_the_job_and_leave_nothing(
     monkeypatch.setattr(storage, "put", put_until_full)
     owner = make_actor(app, "operator")
     job_id = upload(app, owner, clip_bytes, SCRIPT)
-    state = analyses.get_state(app.extensions["streambet"], job_id)
+    state = analyses.get_state(app.extensions["streambet"].read_uow(), job_id)
     assert state is not None and state.status == "failed"
-    assert state.error_code == "evidence_failed" and state.timeline is None
+    assert state.error is not None and state.error.code == "evidence_failed"
+    assert state.timeline is None
     assert len(puts) == 3 and _stored(app) == []
     with app.extensions["streambet"].read_uow() as uow:
         row = uow.session.get(Analysis, job_id)
@@ -181,8 +179,10 @@ def test_a_cancel_during_extraction_removes_what_it_stored(
 ) -> None:
     w = app.extensions["streambet"]
     owner = make_actor(app, "operator")
-    seen = analyses.get_state(w, upload(app, owner, clip_bytes, SCRIPT))
-    blank = analyses.get_state(w, upload(app, owner, clip_bytes, []))  # no frames of its own
+    seen = analyses.get_state(w.read_uow(), upload(app, owner, clip_bytes, SCRIPT))
+    blank = analyses.get_state(
+        w.read_uow(), upload(app, owner, clip_bytes, [])
+    )  # no frames of its own
     assert seen is not None and seen.timeline is not None and blank is not None
     path = tmp_path / "again.mp4"
     path.write_bytes(clip_bytes)
@@ -190,19 +190,28 @@ def test_a_cancel_during_extraction_removes_what_it_stored(
     before = _stored(app)
     with pytest.raises(AnalysisCanceled):
         evidence.store_frames(
-            w, blank.id, blank.attempts, path, Timeline.from_dict(seen.timeline), cancel
+            w.uow,
+            w.storage,
+            blank.id,
+            blank.attempts,
+            path,
+            Timeline.from_dict(seen.timeline),
+            cancel,
+            w.run_policy.evidence_max_frames,
         )
     assert cancel.looks == 3  # two frames were stored before the cancel was seen
     assert _stored(app) == before
     # A run whose claim was taken over stores nothing at all.
     with pytest.raises(AnalysisCanceled):
         evidence.store_frames(
-            w,
+            w.uow,
+            w.storage,
             blank.id,
             blank.attempts + 1,
             path,
             Timeline.from_dict(seen.timeline),
             _CancelAfter(9),
+            w.run_policy.evidence_max_frames,
         )
     assert _stored(app) == before
 
@@ -210,11 +219,11 @@ def test_a_cancel_during_extraction_removes_what_it_stored(
 def test_a_job_canceled_while_running_stores_none(
     base_config: dict[str, Any], database_url: str, clip_bytes: bytes
 ) -> None:
-    from streambet.jobs import Consumer
+    from streambet.worker import Worker
 
     app = create_app({**base_config, "database_url": database_url, "queue_backend": "sqlite"})
     w = app.extensions["streambet"]
-    consumer = Consumer(w, workers=1)
+    consumer = Worker(w, workers=1)
     consumer.start()
     try:
         owner = make_actor(app, "operator")
@@ -227,13 +236,15 @@ def test_a_job_canceled_while_running_stores_none(
             headers=owner.headers,
         )
         job_id = response.get_json()["job_id"]
-        _wait_for(lambda: (analyses.get_state(w, job_id) or _never()).status == "running")
+        _wait_for(
+            lambda: (analyses.get_state(w.read_uow(), job_id) or _never()).status == "running"
+        )
         app.test_client().delete(f"/api/analyses/{job_id}", headers=owner.headers)
-        _wait_for(lambda: (analyses.get_state(w, job_id) or _never()).done)
+        _wait_for(lambda: (analyses.get_state(w.read_uow(), job_id) or _never()).done)
     finally:
         consumer.stop()
         w.close()
-    state = analyses.get_state(w, job_id)
+    state = analyses.get_state(w.read_uow(), job_id)
     assert state is not None and state.status == "canceled"
     assert _stored(app) == []
 
@@ -243,13 +254,13 @@ def test_removing_an_analysis_removes_its_frames(app: Flask, clip_bytes: bytes) 
     owner, other = make_actor(app, "operator"), make_actor(app, "operator")
     kept, used = upload(app, owner, clip_bytes, SCRIPT), upload(app, owner, clip_bytes, SCRIPT)
     _market_on(app, owner, used)
-    principal = _principal(owner)
+    principal = owner.principal
     with pytest.raises(NotFound):
-        analyses.remove(w, _principal(other), kept)
+        analyses.remove(w.uow(), w.storage, other.principal, kept)
     with pytest.raises(Conflict):
-        analyses.remove(w, principal, used)  # a market's evidence stays
-    analyses.remove(w, principal, kept)
-    assert analyses.get_state(w, kept) is None
+        analyses.remove(w.uow(), w.storage, principal, used)  # a market's evidence stays
+    analyses.remove(w.uow(), w.storage, principal, kept)
+    assert analyses.get_state(w.read_uow(), kept) is None
     assert _stored(app) == _frame_files(used)
 
 
@@ -280,12 +291,8 @@ def test_a_kept_upload_streams_with_ranges(keeping_app: Flask, clip_bytes: bytes
     assert get(bettor)[0] == 404
     assert len(_stored(keeping_app)) == 1 + len(FRAMES)
     w = keeping_app.extensions["streambet"]
-    analyses.remove(w, _principal(owner), job_id)
+    analyses.remove(w.uow(), w.storage, owner.principal, job_id)
     assert _stored(keeping_app) == []
-
-
-def _principal(actor: Actor) -> Principal:
-    return Principal(actor.user_id, actor.email, "", Role(actor.role))
 
 
 def _wait_for(predicate: Any, seconds: float = 60.0) -> None:
@@ -315,7 +322,7 @@ def test_frames_left_by_a_dead_run_go_when_the_job_ends(
         owner = make_actor(app, "operator")
         job_id = upload(app, owner, clip_bytes, SCRIPT)  # queued; no consumer runs it
         for ms in (0, 500):  # what a run that died mid-extraction left behind
-            w.storage.put(evidence.frame_key(job_id, ms), [b"\xff\xd8partial"])
+            w.storage.put(analyses.frame_key(job_id, ms), [b"\xff\xd8partial"])
         with w.uow() as uow:
             row = uow.session.get(Analysis, job_id)
             assert row is not None
@@ -325,12 +332,12 @@ def test_frames_left_by_a_dead_run_go_when_the_job_ends(
                 row.lease_until = datetime.now(UTC) - timedelta(seconds=1)
             uow.commit()
         if ending == "gives_up":
-            analysis_runs.run(w, job_id)
+            analysis_runs.run(w.runner, job_id)
         else:  # the sweeper queued it again, then its owner canceled it
             app.test_client().delete(f"/api/analyses/{job_id}", headers=owner.headers)
-        state = analyses.get_state(w, job_id)
+        state = analyses.get_state(w.read_uow(), job_id)
         expected = "too_many_attempts" if ending == "gives_up" else "canceled"
-        assert state is not None and state.error_code == expected
+        assert state is not None and state.error is not None and state.error.code == expected
         assert _stored(app) == []
     finally:
         w.close()
@@ -354,12 +361,10 @@ def test_every_detection_a_settlement_cites_is_a_stored_frame(
     owner, bettor = make_actor(any_db_app, "operator"), make_actor(any_db_app, "bettor")
     job_id = upload(any_db_app, owner, clip_bytes, SCRIPT)
     _market_on(any_db_app, owner, job_id)
-    timeline = DbTimelineSource(w).timeline_for(job_id)
+    timeline = DbTimelineSource(w.read_uow).timeline_for(job_id)
     assert timeline is not None
-    with w.uow() as uow:
-        market_id = markets.list_markets(uow, analysis_id=job_id)[0][0].id
-    with w.uow() as uow:
-        result = settlement.settle_with_timeline(uow, market_id, timeline, SettlementPolicy())
+    market_id = markets.list_markets(w.read_uow(), analysis_id=job_id)[0][0].id
+    result = settlement.settle_with_timeline(w.uow(), market_id, timeline, SettlementPolicy())
     assert result.decision is not None and result.decision.resolved
     cited = {
         d["timestamp_ms"]
@@ -427,5 +432,5 @@ def test_frames_and_a_kept_video_on_s3(s3_app: Flask, clip_bytes: bytes) -> None
     headers = {**owner.headers, "Range": "bytes=1000-1099"}
     with client.get(f"/api/analyses/{job_id}/video", headers=headers) as part:
         assert part.status_code == 206 and part.get_data() == clip_bytes[1000:1100]
-    analyses.remove(w, _principal(owner), job_id)
+    analyses.remove(w.uow(), w.storage, owner.principal, job_id)
     assert w.storage.client.list_objects_v2(Bucket=w.settings.s3_bucket)["KeyCount"] == 0

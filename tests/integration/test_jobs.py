@@ -17,9 +17,10 @@ import pytest
 from flask import Flask
 
 from streambet import create_app
+from streambet.adapters.queue import ConsumerLock
 from streambet.config import load_settings
-from streambet.jobs import Consumer, ConsumerLock
 from streambet.services import analyses, analysis_runs
+from streambet.worker import Worker as Consumer
 from tests.support.media import video_bytes
 
 REDIS_ENV = "STREAMBET_TEST_REDIS_URL"
@@ -69,7 +70,7 @@ def test_progress_is_pushed_and_the_job_succeeds(queued_app: Flask, tmp_path: Pa
         try:
             job_id = _post(queued_app, video_bytes(tmp_path, seconds=2.0), {"fake_sleep_ms": 20})
             seen: list[dict[str, Any]] = []
-            while not seen or seen[-1]["status"] not in analyses.TERMINAL:
+            while not seen or seen[-1]["status"] not in ("succeeded", "failed", "canceled"):
                 event = sub.get(timeout=30)
                 assert event is not None, f"no event after {seen[-3:]}"
                 if event.payload["id"] == job_id:
@@ -81,7 +82,7 @@ def test_progress_is_pushed_and_the_job_succeeds(queued_app: Flask, tmp_path: Pa
     running = [e["progress"] for e in seen if e["status"] == "running"]
     assert len(running) > 3 and running == sorted(running)
     assert seen[-1]["progress"] == 100
-    state = analyses.get_state(w, job_id)
+    state = analyses.get_state(w.read_uow(), job_id)
     assert state is not None and state.attempts == 1 and w.queue.depth() == 0
 
 
@@ -91,13 +92,13 @@ def test_cancel_stops_a_running_job(queued_app: Flask, tmp_path: Path) -> None:
     consumer.start()
     try:
         job_id = _post(queued_app, video_bytes(tmp_path, seconds=4.0), {"fake_sleep_ms": 400})
-        _until(lambda: (analyses.get_state(w, job_id) or _never()).status == "running")
+        _until(lambda: (analyses.get_state(w.read_uow(), job_id) or _never()).status == "running")
         response = queued_app.test_client().delete(f"/api/analyses/{job_id}")
         assert response.status_code == 202
-        _until(lambda: (analyses.get_state(w, job_id) or _never()).done)
+        _until(lambda: (analyses.get_state(w.read_uow(), job_id) or _never()).done)
     finally:
         consumer.stop()
-    state = analyses.get_state(w, job_id)
+    state = analyses.get_state(w.read_uow(), job_id)
     assert state is not None and state.status == "canceled" and state.timeline is None
     assert not any(w.settings.resolved_storage_dir.rglob("*.*"))
 
@@ -113,7 +114,7 @@ def test_a_queued_job_is_canceled_at_once(queued_app: Flask, tmp_path: Path) -> 
         _until(lambda: w.queue.depth() == 0)
     finally:
         consumer.stop()
-    state = analyses.get_state(w, job_id)
+    state = analyses.get_state(w.read_uow(), job_id)
     assert state is not None and state.status == "canceled" and state.attempts == 0
 
 
@@ -122,18 +123,18 @@ def test_stopping_hands_a_running_job_back(queued_app: Flask, tmp_path: Path) ->
     consumer = Consumer(w, workers=1)
     consumer.start()
     job_id = _post(queued_app, video_bytes(tmp_path, seconds=4.0), {"fake_sleep_ms": 400})
-    _until(lambda: (analyses.get_state(w, job_id) or _never()).progress > 5)
+    _until(lambda: (analyses.get_state(w.read_uow(), job_id) or _never()).progress > 5)
     consumer.stop()
-    state = analyses.get_state(w, job_id)
+    state = analyses.get_state(w.read_uow(), job_id)
     assert state is not None and state.status == "queued" and state.attempts == 0
-    assert w.queue.pending_analysis_ids() == {job_id}
+    assert w.queue.pending("run_analysis") == {job_id}
     consumer = Consumer(w, workers=1)
     consumer.start()
     try:
-        _until(lambda: (analyses.get_state(w, job_id) or _never()).done)
+        _until(lambda: (analyses.get_state(w.read_uow(), job_id) or _never()).done)
     finally:
         consumer.stop()
-    state = analyses.get_state(w, job_id)
+    state = analyses.get_state(w.read_uow(), job_id)
     assert state is not None and state.status == "succeeded" and state.attempts == 1
 
 
@@ -141,10 +142,10 @@ def test_duplicate_deliveries_run_once(app: Flask, tmp_path: Path) -> None:
     """The memory queue runs the task inside submit; delivering it again does nothing."""
     w = app.extensions["streambet"]
     job_id = _post(app, video_bytes(tmp_path), {})
-    before = analyses.get_state(w, job_id)
-    analysis_runs.run(w, job_id)
-    analysis_runs.run(w, job_id)
-    after = analyses.get_state(w, job_id)
+    before = analyses.get_state(w.read_uow(), job_id)
+    analysis_runs.run(w.runner, job_id)
+    analysis_runs.run(w.runner, job_id)
+    after = analyses.get_state(w.read_uow(), job_id)
     assert before is not None and after is not None
     assert after.status == "succeeded" and after.attempts == 1
     assert after.finished_at == before.finished_at
@@ -199,7 +200,7 @@ def test_racing_deliveries_run_the_job_once(
 
         def deliver() -> None:
             barrier.wait()
-            analysis_runs.run(w, job_id)
+            analysis_runs.run(w.runner, job_id)
 
         caplog.set_level("INFO", logger="streambet.services.analysis_runs")
         runners = [threading.Thread(target=deliver) for _ in range(4)]
@@ -207,7 +208,7 @@ def test_racing_deliveries_run_the_job_once(
             runner.start()
         for runner in runners:
             runner.join()
-        state = analyses.get_state(w, job_id)
+        state = analyses.get_state(w.read_uow(), job_id)
         assert state is not None and state.status == "succeeded" and state.attempts == 1
         started = [r for r in caplog.records if r.getMessage() == "analysis started"]
         finished = [r for r in caplog.records if r.getMessage() == "analysis finished"]
@@ -216,12 +217,12 @@ def test_racing_deliveries_run_the_job_once(
         w.close()
 
 
-def test_other_tasks_can_be_added_and_carry_the_request_id(queued_app: Flask) -> None:
+def test_other_tasks_can_be_registered_and_carry_the_request_id(queued_app: Flask) -> None:
     from streambet.logs import request_id_var
 
     w = queued_app.extensions["streambet"]
     ran: list[tuple[Any, ...]] = []
-    w.queue.add_task("note", lambda wiring, *ids: ran.append((wiring, ids, request_id_var.get())))
+    w.queue.register("note", lambda *ids: ran.append((ids, request_id_var.get())))
     w.queue.enqueue("note", "m-1", 7, request_id="req-9")
     consumer = Consumer(w, workers=1)
     consumer.start()
@@ -229,4 +230,4 @@ def test_other_tasks_can_be_added_and_carry_the_request_id(queued_app: Flask) ->
         _until(lambda: bool(ran))
     finally:
         consumer.stop()
-    assert ran == [(w, ("m-1", 7), "req-9")]
+    assert ran == [(("m-1", 7), "req-9")]

@@ -27,7 +27,7 @@ def test_document_covers_every_route(client: FlaskClient, app: Flask) -> None:
     assert analyze["responses"]["202"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/JobAcceptedRead"
     }
-    assert "AnalysisRead" in doc["components"]["schemas"]
+    assert "AnalysisResource" in doc["components"]["schemas"]
     formats = {
         p["name"]: p for p in doc["paths"]["/api/analyses/{analysis_id}"]["get"]["parameters"]
     }

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from streambet.adapters.orm.analyses import Analysis
-from streambet.services.orphans import sweep_orphans
+from streambet.worker import sweep_storage
 from tests.support.api import make_actor, upload
 from tests.support.clips import make_clip
 
@@ -71,13 +71,13 @@ def test_the_sweep_removes_old_orphans_only(app: Flask, clip_bytes: bytes) -> No
     _age(tmp / "streambet-abc123", TWO_HOURS)
     _age(tmp / "someone-elses", TWO_HOURS)
 
-    result = sweep_orphans(w)
+    result = sweep_storage(w)
 
     assert set(result.removed) == orphans | {"tmp/streambet-abc123"}
     assert _stored(root) == kept | {"uploads/ffffffffffffffffffffffffffffffff"}
     assert sorted(p.name for p in tmp.iterdir()) == ["someone-elses", "streambet-fresh"]
     assert app.test_client().get(f"/api/analyses/{analysis_id}/frames").status_code != 404
-    assert sweep_orphans(w).removed == []
+    assert sweep_storage(w).removed == []
 
 
 def test_storage_sweep_command(app: Flask) -> None:

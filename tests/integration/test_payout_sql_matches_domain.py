@@ -13,7 +13,7 @@ from streambet.domain.pools import Stake, settle_pool
 from streambet.services import markets, settlement, wagers
 from streambet.services.settlement import SettlementPolicy
 from tests.support.api import make_actor
-from tests.support.betting import Vocabulary, fund, verify_ledger
+from tests.support.betting import Vocabulary, bet, fund, verify_ledger
 
 LATER = datetime.now(UTC) + timedelta(days=1)
 
@@ -39,36 +39,31 @@ def test_sql_payouts_equal_the_domain_rules(any_db_app: Flask) -> None:
         takeout_bp=st.integers(0, 5000),
     )
     def check(bets: list[tuple[int, int, int]], winner: int | None, takeout_bp: int) -> None:
-        with w.uow() as uow:
-            m = markets.create_market(
-                uow,
-                Vocabulary(),
-                op.user_id,
-                "Which?",
-                [markets.OutcomeDraft(t) for t in ("A", "B", "C")],
-                takeout_bp=takeout_bp,
-                max_stake=10**6,
-            )
+        m = markets.create_market(
+            w.uow(),
+            Vocabulary(),
+            op.principal,
+            "Which?",
+            [markets.OutcomeDraft(t) for t in ("A", "B", "C")],
+            takeout_bp=takeout_bp,
+            max_stake=10**6,
+        )
         ids = [o.id for o in m.outcomes]
         for who, outcome, stake in bets:
-            with w.uow() as uow:
-                wagers.place_wager(uow, bettors[who].user_id, m.id, ids[outcome], stake)
-        with w.uow() as uow:
-            markets.lock_market(uow, m.id)
+            bet(app, bettors[who].principal, m.id, ids[outcome], stake)
+        markets.lock_market(w.uow(), m.id, by=None)
         if winner is None:
-            with w.uow() as uow:
-                settlement.cancel_market(uow, m.id, op.user_id)
+            settlement.cancel_market(w.uow(), m.id, op.principal)
         else:
-            with w.uow() as uow:
-                settlement.resolve_manually(uow, m.id, ids[winner], op.user_id, SettlementPolicy())
-            with w.uow() as uow:
-                assert settlement.finalize_market(uow, m.id, now=LATER) is not None
-        with w.read_uow() as uow:
-            rows = [
-                (x.id, x.outcome_id, x.stake, x.payout)
-                for x in wagers.wagers_of(uow, market_id=m.id, limit=1000)
-            ]
-            v = markets.get_market(uow, m.id)
+            settlement.resolve_manually(
+                w.uow(), m.id, ids[winner], op.principal, SettlementPolicy()
+            )
+            assert settlement.finalize_market(w.uow(), m.id, now=LATER) is not None
+        rows = [
+            (x.id, x.outcome_id, x.stake, x.payout)
+            for x in wagers.market_wagers(w.read_uow(), m.id, op.principal, limit=1000)
+        ]
+        v = markets.get_market(w.read_uow(), m.id)
         expected = settle_pool(
             [Stake(i, o, s) for i, o, s, _ in rows],
             None if winner is None else ids[winner],
@@ -85,7 +80,7 @@ def test_sql_payouts_equal_the_domain_rules(any_db_app: Flask) -> None:
                     expected.takeout,
                     expected.breakage,
                 )
-        assert v.paid_at is not None
+        assert v.paid_at_ms is not None
 
     check()
     assert verify_ledger(app) == []
@@ -99,30 +94,25 @@ def test_huge_pools_are_paid_exactly_without_64_bit_overflow(any_db_app: Flask) 
     a, b, c = (make_actor(app) for _ in range(3))
     for x in (a, b, c):
         fund(app, x.user_id, 10**12)
-    with w.uow() as uow:
-        m = markets.create_market(
-            uow,
-            Vocabulary(),
-            op.user_id,
-            "Big?",
-            [markets.OutcomeDraft("A"), markets.OutcomeDraft("B")],
-            takeout_bp=333,
-            max_stake=10**12,
-        )
+    m = markets.create_market(
+        w.uow(),
+        Vocabulary(),
+        op.principal,
+        "Big?",
+        [markets.OutcomeDraft("A"), markets.OutcomeDraft("B")],
+        takeout_bp=333,
+        max_stake=10**12,
+    )
     yes, no = (o.id for o in m.outcomes)
     for who, outcome, stake in ((a, yes, 10**12 - 7), (b, yes, 333_333_333_333), (c, no, 10**12)):
-        with w.uow() as uow:
-            wagers.place_wager(uow, who.user_id, m.id, outcome, stake)
-    with w.uow() as uow:
-        markets.lock_market(uow, m.id)
-    with w.uow() as uow:
-        settlement.resolve_manually(uow, m.id, yes, op.user_id, SettlementPolicy())
-    with w.uow() as uow:
-        summary = settlement.finalize_market(uow, m.id, now=LATER)
-    with w.read_uow() as uow:
-        rows = [
-            (x.id, x.outcome_id, x.stake, x.payout) for x in wagers.wagers_of(uow, market_id=m.id)
-        ]
+        bet(app, who.principal, m.id, outcome, stake)
+    markets.lock_market(w.uow(), m.id, by=None)
+    settlement.resolve_manually(w.uow(), m.id, yes, op.principal, SettlementPolicy())
+    summary = settlement.finalize_market(w.uow(), m.id, now=LATER)
+    rows = [
+        (x.id, x.outcome_id, x.stake, x.payout)
+        for x in wagers.market_wagers(w.read_uow(), m.id, op.principal)
+    ]
     expected = settle_pool([Stake(i, o, s) for i, o, s, _ in rows], yes, 333)
     assert {i: p for i, _, _, p in rows if p} == expected.payouts
     assert summary is not None and summary.breakage == expected.breakage

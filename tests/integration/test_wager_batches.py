@@ -15,12 +15,12 @@ from streambet.domain.errors import InsufficientFunds, NotFound, ValidationFaile
 from streambet.services import wallet
 from streambet.services.unit_of_work import UnitOfWork
 from streambet.services.wager_batches import WagerBatcher
-from streambet.services.wagers import WagerOrder, WagerView
+from streambet.services.wagers import WagerOrder, WagerRead
 from tests.support.api import make_actor
-from tests.support.betting import cat_market, fund, verify_ledger
+from tests.support.betting import cat_market, collecting, fund, verify_ledger
 
 
-def _batch(orders: list[WagerOrder]) -> list[tuple[WagerOrder, Future[WagerView]]]:
+def _batch(orders: list[WagerOrder]) -> list[tuple[WagerOrder, Future[WagerRead]]]:
     return [(o, Future()) for o in orders]
 
 
@@ -28,11 +28,11 @@ def _bettor_with_100_on_a_market(app: Flask) -> tuple[int, int, int]:
     """A bettor funded with 100, and a fresh YES/NO market: (user id, market id, YES id)."""
     op, b = make_actor(app, "operator"), make_actor(app)
     fund(app, b.user_id, 100)
-    m = cat_market(app, op.user_id)
+    m = cat_market(app, op.principal)
     return b.user_id, m.id, m.outcomes[0].id
 
 
-def _outcome(future: Future[WagerView]) -> WagerView | BaseException:
+def _outcome(future: Future[WagerRead]) -> WagerRead | BaseException:
     exc = future.exception(timeout=0)
     return exc if exc is not None else future.result(timeout=0)
 
@@ -43,10 +43,10 @@ def test_a_refused_wager_leaves_the_rest_of_its_batch_placed(any_db_app: Flask) 
     op, rich, poor = make_actor(app, "operator"), make_actor(app), make_actor(app)
     fund(app, rich.user_id, 100)
     fund(app, poor.user_id, 10)
-    m = cat_market(app, op.user_id, takeout_bp=0)
+    m = cat_market(app, op.principal, takeout_bp=0)
     yes, no = (o.id for o in m.outcomes)
     seen: list[tuple[str, dict[str, Any]]] = []
-    batcher = WagerBatcher(w.uow, lambda topic, payload: seen.append((topic, payload)))
+    batcher = WagerBatcher(collecting(app, seen))
     batch = _batch(
         [
             WagerOrder(rich.user_id, m.id, yes, 30, "k1"),
@@ -58,14 +58,13 @@ def test_a_refused_wager_leaves_the_rest_of_its_batch_placed(any_db_app: Flask) 
     )
     batcher.run_batch(batch)
     first, too_much, retry, missing, last = (_outcome(f) for _, f in batch)
-    assert isinstance(first, WagerView) and first.balance == 70
+    assert isinstance(first, WagerRead) and first.balance == 70
     assert isinstance(too_much, InsufficientFunds)
-    assert isinstance(retry, WagerView) and retry.replayed and retry.id == first.id
+    assert isinstance(retry, WagerRead) and retry.replayed and retry.id == first.id
     assert isinstance(missing, NotFound)
-    assert isinstance(last, WagerView) and last.balance == 0
-    with w.read_uow() as uow:
-        assert wallet.balance(uow, rich.user_id) == 70
-        assert wallet.balance(uow, poor.user_id) == 0
+    assert isinstance(last, WagerRead) and last.balance == 0
+    assert wallet.balance(w.read_uow(), rich.user_id) == 70
+    assert wallet.balance(w.read_uow(), poor.user_id) == 0
     # one odds event for the market, after the commit, with both stakes in it
     assert [t for t, _ in seen] == ["market.odds"]
     assert {o["id"]: o["pool"] for o in seen[0][1]["outcomes"]} == {yes: 30, no: 10}
@@ -99,7 +98,7 @@ def test_concurrent_callers_each_get_their_own_wager(app: Flask) -> None:
     bettors = [make_actor(app) for _ in range(4)]
     for b in bettors:
         fund(app, b.user_id, 50)
-    m = cat_market(app, op.user_id)
+    m = cat_market(app, op.principal)
     yes = m.outcomes[0].id
     batcher = WagerBatcher(w.uow)
     results: dict[int, list[int | str]] = {b.user_id: [] for b in bettors}
@@ -119,8 +118,7 @@ def test_concurrent_callers_each_get_their_own_wager(app: Flask) -> None:
     batcher.close()
     for placed in results.values():
         assert placed[7:] == ["refused"] and len(set(placed[:7])) == 7
-    with w.read_uow() as uow:
-        assert all(wallet.balance(uow, b.user_id) == 1 for b in bettors)
+    assert all(wallet.balance(w.read_uow(), b.user_id) == 1 for b in bettors)
     assert verify_ledger(app) == []
 
 
@@ -138,7 +136,7 @@ def test_a_failing_bus_loses_the_news_not_the_wagers(app: Flask) -> None:
     def broken_bus(topic: str, payload: dict[str, Any]) -> None:
         raise ConnectionError("the event bus is down")
 
-    batcher = WagerBatcher(w.uow, broken_bus)
+    batcher = WagerBatcher(lambda: UnitOfWork(w.db.write_sessions, broken_bus))
     first = batcher.place(WagerOrder(bettor, market_id, yes, 10))
     second = batcher.place(WagerOrder(bettor, market_id, yes, 10))  # the writer thread lives on
     batcher.close()

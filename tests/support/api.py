@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from streambet.domain.accounts import Principal, Role
 from streambet.services import accounts
 
 _seq = itertools.count(1)
@@ -27,15 +28,18 @@ class Actor:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    @property
+    def principal(self) -> Principal:
+        """Who the actor is, for calling a use case directly."""
+        return Principal(self.user_id, self.email, self.email.split("@")[0], Role(self.role))
+
 
 def make_actor(app: Flask, role: str = "bettor", email: str | None = None) -> Actor:
     """Creates an account through the service layer (sign-up only makes bettors) and logs in
     through the API, as a client would."""
     email = email or f"{role}{next(_seq)}@example.test"
     wiring = app.extensions["streambet"]
-    with wiring.uow() as uow:
-        principal = accounts.create_user(uow, email, PASSWORD, role)
-        uow.commit()
+    principal = accounts.create_account(wiring.uow(), email, PASSWORD, role)
     response = app.test_client().post(
         "/api/auth/login", json={"email": email, "password": PASSWORD}
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from streambet.services.unit_of_work import UnitOfWork
 from streambet.timeline import (
     BoundingBox,
     Instance,
@@ -15,7 +16,8 @@ from streambet.timeline import (
 )
 
 if TYPE_CHECKING:
-    from streambet.services.markets import MarketView
+    from streambet.domain.accounts import Principal
+    from streambet.services.markets import MarketRead
 
 LABELS = {
     "Cat": LabelInfo("Cat", parents=("Animal",), aliases=("Kitty",), categories=("Animals",)),
@@ -79,32 +81,50 @@ def fund(app: object, user_id: int, amount: int) -> None:
     from streambet.services import wallet
 
     w = app.extensions["streambet"]  # type: ignore[attr-defined]
-    with w.uow() as uow:
-        pending = wallet.request_deposit(uow, user_id, amount)
-    with w.uow() as uow:
-        wallet.complete_deposit(uow, MockPayoutProvider(), pending.key)
+    wallet.deposit(w.uow, MockPayoutProvider(), user_id, amount)
 
 
 def verify_ledger(app: object) -> list[str]:
-    from streambet.services.ledger import verify
+    from streambet.services.ledger import verify_books
 
     w = app.extensions["streambet"]  # type: ignore[attr-defined]
-    with w.read_uow() as uow:
-        return [str(v) for v in verify(uow.session)]
+    return [str(v) for v in verify_books(w.read_uow())]
 
 
-def cat_market(app: object, operator_id: int, **options: Any) -> MarketView:
+def collecting(app: object, seen: list[tuple[str, dict[str, Any]]]) -> Callable[[], UnitOfWork]:
+    """A unit-of-work factory on the app's database whose committed events land in `seen`
+    (in place of the app's event bus)."""
+    w = app.extensions["streambet"]  # type: ignore[attr-defined]
+    return lambda: UnitOfWork(w.db.write_sessions, lambda t, p: seen.append((t, p)))
+
+
+def cat_market(
+    app: object,
+    operator: Principal,
+    uow: Callable[[], UnitOfWork] | None = None,
+    **options: Any,
+) -> MarketRead:
     """A YES ("a Cat is seen") / NO market created through the service layer; `options`
-    are create_market's keywords (takeout_bp, analysis_id, publish, ...)."""
+    are create_market's keywords (takeout_bp, analysis_id, ...)."""
     from streambet.services import markets
 
     w = app.extensions["streambet"]  # type: ignore[attr-defined]
-    with w.uow() as uow:
-        return markets.create_market(
-            uow,
-            Vocabulary(),
-            operator_id,
-            "Cat?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            **options,
-        )
+    return markets.create_market(
+        (uow or w.uow)(),
+        Vocabulary(),
+        operator,
+        "Cat?",
+        [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+        **options,
+    )
+
+
+def bet(
+    app: object, bettor: Principal, market_id: int, outcome_id: int, amount: int, key: str = ""
+) -> Any:
+    """A wager placed the way production places it: through the app's group-committing
+    WagerBatcher (services/wager_batches.py)."""
+    from streambet.services import wagers
+
+    w = app.extensions["streambet"]  # type: ignore[attr-defined]
+    return wagers.place_wager(w.wagers.place, bettor, market_id, outcome_id, amount, key or None)

@@ -51,3 +51,43 @@ def test_production_refuses_the_default_secret() -> None:
     s = load_settings(environ={"STREAMBET_ENV": "production", "STREAMBET_SECRET_KEY": "x" * 32})
     assert s.secret_key != DEV_SECRET_KEY
     assert not s.compat_mode
+
+
+def test_an_unknown_variable_is_refused_with_its_name() -> None:
+    with pytest.raises(ConfigError, match="STREAMBET_MAX_UPLOADS_MB"):
+        load_settings(environ={"STREAMBET_MAX_UPLOADS_MB": "5"})
+    with pytest.raises(ConfigError, match="STREAMBET_REKOGNITION_REGIONN"):
+        load_settings(environ={"STREAMBET_REKOGNITION_REGIONN": "eu-west-1"})
+    # The test suite's own variables are not settings, and are left alone.
+    s = load_settings(
+        environ={"STREAMBET_TEST_DATABASE_URL": "postgresql://x", "STREAMBET_CHROMIUM": "/c"}
+    )
+    assert s.env == "development"
+
+
+def test_an_unknown_override_key_is_refused_with_its_name() -> None:
+    with pytest.raises(ConfigError, match="'max_uploads_mb'"):
+        load_settings({"max_uploads_mb": 5}, environ={})
+
+
+def test_rekognition_settings_are_nested_under_their_flat_variable_names() -> None:
+    s = load_settings(
+        {"rekognition_max_jobs": "3"},
+        environ={
+            "STREAMBET_REKOGNITION_REGION": "eu-west-1",
+            "STREAMBET_REKOGNITION_KEEP_OBJECTS": "1",
+        },
+    )
+    assert (s.rekognition.region, s.rekognition.max_jobs) == ("eu-west-1", 3)
+    assert s.rekognition.keep_objects is True
+    with pytest.raises(ConfigError, match="STREAMBET_REKOGNITION_MAX_JOBS must be positive"):
+        load_settings(environ={"STREAMBET_REKOGNITION_MAX_JOBS": "0"})
+
+
+def test_analysis_backends_are_the_registrys() -> None:
+    from streambet.vision.backends import REGISTRY
+
+    for name in REGISTRY:
+        assert load_settings({"analysis_backend": name, "s3_bucket": "b"}, environ={})
+    with pytest.raises(ConfigError, match="STREAMBET_ANALYSIS_BACKEND='magic': expected one of"):
+        load_settings(environ={"STREAMBET_ANALYSIS_BACKEND": "magic"})

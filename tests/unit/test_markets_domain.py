@@ -8,8 +8,6 @@ from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.domain.ledger import MovementKind, transfer
 from streambet.domain.markets import MarketStatus, check_terms, check_transition, check_wager
 from streambet.domain.money import check_amount
-from streambet.domain.suggestions import suggest
-from tests.support.betting import sample, timeline
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -63,17 +61,3 @@ def test_a_transfer_is_two_entries_that_sum_to_zero() -> None:
     assert a.amount + b.amount == 0 and {a.account, b.account} == {"wallet:1", "pool:1"}
     with pytest.raises(ValueError):
         transfer("x", MovementKind.STAKE, "wallet:1", "wallet:1", 1)
-
-
-def test_suggestions_rank_labels_by_frequency_with_smoothed_odds() -> None:
-    tl = timeline(
-        [sample(t, "Cat", 90) for t in (0, 500, 1000)]
-        + [sample(1000, "Dog", 85), sample(1500, "Person", 99), sample(1500, "Car", 40)]
-    )
-    out = suggest(tl)
-    assert [s.label for s in out] == ["Cat", "Dog"]
-    cat = out[0]
-    assert cat.question == "Will a Cat appear in the next clip?"
-    assert cat.probability == round(4 / 6, 4)  # seen at 3 of 4 moments, smoothed
-    assert cat.odds == {"yes": 1.5, "no": 3.0}
-    assert cat.timestamps_ms == (0, 500, 1000)

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from streambet.config import Settings
-
 CHANNEL_PREFIX = "streambet:"
 
 
@@ -173,9 +171,3 @@ class RedisEventBus:
 
     def close(self) -> None:
         self._client.close()
-
-
-def build_events(settings: Settings) -> EventBus:
-    if settings.events_backend == "redis":
-        return RedisEventBus(settings.redis_url)
-    return MemoryEventBus()

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from streambet.config import Settings
-
 _KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_./-]{0,400}$")
 CHUNK = 1024 * 1024
 TEMP_PREFIX = "streambet-"  # local copies of remote objects (services/orphans.py sweeps them)
@@ -289,14 +287,3 @@ class S3Storage:
 
     def check(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
-
-
-def build_storage(settings: Settings) -> Storage:
-    if settings.storage_backend == "s3":
-        return S3Storage(
-            settings.s3_bucket,
-            settings.s3_prefix,
-            settings.s3_endpoint_url,
-            temp_dir=settings.data_dir / "tmp",
-        )
-    return LocalStorage(settings.resolved_storage_dir)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field
 
-from streambet.api.auth import bearer_token, require_principal
+from streambet.api.auth import bearer_token, requires
 from streambet.api.openapi import documented
 from streambet.api.validation import parse_json
+from streambet.domain.accounts import Principal, Role
 from streambet.services import accounts
-from streambet.services.accounts import Principal
 from streambet.wiring import wiring
 
 bp = Blueprint("accounts", __name__)
@@ -46,10 +44,6 @@ def user_read(p: Principal) -> dict[str, object]:
     ).model_dump()
 
 
-def _ttl() -> timedelta:
-    return timedelta(hours=wiring().settings.token_ttl_hours)
-
-
 @bp.post("/api/auth/signup")
 @documented(
     "Create a bettor account and log in",
@@ -59,18 +53,11 @@ def _ttl() -> timedelta:
 )
 def signup() -> tuple[Response, int]:
     body = parse_json(SignupCreate)
-    with wiring().uow() as uow:
-        principal = accounts.create_user(
-            uow,
-            body.email,
-            body.password,
-            "bettor",
-            body.display_name,
-            credit=wiring().settings.signup_credit,
-        )
-        token = accounts.issue_token(uow, principal.user_id, _ttl())
-        uow.commit()
-    return jsonify({"token": token, "user": user_read(principal)}), 201
+    w = wiring()
+    grant = accounts.sign_up(
+        w.uow(), w.account_policy, body.email, body.password, body.display_name
+    )
+    return jsonify({"token": grant.token, "user": user_read(grant.principal)}), 201
 
 
 @bp.post("/api/auth/login")
@@ -82,22 +69,20 @@ def signup() -> tuple[Response, int]:
 )
 def login() -> Response:
     body = parse_json(LoginCreate)
-    with wiring().uow() as uow:
-        principal, token = accounts.login(uow, body.email, body.password, _ttl())
-    return jsonify({"token": token, "user": user_read(principal)})
+    w = wiring()
+    grant = accounts.login(w.uow(), w.account_policy, body.email, body.password)
+    return jsonify({"token": grant.token, "user": user_read(grant.principal)})
 
 
 @bp.post("/api/auth/logout")
 @documented(
     "Revoke the bearer token of this request",
     tags=("accounts",),
-    auth="bettor",
     responses={204: None, 401: None},
 )
+@requires(Role.BETTOR)
 def logout() -> tuple[str, int]:
-    require_principal()
     token = bearer_token()
     assert token is not None
-    with wiring().uow() as uow:
-        accounts.revoke_token(uow, token)
+    accounts.revoke_token(wiring().uow(), token)
     return "", 204

@@ -7,29 +7,17 @@ from dataclasses import asdict
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
-from streambet.api.auth import require_principal, requires
-from streambet.api.betting_ports import ports
-from streambet.api.betting_schemas import (
-    DisputeRead,
-    MarketRead,
-    RulingCreate,
-    dispute_read,
-    market_read,
-)
+from streambet.api.auth import principal, requires
+from streambet.api.betting_schemas import DisputeRead, RulingCreate
 from streambet.api.openapi import documented
 from streambet.api.validation import parse_json
 from streambet.domain.accounts import Role
-from streambet.domain.markets import MarketStatus
-from streambet.services import disputes, ledger, markets, sweeper
+from streambet.services import disputes, ledger, sweeper
+from streambet.services.disputes import ReviewItem
 from streambet.wiring import wiring
 
 bp = Blueprint("admin", __name__)
 TAGS = ("admin",)
-
-
-class ReviewItem(BaseModel):
-    market: MarketRead
-    disputes: list[DisputeRead]
 
 
 class ReviewList(BaseModel):
@@ -52,19 +40,12 @@ class LedgerReport(BaseModel):
 @documented(
     "Markets waiting for a person: evidence in the review band, and open disputes",
     tags=TAGS,
-    auth="admin",
     responses={200: ReviewList, 401: None, 403: None},
 )
 @requires(Role.ADMIN)
 def reviews() -> Response:
-    items = []
-    with wiring().read_uow() as uow:
-        for status in (MarketStatus.REVIEW, MarketStatus.DISPUTED):
-            found, _ = markets.list_markets(uow, status=status.value, limit=200)
-            for v in found:
-                ds = disputes.disputes_of(uow, market_id=v.id, status="open")
-                items.append({"market": market_read(v), "disputes": [dispute_read(d) for d in ds]})
-    return jsonify({"items": items})
+    items = disputes.review_queue(wiring().read_uow())
+    return jsonify(ReviewList(items=items).model_dump(mode="json"))
 
 
 @bp.post("/api/admin/disputes/<int:dispute_id>")
@@ -73,18 +54,14 @@ def reviews() -> Response:
     " the market pays out at once",
     tags=TAGS,
     body=RulingCreate,
-    auth="admin",
     responses={200: DisputeRead, 400: None, 401: None, 403: None, 404: None, 409: None},
 )
 @requires(Role.ADMIN)
 def rule(dispute_id: int) -> Response:
     body = parse_json(RulingCreate)
     ruling = disputes.Ruling(body.decision == "uphold", body.outcome_id, body.note)
-    with wiring().uow() as uow:
-        d = disputes.decide_dispute(
-            uow, dispute_id, require_principal().user_id, ruling, publish=ports().publish
-        )
-    return jsonify(dispute_read(d))
+    decided = disputes.decide_dispute(wiring().uow(), dispute_id, principal().user_id, ruling)
+    return jsonify(decided.model_dump(mode="json"))
 
 
 @bp.post("/api/admin/payouts/run")
@@ -93,14 +70,12 @@ def rule(dispute_id: int) -> Response:
     " analysis is ready, pay those whose dispute window closed, finish pending deposits"
     " and withdrawals",
     tags=TAGS,
-    auth="admin",
     responses={200: SweepRead, 401: None, 403: None},
 )
 @requires(Role.ADMIN)
 def run_payouts() -> Response:
     w = wiring()
-    p = ports()
-    report = sweeper.sweep(w.uow, w.read_uow, p.timelines, p.policy, p.provider, publish=p.publish)
+    report = sweeper.sweep(w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider)
     return jsonify(asdict(report))
 
 
@@ -108,11 +83,9 @@ def run_payouts() -> Response:
 @documented(
     "Check every ledger invariant now",
     tags=TAGS,
-    auth="admin",
     responses={200: LedgerReport, 401: None, 403: None},
 )
 @requires(Role.ADMIN)
 def verify_ledger() -> Response:
-    with wiring().read_uow() as uow:
-        violations = [str(v) for v in ledger.verify(uow.session)]
+    violations = [str(v) for v in ledger.verify_books(wiring().read_uow())]
     return jsonify({"ok": not violations, "violations": violations})

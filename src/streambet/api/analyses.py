@@ -4,23 +4,25 @@ response), read status/progress/result, list one's own, cancel."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.wsgi import wrap_file
 
-from streambet.api.auth import compat_principal, require_principal
+from streambet.api.auth import principal, requires
 from streambet.api.errors import error_response
 from streambet.api.openapi import documented
 from streambet.api.uploads import StreamedForm
 from streambet.api.validation import parse_query
 from streambet.domain.accounts import Role
+from streambet.domain.analyses import AnalysisStatus
 from streambet.domain.errors import Conflict, ValidationFailed
+from streambet.domain.suggestions import betting_suggestion, suggest
 from streambet.logs import request_id_var
 from streambet.services import analyses, evidence
-from streambet.services.analyses import AnalysisState
+from streambet.services.analyses import AnalysisRead
+from streambet.services.read_models import read
 from streambet.timeline import Timeline
 from streambet.vision.agreement import compare_timelines
 from streambet.wiring import wiring
@@ -56,7 +58,7 @@ class ResultQuery(BaseModel):
 
 
 class ListQuery(BaseModel):
-    status: Literal["queued", "running", "succeeded", "failed", "canceled"] | None = None
+    status: AnalysisStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -66,37 +68,27 @@ class JobAcceptedRead(BaseModel):
     url: str
 
 
-class TimingsRead(BaseModel):
-    queued_ms: int | None
-    run_ms: int | None
-    engine_ms: int | None
-    evidence_ms: int | None = None  # storing the evidence frames, apart from the engine
+class SuggestionRead(BaseModel):
+    """A market the engine's evidence suggests (streambet.domain.suggestions)."""
+
+    question: str
+    label: str
+    criteria: dict[str, Any]
+    confidence: float
+    probability: float
+    timestamps_ms: list[int]
 
 
-class ErrorInfoRead(BaseModel):
-    code: str
-    message: str
-
-
-class AnalysisRead(BaseModel):
-    id: str
-    status: Literal["queued", "running", "succeeded", "failed", "canceled"]
-    progress: int = Field(ge=0, le=100)
-    file_name: str
-    size_bytes: int
+class AnalysisResource(AnalysisRead):
     url: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    timings: TimingsRead
-    attempts: int
-    error: ErrorInfoRead | None
-    video: dict[str, Any] | None
     result: dict[str, Any] | None = None
+    suggestions: list[SuggestionRead] | None = Field(
+        default=None, description="With format=timeline: markets to open on this footage"
+    )
 
 
 class AnalysisListRead(BaseModel):
-    items: list[AnalysisRead]
+    items: list[AnalysisResource]
 
 
 class FramesRead(BaseModel):
@@ -122,50 +114,23 @@ class SeedRead(BaseModel):
     video_metadata: dict[str, Any]
 
 
-def _ms(start: datetime | None, end: datetime | None) -> int | None:
-    if start is None or end is None:
-        return None
-    return round((end - start).total_seconds() * 1000)
-
-
 def _url(analysis_id: str) -> str:
     return url_for("analyses.get_analysis", analysis_id=analysis_id)
 
 
-def analysis_read(state: AnalysisState, result: dict[str, Any] | None = None) -> dict[str, Any]:
-    error = (
-        ErrorInfoRead(code=state.error_code, message=state.error_message or "")
-        if state.error_code
-        else None
+def analysis_body(
+    state: AnalysisRead,
+    result: dict[str, Any] | None = None,
+    suggestions: list[SuggestionRead] | None = None,
+) -> dict[str, Any]:
+    resource = read(
+        AnalysisResource, state, url=_url(state.id), result=result, suggestions=suggestions
     )
-    return AnalysisRead(
-        id=state.id,
-        status=state.status,  # type: ignore[arg-type]
-        progress=state.progress,
-        file_name=state.file_name,
-        size_bytes=state.size_bytes,
-        url=_url(state.id),
-        created_at=state.created_at,
-        started_at=state.started_at,
-        finished_at=state.finished_at,
-        timings=TimingsRead(
-            queued_ms=_ms(state.created_at, state.started_at),
-            run_ms=_ms(state.started_at, state.finished_at),
-            engine_ms=round(state.engine_seconds * 1000)
-            if state.engine_seconds is not None
-            else None,
-            evidence_ms=round(state.evidence_seconds * 1000)
-            if state.evidence_seconds is not None
-            else None,
-        ),
-        attempts=state.attempts,
-        error=error,
-        video=state.video,
-        result=result,
-    ).model_dump(mode="json")
+    exclude = None if suggestions is not None else {"suggestions"}
+    return resource.model_dump(mode="json", exclude=exclude)
 
 
-def render_result(state: AnalysisState, fmt: str, aggregate_by: str) -> dict[str, Any]:
+def render_result(state: AnalysisRead, fmt: str, aggregate_by: str) -> dict[str, Any]:
     """The stored timeline in the shape asked for (the vision package owns the shapes)."""
     assert state.timeline is not None
     if fmt == "timeline":
@@ -188,7 +153,9 @@ def render_result(state: AnalysisState, fmt: str, aggregate_by: str) -> dict[str
     elif fmt == "segments":
         shaped = outputs.to_segments(timeline)
     else:
-        shaped = outputs.to_seed(timeline, job_id=state.id)
+        shaped = outputs.to_seed(
+            timeline, job_id=state.id, betting_suggestion=betting_suggestion(suggest(timeline))
+        )
     return shaped
 
 
@@ -207,9 +174,6 @@ def _options(raw: str | None) -> dict[str, Any]:
         raise ValidationFailed(
             "The 'options' field must be a JSON object of analysis options.", details=details
         ) from None
-    settings = wiring().settings
-    if parsed.extra and "fake" not in (settings.analysis_backend, settings.second_opinion_backend):
-        raise ValidationFailed("'extra' options are only for the test engine.")
     return parsed.model_dump(exclude_defaults=True)
 
 
@@ -232,13 +196,12 @@ def _options(raw: str | None) -> dict[str, Any]:
         413: None,
         415: None,
     },
-    auth="operator",
 )
+@requires(Role.OPERATOR, compat=True)
 def analyze() -> tuple[Response, int]:
     query = parse_query(AnalyzeQuery)
-    principal = compat_principal(Role.OPERATOR)
     w = wiring()
-    form = StreamedForm(request, w.settings.max_upload_bytes + 1024 * 1024)
+    form = StreamedForm(request, w.upload_policy.max_bytes + 1024 * 1024)
     file_name = form.open_file("file")
     if file_name is None:
         raise ValidationFailed(
@@ -248,21 +211,29 @@ def analyze() -> tuple[Response, int]:
         )
     options = _options(form.fields.get("options"))
     state = analyses.submit(
-        w, principal, file_name, form.file_chunks(), options, request_id_var.get()
+        w.uow,
+        w.storage,
+        w.queue,
+        w.upload_policy,
+        principal(),
+        file_name,
+        form.file_chunks(),
+        options,
+        request_id_var.get(),
     )
     if query.wait:
-        state = analyses.wait(w, state.id, query.timeout)
-        if state.status == analyses.SUCCEEDED:
+        state = analyses.wait(w.read_uow, w.events, state.id, query.timeout)
+        if state.status == AnalysisStatus.SUCCEEDED:
             return jsonify(render_result(state, "seed", "timestamps")), 200
-        if state.status == analyses.FAILED:
+        if state.status == AnalysisStatus.FAILED:
             # The original answered processing errors with 500, in this envelope now.
             return error_response(
                 500,
-                state.error_code or "analysis_failed",
-                state.error_message or "The analysis failed.",
+                state.error.code if state.error else "analysis_failed",
+                state.error.message if state.error else "The analysis failed.",
                 {"job_id": state.id},
             ), 500
-        if state.status == analyses.CANCELED:
+        if state.status == AnalysisStatus.CANCELED:
             raise Conflict("The analysis was canceled.", code="canceled")
     body = JobAcceptedRead(job_id=state.id, status=state.status, url=_url(state.id))
     response = jsonify(body.model_dump())
@@ -275,17 +246,19 @@ def analyze() -> tuple[Response, int]:
     "Status, progress, timings and, once done, the result of one analysis",
     tags=("analysis",),
     query=ResultQuery,
-    responses={200: AnalysisRead, 401: None, 404: None},
-    auth="bettor",
+    responses={200: AnalysisResource, 401: None, 404: None},
 )
+@requires(Role.BETTOR, compat=True)
 def get_analysis(analysis_id: str) -> Response:
     query = parse_query(ResultQuery)
-    principal = compat_principal(Role.BETTOR)
-    state = analyses.get(wiring(), principal, analysis_id)
-    result = None
-    if state.status == analyses.SUCCEEDED and state.timeline is not None:
+    state = analyses.get(wiring().read_uow(), principal(), analysis_id)
+    result = suggestions = None
+    if state.status == AnalysisStatus.SUCCEEDED and state.timeline is not None:
         result = render_result(state, query.format, query.aggregate_by)
-    return jsonify(analysis_read(state, result))
+        if query.format == "timeline":
+            found = suggest(Timeline.from_dict(state.timeline))
+            suggestions = [SuggestionRead.model_validate(s, from_attributes=True) for s in found]
+    return jsonify(analysis_body(state, result, suggestions))
 
 
 @bp.get("/api/analyses")
@@ -294,26 +267,25 @@ def get_analysis(analysis_id: str) -> Response:
     tags=("analysis",),
     query=ListQuery,
     responses={200: AnalysisListRead, 401: None},
-    auth="bettor",
 )
+@requires(Role.BETTOR, compat=True)
 def list_analyses() -> Response:
     query = parse_query(ListQuery)
-    principal = compat_principal(Role.BETTOR)
-    states = analyses.list_for(wiring(), principal, query.status, query.limit)
-    return jsonify({"items": [analysis_read(s) for s in states]})
+    states = analyses.list_for(wiring().read_uow(), principal(), query.status, query.limit)
+    return jsonify({"items": [analysis_body(s) for s in states]})
 
 
 @bp.delete("/api/analyses/<analysis_id>")
 @documented(
     "Cancel an analysis (at once if queued; at its next sample if running)",
     tags=("analysis",),
-    responses={202: AnalysisRead, 401: None, 404: None, 409: None},
-    auth="bettor",
+    responses={202: AnalysisResource, 401: None, 404: None, 409: None},
 )
+@requires(Role.BETTOR, compat=True)
 def cancel_analysis(analysis_id: str) -> tuple[Response, int]:
-    principal = compat_principal(Role.BETTOR)
-    state = analyses.cancel(wiring(), principal, analysis_id)
-    return jsonify(analysis_read(state)), 202
+    w = wiring()
+    state = analyses.cancel(w.uow(), w.storage, w.metrics, principal(), analysis_id)
+    return jsonify(analysis_body(state)), 202
 
 
 # Evidence frames are immutable once stored; the browser may keep them a while.
@@ -326,11 +298,10 @@ FRAME_MAX_AGE = 3600
     " a market is built on the analysis",
     tags=("analysis",),
     responses={200: FramesRead, 401: None, 404: None},
-    auth="bettor",
 )
+@requires(Role.BETTOR)
 def list_frames(analysis_id: str) -> Response:
-    principal = require_principal()
-    times = evidence.frame_times(wiring(), principal, analysis_id)
+    times = evidence.frame_times(wiring().read_uow(), principal(), analysis_id)
     return jsonify(FramesRead(frames=sorted(times)).model_dump())
 
 
@@ -339,11 +310,11 @@ def list_frames(analysis_id: str) -> Response:
     "The stored evidence frame nearest ms, as JPEG (X-Frame-Ms: its own time)",
     tags=("analysis",),
     responses={200: None, 401: None, 404: None},
-    auth="bettor",
 )
+@requires(Role.BETTOR)
 def get_frame(analysis_id: str, ms: int) -> Response:
-    principal = require_principal()
-    at, jpeg = evidence.frame(wiring(), principal, analysis_id, ms)
+    w = wiring()
+    at, jpeg = evidence.frame(w.read_uow(), w.storage, principal(), analysis_id, ms)
     response = Response(jpeg, mimetype="image/jpeg")
     response.headers["Cache-Control"] = f"private, max-age={FRAME_MAX_AGE}"
     response.headers["X-Frame-Ms"] = str(at)
@@ -356,12 +327,11 @@ def get_frame(analysis_id: str, ms: int) -> Response:
     " (STREAMBET_KEEP_UPLOADS); same audience as the frames",
     tags=("analysis",),
     responses={200: None, 206: None, 401: None, 404: None, 416: None},
-    auth="bettor",
 )
+@requires(Role.BETTOR)
 def get_video(analysis_id: str) -> Response:
-    principal = require_principal()
     w = wiring()
-    video = evidence.kept_video(w, principal, analysis_id)
+    video = evidence.kept_video(w.read_uow(), principal(), analysis_id)
     body = wrap_file(request.environ, w.storage.open(video.key))
     response = Response(body, mimetype=video.content_type, direct_passthrough=True)
     response.headers["Cache-Control"] = f"private, max-age={FRAME_MAX_AGE}"

@@ -9,21 +9,19 @@ resource API, and answers in the original shape (plus a few extra fields).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field, model_validator
 
-from streambet.api.auth import compat_principal
-from streambet.api.betting_ports import ports
+from streambet.api.auth import requires
 from streambet.api.openapi import documented
 from streambet.api.validation import parse_json
 from streambet.domain.accounts import Role
-from streambet.domain.errors import Conflict
 from streambet.domain.markets import MarketStatus
+from streambet.domain.settlement import ReportedLabel, reported_timeline
 from streambet.services import markets, settlement
-from streambet.services.markets import MarketView
-from streambet.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
+from streambet.services.markets import MarketRead, OutcomeRead
 from streambet.wiring import wiring
 
 bp = Blueprint("bets", __name__)
@@ -82,65 +80,41 @@ class ResolveCompatRead(BaseModel):
     reason: str
 
 
-def _binary(v: MarketView) -> tuple[Any, Any] | None:
-    if len(v.outcomes) != 2:
+def _binary(market: MarketRead) -> tuple[OutcomeRead, OutcomeRead] | None:
+    if len(market.outcomes) != 2:
         return None
-    by_title = {o.title.upper(): o for o in v.outcomes}
+    by_title = {o.title.upper(): o for o in market.outcomes}
     if {"YES", "NO"} <= by_title.keys():
         return by_title["YES"], by_title["NO"]
-    return v.outcomes[0], v.outcomes[1]
+    return market.outcomes[0], market.outcomes[1]
 
 
 @bp.get("/api/bets")
 @documented(
     "Markets in the original shape (two-outcome markets, newest first)",
     tags=TAGS,
-    responses={200: BetRead, 401: None},
+    responses={200: BetRead, 401: None, 403: None},
 )
+@requires(Role.BETTOR, compat=True)
 def list_bets() -> Response:
-    compat_principal(Role.BETTOR)
-    with wiring().read_uow() as uow:
-        found, _ = markets.list_markets(uow, limit=200)
+    found, _ = markets.list_markets(wiring().read_uow(), limit=200)
     out = []
-    for v in found:
-        pair = _binary(v)
+    for market in found:
+        pair = _binary(market)
         if pair is None:
             continue
         yes, no = pair
-        done = v.status in (MarketStatus.RESOLVED, MarketStatus.CANCELED)
+        done = market.status in (MarketStatus.RESOLVED, MarketStatus.CANCELED)
         out.append(
             {
-                "id": v.id,
-                "event": v.question,
+                "id": market.id,
+                "event": market.question,
                 "odds": {"yes": yes.odds, "no": no.odds},
-                "pool": v.pool,
+                "pool": market.pool,
                 "status": "resolved" if done else "active",
             }
         )
     return jsonify(out)
-
-
-def _timeline_from_labels(body: ResolveCompatCreate) -> Timeline:
-    vocabulary = ports().vocabulary
-    samples = []
-    infos: dict[str, LabelInfo] = {}
-    for item in body.labels or []:
-        info = vocabulary.resolve(item.label) or LabelInfo(item.label)
-        infos[item.label] = LabelInfo(item.label, (info.name, *info.parents), info.aliases)
-        for seconds in item.timestamps or [0.0]:
-            t = max(0, round(seconds * 1000))
-            samples.append(LabelSample(t, item.label, item.confidence, item.confidence))
-    duration = round((body.duration_seconds or 0) * 1000)
-    return Timeline(
-        video=VideoMetadata("unknown", duration, "unknown", 0.0, 0, 0),
-        model_version="client-supplied-labels",
-        sample_interval_ms=1000,
-        analysed_from_ms=0,
-        analysed_until_ms=duration,
-        samples=sorted(samples, key=lambda s: s.timestamp_ms),
-        labels=infos,
-        engine="client",
-    )
 
 
 @bp.post("/api/resolve")
@@ -150,34 +124,24 @@ def _timeline_from_labels(body: ResolveCompatCreate) -> Timeline:
     body=ResolveCompatCreate,
     responses={200: ResolveCompatRead, 400: None, 401: None, 403: None, 404: None, 409: None},
 )
+@requires(Role.OPERATOR, compat=True)
 def resolve() -> Response:
-    compat_principal(Role.OPERATOR)
     body = parse_json(ResolveCompatCreate)
     market_id = body.bet_id if body.bet_id is not None else body.market_id
     assert market_id is not None
-    p = ports()
     w = wiring()
+    reported = None
     if body.labels is not None:
-        timeline = _timeline_from_labels(body)
-    else:
-        with w.read_uow() as uow:
-            analysis_id = markets.get_market(uow, market_id).analysis_id
-        found = p.timelines.timeline_for(analysis_id) if analysis_id else None
-        if found is None:
-            raise Conflict(
-                "This market's analysis is not available; send the labels instead.",
-                code="evidence_unavailable",
-            )
-        timeline = found
-    with w.uow() as uow:
-        result = settlement.settle_with_timeline(
-            uow, market_id, timeline, p.policy, publish=p.publish
+        reported = reported_timeline(
+            [ReportedLabel(i.label, i.confidence, i.timestamps) for i in body.labels],
+            round((body.duration_seconds or 0) * 1000),
+            w.vocabulary,
         )
+    result = settlement.settle_reported(
+        w.uow, market_id, w.timelines, w.settlement_policy, reported
+    )
     decision = result.decision
     assert decision is not None
-    if decision.resolved and p.policy.dispute_window.total_seconds() <= 0:
-        with w.uow() as uow:
-            settlement.finalize_market(uow, market_id, publish=p.publish)
     titles = {o.id: o.title for o in result.market.outcomes}
     outcome = titles.get(decision.outcome_id) if decision.outcome_id is not None else None
     return jsonify(

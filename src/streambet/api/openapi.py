@@ -1,5 +1,6 @@
 """Per-endpoint documentation attached to view functions; the OpenAPI document is built
-from these and the app's URL map, so it cannot drift from the routes."""
+from these, the app's URL map and each view's `@requires` (api/auth.py, which is also what
+enforces it), so it cannot drift from the routes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ class Doc:
     query: type[BaseModel] | None = None
     multipart: dict[str, str] | None = None  # field name -> description
     responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
-    auth: str | None = None  # None (public), or the lowest role allowed
 
 
 def documented(
@@ -31,11 +31,10 @@ def documented(
     query: type[BaseModel] | None = None,
     multipart: dict[str, str] | None = None,
     responses: dict[int, type[BaseModel] | None] | None = None,
-    auth: str | None = None,
 ) -> Callable[[F], F]:
     def attach(view: F) -> F:
         view.__openapi__ = Doc(  # type: ignore[attr-defined]
-            summary, tags, body, query, multipart, responses or {200: None}, auth
+            summary, tags, body, query, multipart, responses or {200: None}
         )
         return view
 

@@ -4,13 +4,14 @@ the document cannot drift from the routes. Pydantic models become components."""
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from streambet import __doc__ as description
+from streambet.api.auth import Access, access_of
 from streambet.api.openapi import Doc, documented
 
 bp = Blueprint("openapi", __name__)
@@ -73,7 +74,29 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     return params
 
 
-def _operation(doc: Doc | None, view: Any, path_params: list[str]) -> dict[str, Any]:
+def _security(access: Access, compat_mode: bool) -> dict[str, Any]:
+    """The security of an operation, from the `@requires` that enforces it."""
+    role = access.role.value
+    if access.compat and compat_mode:
+        return {
+            # an empty requirement: the request may also come without credentials
+            "security": [{"bearer": []}, {}],
+            "x-required-role": role,
+            "description": (
+                f"Needs a bearer token of role {role} or higher; without one (outside"
+                " production) it acts as the demo operator, as the original did."
+            ),
+        }
+    return {
+        "security": [{"bearer": []}],
+        "x-required-role": role,
+        "description": f"Needs a bearer token of role {role} or higher.",
+    }
+
+
+def _operation(
+    doc: Doc | None, view: Any, path_params: list[str], compat_mode: bool
+) -> dict[str, Any]:
     if doc is None:  # still listed, so the document covers every route
         summary = (view.__doc__ or view.__name__).strip().splitlines()[0]
         doc = Doc(summary, responses={200: None})
@@ -123,13 +146,15 @@ def _operation(doc: Doc | None, view: Any, path_params: list[str]) -> dict[str, 
             entry["content"] = {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}
         responses[str(status)] = entry
     op["responses"] = responses
-    if doc.auth is not None:
-        op["security"] = [{"bearer": []}]
-        op["description"] = f"Needs a bearer token of role {doc.auth} or higher."
+    access = access_of(view)
+    if access is None:
+        op["security"] = []  # public, said explicitly
+    else:
+        op.update(_security(access, compat_mode))
     return op
 
 
-def build_document(app: Flask) -> dict[str, Any]:
+def build_document(app: Flask, compat_mode: bool = False) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     docs: list[Doc] = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -142,7 +167,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         path = _PARAM.sub(r"{\1}", rule.rule)
         params = _PARAM.findall(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params)
+            paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params, compat_mode)
     _, schemas = models_json_schema([(m, "serialization") for m in _models(docs)], ref_template=REF)
     components = dict(schemas.get("$defs", {}))
     components["Error"] = _ERROR_SCHEMA
@@ -151,7 +176,8 @@ def build_document(app: Flask) -> dict[str, Any]:
         "info": {
             "title": "StreamBet API",
             "version": "1",
-            "description": (description or "").strip(),
+            # the application package's own docstring
+            "description": (sys.modules[app.import_name].__doc__ or "").strip(),
         },
         "paths": paths,
         "components": {
@@ -166,5 +192,6 @@ def build_document(app: Flask) -> dict[str, Any]:
 def openapi_json() -> Response:
     doc = current_app.extensions.get("streambet.openapi")
     if doc is None:
-        doc = current_app.extensions["streambet.openapi"] = build_document(current_app)
+        compat = current_app.extensions["streambet"].settings.compat_mode
+        doc = current_app.extensions["streambet.openapi"] = build_document(current_app, compat)
     return jsonify(doc)

@@ -20,10 +20,9 @@ from flask import Blueprint
 from flask_sock import Sock
 
 from streambet.api.openapi import documented
-from streambet.domain.accounts import Role
+from streambet.domain.accounts import Principal, Role
 from streambet.domain.errors import Unauthenticated
 from streambet.services import accounts
-from streambet.services.accounts import Principal
 from streambet.wiring import wiring
 
 PUBLIC_TOPICS = ("market.odds", "market.status")

@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
-from streambet.domain.errors import ValidationFailed
+from streambet.domain.errors import PermissionDenied, ValidationFailed
 
 
 class Role(StrEnum):
+    """admin > operator > bettor: a role may do what every role below it may."""
+
     BETTOR = "bettor"
     OPERATOR = "operator"
     ADMIN = "admin"
+
+    def at_least(self, minimum: Role) -> bool:
+        return RANK[self] >= RANK[minimum]
+
+
+RANK = {Role.BETTOR: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request."""
+
+    user_id: int
+    email: str
+    display_name: str
+    role: Role
+
+
+def check_role(role: Role, minimum: Role) -> None:
+    if not role.at_least(minimum):
+        raise PermissionDenied(f"This needs the {minimum.value} role.")
+
+
+def check_may_wager(role: Role) -> None:
+    """Whoever creates or resolves markets must not hold positions in them."""
+    if role is not Role.BETTOR:
+        raise PermissionDenied("Operators and admins cannot place wagers.")
 
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is not our job.

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from streambet.domain.errors import Conflict, ValidationFailed
+from streambet.domain.accounts import Role
+from streambet.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from streambet.domain.money import BASIS_POINTS, MAX_AMOUNT
 
 MIN_OUTCOMES = 2
@@ -127,4 +128,12 @@ def check_wager(
         raise ValidationFailed(
             f"Stakes on this market are {min_stake} to {max_stake}.",
             details={"field": "stake", "min": min_stake, "max": max_stake},
+        )
+
+
+def check_manager(created_by: int, user_id: int, role: Role) -> None:
+    """Only the operator who created a market (or an admin) may lock, cancel or settle it."""
+    if role is not Role.ADMIN and created_by != user_id:
+        raise PermissionDenied(
+            "Only the operator who created this market (or an admin) may do that."
         )

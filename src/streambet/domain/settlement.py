@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from streambet.domain.criteria import Criterion, Evaluation, evaluate
-from streambet.timeline import Timeline
+from streambet.domain.criteria import Criterion, Evaluation, LabelVocabulary, evaluate
+from streambet.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
 
 
 class Verdict(StrEnum):
@@ -162,4 +162,40 @@ def second_opinion(
         decision.model_version,
         evaluations,
         second.model_version,
+    )
+
+
+@dataclass(frozen=True)
+class ReportedLabel:
+    """A label as the original client reports it (what its /api/analyze gave it)."""
+
+    label: str
+    confidence: float
+    timestamps_s: Sequence[float] = ()
+
+
+def reported_timeline(
+    labels: Sequence[ReportedLabel], duration_ms: int, vocabulary: LabelVocabulary
+) -> Timeline:
+    """The evidence the original `POST /api/resolve` sends, as a timeline: each label at
+    each of its times (or at 0), covering the first `duration_ms` of the video (0: none,
+    so absence is never concluded). Known labels bring their parents, so criteria on a
+    parent ("Animal") are met by a reported child ("Cat")."""
+    samples = []
+    infos: dict[str, LabelInfo] = {}
+    for item in labels:
+        info = vocabulary.resolve(item.label) or LabelInfo(item.label)
+        infos[item.label] = LabelInfo(item.label, (info.name, *info.parents), info.aliases)
+        for seconds in item.timestamps_s or [0.0]:
+            t = max(0, round(seconds * 1000))
+            samples.append(LabelSample(t, item.label, item.confidence, item.confidence))
+    return Timeline(
+        video=VideoMetadata("unknown", duration_ms, "unknown", 0.0, 0, 0),
+        model_version="client-supplied-labels",
+        sample_interval_ms=1000,
+        analysed_from_ms=0,
+        analysed_until_ms=duration_ms,
+        samples=sorted(samples, key=lambda s: s.timestamp_ms),
+        labels=infos,
+        engine="client",
     )

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.accounts import ApiToken, User
 from streambet.domain.accounts import (
+    Principal,
     Role,
     check_display_name,
     check_password,
@@ -28,16 +30,6 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is making a request."""
-
-    user_id: int
-    email: str
-    display_name: str
-    role: Role
-
-
 def _principal(user: User) -> Principal:
     return Principal(user.id, user.email, user.display_name, Role(user.role))
 
@@ -46,8 +38,20 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(
-    uow: UnitOfWork,
+@dataclass(frozen=True)
+class AccountPolicy:
+    signup_credit: int = 0  # minor units of play money a new bettor gets
+    token_ttl: timedelta = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class SessionGrant:
+    principal: Principal
+    token: str
+
+
+def add_user(
+    session: Session,
     email: str,
     password: str,
     role: str = "bettor",
@@ -55,13 +59,12 @@ def create_user(
     *,
     credit: int = 0,
 ) -> Principal:
-    """Creates an account inside the caller's unit of work (the caller commits). A bettor
-    gets `credit` minor units of play money through the ledger."""
+    """Adds an account inside the caller's transaction (a helper: it never commits). A
+    bettor gets `credit` minor units of play money through the ledger."""
     email = normalise_email(email)
     check_password(password)
     name = check_display_name(display_name or email.split("@")[0])
     parsed_role = parse_role(role)
-    session = uow.session
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with that e-mail already exists.", details={"field": "email"})
     user = User(
@@ -70,13 +73,13 @@ def create_user(
     session.add(user)
     session.flush()
     if parsed_role is Role.BETTOR:
-        wallet.grant_signup_credit(uow, user.id, credit)
+        wallet.grant_signup_credit(session, user.id, credit)
     return _principal(user)
 
 
-def issue_token(uow: UnitOfWork, user_id: int, ttl: timedelta) -> str:
+def _issue_token(session: Session, user_id: int, ttl: timedelta) -> str:
     token = secrets.token_urlsafe(32)
-    uow.session.add(
+    session.add(
         ApiToken(
             user_id=user_id,
             token_hash=_token_hash(token),
@@ -86,22 +89,61 @@ def issue_token(uow: UnitOfWork, user_id: int, ttl: timedelta) -> str:
     return token
 
 
-def login(uow: UnitOfWork, email: str, password: str, ttl: timedelta) -> tuple[Principal, str]:
+def create_account(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    role: str = "bettor",
+    display_name: str = "",
+    *,
+    credit: int = 0,
+) -> Principal:
+    """An account of any role (`streambet users create`, tests)."""
+    with uow:
+        principal = add_user(uow.session, email, password, role, display_name, credit=credit)
+        uow.commit()
+    return principal
+
+
+def sign_up(
+    uow: UnitOfWork, policy: AccountPolicy, email: str, password: str, display_name: str = ""
+) -> SessionGrant:
+    """A bettor account with its play money, logged in."""
+    with uow:
+        principal = add_user(
+            uow.session, email, password, "bettor", display_name, credit=policy.signup_credit
+        )
+        token = _issue_token(uow.session, principal.user_id, policy.token_ttl)
+        uow.commit()
+    return SessionGrant(principal, token)
+
+
+def issue_token(uow: UnitOfWork, user_id: int, ttl: timedelta) -> str:
+    """A bearer token for an existing account (tests, benchmarks)."""
+    with uow:
+        token = _issue_token(uow.session, user_id, ttl)
+        uow.commit()
+    return token
+
+
+def login(uow: UnitOfWork, policy: AccountPolicy, email: str, password: str) -> SessionGrant:
     failure = Unauthenticated("Wrong e-mail or password.")
     try:
         email = normalise_email(email)
     except ValueError:
         raise failure from None
-    user = uow.session.scalar(select(User).where(User.email == email))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        raise failure from None
-    if user is None:
-        raise failure
-    token = issue_token(uow, user.id, ttl)
-    uow.commit()
-    return _principal(user), token
+    with uow:
+        user = uow.session.scalar(select(User).where(User.email == email))
+        try:
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            raise failure from None
+        if user is None:
+            raise failure
+        token = _issue_token(uow.session, user.id, policy.token_ttl)
+        principal = _principal(user)
+        uow.commit()
+    return SessionGrant(principal, token)
 
 
 # Every authenticated request runs this: built once and run on a bare connection (no ORM
@@ -128,14 +170,15 @@ def authenticate(conn: Connection, token: str) -> Principal:
 
 
 def revoke_token(uow: UnitOfWork, token: str) -> None:
-    api_token = uow.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
-    )
-    if api_token is not None and api_token.revoked_at is None:
-        api_token.revoked_at = datetime.now(UTC)
-        uow.commit()
+    with uow:
+        api_token = uow.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
+        )
+        if api_token is not None and api_token.revoked_at is None:
+            api_token.revoked_at = datetime.now(UTC)
+            uow.commit()
 
 
-def find_by_email(uow: UnitOfWork, email: str) -> Principal | None:
-    user = uow.session.scalar(select(User).where(User.email == email.strip().lower()))
+def find_by_email(session: Session, email: str) -> Principal | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
     return _principal(user) if user else None

@@ -1,4 +1,4 @@
-"""Analysis jobs: submit an upload, run it on the engine, cancel it, read it.
+"""Analysis jobs: submit an upload, read it, cancel it, delete it, wait for it.
 
 `submit` is all-or-nothing: the upload is streamed to storage, probed, recorded and queued,
 and any failure on the way removes what was written (object, row). Running a job is in
@@ -13,13 +13,17 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from pydantic import Field
 from sqlalchemy import delete, func, select
 
+from streambet.adapters.events import EventBus
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.orm.betting import Market
 from streambet.adapters.storage import Storage, TooLarge
+from streambet.domain.accounts import Principal, Role
+from streambet.domain.analyses import AnalysisStatus, check_transition
 from streambet.domain.errors import (
     Conflict,
     NotFound,
@@ -29,77 +33,114 @@ from streambet.domain.errors import (
     ValidationFailed,
 )
 from streambet.domain.uploads import clean_file_name
-from streambet.services.accounts import Principal
+from streambet.services.events import ANALYSIS_PROGRESS
+from streambet.services.read_models import ReadModel, read
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import Timeline
 from streambet.vision import errors as video_errors
 from streambet.vision.probe import probe_video
 
-if TYPE_CHECKING:
-    from streambet.wiring import Wiring
-
 log = logging.getLogger(__name__)
 
-TOPIC = "analysis.progress"
-QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = (
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "canceled",
-)
-TERMINAL = (SUCCEEDED, FAILED, CANCELED)
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED)
+TOPIC = ANALYSIS_PROGRESS
+RUN_TASK = "run_analysis"  # the queue task that runs a job (registered by streambet.worker)
+
+
+class TaskQueue(Protocol):
+    """The job queue port (streambet.adapters.queue.JobQueue)."""
+
+    def enqueue(self, name: str, *args: str | int, request_id: str = "") -> None: ...
+
+
+class JobMetrics(Protocol):
+    def observe_job(self, status: str, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True)
-class AnalysisState:
-    """A snapshot of one job, as the API shows it."""
+class UploadPolicy:
+    max_upload_mb: int = 100
+    max_video_seconds: int = 6 * 3600
+    max_video_pixels: int = 4096 * 2160
+    # Scripted-engine controls (`extra`) are accepted only when the fake engine runs.
+    scripted_engine: bool = False
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+class TimingsRead(ReadModel):
+    queued_ms: int | None
+    run_ms: int | None
+    engine_ms: int | None
+    evidence_ms: int | None = None  # storing the evidence frames, apart from the engine
+
+
+class ErrorInfoRead(ReadModel):
+    code: str
+    message: str
+
+
+class AnalysisRead(ReadModel):
+    """One job as its row has it (the API adds its URL and, once done, the result)."""
 
     id: str
-    user_id: int
+    status: AnalysisStatus
+    progress: int = Field(ge=0, le=100)
     file_name: str
     size_bytes: int
-    status: str
-    progress: int
-    options: dict[str, Any]
-    video: dict[str, Any] | None
-    error_code: str | None
-    error_message: str | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    engine_seconds: float | None
+    timings: TimingsRead
     attempts: int
-    timeline: dict[str, Any] | None
-    evidence_seconds: float | None = None
-    second_timeline: dict[str, Any] | None = None
+    error: ErrorInfoRead | None
+    video: dict[str, Any] | None
+    # What the use cases and the API read, never sent as such.
+    user_id: int = Field(exclude=True)
+    timeline: dict[str, Any] | None = Field(default=None, exclude=True)
+    second_timeline: dict[str, Any] | None = Field(default=None, exclude=True)
 
     @property
     def done(self) -> bool:
-        return self.status in TERMINAL
+        return self.status.finished
 
 
-def state_of(row: Analysis, *, with_timeline: bool = True) -> AnalysisState:
-    return AnalysisState(
-        id=row.id,
-        user_id=row.user_id,
-        file_name=row.file_name,
-        size_bytes=row.size_bytes,
-        status=row.status,
-        progress=row.progress,
-        options=dict(row.options or {}),
-        video=row.video,
-        error_code=row.error_code,
-        error_message=row.error_message,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        engine_seconds=row.engine_seconds,
-        attempts=row.attempts,
+def _ms(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000)
+
+
+def _seconds_ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def analysis_read(row: Analysis, *, with_timeline: bool = True) -> AnalysisRead:
+    return read(
+        AnalysisRead,
+        row,
+        timings=TimingsRead(
+            queued_ms=_ms(row.created_at, row.started_at),
+            run_ms=_ms(row.started_at, row.finished_at),
+            engine_ms=_seconds_ms(row.engine_seconds),
+            evidence_ms=_seconds_ms(row.evidence_seconds),
+        ),
+        error=ErrorInfoRead(code=row.error_code, message=row.error_message or "")
+        if row.error_code
+        else None,
         timeline=row.timeline if with_timeline else None,
-        evidence_seconds=row.evidence_seconds,
         second_timeline=row.second_timeline if with_timeline else None,
     )
+
+
+def progress_event(row: Analysis) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "status": row.status,
+        "progress": row.progress,
+    }
 
 
 def frame_key(analysis_id: str, ms: int) -> str:
@@ -127,28 +168,35 @@ def _video_error(exc: video_errors.VideoError) -> StreamBetError:
     return ValidationFailed(exc.message, details=details, code=exc.code)
 
 
+def _check_options(options: Mapping[str, Any], policy: UploadPolicy) -> None:
+    if options.get("extra") and not policy.scripted_engine:
+        raise ValidationFailed("'extra' options are only for the test engine.")
+
+
 def submit(
-    w: Wiring,
+    uow: UnitOfWorkFactory,
+    storage: Storage,
+    queue: TaskQueue,
+    policy: UploadPolicy,
     principal: Principal,
     file_name: str,
     chunks: Iterable[bytes],
     options: Mapping[str, Any],
     request_id: str = "",
-) -> AnalysisState:
+) -> AnalysisRead:
     """Stores, probes, records and queues one upload; on any failure nothing is left."""
     name = clean_file_name(file_name)
-    settings = w.settings
+    _check_options(options, policy)
     analysis_id = uuid.uuid4().hex
     key = f"uploads/{analysis_id}"
-    storage = w.storage
     stored = False
     try:
         try:
-            size = storage.put(key, chunks, max_bytes=settings.max_upload_bytes)
+            size = storage.put(key, chunks, max_bytes=policy.max_bytes)
         except TooLarge:
             raise PayloadTooLarge(
-                f"The file is larger than the {settings.max_upload_mb} MB limit.",
-                details={"field": "file", "limit_bytes": settings.max_upload_bytes},
+                f"The file is larger than the {policy.max_upload_mb} MB limit.",
+                details={"field": "file", "limit_bytes": policy.max_bytes},
             ) from None
         stored = True
         if size == 0:
@@ -159,19 +207,19 @@ def submit(
             with storage.local_path(key) as path:
                 video = probe_video(
                     path,
-                    max_seconds=settings.max_video_seconds,
-                    max_pixels=settings.max_video_pixels,
+                    max_seconds=policy.max_video_seconds,
+                    max_pixels=policy.max_video_pixels,
                 )
         except video_errors.VideoError as exc:
             raise _video_error(exc) from None
-        with w.uow() as uow:
+        with uow() as tx:
             row = Analysis(
                 id=analysis_id,
                 user_id=principal.user_id,
                 file_name=name,
                 storage_key=key,
                 size_bytes=size,
-                status=QUEUED,
+                status=AnalysisStatus.QUEUED.value,
                 progress=0,
                 options=dict(options),
                 video=video.to_dict(),
@@ -179,103 +227,100 @@ def submit(
                 attempts=0,
                 cancel_requested=False,
             )
-            uow.session.add(row)
-            uow.session.flush()
-            state = state_of(row)
-            uow.commit()
+            tx.session.add(row)
+            tx.session.flush()
+            state = analysis_read(row)
+            # Announced before enqueueing: an in-process queue may run the whole job there.
+            tx.emit(TOPIC, progress_event(row))
+            tx.commit()
     except BaseException:
         if stored:
             storage.delete(key)
         raise
-    # Before enqueueing: an in-process queue may run the whole job inside that call.
     log.info("analysis queued", extra={"analysis_id": analysis_id, "size_bytes": size})
-    w.events.publish(TOPIC, event_of(state))
     try:
-        w.queue.enqueue_analysis(analysis_id, request_id)
+        queue.enqueue(RUN_TASK, analysis_id, request_id=request_id)
     except Exception:
         log.exception("could not queue the analysis", extra={"analysis_id": analysis_id})
-        with w.uow() as uow:
-            uow.session.execute(delete(Analysis).where(Analysis.id == analysis_id))
-            uow.commit()
+        with uow() as tx:
+            tx.session.execute(delete(Analysis).where(Analysis.id == analysis_id))
+            tx.commit()
         storage.delete(key)
         raise
-    return get_state(w, analysis_id) or state
-
-
-def event_of(state: AnalysisState) -> dict[str, Any]:
-    return {
-        "id": state.id,
-        "user_id": state.user_id,
-        "status": state.status,
-        "progress": state.progress,
-    }
+    with uow() as tx:  # an in-process queue has run the job by now
+        row_now = tx.session.get(Analysis, analysis_id)
+        return state if row_now is None else analysis_read(row_now)
 
 
 def _visible(principal: Principal, row: Analysis | None) -> Analysis:
-    if row is None or (row.user_id != principal.user_id and principal.role != "admin"):
+    if row is None or (row.user_id != principal.user_id and principal.role is not Role.ADMIN):
         raise NotFound("No such analysis.")
     return row
 
 
-def get_state(w: Wiring, analysis_id: str) -> AnalysisState | None:
-    with w.read_uow() as uow:
+def get_state(uow: UnitOfWork, analysis_id: str) -> AnalysisRead | None:
+    with uow:
         row = uow.session.get(Analysis, analysis_id)
-        return state_of(row) if row is not None else None
+        return analysis_read(row) if row is not None else None
 
 
-def get(w: Wiring, principal: Principal, analysis_id: str) -> AnalysisState:
-    with w.read_uow() as uow:
-        return state_of(_visible(principal, uow.session.get(Analysis, analysis_id)))
+def get(uow: UnitOfWork, principal: Principal, analysis_id: str) -> AnalysisRead:
+    with uow:
+        return analysis_read(_visible(principal, uow.session.get(Analysis, analysis_id)))
 
 
 def list_for(
-    w: Wiring, principal: Principal, status: str | None = None, limit: int = 50
-) -> list[AnalysisState]:
+    uow: UnitOfWork, principal: Principal, status: str | None = None, limit: int = 50
+) -> list[AnalysisRead]:
     """The caller's own analyses, newest first (timelines left out)."""
     query = select(Analysis).where(Analysis.user_id == principal.user_id)
     if status is not None:
         query = query.where(Analysis.status == status)
     query = query.order_by(Analysis.created_at.desc(), Analysis.id).limit(limit)
-    with w.read_uow() as uow:
-        return [state_of(r, with_timeline=False) for r in uow.session.scalars(query)]
+    with uow:
+        return [analysis_read(r, with_timeline=False) for r in uow.session.scalars(query)]
 
 
-def cancel(w: Wiring, principal: Principal, analysis_id: str) -> AnalysisState:
+def cancel(
+    uow: UnitOfWork,
+    storage: Storage,
+    metrics: JobMetrics,
+    principal: Principal,
+    analysis_id: str,
+) -> AnalysisRead:
     """A queued job is canceled at once; a running one is flagged and stops at its next
     sample. Canceling a finished job is a conflict."""
     key: str | None = None
     frames: list[int] = []
-    with w.uow() as uow:
+    with uow:
         row = _visible(principal, uow.session.get(Analysis, analysis_id))
-        if row.status in TERMINAL:
-            raise Conflict(
-                f"The analysis has already {row.status}.", details={"status": row.status}
-            )
-        row.cancel_requested = True
-        if row.status == QUEUED:
-            row.status = CANCELED
+        if row.status == AnalysisStatus.QUEUED:
+            row.status = check_transition(row.status, AnalysisStatus.CANCELED).value
             row.finished_at = utcnow()
             row.error_code, row.error_message = "canceled", "Canceled before it started."
             key, row.storage_key = row.storage_key, None
             # Frames a run that died (the job was queued again) may have left.
             frames, row.evidence_frames = list(row.evidence_frames or ()), None
-        state = state_of(row)
+        elif AnalysisStatus(row.status).finished:
+            check_transition(row.status, AnalysisStatus.CANCELED)  # a conflict
+        row.cancel_requested = True
+        state = analysis_read(row)
+        uow.emit(TOPIC, progress_event(row))
         uow.commit()
-    discard_frames(w.storage, analysis_id, frames)
+    discard_frames(storage, analysis_id, frames)
     if key is not None:
-        w.storage.delete(key)
-        w.metrics.observe_job(CANCELED, 0.0)
-    w.events.publish(TOPIC, event_of(state))
+        storage.delete(key)
+        metrics.observe_job(AnalysisStatus.CANCELED, 0.0)
     log.info("analysis cancel requested", extra={"analysis_id": analysis_id})
     return state
 
 
-def remove(w: Wiring, principal: Principal, analysis_id: str) -> None:
+def remove(uow: UnitOfWork, storage: Storage, principal: Principal, analysis_id: str) -> None:
     """Removes a finished analysis with everything it stored (frames, a kept upload). One
     that a market is built on stays: its settlement must remain traceable."""
-    with w.uow() as uow:
+    with uow:
         row = _visible(principal, uow.session.get(Analysis, analysis_id))
-        if row.status not in TERMINAL:
+        if not AnalysisStatus(row.status).finished:
             raise Conflict(
                 "Cancel the analysis before deleting it.", details={"status": row.status}
             )
@@ -285,17 +330,19 @@ def remove(w: Wiring, principal: Principal, analysis_id: str) -> None:
         uow.session.delete(row)
         uow.commit()
     if key:
-        w.storage.delete(key)
-    discard_frames(w.storage, analysis_id, frames)
+        storage.delete(key)
+    discard_frames(storage, analysis_id, frames)
     log.info("analysis deleted", extra={"analysis_id": analysis_id, "frames": len(frames)})
 
 
-def wait(w: Wiring, analysis_id: str, timeout: float) -> AnalysisState:
+def wait(
+    read_uow: UnitOfWorkFactory, bus: EventBus, analysis_id: str, timeout: float
+) -> AnalysisRead:
     """Blocks until the job is finished or `timeout` seconds pass; returns its state."""
     deadline = time.monotonic() + timeout
-    with w.events.subscribe(TOPIC) as sub:
+    with bus.subscribe(TOPIC) as sub:
         while True:
-            state = get_state(w, analysis_id)
+            state = get_state(read_uow(), analysis_id)
             if state is None:
                 raise NotFound("No such analysis.")
             remaining = deadline - time.monotonic()
@@ -307,12 +354,12 @@ def wait(w: Wiring, analysis_id: str, timeout: float) -> AnalysisState:
                 event = sub.get(timeout=0.05)
 
 
-def status_counts(w: Wiring) -> dict[str, int]:
-    with w.read_uow() as uow:
+def status_counts(uow: UnitOfWork) -> dict[str, int]:
+    with uow:
         rows = uow.session.execute(
             select(Analysis.status, func.count()).group_by(Analysis.status)
         ).all()
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = dict.fromkeys((s.value for s in AnalysisStatus), 0)
     counts.update({str(status): int(n) for status, n in rows})
     return counts
 
@@ -320,24 +367,21 @@ def status_counts(w: Wiring) -> dict[str, int]:
 class DbTimelineSource:
     """`timeline_for(analysis_id)` for settlement: the stored result of a finished job."""
 
-    def __init__(self, w: Wiring) -> None:
-        self.w = w
+    def __init__(self, read_uow: UnitOfWorkFactory) -> None:
+        self._read = read_uow
 
-    def timeline_for(self, analysis_id: str) -> Timeline | None:
-        with self.w.read_uow() as uow:
+    def _stored(self, column: Any, analysis_id: str) -> Timeline | None:
+        with self._read() as uow:
             data = uow.session.scalar(
-                select(Analysis.timeline).where(
-                    Analysis.id == analysis_id, Analysis.status == SUCCEEDED
+                select(column).where(
+                    Analysis.id == analysis_id, Analysis.status == AnalysisStatus.SUCCEEDED
                 )
             )
         return Timeline.from_dict(data) if data else None
+
+    def timeline_for(self, analysis_id: str) -> Timeline | None:
+        return self._stored(Analysis.timeline, analysis_id)
 
     def second_timeline_for(self, analysis_id: str) -> Timeline | None:
         """Agreement mode: the second engine's timeline, or None when it did not run."""
-        with self.w.read_uow() as uow:
-            data = uow.session.scalar(
-                select(Analysis.second_timeline).where(
-                    Analysis.id == analysis_id, Analysis.status == SUCCEEDED
-                )
-            )
-        return Timeline.from_dict(data) if data else None
+        return self._stored(Analysis.second_timeline, analysis_id)

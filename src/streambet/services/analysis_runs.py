@@ -8,40 +8,77 @@ renewing; the sweeper then queues the job again, so it completes exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import CursorResult, select, update
 
 from streambet.adapters.orm.analyses import Analysis
+from streambet.adapters.storage import Storage
+from streambet.domain.analyses import AnalysisStatus, check_transition
 from streambet.services.analyses import (
-    CANCELED,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    SUCCEEDED,
-    TERMINAL,
+    RUN_TASK,
     TOPIC,
+    JobMetrics,
+    TaskQueue,
     discard_frames,
-    event_of,
-    state_of,
+    progress_event,
     utcnow,
 )
+from streambet.services.events import Publish
 from streambet.services.evidence import EvidenceFailed, store_frames
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import Timeline
 from streambet.vision import errors as video_errors
-from streambet.vision.backends import AnalysisOptions
-
-if TYPE_CHECKING:
-    from streambet.services.unit_of_work import UnitOfWork
-    from streambet.wiring import Wiring
+from streambet.vision.backends import AnalysisBackend, AnalysisOptions
 
 log = logging.getLogger(__name__)
+
+QUEUED, RUNNING = AnalysisStatus.QUEUED, AnalysisStatus.RUNNING
+SUCCEEDED, FAILED, CANCELED = (
+    AnalysisStatus.SUCCEEDED,
+    AnalysisStatus.FAILED,
+    AnalysisStatus.CANCELED,
+)
+
+
+class Engines(Protocol):
+    """Warm analysis backends, lent to one job at a time (streambet.adapters.engines)."""
+
+    def borrow(self) -> contextlib.AbstractContextManager[AnalysisBackend]: ...
+
+
+@dataclass(frozen=True)
+class RunPolicy:
+    lease_seconds: int = 30  # a running job whose lease lapses is queued again
+    max_attempts: int = 3
+    keep_uploads: bool = False  # keep the video after a successful run (for playback)
+    sample_fps: float = 2.0
+    max_video_seconds: int = 6 * 3600
+    max_video_pixels: int = 4096 * 2160
+    evidence_max_frames: int = 600
+
+
+@dataclass(frozen=True)
+class Runner:
+    """What running analysis jobs works with; built once per process by the wiring."""
+
+    write: UnitOfWorkFactory
+    read: UnitOfWorkFactory
+    storage: Storage
+    engines: Engines
+    second_engines: Engines | None  # agreement mode's second opinion; None: off
+    queue: TaskQueue
+    publish: Publish  # progress ticks, which change no row on their own (see _Progress)
+    metrics: JobMetrics
+    policy: RunPolicy
+
 
 # How often a running job looks at its row for a cancel request.
 CANCEL_POLL_SECONDS = 0.5
@@ -55,30 +92,29 @@ class _Claim:
     options: dict[str, Any]
 
 
-def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
+def _claim(r: Runner, analysis_id: str) -> _Claim | None:
     """Takes the job if it is queued (or its runner's lease lapsed); None if someone else
     holds it, it is finished, or it has used up its attempts."""
-    settings = w.settings
     now = utcnow()
-    with w.uow() as uow:
+    with r.write() as uow:
         row = uow.session.get(Analysis, analysis_id)
-        if row is None or row.status in TERMINAL:
+        if row is None or AnalysisStatus(row.status).finished:
             return None
         lapsed = row.status == RUNNING and (row.lease_until is None or row.lease_until < now)
         if row.status != QUEUED and not lapsed:
             return None
         if row.cancel_requested:
             _finish_row(row, CANCELED, "canceled", "Canceled before it started.")
-            _discard_stored(w, row, uow)
+            _discard_stored(r, row, uow)
             return None
-        if row.attempts >= settings.job_max_attempts or row.storage_key is None:
+        if row.attempts >= r.policy.max_attempts or row.storage_key is None:
             _finish_row(
                 row,
                 FAILED,
                 "too_many_attempts",
                 f"The analysis was interrupted {row.attempts} times; giving up.",
             )
-            _discard_stored(w, row, uow)
+            _discard_stored(r, row, uow)
             return None
         attempt = row.attempts + 1
         # Conditional update: of two runners racing for the row, exactly one matches.
@@ -94,7 +130,7 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
                 .values(
                     status=RUNNING,
                     attempts=attempt,
-                    lease_until=now + timedelta(seconds=settings.job_lease_seconds),
+                    lease_until=now + timedelta(seconds=r.policy.lease_seconds),
                     started_at=row.started_at or now,
                 )
                 .execution_options(synchronize_session=False)
@@ -103,18 +139,21 @@ def _claim(w: Wiring, analysis_id: str) -> _Claim | None:
         if taken != 1:
             return None
         claim = _Claim(attempt, row.user_id, row.storage_key, dict(row.options or {}))
+        uow.emit(
+            TOPIC, {"id": analysis_id, "user_id": row.user_id, "status": RUNNING, "progress": 0}
+        )
         uow.commit()
     return claim
 
 
-def _discard_stored(w: Wiring, row: Analysis, uow: UnitOfWork) -> None:
+def _discard_stored(r: Runner, row: Analysis, uow: UnitOfWork) -> None:
     """Commits the row of a job that ends without a result, then deletes what it stored."""
     key, row.storage_key = row.storage_key, None
     frames, row.evidence_frames = row.evidence_frames or [], None
     uow.commit()
     if key:
-        w.storage.delete(key)
-    discard_frames(w.storage, row.id, frames)
+        r.storage.delete(key)
+    discard_frames(r.storage, row.id, frames)
 
 
 def _rowcount(result: object) -> int:
@@ -123,8 +162,10 @@ def _rowcount(result: object) -> int:
     return int(result.rowcount)
 
 
-def _finish_row(row: Analysis, status: str, code: str | None, message: str | None) -> None:
-    row.status = status
+def _finish_row(
+    row: Analysis, status: AnalysisStatus, code: str | None, message: str | None
+) -> None:
+    row.status = check_transition(row.status, status).value
     row.finished_at = utcnow()
     row.lease_until = None
     row.error_code, row.error_message = code, message
@@ -135,10 +176,10 @@ class _Lease(threading.Thread):
     shutting down) into the engine's cancel flag."""
 
     def __init__(
-        self, w: Wiring, analysis_id: str, attempt: int, interrupt: threading.Event | None
+        self, r: Runner, analysis_id: str, attempt: int, interrupt: threading.Event | None
     ) -> None:
         super().__init__(name=f"lease-{analysis_id[:8]}", daemon=True)
-        self.w, self.analysis_id, self.attempt = w, analysis_id, attempt
+        self.r, self.analysis_id, self.attempt = r, analysis_id, attempt
         self.interrupt = interrupt
         self._flag = threading.Event()
         self.user_canceled = False
@@ -150,7 +191,7 @@ class _Lease(threading.Thread):
         return self._flag.is_set() or (self.interrupt is not None and self.interrupt.is_set())
 
     def run(self) -> None:
-        lease = self.w.settings.job_lease_seconds
+        lease = self.r.policy.lease_seconds
         renew_every = lease / 3
         last_renew = time.monotonic()
         while not self._done.wait(CANCEL_POLL_SECONDS):
@@ -158,7 +199,7 @@ class _Lease(threading.Thread):
                 if time.monotonic() - last_renew >= renew_every:
                     self._renew(lease)
                     last_renew = time.monotonic()
-                with self.w.read_uow() as uow:
+                with self.r.read() as uow:
                     flagged = uow.session.scalar(
                         select(Analysis.cancel_requested).where(Analysis.id == self.analysis_id)
                     )
@@ -169,7 +210,7 @@ class _Lease(threading.Thread):
                 log.warning("lease check failed", exc_info=True)
 
     def _renew(self, lease: int) -> None:
-        with self.w.uow() as uow:
+        with self.r.write() as uow:
             renewed = _rowcount(
                 uow.session.execute(
                     update(Analysis)
@@ -194,10 +235,11 @@ class _Lease(threading.Thread):
 
 class _Progress:
     """The engine's progress callback: pushes each new percent through the event bus at
-    once, and writes it to the row at most twice a second."""
+    once (a live tick, published as it happens rather than with a commit), and writes it
+    to the row at most twice a second."""
 
-    def __init__(self, w: Wiring, analysis_id: str, user_id: int, attempt: int) -> None:
-        self.w, self.analysis_id, self.user_id, self.attempt = w, analysis_id, user_id, attempt
+    def __init__(self, r: Runner, analysis_id: str, user_id: int, attempt: int) -> None:
+        self.r, self.analysis_id, self.user_id, self.attempt = r, analysis_id, user_id, attempt
         self.percent = -1
         self._last_write = 0.0
 
@@ -206,7 +248,7 @@ class _Progress:
         if percent <= self.percent:
             return
         self.percent = percent
-        self.w.events.publish(
+        self.r.publish(
             TOPIC,
             {
                 "id": self.analysis_id,
@@ -217,7 +259,7 @@ class _Progress:
         )
         if time.monotonic() - self._last_write >= 0.5:
             self._last_write = time.monotonic()
-            with self.w.uow() as uow:
+            with self.r.write() as uow:
                 uow.session.execute(
                     update(Analysis)
                     .where(Analysis.id == self.analysis_id, Analysis.attempts == self.attempt)
@@ -227,63 +269,64 @@ class _Progress:
                 uow.commit()
 
 
-def engine_options(w: Wiring, options: Mapping[str, Any]) -> AnalysisOptions:
-    settings = w.settings
+def engine_options(policy: RunPolicy, options: Mapping[str, Any]) -> AnalysisOptions:
     return AnalysisOptions(
-        sample_fps=float(options.get("sample_fps") or settings.sample_fps),
+        sample_fps=float(options.get("sample_fps") or policy.sample_fps),
         min_confidence=float(options.get("min_confidence", 50.0)),
         label_inclusion=tuple(options.get("label_inclusion", ())),
         label_exclusion=tuple(options.get("label_exclusion", ())),
         category_inclusion=tuple(options.get("category_inclusion", ())),
         category_exclusion=tuple(options.get("category_exclusion", ())),
-        max_seconds=settings.max_video_seconds,
-        max_pixels=settings.max_video_pixels,
+        max_seconds=policy.max_video_seconds,
+        max_pixels=policy.max_video_pixels,
         extra=dict(options.get("extra", {})),
     )
 
 
-def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -> None:
+def run(r: Runner, analysis_id: str, interrupt: threading.Event | None = None) -> None:
     """The task body. Safe to call any number of times for one id: it runs only when it can
     claim the job, and records an outcome only while it still holds that claim."""
-    claim = _claim(w, analysis_id)
+    claim = _claim(r, analysis_id)
     if claim is None:
         log.info("analysis not claimed", extra={"analysis_id": analysis_id})
         return
     log.info("analysis started", extra={"analysis_id": analysis_id, "attempt": claim.attempt})
-    w.events.publish(
-        TOPIC, {"id": analysis_id, "user_id": claim.user_id, "status": RUNNING, "progress": 0}
-    )
     started = time.monotonic()
-    lease = _Lease(w, analysis_id, claim.attempt, interrupt)
+    lease = _Lease(r, analysis_id, claim.attempt, interrupt)
     lease.start()
     timeline: Timeline | None = None
     second_timeline: Timeline | None = None
     engine_seconds: float | None = None
     evidence = _Evidence([], None)
-    outcome: tuple[str, str | None, str | None]
+    outcome: tuple[AnalysisStatus, str | None, str | None]
     try:
-        with w.storage.local_path(claim.storage_key) as path:
-            progress = _Progress(w, analysis_id, claim.user_id, claim.attempt)
-            second = w.settings.second_opinion_backend
+        with r.storage.local_path(claim.storage_key) as path:
+            progress = _Progress(r, analysis_id, claim.user_id, claim.attempt)
+            second = r.second_engines
             # With a second opinion, each engine's progress fills half of the bar.
             share = 0.5 if second else 1.0
+            options = engine_options(r.policy, claim.options)
             t0 = time.perf_counter()
-            with w.engines.borrow() as backend:
-                timeline = backend.analyze(
-                    path, engine_options(w, claim.options), lambda f: progress(f * share), lease
-                )
-            if second:
-                with w.second_engines.borrow() as backend:
+            with r.engines.borrow() as backend:
+                timeline = backend.analyze(path, options, lambda f: progress(f * share), lease)
+            if second is not None:
+                with second.borrow() as backend:
                     second_timeline = backend.analyze(
-                        path,
-                        engine_options(w, claim.options),
-                        lambda f: progress(0.5 + f * 0.5),
-                        lease,
+                        path, options, lambda f: progress(0.5 + f * 0.5), lease
                     )
             engine_seconds = time.perf_counter() - t0
             # Before the upload goes: the frames that decided it (timed apart from the engine).
             t0 = time.perf_counter()
-            frames = store_frames(w, analysis_id, claim.attempt, path, timeline, lease)
+            frames = store_frames(
+                r.write,
+                r.storage,
+                analysis_id,
+                claim.attempt,
+                path,
+                timeline,
+                lease,
+                r.policy.evidence_max_frames,
+            )
             evidence = _Evidence(frames, time.perf_counter() - t0)
         outcome = (SUCCEEDED, None, None)
     except EvidenceFailed:
@@ -293,7 +336,7 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
             outcome = (CANCELED, "canceled", "Canceled while running.")
         else:
             lease.stop()
-            _release(w, analysis_id, claim.attempt, lost=lease.lost)
+            _release(r, analysis_id, claim.attempt, lost=lease.lost)
             return
     except video_errors.VideoError as exc:
         outcome = (FAILED, exc.code, exc.message)
@@ -304,7 +347,7 @@ def run(w: Wiring, analysis_id: str, interrupt: threading.Event | None = None) -
         if lease.is_alive():
             lease.stop()
     _record(
-        w,
+        r,
         analysis_id,
         claim,
         outcome,
@@ -322,10 +365,10 @@ class _Evidence:
 
 
 def _record(
-    w: Wiring,
+    r: Runner,
     analysis_id: str,
     claim: _Claim,
-    outcome: tuple[str, str | None, str | None],
+    outcome: tuple[AnalysisStatus, str | None, str | None],
     timelines: tuple[Timeline | None, Timeline | None],  # the primary's, the second's
     engine_seconds: float | None,
     evidence: _Evidence,
@@ -333,7 +376,7 @@ def _record(
 ) -> None:
     status, code, message = outcome
     timeline, second_timeline = timelines
-    with w.uow() as uow:
+    with r.write() as uow:
         row = uow.session.get(Analysis, analysis_id)
         if row is None or row.attempts != claim.attempt or row.status != RUNNING:
             # Frames this run stored stay listed on the row for the claim holder's cleanup.
@@ -352,17 +395,16 @@ def _record(
         row.engine_seconds = engine_seconds
         # The upload has served its purpose (the original deleted objects after processing),
         # unless the deployment keeps videos for playback.
-        if status == SUCCEEDED and w.settings.keep_uploads:
+        if status == SUCCEEDED and r.policy.keep_uploads:
             key = None
         else:
             row.storage_key = None
-        state = state_of(row, with_timeline=False)
+        uow.emit(TOPIC, progress_event(row))
         uow.commit()
     if key:
-        w.storage.delete(key)
-    discard_frames(w.storage, analysis_id, frames)
-    w.metrics.observe_job(status, seconds)
-    w.events.publish(TOPIC, event_of(state))
+        r.storage.delete(key)
+    discard_frames(r.storage, analysis_id, frames)
+    r.metrics.observe_job(status, seconds)
     log.info(
         "analysis finished",
         extra={
@@ -376,11 +418,11 @@ def _record(
     )
 
 
-def _release(w: Wiring, analysis_id: str, attempt: int, *, lost: bool) -> None:
+def _release(r: Runner, analysis_id: str, attempt: int, *, lost: bool) -> None:
     """Hands an interrupted job back to the queue (the consumer is shutting down)."""
     if lost:
         return
-    with w.uow() as uow:
+    with r.write() as uow:
         released = _rowcount(
             uow.session.execute(
                 update(Analysis)
@@ -398,15 +440,15 @@ def _release(w: Wiring, analysis_id: str, attempt: int, *, lost: bool) -> None:
         )
         uow.commit()
     if released == 1:
-        w.queue.enqueue_analysis(analysis_id, request_id or "")
+        r.queue.enqueue(RUN_TASK, analysis_id, request_id=request_id or "")
         log.info("analysis handed back to the queue", extra={"analysis_id": analysis_id})
 
 
-def requeue_expired(w: Wiring) -> list[str]:
+def requeue_expired(r: Runner) -> list[str]:
     """Jobs whose runner stopped renewing its lease (the process died) go back in the
     queue; of several sweepers, only the one whose update matches re-queues a job."""
     now = utcnow()
-    with w.read_uow() as uow:
+    with r.read() as uow:
         candidates = list(
             uow.session.execute(
                 select(Analysis.id, Analysis.attempts, Analysis.request_id).where(
@@ -416,7 +458,7 @@ def requeue_expired(w: Wiring) -> list[str]:
         )
     requeued = []
     for analysis_id, attempts, request_id in candidates:
-        with w.uow() as uow:
+        with r.write() as uow:
             moved = _rowcount(
                 uow.session.execute(
                     update(Analysis)
@@ -432,19 +474,19 @@ def requeue_expired(w: Wiring) -> list[str]:
             )
             uow.commit()
         if moved == 1:
-            w.queue.enqueue_analysis(analysis_id, request_id)
+            r.queue.enqueue(RUN_TASK, analysis_id, request_id=request_id)
             requeued.append(analysis_id)
             log.warning("analysis lease lapsed; queued again", extra={"analysis_id": analysis_id})
     return requeued
 
 
-def requeue_missing(w: Wiring, pending: set[str]) -> list[str]:
+def requeue_missing(r: Runner, pending: set[str]) -> list[str]:
     """Queued jobs with no entry in the queue (its store was lost) are queued again."""
-    with w.read_uow() as uow:
+    with r.read() as uow:
         rows = uow.session.execute(
             select(Analysis.id, Analysis.request_id).where(Analysis.status == QUEUED)
         ).all()
-    missing = [(i, r) for i, r in rows if i not in pending]
+    missing = [(i, rid) for i, rid in rows if i not in pending]
     for analysis_id, request_id in missing:
-        w.queue.enqueue_analysis(analysis_id, request_id)
+        r.queue.enqueue(RUN_TASK, analysis_id, request_id=request_id)
     return [i for i, _ in missing]

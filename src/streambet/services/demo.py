@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
+from streambet.domain.accounts import Principal
 from streambet.services import accounts
-from streambet.services.accounts import Principal
 from streambet.services.unit_of_work import UnitOfWork
 
 DEMO_OPERATOR = "operator@demo.streambet.local"
@@ -19,29 +21,32 @@ class CreatedAccount:
     password: str
 
 
-def ensure_account(
-    uow: UnitOfWork, email: str, role: str, credit: int = 0
+def _ensure(
+    session: Session, email: str, role: str, credit: int = 0
 ) -> tuple[Principal, str | None]:
-    """Returns the account and, only when it was created now, its generated password."""
-    existing = accounts.find_by_email(uow, email)
+    """The account and, only when it was created now, its generated password."""
+    existing = accounts.find_by_email(session, email)
     if existing is not None:
         return existing, None
     password = secrets.token_urlsafe(12)
-    principal = accounts.create_user(uow, email, password, role=role, credit=credit)
-    uow.commit()
-    return principal, password
+    return accounts.add_user(session, email, password, role=role, credit=credit), password
 
 
 def ensure_demo_operator(uow: UnitOfWork) -> Principal:
-    principal, _ = ensure_account(uow, DEMO_OPERATOR, "operator")
+    with uow:
+        principal, password = _ensure(uow.session, DEMO_OPERATOR, "operator")
+        if password is not None:
+            uow.commit()
     return principal
 
 
 def seed_demo_accounts(uow: UnitOfWork, credit: int = 0) -> list[CreatedAccount]:
     """Creates the demo operator and two bettors if missing; returns the new ones."""
     created = []
-    for email, role in ((DEMO_OPERATOR, "operator"), *((b, "bettor") for b in DEMO_BETTORS)):
-        principal, password = ensure_account(uow, email, role, credit)
-        if password is not None:
-            created.append(CreatedAccount(principal, password))
+    with uow:
+        for email, role in ((DEMO_OPERATOR, "operator"), *((b, "bettor") for b in DEMO_BETTORS)):
+            principal, password = _ensure(uow.session, email, role, credit)
+            if password is not None:
+                created.append(CreatedAccount(principal, password))
+        uow.commit()
     return created

@@ -3,36 +3,58 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from streambet.adapters.orm.betting import Market
+from streambet.domain.accounts import Principal
 from streambet.domain.criteria import LabelVocabulary
-from streambet.services import analyses, markets
-from streambet.services.accounts import Principal
-from streambet.services.markets import MarketView
-from streambet.services.unit_of_work import UnitOfWork
+from streambet.services import demo, markets
+from streambet.services.markets import MarketRead, market_read
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.vision.stills import encode_stills
 
-if TYPE_CHECKING:
-    from streambet.wiring import Wiring
-
 DEMO_QUESTION = "Will a cat appear in the demo clip?"
+# Submits an upload (as whom, file name, chunks) for analysis; returns the analysis id.
+SubmitClip = Callable[[Principal, str, Iterable[bytes]], str]
 
 
-def ensure_demo_market(
-    uow: UnitOfWork, vocabulary: LabelVocabulary, operator_id: int, analysis_id: str | None = None
-) -> tuple[MarketView, bool]:
-    """The demo market, created if missing; True when it was created now."""
-    found = uow.session.scalar(select(Market).where(Market.question == DEMO_QUESTION).limit(1))
-    if found is not None:
-        return markets.view(uow.session, found), False
-    v = markets.create_market(
+@dataclass(frozen=True)
+class DemoSeed:
+    created: list[demo.CreatedAccount]  # accounts made now, with their passwords
+    market: MarketRead
+
+
+def seed_demo(
+    uow: UnitOfWorkFactory, vocabulary: LabelVocabulary, submit: SubmitClip, credit: int
+) -> DemoSeed:
+    """The demo accounts, and the demo market on a clip whose analysis is queued now (the
+    server's consumer runs it); whatever exists already is kept."""
+    created = demo.seed_demo_accounts(uow(), credit=credit)
+    operator = demo.ensure_demo_operator(uow())
+    market = find_demo_market(uow())
+    if market is None:
+        analysis_id = submit_demo_clip(operator, submit)
+        market = create_demo_market(uow(), vocabulary, operator, analysis_id)
+    return DemoSeed(created, market)
+
+
+def find_demo_market(uow: UnitOfWork) -> MarketRead | None:
+    with uow:
+        found = uow.session.scalar(select(Market).where(Market.question == DEMO_QUESTION).limit(1))
+        return None if found is None else market_read(uow.session, found)
+
+
+def create_demo_market(
+    uow: UnitOfWork, vocabulary: LabelVocabulary, operator: Principal, analysis_id: str | None
+) -> MarketRead:
+    return markets.create_market(
         uow,
         vocabulary,
-        operator_id,
+        operator,
         DEMO_QUESTION,
         [
             markets.OutcomeDraft("YES", {"label": "Cat", "min_confidence": 80}),
@@ -42,17 +64,12 @@ def ensure_demo_market(
         takeout_bp=500,
         max_stake=5_000,
     )
-    return v, True
 
 
-def has_demo_market(uow: UnitOfWork) -> bool:
-    return uow.session.scalar(select(Market.id).where(Market.question == DEMO_QUESTION)) is not None
-
-
-def submit_demo_clip(w: Wiring, operator: Principal) -> str | None:
+def submit_demo_clip(operator: Principal, submit: SubmitClip) -> str | None:
     """Builds a 10 s clip from photos scikit-image ships (coffee, a cat, an astronaut) and
-    queues its analysis, so the demo market settles from real evidence once the server's
-    consumer has run it. None when the photos are not installed."""
+    submits it, so the demo market settles from real evidence once the server's consumer
+    has run it. None when the photos are not installed."""
     try:
         from skimage import data
     except ImportError:
@@ -64,7 +81,4 @@ def submit_demo_clip(w: Wiring, operator: Principal) -> str | None:
             motion=True,
         )
         with clip.open("rb") as fh:
-            state = analyses.submit(
-                w, operator, "demo-clip.mp4", iter(lambda: fh.read(1 << 16), b""), {}
-            )
-    return state.id
+            return submit(operator, "demo-clip.mp4", iter(lambda: fh.read(1 << 16), b""))

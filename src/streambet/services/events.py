@@ -1,5 +1,7 @@
-"""How use cases announce changes: a `publish(topic, payload)` callable, injected. The
-event bus (streambet.adapters.events) fits it; tests pass a list-collecting fake."""
+"""How use cases announce changes: a `publish(topic, payload)` callable, injected into the
+unit of work, which publishes what a use case emitted once it has committed
+(services/unit_of_work.py). The event bus (streambet.adapters.events) fits it; tests pass
+a list-collecting fake."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ Publish = Callable[[str, dict[str, Any]], None]
 
 ODDS = "market.odds"
 STATUS = "market.status"
+ANALYSIS_PROGRESS = "analysis.progress"
 
 
 def no_publish(topic: str, payload: dict[str, Any]) -> None:

@@ -15,24 +15,22 @@ import logging
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.orm.betting import Market
+from streambet.adapters.storage import Storage
+from streambet.domain.accounts import Principal, Role
+from streambet.domain.analyses import AnalysisStatus
 from streambet.domain.errors import NotFound
-from streambet.services.accounts import Principal
-from streambet.services.analyses import SUCCEEDED, discard_frames, frame_key
+from streambet.services.analyses import discard_frames, frame_key
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import Timeline
 from streambet.vision.backends import CancelFlag
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.frames import extract_frames
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from streambet.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -56,41 +54,43 @@ def evidence_times(timeline: Timeline, cap: int) -> list[int]:
 
 
 def store_frames(
-    w: Wiring,
+    uow: UnitOfWorkFactory,
+    storage: Storage,
     analysis_id: str,
     attempt: int,
     path: Path,
     timeline: Timeline,
     cancel: CancelFlag,
+    max_frames: int,
 ) -> list[int]:
     """Extracts and stores the evidence frames of one run; returns their times. All or
     nothing: on failure (EvidenceFailed) or cancel (AnalysisCanceled) none are left."""
-    times = evidence_times(timeline, w.settings.evidence_max_frames)
-    with w.uow() as uow:
+    times = evidence_times(timeline, max_frames)
+    with uow() as tx:
         # An earlier attempt that died may have left frames; the row names them.
-        previous = uow.session.scalar(
+        previous = tx.session.scalar(
             select(Analysis.evidence_frames).where(Analysis.id == analysis_id)
         )
-        listed = uow.session.execute(
+        listed = tx.session.execute(
             update(Analysis)
             .where(Analysis.id == analysis_id, Analysis.attempts == attempt)
             .values(evidence_frames=sorted(set(times) | set(previous or ())))
             .execution_options(synchronize_session=False)
         )
-        uow.commit()
+        tx.commit()
     if _rowcount(listed) != 1:  # another run holds the job now: store nothing unlisted
         raise AnalysisCanceled("the claim was lost before storing evidence frames")
     stored: list[int] = []
     try:
-        discard_frames(w.storage, analysis_id, set(previous or ()) - set(times))
+        discard_frames(storage, analysis_id, set(previous or ()) - set(times))
         for ms, jpeg in extract_frames(path, times, FRAME_MAX_WIDTH, FRAME_QUALITY):
             if cancel.is_set():
                 raise AnalysisCanceled("canceled while storing evidence frames")
-            w.storage.put(frame_key(analysis_id, ms), [jpeg])
+            storage.put(frame_key(analysis_id, ms), [jpeg])
             stored.append(ms)
     except BaseException as exc:
         with contextlib.suppress(Exception):  # the row still lists them for a later cleanup
-            discard_frames(w.storage, analysis_id, times)
+            discard_frames(storage, analysis_id, times)
         if isinstance(exc, AnalysisCanceled | KeyboardInterrupt | SystemExit):
             raise
         log.exception("storing evidence frames failed", extra={"analysis_id": analysis_id})
@@ -114,7 +114,7 @@ def _viewable(session: Session, principal: Principal, analysis_id: str) -> Analy
     row = session.get(Analysis, analysis_id)
     allowed = row is not None and (
         row.user_id == principal.user_id
-        or principal.role == "admin"
+        or principal.role is Role.ADMIN
         or _has_market(session, analysis_id)
     )
     if row is None or not allowed:
@@ -123,23 +123,25 @@ def _viewable(session: Session, principal: Principal, analysis_id: str) -> Analy
 
 
 def _stored_times(row: Analysis) -> list[int]:
-    return sorted(row.evidence_frames or ()) if row.status == SUCCEEDED else []
+    return sorted(row.evidence_frames or ()) if row.status == AnalysisStatus.SUCCEEDED else []
 
 
-def frame_times(w: Wiring, principal: Principal, analysis_id: str) -> list[int]:
-    with w.read_uow() as uow:
+def frame_times(uow: UnitOfWork, principal: Principal, analysis_id: str) -> list[int]:
+    with uow:
         return _stored_times(_viewable(uow.session, principal, analysis_id))
 
 
-def frame(w: Wiring, principal: Principal, analysis_id: str, ms: int) -> tuple[int, bytes]:
+def frame(
+    uow: UnitOfWork, storage: Storage, principal: Principal, analysis_id: str, ms: int
+) -> tuple[int, bytes]:
     """The stored frame nearest `ms`: (its time, JPEG bytes)."""
-    with w.read_uow() as uow:
+    with uow:
         times = _stored_times(_viewable(uow.session, principal, analysis_id))
     if not times:
         raise NotFound("This analysis has no evidence frames.", code="no_frames")
     i = bisect.bisect_left(times, ms)
     nearest = min(times[max(0, i - 1) : i + 1], key=lambda t: (abs(t - ms), t))
-    with w.storage.open(frame_key(analysis_id, nearest)) as body:
+    with storage.open(frame_key(analysis_id, nearest)) as body:
         return nearest, body.read()
 
 
@@ -150,12 +152,12 @@ class KeptVideo:
     content_type: str
 
 
-def kept_video(w: Wiring, principal: Principal, analysis_id: str) -> KeptVideo:
+def kept_video(uow: UnitOfWork, principal: Principal, analysis_id: str) -> KeptVideo:
     """Where a finished analysis's upload is, when the deployment keeps uploads."""
-    with w.read_uow() as uow:
+    with uow:
         row = _viewable(uow.session, principal, analysis_id)
         key, name, size = row.storage_key, row.file_name, row.size_bytes
-        kept = row.status == SUCCEEDED and key is not None
+        kept = row.status == AnalysisStatus.SUCCEEDED and key is not None
     if not kept or key is None:
         raise NotFound("The video of this analysis is not kept.", code="no_video")
     return KeptVideo(key, size, mimetypes.guess_type(name)[0] or "application/octet-stream")

@@ -23,6 +23,7 @@ from streambet.domain.ledger import (
     Violation,
     transfer,
 )
+from streambet.services.unit_of_work import UnitOfWork
 
 
 def ensure_account(
@@ -118,6 +119,12 @@ def balance_of(session: Session, code: str) -> int:
 
 def house_account(session: Session) -> int:
     return ensure_account(session, HOUSE_CODE, AccountKind.HOUSE)
+
+
+def verify_books(uow: UnitOfWork) -> list[Violation]:
+    """Every ledger invariant, checked now (`streambet ledger verify`, the admin API)."""
+    with uow:
+        return verify(uow.session)
 
 
 def verify(session: Session) -> list[Violation]:

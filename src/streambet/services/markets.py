@@ -1,44 +1,40 @@
-"""Market use cases: create, read, list, lock, cancel, resolve by hand."""
+"""Market use cases: create, read, list, lock (by hand or when due)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.orm.betting import Market, MarketOutcome, Settlement
-from streambet.domain.criteria import LabelVocabulary, parse_criteria, to_dict
-from streambet.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from streambet.domain.accounts import Principal, Role
+from streambet.domain.criteria import FootageVocabulary, LabelVocabulary, parse_criteria, to_dict
+from streambet.domain.errors import NotFound, ValidationFailed
 from streambet.domain.ledger import AccountKind, pool_code
-from streambet.domain.markets import MarketStatus, check_terms, check_transition
+from streambet.domain.markets import MarketStatus, check_manager, check_terms, check_transition
 from streambet.domain.pools import decimal_odds
 from streambet.services import events, ledger
-from streambet.services.events import Publish, no_publish
-from streambet.services.unit_of_work import UnitOfWork
+from streambet.services.read_models import EpochMs, OptionalEpochMs, ReadModel, read
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from streambet.timeline import LabelInfo
 
 
-@dataclass(frozen=True)
-class OutcomeDraft:
-    title: str
-    criteria: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class OutcomeView:
+class OutcomeRead(ReadModel):
     id: int
     title: str
     criteria: dict[str, Any] | None
     pool: int
-    wagers: int
+    wagers: int = Field(validation_alias="wager_count")
     odds: float | None
 
 
-@dataclass(frozen=True)
-class SettlementView:
+class SettlementRead(ReadModel):
     source: str
     decision: str
     outcome_id: int | None
@@ -46,11 +42,10 @@ class SettlementView:
     reason: str
     evidence: dict[str, Any] | None
     model_version: str | None
-    decided_at: datetime
+    decided_at_ms: EpochMs = Field(validation_alias="created_at")
 
 
-@dataclass(frozen=True)
-class MarketView:
+class MarketRead(ReadModel):
     id: int
     question: str
     status: str
@@ -58,16 +53,21 @@ class MarketView:
     takeout_bp: int
     min_stake: int
     max_stake: int
-    opens_at: datetime | None
-    closes_at: datetime | None
-    created_at: datetime
+    opens_at_ms: OptionalEpochMs = Field(validation_alias="opens_at")
+    closes_at_ms: OptionalEpochMs = Field(validation_alias="closes_at")
+    created_at_ms: EpochMs = Field(validation_alias="created_at")
     pool: int
-    outcomes: list[OutcomeView]
+    outcomes: list[OutcomeRead]
     winning_outcome_id: int | None
-    dispute_deadline: datetime | None
-    paid_at: datetime | None
-    settlement: SettlementView | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    dispute_deadline_ms: OptionalEpochMs = Field(validation_alias="dispute_deadline")
+    paid_at_ms: OptionalEpochMs = Field(validation_alias="paid_at")
+    settlement: SettlementRead | None
+
+
+@dataclass(frozen=True)
+class OutcomeDraft:
+    title: str
+    criteria: dict[str, Any] | None = None
 
 
 def load_market(session: Session, market_id: int, *, lock: bool = False) -> Market:
@@ -99,71 +99,64 @@ def latest_settlement(session: Session, market_id: int) -> Settlement | None:
     )
 
 
-def view(session: Session, market: Market) -> MarketView:
+def market_read(session: Session, market: Market) -> MarketRead:
+    """The market as the API shows it: its row, plus its pool and live odds (from its
+    outcomes) and its latest settlement."""
     outcomes = outcomes_of(session, market.id)
     odds = decimal_odds({o.id: o.pool for o in outcomes}, market.takeout_bp)
-    s = latest_settlement(session, market.id)
-    return MarketView(
-        id=market.id,
-        question=market.question,
-        status=market.status,
-        analysis_id=market.analysis_id,
-        takeout_bp=market.takeout_bp,
-        min_stake=market.min_stake,
-        max_stake=market.max_stake,
-        opens_at=market.opens_at,
-        closes_at=market.closes_at,
-        created_at=market.created_at,
+    settlement = latest_settlement(session, market.id)
+    return read(
+        MarketRead,
+        market,
         pool=sum(o.pool for o in outcomes),
-        outcomes=[
-            OutcomeView(o.id, o.title, o.criteria, o.pool, o.wager_count, odds[o.id])
-            for o in outcomes
-        ],
-        winning_outcome_id=market.winning_outcome_id,
-        dispute_deadline=market.dispute_deadline,
-        paid_at=market.paid_at,
-        settlement=None
-        if s is None
-        else SettlementView(
-            s.source,
-            s.decision,
-            s.outcome_id,
-            s.confidence,
-            s.reason,
-            s.evidence,
-            s.model_version,
-            s.created_at,
-        ),
+        outcomes=[read(OutcomeRead, o, odds=odds[o.id]) for o in outcomes],
+        settlement=None if settlement is None else read(SettlementRead, settlement),
     )
 
 
-def publish_status(publish: Publish, v: MarketView) -> None:
-    publish(
+def changed(uow: UnitOfWork, market: Market) -> MarketRead:
+    """Ends a use case that changed `market`: its new state, announced once the
+    transaction commits (the caller commits)."""
+    uow.session.flush()
+    uow.emit(
         events.STATUS,
-        {"market_id": v.id, "status": v.status, "winning_outcome_id": v.winning_outcome_id},
+        {
+            "market_id": market.id,
+            "status": market.status,
+            "winning_outcome_id": market.winning_outcome_id,
+        },
     )
+    return market_read(uow.session, market)
 
 
-def create_market(
-    uow: UnitOfWork,
-    vocabulary: LabelVocabulary,
-    created_by: int,
-    question: str,
-    outcomes: Sequence[OutcomeDraft],
-    *,
-    analysis_id: str | None = None,
-    takeout_bp: int = 500,
-    min_stake: int = 1,
-    max_stake: int = 100_000,
-    opens_at: datetime | None = None,
-    closes_at: datetime | None = None,
-    publish: Publish = no_publish,
-) -> MarketView:
+def load_managed(session: Session, market_id: int, by: Principal | None) -> Market:
+    """The market, locked for update, if `by` may manage it (None: the periodic job)."""
+    market = load_market(session, market_id, lock=True)
+    if by is not None:
+        check_manager(market.created_by, by.user_id, by.role)
+    return market
+
+
+def _footage_vocabulary(
+    session: Session, vocabulary: LabelVocabulary, by: Principal, analysis_id: str
+) -> LabelVocabulary:
+    """A market is only built on your own footage (an admin's: anyone's), since it makes
+    that footage's evidence frames visible to every bettor; the labels its engine reported
+    become known to its criteria."""
+    row = session.get(Analysis, analysis_id)
+    if row is None or (row.user_id != by.user_id and by.role is not Role.ADMIN):
+        raise NotFound("No such analysis among yours.", details={"field": "analysis_id"})
+    labels = (row.timeline or {}).get("labels") or {}
+    if not labels:
+        return vocabulary
+    return FootageVocabulary(vocabulary, {k: LabelInfo.from_dict(v) for k, v in labels.items()})
+
+
+def _parse_outcomes(
+    outcomes: Sequence[OutcomeDraft], vocabulary: LabelVocabulary
+) -> list[dict[str, Any] | None]:
     """Outcomes without criteria are "otherwise" outcomes; at most one is allowed when any
     outcome has criteria, so the engine always knows what "nothing happened" means."""
-    terms = check_terms(
-        question, [o.title for o in outcomes], takeout_bp, min_stake, max_stake, opens_at, closes_at
-    )
     parsed: list[dict[str, Any] | None] = []
     for i, draft in enumerate(outcomes):
         if draft.criteria is None:
@@ -182,51 +175,73 @@ def create_market(
             " no criteria are met).",
             details={"field": "outcomes"},
         )
-    session = uow.session
-    market = Market(
-        question=terms.question,
-        analysis_id=analysis_id,
-        status=MarketStatus.OPEN.value,
-        takeout_bp=terms.takeout_bp,
-        min_stake=terms.min_stake,
-        max_stake=terms.max_stake,
-        opens_at=terms.opens_at,
-        closes_at=terms.closes_at,
-        created_by=created_by,
-        created_at=datetime.now(UTC),
-    )
-    session.add(market)
-    session.flush()
-    ledger.ensure_account(session, pool_code(market.id), AccountKind.POOL)
-    for position, (title, criteria) in enumerate(zip(terms.outcome_titles, parsed, strict=True)):
-        session.add(
-            MarketOutcome(
-                market_id=market.id,
-                position=position,
-                title=title,
-                criteria=criteria,
-                pool=0,
-                wager_count=0,
+    return parsed
+
+
+def create_market(
+    uow: UnitOfWork,
+    vocabulary: LabelVocabulary,
+    by: Principal,
+    question: str,
+    outcomes: Sequence[OutcomeDraft],
+    *,
+    analysis_id: str | None = None,
+    takeout_bp: int = 500,
+    min_stake: int = 1,
+    max_stake: int = 100_000,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> MarketRead:
+    with uow:
+        session = uow.session
+        if analysis_id is not None:
+            vocabulary = _footage_vocabulary(session, vocabulary, by, analysis_id)
+        terms = check_terms(
+            question,
+            [o.title for o in outcomes],
+            takeout_bp,
+            min_stake,
+            max_stake,
+            opens_at,
+            closes_at,
+        )
+        parsed = _parse_outcomes(outcomes, vocabulary)
+        market = Market(
+            question=terms.question,
+            analysis_id=analysis_id,
+            status=MarketStatus.OPEN.value,
+            takeout_bp=terms.takeout_bp,
+            min_stake=terms.min_stake,
+            max_stake=terms.max_stake,
+            opens_at=terms.opens_at,
+            closes_at=terms.closes_at,
+            created_by=by.user_id,
+            created_at=datetime.now(UTC),
+        )
+        session.add(market)
+        session.flush()
+        ledger.ensure_account(session, pool_code(market.id), AccountKind.POOL)
+        for position, (title, criteria) in enumerate(
+            zip(terms.outcome_titles, parsed, strict=True)
+        ):
+            session.add(
+                MarketOutcome(
+                    market_id=market.id,
+                    position=position,
+                    title=title,
+                    criteria=criteria,
+                    pool=0,
+                    wager_count=0,
+                )
             )
-        )
-    session.flush()
-    v = view(session, market)
-    uow.commit()
-    publish_status(publish, v)
-    return v
+        result = changed(uow, market)
+        uow.commit()
+    return result
 
 
-def check_manager(uow: UnitOfWork, market_id: int, user_id: int, is_admin: bool) -> None:
-    """Only the operator who created a market (or an admin) may lock, cancel or settle it."""
-    market = load_market(uow.session, market_id)
-    if not is_admin and market.created_by != user_id:
-        raise PermissionDenied(
-            "Only the operator who created this market (or an admin) may do that."
-        )
-
-
-def get_market(uow: UnitOfWork, market_id: int) -> MarketView:
-    return view(uow.session, load_market(uow.session, market_id))
+def get_market(uow: UnitOfWork, market_id: int) -> MarketRead:
+    with uow:
+        return market_read(uow.session, load_market(uow.session, market_id))
 
 
 def list_markets(
@@ -236,39 +251,56 @@ def list_markets(
     analysis_id: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[MarketView], int]:
+) -> tuple[list[MarketRead], int]:
     stmt = select(Market)
     if status:
         stmt = stmt.where(Market.status == status)
     if analysis_id:
         stmt = stmt.where(Market.analysis_id == analysis_id)
-    total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = uow.session.scalars(stmt.order_by(Market.id.desc()).limit(limit).offset(offset))
-    return [view(uow.session, m) for m in rows], total
+    with uow:
+        session = uow.session
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.scalars(stmt.order_by(Market.id.desc()).limit(limit).offset(offset))
+        return [market_read(session, m) for m in rows], total
 
 
-def lock_market(uow: UnitOfWork, market_id: int, *, publish: Publish = no_publish) -> MarketView:
+def lock_market(uow: UnitOfWork, market_id: int, *, by: Principal | None) -> MarketRead:
     """No more wagers. Takes the market row's write lock, so it waits for stakes in flight
-    (they hold a shared lock on it) and no stake commits after it."""
-    market = load_market(uow.session, market_id, lock=True)
-    check_transition(market.status, MarketStatus.LOCKED)
-    market.status = MarketStatus.LOCKED.value
-    market.locked_at = datetime.now(UTC)
-    uow.session.flush()
-    v = view(uow.session, market)
-    uow.commit()
-    publish_status(publish, v)
-    return v
+    (they hold a shared lock on it) and no stake commits after it. `by`: the operator who
+    made the market or an admin; None for the periodic job."""
+    with uow:
+        market = load_managed(uow.session, market_id, by)
+        check_transition(market.status, MarketStatus.LOCKED)
+        market.status = MarketStatus.LOCKED.value
+        market.locked_at = datetime.now(UTC)
+        result = changed(uow, market)
+        uow.commit()
+    return result
 
 
-def lock_due_markets(uow: UnitOfWork, now: datetime) -> list[int]:
-    """Ids of open markets past their closing time (for a periodic job to lock)."""
-    return list(
-        uow.session.scalars(
-            select(Market.id).where(
-                Market.status == MarketStatus.OPEN.value,
-                Market.closes_at.is_not(None),
-                Market.closes_at <= now,
+def lock_due_markets(write: UnitOfWorkFactory, read: UnitOfWorkFactory, now: datetime) -> list[int]:
+    """Locks the open markets past their closing time, each in its own transaction;
+    returns the ids it locked (one locked or canceled meanwhile by someone else is left)."""
+    with read() as uow:
+        due = list(
+            uow.session.scalars(
+                select(Market.id).where(
+                    Market.status == MarketStatus.OPEN.value,
+                    Market.closes_at.is_not(None),
+                    Market.closes_at <= now,
+                )
             )
         )
-    )
+    locked = []
+    for market_id in due:
+        uow = write()
+        with uow:
+            market = load_market(uow.session, market_id, lock=True)
+            if market.status != MarketStatus.OPEN:
+                continue
+            market.status = MarketStatus.LOCKED.value
+            market.locked_at = datetime.now(UTC)
+            changed(uow, market)
+            uow.commit()
+        locked.append(market_id)
+    return locked

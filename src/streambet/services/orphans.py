@@ -16,15 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.storage import TEMP_PREFIX, Storage
-
-if TYPE_CHECKING:
-    from streambet.wiring import Wiring
+from streambet.services.unit_of_work import UnitOfWork
 
 GRACE = timedelta(hours=1)
 log = logging.getLogger(__name__)
@@ -44,9 +41,16 @@ def _frame_ms(key: str) -> int | None:
     return None
 
 
-def sweep_orphans(w: Wiring, grace: timedelta = GRACE, now: datetime | None = None) -> SweepResult:
+def sweep_orphans(
+    uow: UnitOfWork,
+    storage: Storage,
+    temp_dir: Path,
+    grace: timedelta = GRACE,
+    now: datetime | None = None,
+) -> SweepResult:
+    """`uow` only reads; `temp_dir` is where the engine's copies of remote objects go."""
     cutoff = (now or datetime.now(UTC)) - grace
-    with w.read_uow() as uow:
+    with uow:
         rows = uow.session.execute(
             select(Analysis.id, Analysis.storage_key, Analysis.evidence_frames)
         ).all()
@@ -58,10 +62,10 @@ def sweep_orphans(w: Wiring, grace: timedelta = GRACE, now: datetime | None = No
         analysis_id = key.split("/")[1]
         return analysis_id not in frames or _frame_ms(key) not in frames[analysis_id]
 
-    _remove(w.storage, "uploads/", lambda key: key not in uploads, cutoff, result)
-    result.removed += w.storage.abort_unfinished("uploads/", cutoff)
-    _remove(w.storage, "analyses/", orphaned_frame, cutoff, result)
-    _remove_temp_files(w.settings.data_dir / "tmp", cutoff, result)
+    _remove(storage, "uploads/", lambda key: key not in uploads, cutoff, result)
+    result.removed += storage.abort_unfinished("uploads/", cutoff)
+    _remove(storage, "analyses/", orphaned_frame, cutoff, result)
+    _remove_temp_files(temp_dir, cutoff, result)
     if result.removed:
         log.warning("removed orphans", extra={"count": len(result.removed)})
     return result

@@ -9,22 +9,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import Dispute, Market, Settlement
+from streambet.domain.accounts import Principal
 from streambet.domain.criteria import parse_criteria
 from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.domain.markets import MarketStatus, check_transition
 from streambet.domain.settlement import Bands, Decision, OutcomeSpec, decide, second_opinion
-from streambet.services.events import Publish, no_publish
 from streambet.services.markets import (
-    MarketView,
+    MarketRead,
+    changed,
+    load_managed,
     load_market,
+    market_read,
     outcomes_of,
-    publish_status,
-    view,
 )
 from streambet.services.payouts import Checkpoint, PayoutSummary, no_checkpoint, pay_out
-from streambet.services.unit_of_work import UnitOfWork
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import LabelInfo, Timeline
 
 
@@ -56,23 +58,23 @@ class SettlementPolicy:
 
 @dataclass(frozen=True)
 class SettleResult:
-    market: MarketView
+    market: MarketRead
     decision: Decision | None  # None: no timeline yet, nothing changed
 
 
-def _specs(uow: UnitOfWork, market_id: int) -> list[OutcomeSpec]:
+def _specs(session: Session, market_id: int) -> list[OutcomeSpec]:
     return [
         OutcomeSpec(
             o.id,
             o.title,
             None if o.criteria is None else parse_criteria(o.criteria, _StoredLabels()),
         )
-        for o in outcomes_of(uow.session, market_id)
+        for o in outcomes_of(session, market_id)
     ]
 
 
 def record_settlement(
-    uow: UnitOfWork,
+    session: Session,
     market: Market,
     *,
     source: str,
@@ -84,7 +86,7 @@ def record_settlement(
     model_version: str | None = None,
     decided_by: int | None = None,
 ) -> None:
-    uow.session.add(
+    session.add(
         Settlement(
             market_id=market.id,
             source=source,
@@ -100,21 +102,18 @@ def record_settlement(
     )
 
 
-def settle_with_timeline(
+def _settle(
     uow: UnitOfWork,
-    market_id: int,
+    market: Market,
     timeline: Timeline,
     policy: SettlementPolicy,
-    *,
-    now: datetime | None = None,
-    publish: Publish = no_publish,
-    second: Timeline | None = None,
+    now: datetime,
+    second: Timeline | None,
 ) -> SettleResult:
-    """Decides a locked market from a timeline: resolved (dispute window opens) or review.
-    An open market is locked first (the evidence is in, betting is over). With `second`
-    (agreement mode), the decision must also agree with that engine's timeline."""
-    now = now or datetime.now(UTC)
-    market = load_market(uow.session, market_id, lock=True)
+    """Decides `market` (row-locked by the caller) from a timeline: resolved (the dispute
+    window opens) or review. An open market is locked first (the evidence is in, betting
+    is over). With `second` (agreement mode), the decision must also agree with that
+    engine's timeline."""
     if market.status == MarketStatus.OPEN:
         check_transition(market.status, MarketStatus.LOCKED)
         market.status = MarketStatus.LOCKED.value
@@ -124,12 +123,12 @@ def settle_with_timeline(
             f"Only a locked market is settled from evidence; this one is {market.status}.",
             code="invalid_transition",
         )
-    specs = _specs(uow, market_id)
+    specs = _specs(uow.session, market.id)
     decision = decide(specs, timeline, policy.bands)
     if second is not None:
         decision = second_opinion(decision, specs, second)
     record_settlement(
-        uow,
+        uow.session,
         market,
         source="evidence",
         decision="resolved" if decision.resolved else "review",
@@ -143,11 +142,23 @@ def settle_with_timeline(
         _resolve(market, decision.outcome_id, now, policy)
     else:
         market.status = MarketStatus.REVIEW.value
-    uow.session.flush()
-    v = view(uow.session, market)
-    uow.commit()
-    publish_status(publish, v)
-    return SettleResult(v, decision)
+    return SettleResult(changed(uow, market), decision)
+
+
+def settle_with_timeline(
+    uow: UnitOfWork,
+    market_id: int,
+    timeline: Timeline,
+    policy: SettlementPolicy,
+    *,
+    now: datetime | None = None,
+    second: Timeline | None = None,
+) -> SettleResult:
+    with uow:
+        market = load_market(uow.session, market_id, lock=True)
+        result = _settle(uow, market, timeline, policy, now or datetime.now(UTC), second)
+        uow.commit()
+    return result
 
 
 def settle_market(
@@ -156,23 +167,70 @@ def settle_market(
     timelines: TimelineSource,
     policy: SettlementPolicy,
     *,
+    by: Principal | None = None,
     now: datetime | None = None,
-    publish: Publish = no_publish,
 ) -> SettleResult:
-    """The job-queue entry point: settles a locked market once its analysis is available;
-    otherwise leaves it alone."""
-    market = load_market(uow.session, market_id)
-    if market.status != MarketStatus.LOCKED or market.analysis_id is None:
-        return SettleResult(view(uow.session, market), None)
-    timeline = timelines.timeline_for(market.analysis_id)
-    if timeline is None:
-        return SettleResult(view(uow.session, market), None)
-    second = None
-    if policy.require_agreement and isinstance(timelines, SecondOpinionSource):
-        second = timelines.second_timeline_for(market.analysis_id)
-    return settle_with_timeline(
-        uow, market_id, timeline, policy, now=now, publish=publish, second=second
-    )
+    """Settles a locked market once its analysis is available; otherwise leaves it alone
+    (decision None). `by`: the operator who made it or an admin; None for the periodic
+    job."""
+    with uow:
+        market = load_managed(uow.session, market_id, by)
+        analysis_id = market.analysis_id
+        timeline = None
+        if market.status == MarketStatus.LOCKED and analysis_id is not None:
+            timeline = timelines.timeline_for(analysis_id)
+        if timeline is None or analysis_id is None:
+            return SettleResult(market_read(uow.session, market), None)
+        second = None
+        if policy.require_agreement and isinstance(timelines, SecondOpinionSource):
+            second = timelines.second_timeline_for(analysis_id)
+        result = _settle(uow, market, timeline, policy, now or datetime.now(UTC), second)
+        uow.commit()
+    return result
+
+
+def settle_now(
+    uow: UnitOfWork,
+    market_id: int,
+    timelines: TimelineSource,
+    policy: SettlementPolicy,
+    by: Principal,
+) -> MarketRead:
+    """An operator's "settle it now": a conflict when there is nothing to settle yet."""
+    result = settle_market(uow, market_id, timelines, policy, by=by)
+    if result.decision is None:
+        raise Conflict(
+            "Nothing to settle: the market is not locked or its analysis is not available.",
+            code="evidence_unavailable",
+        )
+    return result.market
+
+
+def settle_reported(
+    uow: UnitOfWorkFactory,
+    market_id: int,
+    timelines: TimelineSource,
+    policy: SettlementPolicy,
+    reported: Timeline | None,
+) -> SettleResult:
+    """The original `POST /api/resolve`: settles from the labels the client reports, or
+    (None) from the market's own analysis; with no dispute window, pays out at once."""
+    with uow() as tx:
+        market = load_market(tx.session, market_id, lock=True)
+        timeline = reported
+        if timeline is None and market.analysis_id:
+            timeline = timelines.timeline_for(market.analysis_id)
+        if timeline is None:
+            raise Conflict(
+                "This market's analysis is not available; send the labels instead.",
+                code="evidence_unavailable",
+            )
+        result = _settle(tx, market, timeline, policy, datetime.now(UTC), None)
+        tx.commit()
+    decision = result.decision
+    if decision is not None and decision.resolved and policy.dispute_window <= timedelta(0):
+        finalize_market(uow(), market_id)
+    return result
 
 
 def _resolve(
@@ -185,10 +243,8 @@ def _resolve(
     market.dispute_deadline = now + policy.dispute_window
 
 
-def check_outcome(uow: UnitOfWork, market_id: int, outcome_id: int | None) -> None:
-    if outcome_id is not None and outcome_id not in {
-        o.id for o in outcomes_of(uow.session, market_id)
-    }:
+def check_outcome(session: Session, market_id: int, outcome_id: int | None) -> None:
+    if outcome_id is not None and outcome_id not in {o.id for o in outcomes_of(session, market_id)}:
         raise ValidationFailed(
             "That outcome is not part of this market.", details={"field": "outcome_id"}
         )
@@ -198,68 +254,67 @@ def resolve_manually(
     uow: UnitOfWork,
     market_id: int,
     outcome_id: int,
-    admin_id: int,
+    admin: Principal,
     policy: SettlementPolicy,
     *,
     note: str = "",
     now: datetime | None = None,
-    publish: Publish = no_publish,
-) -> MarketView:
+) -> MarketRead:
     """An admin's decision on a locked or in-review market; the dispute window still
     applies before payout."""
     now = now or datetime.now(UTC)
-    market = load_market(uow.session, market_id, lock=True)
-    check_outcome(uow, market_id, outcome_id)
-    _resolve(market, outcome_id, now, policy)
-    record_settlement(
-        uow,
-        market,
-        source="admin",
-        decision="resolved",
-        outcome_id=outcome_id,
-        reason=note,
-        decided_by=admin_id,
-    )
-    uow.session.flush()
-    v = view(uow.session, market)
-    uow.commit()
-    publish_status(publish, v)
-    return v
+    with uow:
+        market = load_market(uow.session, market_id, lock=True)
+        check_outcome(uow.session, market_id, outcome_id)
+        _resolve(market, outcome_id, now, policy)
+        record_settlement(
+            uow.session,
+            market,
+            source="admin",
+            decision="resolved",
+            outcome_id=outcome_id,
+            reason=note,
+            decided_by=admin.user_id,
+        )
+        result = changed(uow, market)
+        uow.commit()
+    return result
 
 
 def cancel_market(
     uow: UnitOfWork,
     market_id: int,
-    user_id: int,
+    by: Principal,
     *,
     reason: str = "",
     now: datetime | None = None,
     checkpoint: Checkpoint = no_checkpoint,
-    publish: Publish = no_publish,
-) -> MarketView:
-    """Void: every stake refunded, now, in this transaction."""
+) -> MarketRead:
+    """Void: every stake refunded, now, in this transaction. Only the operator who made
+    the market, or an admin."""
     now = now or datetime.now(UTC)
-    market = load_market(uow.session, market_id, lock=True)
-    check_transition(market.status, MarketStatus.CANCELED, paid=market.paid_at is not None)
-    market.status = MarketStatus.CANCELED.value
-    market.winning_outcome_id = None
-    market.note = reason or None
-    close_disputes(uow, market_id, "overturned", user_id, reason or "market canceled", now)
-    record_settlement(
-        uow,
-        market,
-        source="cancel",
-        decision="void",
-        outcome_id=None,
-        reason=reason,
-        decided_by=user_id,
-    )
-    pay_out(uow.session, market, None, now, checkpoint)
-    uow.session.flush()
-    v = view(uow.session, market)
-    uow.commit()
-    publish_status(publish, v)
-    return v
+    with uow:
+        market = load_managed(uow.session, market_id, by)
+        check_transition(market.status, MarketStatus.CANCELED, paid=market.paid_at is not None)
+        market.status = MarketStatus.CANCELED.value
+        market.winning_outcome_id = None
+        market.note = reason or None
+        close_disputes(
+            uow.session, market_id, "overturned", by.user_id, reason or "market canceled", now
+        )
+        record_settlement(
+            uow.session,
+            market,
+            source="cancel",
+            decision="void",
+            outcome_id=None,
+            reason=reason,
+            decided_by=by.user_id,
+        )
+        pay_out(uow.session, market, None, now, checkpoint)
+        result = changed(uow, market)
+        uow.commit()
+    return result
 
 
 def finalize_market(
@@ -268,42 +323,47 @@ def finalize_market(
     *,
     now: datetime | None = None,
     checkpoint: Checkpoint = no_checkpoint,
-    publish: Publish = no_publish,
 ) -> PayoutSummary | None:
     """Pays a resolved market whose dispute window has closed undisputed. Safe to call any
     number of times, from any number of processes: it pays at most once."""
     now = now or datetime.now(UTC)
-    market = load_market(uow.session, market_id, lock=True)
-    if (
-        market.status != MarketStatus.RESOLVED
-        or market.paid_at is not None
-        or market.dispute_deadline is None
-        or now < market.dispute_deadline
-    ):
-        return None
-    summary = pay_out(uow.session, market, market.winning_outcome_id, now, checkpoint)
-    v = view(uow.session, market)
-    uow.commit()
-    publish_status(publish, v)
+    with uow:
+        market = load_market(uow.session, market_id, lock=True)
+        if (
+            market.status != MarketStatus.RESOLVED
+            or market.paid_at is not None
+            or market.dispute_deadline is None
+            or now < market.dispute_deadline
+        ):
+            return None
+        summary = pay_out(uow.session, market, market.winning_outcome_id, now, checkpoint)
+        changed(uow, market)
+        uow.commit()
     return summary
 
 
 def due_for_payout(uow: UnitOfWork, now: datetime) -> Sequence[int]:
-    return list(
-        uow.session.scalars(
-            select(Market.id).where(
-                Market.status == MarketStatus.RESOLVED.value,
-                Market.paid_at.is_(None),
-                Market.dispute_deadline <= now,
+    with uow:
+        return list(
+            uow.session.scalars(
+                select(Market.id).where(
+                    Market.status == MarketStatus.RESOLVED.value,
+                    Market.paid_at.is_(None),
+                    Market.dispute_deadline <= now,
+                )
             )
         )
-    )
 
 
 def close_disputes(
-    uow: UnitOfWork, market_id: int, status: str, admin_id: int | None, note: str, now: datetime
+    session: Session,
+    market_id: int,
+    status: str,
+    admin_id: int | None,
+    note: str,
+    now: datetime,
 ) -> None:
-    for d in uow.session.scalars(
+    for d in session.scalars(
         select(Dispute).where(Dispute.market_id == market_id, Dispute.status == "open")
     ):
         d.status = status

@@ -18,66 +18,60 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 
 from sqlalchemy.exc import IntegrityError
 
 from streambet.domain.errors import StreamBetError
 from streambet.services import events
-from streambet.services.events import Publish, no_publish
-from streambet.services.unit_of_work import UnitOfWork
-from streambet.services.wagers import WagerOrder, WagerView, odds_of, place_in_transaction
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from streambet.services.wagers import WagerOrder, WagerRead, odds_of, place_in_transaction
 
 MAX_BATCH = 64  # bounds how long one batch holds the writer slot (about 30 ms)
 log = logging.getLogger(__name__)
-_Item = tuple[WagerOrder, "Future[WagerView]"]
+_Item = tuple[WagerOrder, "Future[WagerRead]"]
 
 
 class WagerBatcher:
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        publish: Publish = no_publish,
-        max_batch: int = MAX_BATCH,
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, max_batch: int = MAX_BATCH) -> None:
         self._uow = uow
-        self._publish = publish
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    def place(self, order: WagerOrder) -> WagerView:
+    def place(self, order: WagerOrder) -> WagerRead:
         """Places `order` (or raises why not), waiting for its batch to commit."""
         order.check()
-        future: Future[WagerView] = Future()
+        future: Future[WagerRead] = Future()
         self._ensure_thread()
         self._queue.put((order, future))
         return future.result()
 
     def run_batch(self, batch: list[_Item]) -> None:
         """Places `batch` in one transaction and resolves every future."""
+        answered = False
         try:
-            results, odds = self._commit(batch)
+            with self._uow() as uow:
+                results = self._commit(uow, batch)
+                # Committed: the callers get their answers now, and the odds go out when
+                # the unit of work ends, so no wager waits for the event bus.
+                for (_, future), result in zip(batch, results, strict=True):
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+                answered = True
         except BaseException as exc:
+            if answered:  # the wagers stand; only closing the session failed
+                log.exception("could not close a committed batch")
+                return
             if len(batch) == 1:
                 batch[0][1].set_exception(exc)
                 return
             for item in batch:  # whatever broke the batch, it breaks only its own wager
                 self.run_batch([item])
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
-        for payload in odds:  # the wagers are committed: a bus that fails only loses news
-            try:
-                self._publish(events.ODDS, payload)
-            except Exception:
-                log.exception("could not publish odds", extra={"market_id": payload["market_id"]})
 
     def close(self) -> None:
         with self._lock:
@@ -86,26 +80,23 @@ class WagerBatcher:
             self._queue.put(None)
             thread.join(timeout=10)
 
-    def _commit(
-        self, batch: list[_Item]
-    ) -> tuple[list[WagerView | BaseException], list[dict[str, object]]]:
-        results: list[WagerView | BaseException] = []
+    def _commit(self, uow: UnitOfWork, batch: list[_Item]) -> list[WagerRead | BaseException]:
+        results: list[WagerRead | BaseException] = []
         takeouts: dict[int, int] = {}
-        with self._uow() as uow:
-            for order, _ in batch:
-                try:
-                    view, takeout_bp = place_in_transaction(uow.session, order)
-                except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
-                    results.append(exc)
-                    continue
-                results.append(view)
-                if takeout_bp is not None:
-                    takeouts[order.market_id] = takeout_bp
-            odds = []
-            if self._publish is not no_publish:
-                odds = [odds_of(uow.session, m, bp) for m, bp in takeouts.items()]
-            uow.commit()
-        return results, odds
+        for order, _ in batch:
+            try:
+                placed, takeout_bp = place_in_transaction(uow.session, order)
+            except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
+                results.append(exc)
+                continue
+            results.append(placed)
+            if takeout_bp is not None:
+                takeouts[order.market_id] = takeout_bp
+        if uow.listening:  # read inside the transaction; published once it has committed
+            for market_id, takeout_bp in takeouts.items():
+                uow.emit(events.ODDS, odds_of(uow.session, market_id, takeout_bp))
+        uow.commit()
+        return results
 
     def _ensure_thread(self) -> None:
         with self._lock:

@@ -9,15 +9,18 @@ and no two stakes spend the same money.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from pydantic import Field
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, MarketOutcome, Wager
+from streambet.domain.accounts import Principal, Role, check_may_wager
 from streambet.domain.errors import (
     Conflict,
     InsufficientFunds,
@@ -29,28 +32,28 @@ from streambet.domain.ledger import AccountKind, MovementKind, pool_code, wallet
 from streambet.domain.markets import check_wager
 from streambet.domain.money import check_amount
 from streambet.domain.pools import decimal_odds
-from streambet.services import events, ledger
-from streambet.services.events import Publish, no_publish
+from streambet.services import ledger
+from streambet.services.markets import load_market
+from streambet.services.read_models import EpochMs, ReadModel, read
 from streambet.services.unit_of_work import UnitOfWork
 
 MAX_KEY = 128
 
 
-@dataclass(frozen=True)
-class WagerView:
+class WagerRead(ReadModel):
     id: int
     market_id: int
     outcome_id: int
-    user_id: int
     stake: int
+    # What it was paid (payout or refund): None while its market has not paid, 0 if lost.
     payout: int | None
-    created_at: datetime
-    replayed: bool = False
-    balance: int | None = None
+    created_at_ms: EpochMs = Field(validation_alias="created_at")
+    balance: int | None = None  # the bettor's balance after placing it (placing only)
+    # An Idempotency-Key retry answered with the wager placed first (a response header).
+    replayed: bool = Field(default=False, exclude=True)
 
 
-# What a wager was paid (payout or refund) is its ledger entry, not a column to keep in
-# step: None while its market has not paid out, 0 for a losing wager.
+# What a wager was paid is its ledger entry, not a column to keep in step.
 _CREDITED = (
     select(func.sum(LedgerEntry.amount))
     .where(
@@ -64,20 +67,10 @@ _WAGER_ROWS = select(
     Wager.id,
     Wager.market_id,
     Wager.outcome_id,
-    Wager.user_id,
     Wager.stake,
     Wager.created_at,
-    Market.paid_at,
-    _CREDITED,
+    case((Market.paid_at.is_(None), None), else_=func.coalesce(_CREDITED, 0)).label("payout"),
 ).join(Market, Market.id == Wager.market_id)
-
-
-def _row_view(row: Any, *, replayed: bool = False, balance: int | None = None) -> WagerView:
-    wager_id, market_id, outcome_id, user_id, stake, created, paid_at, credited = row
-    payout = None if paid_at is None else int(credited or 0)
-    return WagerView(
-        wager_id, market_id, outcome_id, user_id, stake, payout, created, replayed, balance
-    )
 
 
 # The hot path's statements are built once and run as Core on the session's connection:
@@ -129,7 +122,7 @@ _POOLS = (
 )
 
 
-def _replay(session: Session, order: WagerOrder, key: str) -> WagerView | None:
+def _replay(session: Session, order: WagerOrder, key: str) -> WagerRead | None:
     conn = session.connection()
     found = conn.execute(_FIND_KEY, {"user_id": order.user_id, "key": key}).first()
     if found is None:
@@ -145,7 +138,7 @@ def _replay(session: Session, order: WagerOrder, key: str) -> WagerView | None:
             details={"wager_id": found.id},
         )
     balance = ledger.balance_of(session, wallet_code(order.user_id))
-    return _row_view(found, replayed=True, balance=balance)
+    return read(WagerRead, found, replayed=True, balance=balance)
 
 
 @dataclass(frozen=True)
@@ -169,34 +162,22 @@ class WagerOrder:
 
 
 def place_wager(
-    uow: UnitOfWork,
-    user_id: int,
+    place: Callable[[WagerOrder], WagerRead],
+    bettor: Principal,
     market_id: int,
     outcome_id: int,
     stake: int,
-    *,
     idempotency_key: str | None = None,
-    now: datetime | None = None,
-    publish: Publish = no_publish,
-) -> WagerView:
-    """One wager in its own transaction."""
-    order = WagerOrder(user_id, market_id, outcome_id, stake, idempotency_key)
-    order.check()
-    result, takeout_bp = place_in_transaction(uow.session, order, now)
-    # Read inside the transaction (after commit it would take the write lock again),
-    # and only when someone listens.
-    odds = None
-    if publish is not no_publish and takeout_bp is not None:
-        odds = odds_of(uow.session, market_id, takeout_bp)
-    uow.commit()
-    if odds is not None:
-        publish(events.ODDS, odds)
-    return result
+) -> WagerRead:
+    """A bettor's wager, placed by `place` (the process's WagerBatcher: group commit, see
+    services/wager_batches.py)."""
+    check_may_wager(bettor.role)
+    return place(WagerOrder(bettor.user_id, market_id, outcome_id, stake, idempotency_key))
 
 
 def place_in_transaction(
     session: Session, order: WagerOrder, now: datetime | None = None
-) -> tuple[WagerView, int | None]:
+) -> tuple[WagerRead, int | None]:
     """Places `order` inside the caller's transaction, under a savepoint of its own: on any
     refusal nothing of it is written and the transaction goes on (so a batch of wagers can
     share one commit). Returns the wager and the market's takeout for its new odds (None
@@ -225,7 +206,7 @@ def place_in_transaction(
     return placed
 
 
-def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[WagerView, int]:
+def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[WagerRead, int]:
     user_id, market_id = order.user_id, order.market_id
     outcome_id, stake = order.outcome_id, order.stake
     conn = session.connection()
@@ -272,8 +253,18 @@ def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[W
         wager_id=wager_id,
     )
     conn.execute(_BUMP_OUTCOME, {"outcome_id": outcome_id, "stake": stake})
-    view = WagerView(wager_id, market_id, outcome_id, user_id, stake, None, created, False, left)
-    return view, takeout_bp
+    placed = WagerRead.model_validate(
+        {
+            "id": wager_id,
+            "market_id": market_id,
+            "outcome_id": outcome_id,
+            "stake": stake,
+            "payout": None,
+            "created_at": created,
+            "balance": left,
+        }
+    )
+    return placed, takeout_bp
 
 
 def odds_of(session: Session, market_id: int, takeout_bp: int) -> dict[str, Any]:
@@ -288,18 +279,35 @@ def odds_of(session: Session, market_id: int, takeout_bp: int) -> dict[str, Any]
     }
 
 
-def wagers_of(
-    uow: UnitOfWork,
+def _wagers(
+    session: Session,
     *,
     user_id: int | None = None,
     market_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[WagerView]:
+) -> list[WagerRead]:
     stmt = _WAGER_ROWS
     if user_id is not None:
         stmt = stmt.where(Wager.user_id == user_id)
     if market_id is not None:
         stmt = stmt.where(Wager.market_id == market_id)
-    rows = uow.session.execute(stmt.order_by(Wager.id.desc()).limit(limit).offset(offset))
-    return [_row_view(r) for r in rows]
+    rows = session.execute(stmt.order_by(Wager.id.desc()).limit(limit).offset(offset))
+    return [WagerRead.model_validate(r) for r in rows]
+
+
+def my_wagers(
+    uow: UnitOfWork, user_id: int, *, limit: int = 100, offset: int = 0
+) -> list[WagerRead]:
+    with uow:
+        return _wagers(uow.session, user_id=user_id, limit=limit, offset=offset)
+
+
+def market_wagers(
+    uow: UnitOfWork, market_id: int, viewer: Principal, *, limit: int = 100, offset: int = 0
+) -> list[WagerRead]:
+    """A market's wagers: a bettor sees only their own; operators and admins see all."""
+    mine = viewer.user_id if viewer.role is Role.BETTOR else None
+    with uow:
+        load_market(uow.session, market_id)
+        return _wagers(uow.session, user_id=mine, market_id=market_id, limit=limit, offset=offset)

@@ -6,8 +6,11 @@ import argparse
 import json
 import sys
 import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+from streambet.timeline import Timeline
 from streambet.vision.backends import AnalysisOptions
 from streambet.vision.errors import VideoError
 
@@ -19,7 +22,11 @@ def _progress_bar(fraction: float) -> None:
     sys.stderr.flush()
 
 
-def run_analyze(args: argparse.Namespace) -> int:
+def run_analyze(
+    args: argparse.Namespace, betting_suggestion: Callable[[Timeline], Mapping[str, Any]]
+) -> int:
+    """`betting_suggestion` gives the seed format's suggestion (the app's CLI passes the
+    server's, streambet.domain.suggestions: vision does not decide what to bet on)."""
     from streambet.config import load_settings
     from streambet.vision.engine import LocalEngine
     from streambet.vision.outputs import to_rekognition, to_seed, to_segments
@@ -55,7 +62,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     elif args.format == "segments":
         body = to_segments(timeline)
     else:
-        body = to_seed(timeline, job_id=str(uuid.uuid4()))
+        body = to_seed(
+            timeline, job_id=str(uuid.uuid4()), betting_suggestion=betting_suggestion(timeline)
+        )
     json.dump(body, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from streambet.timeline import BoundingBox, LabelInfo, LabelSample, Timeline
@@ -21,7 +22,6 @@ from streambet.vision.filters import LabelFilter
 
 # Labels the original app listed as "activity" labels: what people do and sport itself.
 ACTIVITY_CATEGORIES = ("Sports", "Person Description")
-SUGGESTION_THRESHOLD = 80
 
 
 def _box(box: BoundingBox) -> dict[str, float]:
@@ -171,11 +171,16 @@ def _seconds(ms: int) -> float:
 
 
 def to_seed(
-    timeline: Timeline, job_id: str, *, label_filter: LabelFilter | None = None
+    timeline: Timeline,
+    job_id: str,
+    *,
+    betting_suggestion: Mapping[str, Any],
+    label_filter: LabelFilter | None = None,
 ) -> dict[str, Any]:
     """The original /api/analyze body: one entry per label (its best smoothed confidence,
     every sampled time it was seen, its first category), the activity labels among them,
-    and one betting suggestion on the most confident activity (or label)."""
+    and the betting suggestion, which the caller computes (the server's suggestions live
+    in streambet.domain.suggestions, one place for the API, the CLI and the web app)."""
     by_label: dict[str, list[LabelSample]] = defaultdict(list)
     for s in _selected(timeline, label_filter):
         by_label[s.name].append(s)
@@ -192,31 +197,13 @@ def to_seed(
         )
     entries.sort(key=lambda e: (-e["confidence"], e["label"]))
     activity = [e for e in entries if e["category"] in ACTIVITY_CATEGORIES]
-    focus = (activity or entries)[0] if entries else None
-    if focus is None:
-        suggestion: dict[str, Any] = {
-            "suggestion": None,
-            "detected_activity": None,
-            "confidence": 0.0,
-            "timestamps": [],
-        }
-    else:
-        suggestion = {
-            "suggestion": (
-                f"Will '{focus['label']}' be detected with at least "
-                f"{SUGGESTION_THRESHOLD}% confidence?"
-            ),
-            "detected_activity": focus["label"],
-            "confidence": focus["confidence"],
-            "timestamps": focus["timestamps"],
-        }
     return {
         "status": "success",
         "job_id": job_id,
         "total_labels": len(entries),
         "labels": entries,
         "activity_labels": activity,
-        "betting_suggestion": suggestion,
+        "betting_suggestion": dict(betting_suggestion),
         "video_metadata": {
             "duration_seconds": _seconds(timeline.video.duration_ms),
             "format": timeline.video.format,

@@ -249,7 +249,7 @@ def engine_server(
     """The app as `streambet serve` runs it: the real engine, jobs on the SQLite queue with
     the embedded consumer's threads, events in process. Payouts are due as soon as a market
     resolves (no dispute window), so a test need not wait for one."""
-    from streambet.jobs import Consumer
+    from streambet.worker import Worker
 
     config = {
         "env": "test",
@@ -267,7 +267,7 @@ def engine_server(
     with databases.sqlite_database(tmp_path) as url:
         app = create_app({**config, "database_url": url})
         wiring = app.extensions["streambet"]
-        consumer = Consumer(wiring, workers=1)
+        consumer = Worker(wiring, workers=1)
         consumer.start()
         try:
             yield from serve(app)

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from streambet import create_app
+from streambet.worker import sweep_betting
 from tests.support import databases
 from tests.support.api import make_actor
 from tests.support.betting import fund, verify_ledger
@@ -66,9 +67,9 @@ def test_recorded_rekognition_evidence_settles_and_pays(app: Flask) -> None:
         )
 
     w = app.extensions["streambet"]
-    first = w.sweep_betting()
+    first = sweep_betting(w)
     assert sorted(first.settled) == sorted([dog["id"], car["id"]])  # both decided
-    w.sweep_betting()  # dispute window of zero: the payout is due at once
+    sweep_betting(w)  # dispute window of zero: the payout is due at once
 
     settled = client.get(f"/api/markets/{dog['id']}", headers=operator.headers).get_json()
     assert settled["status"] == "resolved"

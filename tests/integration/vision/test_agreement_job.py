@@ -52,21 +52,18 @@ def _analyse(app: Flask, clip: Path, fake_labels: list[dict[str, Any]]) -> str:
 
 def _settle(app: Flask, analysis_id: str) -> settlement.SettleResult:
     w = app.extensions["streambet"]
-    operator = make_actor(app, "operator")
-    with w.uow() as uow:
-        m = markets.create_market(
-            uow,
-            w.vocabulary,
-            operator.user_id,
-            "A cat?",
-            [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
-            analysis_id=analysis_id,
-            takeout_bp=0,
-        )
-    with w.uow() as uow:
-        markets.lock_market(uow, m.id)
-    with w.uow() as uow:
-        return settlement.settle_market(uow, m.id, w.timelines, w.settlement_policy)
+    admin = make_actor(app, "admin")  # the clip is the demo operator's; an admin may use it
+    m = markets.create_market(
+        w.uow(),
+        w.vocabulary,
+        admin.principal,
+        "A cat?",
+        [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+        analysis_id=analysis_id,
+        takeout_bp=0,
+    )
+    markets.lock_market(w.uow(), m.id, by=admin.principal)
+    return settlement.settle_market(w.uow(), m.id, w.timelines, w.settlement_policy)
 
 
 def test_second_opinion_is_stored_served_and_gates_settlement(

@@ -121,7 +121,7 @@ def test_everything_reaches_the_rekognition_and_seed_outputs(
     assert cup and all(e["Label"]["Instances"] for e in cup)
     speech = [e for e in labels if e["Label"]["Name"] == "Speech"]
     assert speech and speech[0]["Label"]["Categories"] == [{"Name": "Sounds"}]
-    seed = {e["label"]: e for e in to_seed(timeline, "job-1")["labels"]}
+    seed = {e["label"]: e for e in to_seed(timeline, "job-1", betting_suggestion={})["labels"]}
     assert seed["Speech"]["category"] == "Sounds"
     assert seed["Person"]["category"] == "Person Description"
     assert seed["Cup"]["category"] == "Kitchen and Dining"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from streambet.domain.suggestions import betting_suggestion, suggest
 from streambet.timeline import (
     BoundingBox,
     Instance,
@@ -108,7 +109,8 @@ def test_rekognition_sort_by_name_and_bad_aggregation() -> None:
 
 
 def test_seed_shape() -> None:
-    body = to_seed(_timeline(), job_id="job-1")
+    tl = _timeline()
+    body = to_seed(tl, job_id="job-1", betting_suggestion=betting_suggestion(suggest(tl)))
     assert body["status"] == "success" and body["job_id"] == "job-1"
     assert body["total_labels"] == 2
     assert body["labels"][0] == {
@@ -128,7 +130,7 @@ def test_seed_shape() -> None:
 def test_seed_with_nothing_found() -> None:
     tl = _timeline()
     tl.samples = []
-    body = to_seed(tl, job_id="j")
+    body = to_seed(tl, job_id="j", betting_suggestion=betting_suggestion(suggest(tl)))
     assert body["total_labels"] == 0 and body["labels"] == []
     assert body["betting_suggestion"]["suggestion"] is None
 

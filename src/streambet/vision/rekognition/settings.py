@@ -30,18 +30,19 @@ class RekognitionConfig:
 
     @classmethod
     def from_settings(cls, s: Settings) -> RekognitionConfig:
+        r = s.rekognition
         return cls(
             bucket=s.s3_bucket,
             prefix=s.s3_prefix,
-            region=s.rekognition_region,
+            region=r.region,
             s3_endpoint_url=s.s3_endpoint_url,
-            deadline_seconds=float(s.rekognition_deadline_seconds),
-            sns_topic_arn=s.rekognition_sns_topic_arn,
-            role_arn=s.rekognition_role_arn,
-            sqs_queue_url=s.rekognition_sqs_queue_url,
-            keep_objects=s.rekognition_keep_objects,
-            max_jobs=s.rekognition_max_jobs,
-            kms_key_id=s.rekognition_kms_key_id,
+            deadline_seconds=float(r.deadline_seconds),
+            sns_topic_arn=r.sns_topic_arn,
+            role_arn=r.role_arn,
+            sqs_queue_url=r.sqs_queue_url,
+            keep_objects=r.keep_objects,
+            max_jobs=r.max_jobs,
+            kms_key_id=r.kms_key_id,
         )
 
     def validate(self) -> None:
