@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
-  engineSuggestion,
   frameAt,
   framesFromTimeline,
   lanesFromTimeline,
@@ -171,31 +170,6 @@ describe('resultsModel', () => {
   it('falls back to the given duration, and never to zero', () => {
     assert.equal(resultsModel({}, 1234).durationMs, 1234);
     assert.equal(resultsModel({}).durationMs, 1);
-  });
-});
-
-describe('engineSuggestion', () => {
-  it('prefers the most confident activity over a more confident label', () => {
-    const tl = timeline([
-      sample('Cat', 0, 99),
-      sample('Running', 0, 81.456),
-      sample('Running', 500, 60),
-    ]);
-    assert.deepEqual(engineSuggestion(tl), {
-      suggestion: "Will 'Running' be detected with at least 80% confidence?",
-      detected_activity: 'Running',
-      confidence: 81.46,
-    });
-  });
-
-  it('falls back to the most confident label, then the first name, and to none', () => {
-    const tl = timeline([sample('Dog', 0, 90), sample('Cat', 0, 90)]);
-    assert.equal(engineSuggestion(tl).detected_activity, 'Cat');
-    assert.deepEqual(engineSuggestion(timeline([])), {
-      suggestion: null,
-      detected_activity: null,
-      confidence: 0,
-    });
   });
 });
 

@@ -3,10 +3,6 @@
 // bars), frames (boxes per sampled time), shots, black frames and on-screen text.
 // Pure functions: no DOM, no fetch.
 
-// Labels the seed format counts as "activity" (vision/outputs.py ACTIVITY_CATEGORIES).
-const ACTIVITY_CATEGORIES = ['Sports', 'Person Description'];
-const SUGGESTION_THRESHOLD = 80;
-
 function num(v, fallback = 0) {
   const n = Number(v);
   return Number.isFinite(n) ? n : fallback;
@@ -140,33 +136,6 @@ export function resultsModel(timeline, fallbackDurationMs = 0) {
     texts: textsFromTimeline(timeline),
     durationMs: Math.max(1, num(timeline.video?.duration_ms) || num(fallbackDurationMs)),
     interval: sampleInterval(timeline),
-  };
-}
-
-/**
- * The seed format's `betting_suggestion`, read from the timeline: the most confident
- * activity label (else the most confident label). Only until the server sends its
- * `suggestions` with the timeline; then this goes.
- */
-export function engineSuggestion(timeline) {
-  const best = new Map();
-  for (const s of timeline.samples || []) {
-    best.set(s.name, Math.max(best.get(s.name) ?? -Infinity, num(s.confidence)));
-  }
-  const entries = [...best]
-    .map(([label, confidence]) => ({
-      label,
-      confidence: Math.round(confidence * 100) / 100,
-      category: infoOf(timeline, label).categories[0] || 'Other',
-    }))
-    .sort((a, b) => b.confidence - a.confidence || byName(a.label, b.label));
-  const activity = entries.filter((e) => ACTIVITY_CATEGORIES.includes(e.category));
-  const focus = (activity.length ? activity : entries)[0];
-  if (!focus) return { suggestion: null, detected_activity: null, confidence: 0 };
-  return {
-    suggestion: `Will '${focus.label}' be detected with at least ${SUGGESTION_THRESHOLD}% confidence?`,
-    detected_activity: focus.label,
-    confidence: focus.confidence,
   };
 }
 

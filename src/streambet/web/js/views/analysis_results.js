@@ -7,7 +7,7 @@ import { clipUrl, setClipFile } from '../clips.js';
 import { field, h, replace, toast } from '../dom.js';
 import { formatMs, formatPercent } from '../format.js';
 import { session } from '../session.js';
-import { engineSuggestion, frameAt, resultOf, textBars } from '../results.js';
+import { frameAt, resultOf, textBars } from '../results.js';
 import { marketForm } from './market_form.js';
 
 /**
@@ -267,7 +267,7 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
     ),
   );
 
-  const suggestion = engineSuggestion(resultOf(analysis));
+  const suggestion = (analysis.suggestions || [])[0];
   const side = h(
     'aside',
     { class: 'stack' },
@@ -280,9 +280,7 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
         {},
         `${lanes.length} labels over ${formatMs(durationMs)}; ${shots.length} shots; ${texts.length} text readings.`,
       ),
-      suggestion?.suggestion
-        ? h('p', {}, 'Engine suggestion: ', h('strong', {}, suggestion.suggestion))
-        : null,
+      suggestion ? h('p', {}, 'Engine suggestion: ', h('strong', {}, suggestion.question)) : null,
       downloads,
     ),
     session.can('operator') ? marketForm({ analysisId: id, analysis, lanes, durationMs }) : null,

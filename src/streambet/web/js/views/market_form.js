@@ -7,7 +7,6 @@
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
 import { formatPercent, parseMoney } from '../format.js';
-import { engineSuggestion, resultOf } from '../results.js';
 import { outcomesEditor } from './outcomes_editor.js';
 
 const AUTO_SETTLE = 80;
@@ -28,41 +27,6 @@ const REGION_NAMES = {
   top: 'Top half',
   bottom: 'Bottom half',
 };
-const GENERIC = new Set(['person', 'human', 'people', 'indoors', 'outdoors']);
-
-/** Labels seen at or above the auto-settle confidence, longest presence first. */
-export function suggestionsFrom(lanes, seed) {
-  const out = [];
-  const engine = seed?.betting_suggestion;
-  const strong = lanes
-    .map((l) => ({ l, bars: l.bars.filter((b) => b.confidence >= AUTO_SETTLE) }))
-    .filter((x) => x.bars.length && !GENERIC.has(x.l.name.toLowerCase()))
-    .map((x) => ({ ...x, span: x.bars.reduce((s, b) => s + (b.end - b.start), 0) }))
-    .sort((a, b) => b.span - a.span || b.l.max - a.l.max);
-  if (engine?.detected_activity && lanes.some((l) => l.name === engine.detected_activity)) {
-    out.push({
-      question:
-        engine.suggestion ||
-        `Will ${article(engine.detected_activity)} ${engine.detected_activity} appear?`,
-      label: engine.detected_activity,
-      confidence: engine.confidence,
-    });
-  }
-  for (const { l } of strong) {
-    if (out.some((s) => s.label === l.name)) continue;
-    out.push({
-      question: `Will ${article(l.name)} ${l.name} appear in the clip?`,
-      label: l.name,
-      confidence: l.max,
-    });
-    if (out.length >= 5) break;
-  }
-  return out;
-}
-
-function article(name) {
-  return /^[aeiou]/i.test(name) ? 'an' : 'a';
-}
 
 /** `analysis`: the page's one GET /api/analyses/{id}?format=timeline response. */
 export function marketForm({ analysisId, analysis, lanes, durationMs }) {
@@ -176,10 +140,8 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     'Open market',
   );
 
-  // Read in the page until the server sends them with the timeline (`analysis.suggestions`).
-  const suggestions = suggestionsFrom(lanes, {
-    betting_suggestion: engineSuggestion(resultOf(analysis)),
-  });
+  // Computed once on the server (domain/suggestions.py) and sent with the timeline.
+  const suggestions = analysis.suggestions || [];
   const suggestionList = h(
     'ul',
     { class: 'stack', id: 'suggestions', style: { listStyle: 'none', padding: 0, margin: 0 } },
