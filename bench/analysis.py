@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from streambet.timeline import Timeline  # noqa: E402
 from streambet.vision.backends import AnalysisOptions  # noqa: E402
-from streambet.vision.engine import LocalEngine  # noqa: E402
+from streambet.vision.backends.local.engine import LocalEngine  # noqa: E402
 from streambet.vision.errors import AnalysisCanceled  # noqa: E402
-from streambet.vision.models import prepare_all  # noqa: E402
+from streambet.vision.model_cache.prepare import prepare_all  # noqa: E402
 
 
 def build_clip(path: Path, seconds: int) -> None:

@@ -202,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
 
     try:
-        import streambet.vision.engine  # noqa: F401
+        import streambet.vision.backends.local.engine  # noqa: F401
 
         backend = "local"
     except ImportError:

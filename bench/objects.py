@@ -26,8 +26,10 @@ import onnxruntime as ort
 from PIL import Image
 
 from streambet.config import load_settings
-from streambet.vision.detectors.coco import COCO_LABELS
-from streambet.vision.detectors.objects import (
+from streambet.vision.model_cache.tfjs import convert_file
+from streambet.vision.model_cache.tfjs.npm import extract_model
+from streambet.vision.pipeline.detectors.coco import COCO_LABELS
+from streambet.vision.pipeline.detectors.objects import (
     INPUT_SIZE,
     OUTPUT,
     CocoModel,
@@ -36,8 +38,6 @@ from streambet.vision.detectors.objects import (
     ensure_object_model,
     letterbox,
 )
-from streambet.vision.tfjs import convert_file
-from streambet.vision.tfjs.npm import extract_model
 
 # Also really in the photo, so neither a hit we require nor a false positive.
 ALSO_THERE = {"coffee": {"dining table", "spoon", "bowl"}, "grace_hopper": {"tie"}}

@@ -147,7 +147,7 @@ def _storage_sweep(args: argparse.Namespace) -> int:
 
 
 def _models_prepare(args: argparse.Namespace) -> int:
-    from streambet.vision.models import prepare_all
+    from streambet.vision.model_cache.prepare import prepare_all
 
     settings = load_settings()
     for line in prepare_all(settings.resolved_model_dir):

@@ -13,7 +13,9 @@ from tests.support.server import Server, server_env, streambet
 
 pytestmark = pytest.mark.slow
 
-pytest.importorskip("streambet.vision.engine", reason="the local engine (branch vision)")
+pytest.importorskip(
+    "streambet.vision.backends.local.engine", reason="the local engine (branch vision)"
+)
 pytest.importorskip("streambet.vision.outputs", reason="the output shapes (branch vision)")
 clips = pytest.importorskip("tests.support.clips", reason="clip builders (branch vision)")
 

@@ -22,7 +22,7 @@ from streambet.logs import request_id_var
 from streambet.services import analyses, evidence
 from streambet.services.analyses import AnalysisState
 from streambet.timeline import Timeline
-from streambet.vision.agreement import compare_timelines
+from streambet.vision.outputs.agreement import compare_timelines
 from streambet.wiring import wiring
 
 bp = Blueprint("analyses", __name__)

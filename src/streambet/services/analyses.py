@@ -32,7 +32,7 @@ from streambet.domain.uploads import clean_file_name
 from streambet.services.accounts import Principal
 from streambet.timeline import Timeline
 from streambet.vision import errors as video_errors
-from streambet.vision.probe import probe_video
+from streambet.vision.pipeline.probe import probe_video
 
 if TYPE_CHECKING:
     from streambet.wiring import Wiring

@@ -12,9 +12,9 @@ from streambet.adapters.orm.betting import Market
 from streambet.domain.criteria import LabelVocabulary
 from streambet.services import analyses, markets
 from streambet.services.accounts import Principal
+from streambet.services.demo_footage import encode_stills
 from streambet.services.markets import MarketView
 from streambet.services.unit_of_work import UnitOfWork
-from streambet.vision.stills import encode_stills
 
 if TYPE_CHECKING:
     from streambet.wiring import Wiring

@@ -27,7 +27,7 @@ from streambet.services.analyses import SUCCEEDED, discard_frames, frame_key
 from streambet.timeline import Timeline
 from streambet.vision.backends import CancelFlag
 from streambet.vision.errors import AnalysisCanceled
-from streambet.vision.frames import extract_frames
+from streambet.vision.pipeline.frames import extract_frames
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -21,7 +21,7 @@ def _progress_bar(fraction: float) -> None:
 
 def run_analyze(args: argparse.Namespace) -> int:
     from streambet.config import load_settings
-    from streambet.vision.engine import LocalEngine
+    from streambet.vision.backends.local.engine import LocalEngine
     from streambet.vision.outputs import to_rekognition, to_seed, to_segments
 
     if args.fps is not None and not 0 < args.fps <= 30:

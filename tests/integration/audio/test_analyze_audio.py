@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from streambet.timeline import LabelSample, Timeline, TranscriptWord, VideoMetadata
-from streambet.vision.audio import AudioAnalyzer, analyze_audio
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
+from streambet.vision.pipeline.audio import AudioAnalyzer, analyze_audio
 from tests.integration.audio.sounds import (
     COMMENTARY,
     espeak,

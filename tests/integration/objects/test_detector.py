@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streambet.vision.detectors.objects import (
+from streambet.vision.pipeline.detectors.objects import (
     CocoModel,
     ObjectModelUnavailableError,
     prepare_object_models,
@@ -89,10 +89,10 @@ def test_without_a_prepared_model_it_says_so(tmp_path, monkeypatch):
 
 def test_engine_protocol_runs_on_scene_changes_and_intervals_only(object_model_dir, photo):
     base = pytest.importorskip(
-        "streambet.vision.detectors.base",
+        "streambet.vision.pipeline.detectors.base",
         reason="the Detector protocol arrives with the vision branch",
     )
-    from streambet.vision.detectors.objects import ObjectDetector
+    from streambet.vision.pipeline.detectors.objects import ObjectDetector
 
     detector = ObjectDetector(min_interval_ms=2000)
     detector.load(object_model_dir)
@@ -113,10 +113,10 @@ def test_engine_protocol_runs_on_scene_changes_and_intervals_only(object_model_d
 
 def test_engine_protocol_without_a_model_finds_nothing_and_says_why(tmp_path, caplog):
     base = pytest.importorskip(
-        "streambet.vision.detectors.base",
+        "streambet.vision.pipeline.detectors.base",
         reason="the Detector protocol arrives with the vision branch",
     )
-    from streambet.vision.detectors.objects import ObjectDetector
+    from streambet.vision.pipeline.detectors.objects import ObjectDetector
 
     detector = ObjectDetector()
     detector.load(tmp_path)

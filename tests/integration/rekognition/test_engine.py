@@ -14,8 +14,7 @@ import pytest
 from botocore.stub import ANY
 
 from streambet.vision.backends import AnalysisOptions
-from streambet.vision.errors import AnalysisCanceled
-from streambet.vision.rekognition import (
+from streambet.vision.backends.rekognition.errors import (
     AccessDenied,
     CredentialsProblem,
     DeadlineExceeded,
@@ -24,9 +23,10 @@ from streambet.vision.rekognition import (
     ResultsUnavailable,
     ServiceError,
     VideoRejected,
-    load_recorded_timeline,
 )
-from streambet.vision.rekognition.slots import JobSlots
+from streambet.vision.backends.rekognition.recorded import load_recorded_timeline
+from streambet.vision.backends.rekognition.slots import JobSlots
+from streambet.vision.errors import AnalysisCanceled
 from tests.integration.rekognition.conftest import (
     BUCKET,
     FAKE_SECRET,

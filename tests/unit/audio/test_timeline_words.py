@@ -9,7 +9,7 @@ from streambet.timeline import (
     TranscriptWord,
     VideoMetadata,
 )
-from streambet.vision.audio import AudioResult
+from streambet.vision.pipeline.audio import AudioResult
 
 
 def _timeline(words: list[TranscriptWord] | None = None) -> Timeline:

@@ -8,7 +8,8 @@ import pytest
 
 from streambet.config import ConfigError, load_settings
 from streambet.vision.backends import load_backend
-from streambet.vision.rekognition import RekognitionConfigError, RekognitionEngine
+from streambet.vision.backends.rekognition.engine import RekognitionEngine
+from streambet.vision.backends.rekognition.errors import RekognitionConfigError
 
 
 def test_settings_flow_into_the_engine_through_the_registry() -> None:

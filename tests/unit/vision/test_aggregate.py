@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from streambet.timeline import BoundingBox
-from streambet.vision.aggregate import TemporalAggregator, merge_detections
-from streambet.vision.detectors.base import FULL_FRAME, Detection
+from streambet.vision.pipeline.aggregate import TemporalAggregator, merge_detections
+from streambet.vision.pipeline.detectors.base import FULL_FRAME, Detection
 
 
 def _feed(agg: TemporalAggregator, ts: int, scores: dict[str, float], cut: bool = False):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from streambet.vision.decode import FrameSampler
-from streambet.vision.detectors.shots import ShotDetector
+from streambet.vision.pipeline.decode import FrameSampler
+from streambet.vision.pipeline.detectors.shots import ShotDetector
 
 
 def _frame(seed: int, level: int = 128) -> np.ndarray:
