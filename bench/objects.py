@@ -26,16 +26,18 @@ import onnxruntime as ort
 from PIL import Image
 
 from streambet.config import load_settings
+from streambet.vision.model_cache.objects import (
+    OUTPUT,
+    cached_tarball,
+    ensure_object_model,
+)
 from streambet.vision.model_cache.tfjs import convert_file
 from streambet.vision.model_cache.tfjs.npm import extract_model
 from streambet.vision.pipeline.detectors.coco import COCO_LABELS
 from streambet.vision.pipeline.detectors.objects import (
     INPUT_SIZE,
-    OUTPUT,
     CocoModel,
-    cached_tarball,
     decode,
-    ensure_object_model,
     letterbox,
 )
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streambet.vision.pipeline.detectors.objects import (
-    CocoModel,
+from streambet.vision.model_cache.objects import (
     ObjectModelUnavailableError,
     prepare_object_models,
 )
+from streambet.vision.pipeline.detectors.objects import CocoModel
 
 pytestmark = pytest.mark.slow
 

@@ -43,7 +43,7 @@ def prepare_all(model_dir: Path) -> Iterator[str]:
     yield f"model cache: {model_dir}"
     path = ensure_efficientnet(model_dir)
     yield f"classifier: {path.name} ({path.stat().st_size / 1e6:.1f} MB)"
-    from streambet.vision.pipeline.detectors.objects import prepare_object_models
+    from streambet.vision.model_cache.objects import prepare_object_models
 
     yield from prepare_object_models(model_dir)  # says UNAVAILABLE itself without npm
     yield from _prepare_audio(model_dir)
@@ -52,10 +52,10 @@ def prepare_all(model_dir: Path) -> Iterator[str]:
 def _prepare_audio(model_dir: Path) -> Iterator[str]:
     """The engine runs without sound analysis when its packages are missing, so a missing
     one is reported, not raised."""
-    from streambet.vision.pipeline.audio import AudioModelMissing, prepare_models
+    from streambet.vision.model_cache.audio import AudioModelMissing, prepare_audio_models
 
     try:
-        yield from prepare_models(model_dir)
+        yield from prepare_audio_models(model_dir)
     except AudioModelMissing as exc:
         yield f"audio: UNAVAILABLE ({exc}); the engine runs without sound analysis"
 

