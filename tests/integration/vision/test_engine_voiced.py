@@ -16,7 +16,7 @@ import pytest
 
 from streambet.config import load_settings
 from streambet.timeline import Timeline
-from streambet.vision.backends import AnalysisOptions
+from streambet.vision.backends import AnalysisOptions, Features
 from streambet.vision.backends.local.engine import LocalEngine
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.outputs import to_rekognition, to_seed
@@ -140,7 +140,7 @@ def test_pose_runs_about_once_a_second_and_only_on_people(run: Run) -> None:
 
 
 def test_speech_and_pose_can_be_left_out(full_engine: LocalEngine, voiced_clip: Path) -> None:
-    options = AnalysisOptions(extra={"speech": False, "pose": False})
+    options = AnalysisOptions(features=Features(speech=False, pose=False))
 
     timeline = full_engine.analyze(voiced_clip, options)
 
@@ -155,7 +155,7 @@ def test_cancel_stops_the_sound_track_too(full_engine: LocalEngine, voiced_clip:
     cancel = threading.Event()
 
     with pytest.raises(AnalysisCanceled):
-        full_engine.run(
+        full_engine.analyze(
             voiced_clip, AnalysisOptions(), cancel=cancel, on_labels=lambda _: cancel.set()
         )
 

@@ -1,30 +1,36 @@
 """A scripted engine for plumbing tests (queue, API, durability) ONLY.
 
 It really opens and decodes the file and reports real progress and cancellation, but the
-labels it returns come from a script in `options.extra`, never from looking at pixels:
-  fake_labels: [{"name", "start_ms", "end_ms", "confidence"}]  labels present in a range
+labels it returns come from a script in the options, never from looking at pixels:
+  fake_labels: ScriptedLabel(name, start_ms, end_ms, confidence)s, labels present in a range
   fake_sleep_ms: pause after each sample, so tests have time to cancel or kill a run
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import av
 
 from streambet.timeline import LabelInfo, LabelSample, Timeline
-from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
+from streambet.vision.backends import AnalysisOptions
+from streambet.vision.control import CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.pipeline.probe import probe_video
+
+
+@dataclass(frozen=True)
+class FakeConfig:
+    """Nothing to configure: the script travels with each analysis's options."""
 
 
 class FakeEngine:
     name = "fake"
 
-    def __init__(self, **_: Any) -> None:
-        pass
+    def __init__(self, config: FakeConfig | None = None) -> None:
+        self.config = config or FakeConfig()
 
     def analyze(
         self,
@@ -35,8 +41,7 @@ class FakeEngine:
     ) -> Timeline:
         video = probe_video(path, max_seconds=options.max_seconds, max_pixels=options.max_pixels)
         interval_ms = max(1, round(1000 / options.sample_fps))
-        script: list[dict[str, Any]] = list(options.extra.get("fake_labels", ()))
-        sleep_s = float(options.extra.get("fake_sleep_ms", 0)) / 1000
+        sleep_s = options.fake_sleep_ms / 1000
         samples: list[LabelSample] = []
         next_ms = 0
         seen_ms = 0
@@ -53,11 +58,12 @@ class FakeEngine:
                 if cancel is not None and cancel.is_set():
                     raise AnalysisCanceled(f"canceled at {t_ms} ms")
                 frame.to_ndarray(format="rgb24")  # the real decode cost, like an engine
-                for item in script:
-                    confidence = float(item.get("confidence", 90.0))
-                    in_range = int(item["start_ms"]) <= t_ms <= int(item["end_ms"])
-                    if in_range and confidence >= options.min_confidence:
-                        samples.append(LabelSample(t_ms, str(item["name"]), confidence, confidence))
+                for item in options.fake_labels:
+                    in_range = item.start_ms <= t_ms <= item.end_ms
+                    if in_range and item.confidence >= options.min_confidence:
+                        samples.append(
+                            LabelSample(t_ms, item.name, item.confidence, item.confidence)
+                        )
                 if progress is not None and video.duration_ms:
                     progress(min(1.0, t_ms / video.duration_ms))
                 if sleep_s:

@@ -7,10 +7,11 @@ detectors found (the largest `max_people`), and not at all where nobody is seen.
 rules keep their own history per person, so their samples bypass the temporal aggregator;
 a cut resets that history.
 
-Opt-in (AnalysisOptions.extra["pose"] = True): on the 60 s bench clip (15 s of a person)
-bench/analysis.py measured it at 0.2-2.2 CPU-s a minute over three runs (the engine's own
-total varies by about 1 CPU-s run to run under load), while the engine without it already
-uses 11.3-12.3 of the 12 CPU-s a minute that 10x real time on two cores allows.
+On by default (`Features.pose`): on the 60 s bench clip (15 s of a person)
+bench/analysis.py measured it at 0.2-2.2 CPU-s a minute over three runs, and every
+default detector together, pose included, stays above the 10x real-time target. Without
+it a market on an activity ("Hands Raised") would find nothing in a window it had analysed
+and settle NO.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from numpy.typing import NDArray
 
 from streambet.timeline import LabelSample
-from streambet.vision.backends import AnalysisOptions
 from streambet.vision.pipeline.detectors.base import Detection
 
 if TYPE_CHECKING:  # MediaPipe loads when the first pose is needed
@@ -32,17 +32,9 @@ POSE_INTERVAL_MS = 1000
 MAX_PEOPLE = 3
 
 
-def wants_pose(options: AnalysisOptions) -> bool:
-    """On by default: bench/analysis.py measures every default detector together, pose
-    included, above the 10x real-time target. Without it a market on an activity ("Hands
-    Raised") would find nothing in a window it had analysed and settle NO."""
-    return bool(options.extra.get("pose", True))
-
-
 class PoseModel:
     """One PoseEstimator per engine, created on first use (or warm-up); MediaPipe graphs
-    are not safe
-    to call from two threads, so calls hold `lock`."""
+    are not safe to call from two threads, so calls hold `lock`."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()

@@ -100,6 +100,11 @@ class TemporalAggregator:
         out.sort(key=lambda s: (s.timestamp_ms, s.name))
         return out
 
+    def pending_from(self) -> int | None:
+        """The earliest sample still waiting for its run to be confirmed (it may yet be
+        emitted, with its own time), or None: samples before it are final."""
+        return min((run.pending[0][0] for run in self._runs.values() if run.pending), default=None)
+
     def flush_short_video(self, samples_seen: int) -> list[LabelSample]:
         """At the end of a video too short to ever give `min_hits` samples, the runs still
         pending are all the evidence there is: they count. Longer videos flush nothing."""

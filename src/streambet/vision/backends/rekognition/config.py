@@ -1,48 +1,33 @@
-"""The Rekognition backend's settings: from STREAMBET_* (config.py) or given directly,
-checked once when the engine is built so a mistake fails at start, not mid-job."""
+"""The Rekognition backend's config, checked once when the engine is built so a mistake
+fails at start, not mid-job. Fields marked with `setting` come from the app's settings
+(the app builds this; vision never reads them); the rest are tuning with safe defaults."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streambet.config import Settings
+from streambet.vision.backends import setting
 from streambet.vision.backends.rekognition.errors import RekognitionConfigError
 
 
 @dataclass(frozen=True)
 class RekognitionConfig:
-    bucket: str
-    prefix: str = "streambet/"
-    region: str = ""
-    s3_endpoint_url: str = ""
-    deadline_seconds: float = 3600.0
-    sns_topic_arn: str = ""
-    role_arn: str = ""
-    sqs_queue_url: str = ""
-    keep_objects: bool = False
-    max_jobs: int = 20
-    kms_key_id: str = ""
+    bucket: str = setting("s3_bucket")
+    prefix: str = setting("s3_prefix", "streambet/")
+    region: str = setting("rekognition.region", "")
+    s3_endpoint_url: str = setting("s3_endpoint_url", "")
+    deadline_seconds: float = setting("rekognition.deadline_seconds", 3600.0)
+    sns_topic_arn: str = setting("rekognition.sns_topic_arn", "")
+    role_arn: str = setting("rekognition.role_arn", "")
+    sqs_queue_url: str = setting("rekognition.sqs_queue_url", "")
+    keep_objects: bool = setting("rekognition.keep_objects", False)
+    max_jobs: int = setting("rekognition.max_jobs", 20)
+    kms_key_id: str = setting("rekognition.kms_key_id", "")
     multipart_threshold: int = 64 * 1024 * 1024
     multipart_chunksize: int = 16 * 1024 * 1024
     poll_initial_seconds: float = 5.0
     poll_max_seconds: float = 60.0
     fallback_poll_seconds: float = 300.0
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> RekognitionConfig:
-        return cls(
-            bucket=s.s3_bucket,
-            prefix=s.s3_prefix,
-            region=s.rekognition_region,
-            s3_endpoint_url=s.s3_endpoint_url,
-            deadline_seconds=float(s.rekognition_deadline_seconds),
-            sns_topic_arn=s.rekognition_sns_topic_arn,
-            role_arn=s.rekognition_role_arn,
-            sqs_queue_url=s.rekognition_sqs_queue_url,
-            keep_objects=s.rekognition_keep_objects,
-            max_jobs=s.rekognition_max_jobs,
-            kms_key_id=s.rekognition_kms_key_id,
-        )
 
     def validate(self) -> None:
         def fail(message: str) -> None:

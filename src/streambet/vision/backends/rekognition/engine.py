@@ -7,13 +7,13 @@ with an idempotent ClientRequestToken -> wait (poll or SNS/SQS) within the deadl
 read every page -> Timeline. The uploaded object is deleted on every exit path unless
 `keep_objects` is set. Rekognition's own pages are kept as-is on the RekognitionResult
 that `run()` returns; `analyze()` (the port) returns the timeline and, when the caller
-passes `options.extra["rekognition_raw_path"]`, writes the pages there as JSON.
+passes `options.rekognition_raw_path`, writes the pages there as JSON.
 
 Rekognition has no call to stop a label-detection job: a cancel or a passed deadline
 stops our side (wait, upload) and deletes the object, while the job itself runs out on
-AWS. A retry of the same job (same `options.extra["job_id"]`, file and options) sends the
+AWS. A retry of the same job (same `options.job_id`, file and options) sends the
 same ClientRequestToken and so picks that job up instead of paying for a second one;
-after a FAILED job, `options.extra["rekognition_attempt"]` > 0 asks for a fresh job.
+after a FAILED job, `options.rekognition_attempt` > 0 asks for a fresh job.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import math
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,8 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from streambet.config import Settings, load_settings
 from streambet.timeline import Timeline, VideoMetadata
-from streambet.vision.backends import AnalysisOptions, CancelFlag, ProgressFn
+from streambet.vision.backends import AnalysisOptions
 from streambet.vision.backends.rekognition.calls import call_aws, translate
 from streambet.vision.backends.rekognition.config import RekognitionConfig
 from streambet.vision.backends.rekognition.errors import (
@@ -59,6 +58,7 @@ from streambet.vision.backends.rekognition.waiting import (
     wait_by_notification,
     wait_by_polling,
 )
+from streambet.vision.control import CancelFlag, ProgressFn
 from streambet.vision.pipeline.probe import probe_video
 
 log = logging.getLogger(__name__)
@@ -103,9 +103,8 @@ class RekognitionEngine:
 
     def __init__(
         self,
+        config: RekognitionConfig,
         *,
-        settings: Settings | None = None,
-        config: RekognitionConfig | None = None,
         session: Any = None,
         rekognition_client: Any = None,
         s3_client: Any = None,
@@ -113,15 +112,11 @@ class RekognitionEngine:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         slots: JobSlots | None = None,
-        **overrides: Any,
     ) -> None:
-        """`settings` defaults to the STREAMBET_* environment; keyword `overrides` replace
-        single RekognitionConfig fields (bucket=..., deadline_seconds=...). Other keyword
-        arguments the registry passes to every backend (model_dir, ...) are ignored."""
-        base = config or RekognitionConfig.from_settings(settings or load_settings())
-        known = {f for f in RekognitionConfig.__dataclass_fields__ if f in overrides}
-        self.config = replace(base, **{k: overrides[k] for k in known})
-        self.config.validate()
+        """The clients, clock, random source and job slots default to real ones; tests
+        hand in their own."""
+        config.validate()
+        self.config = config
         self._session = session
         self._rekognition = rekognition_client
         self._s3 = s3_client
@@ -190,9 +185,9 @@ class RekognitionEngine:
         cancel: CancelFlag | None = None,
     ) -> Timeline:
         result = self.run(path, options, progress, cancel)
-        raw_path = options.extra.get("rekognition_raw_path")
-        if raw_path:
-            Path(raw_path).write_text(json.dumps(result.raw(), indent=1, default=str))
+        if options.rekognition_raw_path is not None:
+            raw = json.dumps(result.raw(), indent=1, default=str)
+            Path(options.rekognition_raw_path).write_text(raw)
         return result.timeline
 
     def run(
@@ -209,10 +204,10 @@ class RekognitionEngine:
         meta = self._precheck(path, options)
         aggregation = aggregate_by(options)
         params = start_params(options, cfg)
-        job = str(options.extra.get("job_id", ""))
-        attempt = int(options.extra.get("rekognition_attempt", 0))
         digest = file_digest(path, cancel)
-        token = request_token(job, digest, {**params, "Bucket": cfg.bucket}, attempt)
+        token = request_token(
+            options.job_id, digest, {**params, "Bucket": cfg.bucket}, options.rekognition_attempt
+        )
         key = object_key(cfg.prefix, token, path)
         store = VideoStore(
             self.s3,

@@ -19,7 +19,7 @@ _JOB_TAG_UNSAFE = re.compile(r"[^a-zA-Z0-9_.\-:+=/]")
 
 
 def aggregate_by(options: AnalysisOptions) -> str:
-    value = str(options.extra.get("aggregate_by", "TIMESTAMPS")).upper()
+    value = str(options.aggregate_by).upper()
     if value not in ("TIMESTAMPS", "SEGMENTS"):
         raise RekognitionConfigError(f"aggregate_by must be TIMESTAMPS or SEGMENTS, not {value!r}")
     return value
@@ -45,7 +45,7 @@ def _filters(options: AnalysisOptions) -> dict[str, list[str]]:
 
 
 def job_tag(options: AnalysisOptions) -> str:
-    raw = str(options.extra.get("job_tag") or f"streambet-{options.extra.get('job_id', '')}")
+    raw = options.job_tag or f"streambet-{options.job_id}"
     return _JOB_TAG_UNSAFE.sub("-", raw).strip("-")[:256] or "streambet"
 
 

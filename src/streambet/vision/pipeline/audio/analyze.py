@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,17 +10,14 @@ import av
 import av.error
 
 from streambet.timeline import LabelInfo, LabelSample, Timeline, TranscriptWord
-from streambet.vision.backends import CancelFlag, ProgressFn
+from streambet.vision.control import CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
 from streambet.vision.model_cache.yamnet import class_names
-from streambet.vision.pipeline.audio import decode, melspec
-from streambet.vision.pipeline.audio.events import LabelMap, label_infos, to_samples
+from streambet.vision.pipeline.audio import decode
+from streambet.vision.pipeline.audio.events import LabelMap, label_infos
 from streambet.vision.pipeline.audio.speech import Transcriber
+from streambet.vision.pipeline.audio.stream import AudioStream, Heard
 from streambet.vision.pipeline.audio.yamnet import YamNet
-
-WINDOW_HOP_MS = 1000  # one 0.96 s YAMNet window a second
-# Share of a block's progress that the (fast) event pass accounts for; speech is the rest.
-_EVENTS_SHARE = 0.1
 
 
 @dataclass
@@ -33,6 +31,10 @@ class AudioResult:
     words: list[TranscriptWord] = field(default_factory=list)
     transcribed_ms: int = 0  # how much of the sound speech-to-text covered (0: it did not run)
 
+    def add(self, heard: Heard) -> None:
+        self.samples += heard.samples
+        self.words += heard.words
+
     def apply_to(self, timeline: Timeline) -> None:
         """Merge into an engine's timeline: samples in time order, labels, the words."""
         timeline.samples = sorted([*timeline.samples, *self.samples], key=lambda s: s.timestamp_ms)
@@ -42,7 +44,7 @@ class AudioResult:
 
 
 class AudioAnalyzer:
-    """Holds both models, so an engine can keep one and analyse many files."""
+    """Holds both models, so an engine can keep one and analyse many sound tracks."""
 
     def __init__(
         self,
@@ -52,10 +54,25 @@ class AudioAnalyzer:
         threads: int = 2,
         block_seconds: int = decode.BLOCK_SECONDS,
     ) -> None:
-        self._block_seconds = block_seconds
-        self._yamnet = YamNet(model_dir)
-        self._labels = LabelMap(class_names())
-        self._transcriber = Transcriber(threads) if speech else None
+        self.block_seconds = block_seconds
+        self.yamnet = YamNet(model_dir)
+        self.labels = LabelMap(class_names())
+        self.transcriber = Transcriber(threads) if speech else None
+
+    def stream(
+        self,
+        *,
+        min_confidence: float = 50.0,
+        block_seconds: int | None = None,
+        lock: threading.Lock | None = None,
+    ) -> AudioStream:
+        """A sound track to feed chunk by chunk (see AudioStream)."""
+        return AudioStream(
+            self,
+            min_confidence=min_confidence,
+            block_seconds=block_seconds or self.block_seconds,
+            lock=lock,
+        )
 
     def analyze(
         self,
@@ -66,9 +83,10 @@ class AudioAnalyzer:
         min_confidence: float = 50.0,
         max_seconds: float | None = None,
     ) -> AudioResult:
-        """Raises NotAVideo when the file cannot be opened, AnalysisCanceled when told to."""
+        """A file's whole sound track. Raises NotAVideo when the file cannot be opened,
+        AnalysisCanceled when told to."""
         try:
-            total_s = _duration_s(path)
+            total_s = sound_duration_s(path)
         except av.error.FFmpegError:
             raise NotAVideo("This file is not a video we can read.") from None
         if total_s is None:
@@ -76,40 +94,27 @@ class AudioAnalyzer:
         if max_seconds is not None:
             total_s = min(total_s, max_seconds)
         result = AudioResult(has_audio=True)
-        running_top: dict[str, float] = {}
-        block_ms = self._block_seconds * 1000
-        report = progress or (lambda _fraction: None)
+        stream = self.stream(min_confidence=min_confidence)
+
+        def report() -> None:
+            if progress is not None:
+                done_s = stream.position_ms / 1000
+                progress(min(1.0, done_s / total_s) if total_s > 0 else 1.0)
+
         blocks = decode.decode_blocks(
-            path, block_seconds=self._block_seconds, max_seconds=max_seconds
+            path, block_seconds=self.block_seconds, max_seconds=max_seconds
         )
         for index, block in enumerate(blocks):
             _check(cancel)
-            offset_ms = index * block_ms
-            block_ms_len = round(block.size * 1000 / decode.SAMPLE_RATE)
-
-            def at(fraction: float, offset: int = offset_ms, length: int = block_ms_len) -> None:
-                done_s = (offset + fraction * length) / 1000
-                report(min(1.0, done_s / total_s) if total_s > 0 else 1.0)
-
-            scores = self._labels.scores(
-                self._yamnet.scores(melspec.patches(block, WINDOW_HOP_MS / 1000))
-            )
-            result.samples += to_samples(
-                scores, self._labels.names, offset_ms, WINDOW_HOP_MS, min_confidence, running_top
-            )
-            at(_EVENTS_SHARE)
-            if self._transcriber is not None:
-                for segment in self._transcriber.segments(block, offset_ms):
-                    _check(cancel)
-                    result.words += segment.words
-                    at(_EVENTS_SHARE + (1 - _EVENTS_SHARE) * segment.end_s * 1000 / block_ms_len)
-            result.audio_ms = offset_ms + block_ms_len
-            if self._transcriber is not None:
-                result.transcribed_ms = result.audio_ms
-            at(1.0)
+            result.add(stream.feed(block, index * self.block_seconds * 1000, cancel))
+            report()
+        result.add(stream.finish(cancel))
+        result.audio_ms = stream.fed_until_ms
+        result.transcribed_ms = stream.transcribed_ms
         infos = label_infos()
         result.labels = {s.name: infos[s.name] for s in result.samples}
-        report(1.0)
+        if progress is not None:
+            progress(1.0)
         return result
 
 
@@ -128,7 +133,7 @@ def analyze_audio(
     )
 
 
-def _duration_s(path: Path) -> float | None:
+def sound_duration_s(path: Path) -> float | None:
     """Seconds of sound by the container's account, or None without an audio track."""
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:
         if not container.streams.audio:

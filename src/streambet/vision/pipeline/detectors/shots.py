@@ -29,8 +29,11 @@ HIST_BINS = 32
 class ShotDetector:
     name = "shots"
 
-    def __init__(self, cut_threshold: float = 0.3) -> None:
+    def __init__(self, cut_threshold: float = 0.3, keep_history: bool = True) -> None:
+        """`keep_history=False` remembers only the current shot and black run, so a
+        detector following a stream for hours does not grow; `finish` then gives those."""
         self.cut_threshold = cut_threshold
+        self._keep_history = keep_history
         self._prev: NDArray[Any] | None = None
         self._prev_hist: NDArray[Any] | None = None
         self._recent: deque[float] = deque(maxlen=15)
@@ -64,6 +67,8 @@ class ShotDetector:
             ):
                 confidence = min(100.0, 50.0 + 50.0 * (score - self.cut_threshold) / 0.3)
                 self._cuts.append((timestamp_ms, round(confidence, 2)))
+                if not self._keep_history:
+                    del self._cuts[:-1]
                 cut = True
             self._recent.append(score)
         self._prev = luma.astype(np.int16)
@@ -83,11 +88,13 @@ class ShotDetector:
             self._black[-1][1] = timestamp_ms
         else:
             self._black.append([timestamp_ms, timestamp_ms])
+            if not self._keep_history:
+                del self._black[:-1]
 
     def finish(self, end_ms: int) -> list[Shot]:
         """All segments so far; `end_ms` is where the analysed video ends."""
         shots: list[Shot] = []
-        starts = [(0, 100.0), *self._cuts]
+        starts = [(0, 100.0), *self._cuts] if self._keep_history or not self._cuts else self._cuts
         for i, (start, confidence) in enumerate(starts):
             stop = starts[i + 1][0] if i + 1 < len(starts) else end_ms
             if stop > start:
