@@ -156,10 +156,18 @@ def _models_prepare(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from streambet.vision.cli import run_analyze
 
-    code: int = run_analyze(args)
-    return code
+    return run_analyze(
+        Path(args.path),
+        model_dir=load_settings().resolved_model_dir,
+        output=args.format,
+        aggregate_by=args.aggregate_by,
+        fps=args.fps,
+        min_confidence=args.min_confidence,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
