@@ -402,7 +402,7 @@ class LocalRun:
             analysed_until_ms=until,
             samples=samples,
             labels={**labels, **self._sound_labels},
-            shots=self._shots.finish(until),
+            shots=self._shots.finish(until, start),
             texts=sorted(self._texts, key=lambda t: t.timestamp_ms),
             words=sorted(self._words, key=lambda w: w.start_ms),
             speech_until_ms=self._sound.transcribed_ms if self._sound is not None else 0,

@@ -165,7 +165,8 @@ class AudioStream:
         self._events = buf[consumed:].copy()
         self._skip = max(0, consumed - buf.size)
         self._events_ms += count * WINDOW_HOP_MS
-        self.events_until_ms = self._events_ms  # no window before the next one is to come
+        # No window starts before the next one, which may lie past the sound fed.
+        self.events_until_ms = min(self._events_ms, self.fed_until_ms)
         return samples
 
     def _score(self, patches: NDArray[Any]) -> list[LabelSample]:

@@ -91,10 +91,11 @@ class ShotDetector:
             if not self._keep_history:
                 del self._black[:-1]
 
-    def finish(self, end_ms: int) -> list[Shot]:
-        """All segments so far; `end_ms` is where the analysed video ends."""
+    def finish(self, end_ms: int, start_ms: int = 0) -> list[Shot]:
+        """All segments so far; the analysed video runs from `start_ms` to `end_ms`."""
         shots: list[Shot] = []
-        starts = [(0, 100.0), *self._cuts] if self._keep_history or not self._cuts else self._cuts
+        first = [(start_ms, 100.0)]
+        starts = [*first, *self._cuts] if self._keep_history or not self._cuts else self._cuts
         for i, (start, confidence) in enumerate(starts):
             stop = starts[i + 1][0] if i + 1 < len(starts) else end_ms
             if stop > start:
