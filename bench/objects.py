@@ -7,7 +7,7 @@ into preprocessing, inference and decoding, with NanoDet 416 for comparison and 
 same-run baseline (a fixed float32 1024x1024 matmul) so figures from a busy or different
 machine can be compared by ratio. Quality: for each photo, the best score of the class
 that is in it and the best score of anything else, for each candidate model and
-preprocessing (the table recorded in vision/detectors/objects.py).
+preprocessing (the table recorded in vision/pipeline/detectors/objects.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Still frames of a video at given times, as JPEG (the evidence kept after the upload goes).
 
-Times are milliseconds from the stream's first timestamp, as in vision/decode.py, so a
+Times are milliseconds from the stream's first timestamp, as in pipeline/decode.py, so a
 stream that does not start at zero gives the same frames the engine saw. Nearby times are
 served by one forward decode; a time far ahead seeks to the keyframe before it instead.
 """

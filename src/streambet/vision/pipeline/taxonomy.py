@@ -6,7 +6,7 @@ here: the 1000 classifier classes (two duplicate class names merge into one labe
 hierarchy nodes they roll up to (Dog, Cat, Animal, Vehicle, ...), and the labels of the
 other detectors (Person, Face, Text).
 
-How parent labels get a confidence (see vision/aggregate.py `roll_up`): within one view of
+How parent labels get a confidence (see detectors/classifier.py): within one view of
 the classifier the 1000 classes are mutually exclusive softmax outputs, so a parent's
 probability is the SUM of its descendants' probabilities (capped at 100); across views
 (whole frame, tiles) and across detectors the parent takes the MAX of those per-view

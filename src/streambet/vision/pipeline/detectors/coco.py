@@ -1,7 +1,7 @@
 """The 80 COCO classes of the object detector, in model output order, with the display
 name each becomes (Rekognition-style, Title Case) and the taxonomy node it rolls up to.
 
-`parent` names a node of the label taxonomy (vision/data/taxonomy.json) so that a
+`parent` names a node of the label taxonomy (pipeline/data/taxonomy.json) so that a
 detected "car" and a classified "cab" both roll up to Car; "" means the display name is
 itself a top-level label. `threshold` is the minimum detector score (0-100) kept.
 """

