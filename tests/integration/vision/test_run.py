@@ -157,20 +157,23 @@ def test_sound_fed_in_small_chunks_is_analysed_as_it_comes(
         fed_ms = begin * 1000 // SAMPLE_RATE
         run.feed_audio(sound[begin : begin + chunk], fed_ms)
         audio_until.append(run.coverage.audio_until_ms)
+    while_fed = [w for _, w in words]
+    run.end_audio()  # the track ends: its last block is read now, not at finish
+    ended = (len(words), run.coverage.audio_until_ms)
     fed_ms = 10**9  # from here on: finish
     timeline = run.finish(stats)
 
     # Sound labels and the first block's words came while the sound was being fed.
     speech = [(at, s) for at, s in heard if s.name == "Speech"]
     assert speech and speech[0][0] < 3000
-    early = [w for at, w in words if at < 10**9]
-    assert early and all(w.start_ms < 4000 for w in early)
+    assert while_fed and all(w.start_ms < 4000 for w in while_fed)
     assert audio_until == sorted(audio_until) and 4000 <= audio_until[-1] < 7000
     # The same as the sound track analysed in one go, with the same speech blocks.
     reference = AudioAnalyzer(model_dir, block_seconds=4).analyze(voiced_clip)
     assert [s for s in timeline.samples if s.source == "audio"] == reference.samples
     assert timeline.words == reference.words and "goal" in {w.word.lower() for w in timeline.words}
     assert timeline.speech_until_ms == reference.transcribed_ms >= 6900
+    assert ended == (len(timeline.words), timeline.speech_until_ms)
 
 
 def test_close_stops_a_run_and_its_threads(

@@ -84,6 +84,7 @@ class _SoundFeeder:
             )
             for index, pcm in enumerate(chunks):
                 self._run.feed_audio(pcm, index * SOUND_CHUNK_SECONDS * 1000)
+            self._run.end_audio()  # the last block's speech here, beside the pictures
         except BaseException as exc:
             self._error = exc
 

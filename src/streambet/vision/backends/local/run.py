@@ -188,6 +188,17 @@ class LocalRun:
         self._time("audio", wall, cpu)
         self._take_sound(heard)
 
+    def end_audio(self) -> None:
+        """The sound track has ended (or stops for a while): analyses what is buffered
+        now, on the calling thread, instead of at `finish`. Sound fed later starts anew."""
+        self._check_open()
+        if self._sound is None:
+            return
+        wall, cpu = time.perf_counter(), time.thread_time()
+        heard = self._sound.finish(self._cancel)
+        self._time("audio", wall, cpu, call=False)
+        self._take_sound(heard)
+
     def finish(self, decoded: DecodeStats | None = None) -> Timeline:
         """Flushes everything in flight and returns the Timeline of what was fed.
         `decoded` (the decoder's statistics) says where decoding really stopped, which

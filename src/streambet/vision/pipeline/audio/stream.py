@@ -8,7 +8,8 @@ found, keeping nothing else, so it can follow a live stream for hours.
 Windows sit on a grid of whole seconds from where the sound starts, so feeding a track in
 any chunks gives the windows, and so the samples, that one block of it gives. A chunk that
 starts later than the previous one ended (a gap in a live stream) ends the current windows
-and block there and starts a new grid; one that overlaps it is trimmed.
+and block there and starts a new grid; one that overlaps it is trimmed. After `finish`
+(the track ended), the next chunk starts a new track.
 """
 
 from __future__ import annotations
@@ -118,9 +119,12 @@ class AudioStream:
         return heard
 
     def finish(self, cancel: CancelFlag | None = None) -> Heard:
-        """Analyses what is left: a last short window, the last part block."""
+        """The track has ended: analyses what is left (a last short window, the last part
+        block). Sound fed after this starts a new track."""
         with self._models():
-            return self._flush(cancel)
+            heard = self._flush(cancel)
+            self._origin_ms = None
+            return heard
 
     @contextlib.contextmanager
     def _models(self) -> Any:
