@@ -181,13 +181,11 @@ def test_close_stops_a_run_and_its_threads(
 ) -> None:
     import threading
 
-    run = picture_engine.start(AnalysisOptions(), probe_video(four_photo_clip))
     frames = decode_frames(four_photo_clip, sample_interval_ms=500, stats=DecodeStats())
     first, second = next(frames), next(frames)
     frames.close()
-    run.feed(first)
-
-    run.close()
+    with picture_engine.start(AnalysisOptions(), probe_video(four_photo_clip)) as run:
+        run.feed(first)  # leaving the block closes the run without a result
 
     with pytest.raises(AnalysisCanceled):
         run.feed(second)

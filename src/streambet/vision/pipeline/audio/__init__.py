@@ -1,5 +1,5 @@
 """The local engine's ears: sound events (YAMNet) and spoken words with times (Whisper)."""
 
-from streambet.vision.pipeline.audio.analyze import AudioAnalyzer, AudioResult, analyze_audio
+from streambet.vision.pipeline.audio.analyze import AudioAnalyzer, AudioResult
 
-__all__ = ["AudioAnalyzer", "AudioResult", "analyze_audio"]
+__all__ = ["AudioAnalyzer", "AudioResult"]

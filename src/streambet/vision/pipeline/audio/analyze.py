@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import av.error
 
-from streambet.timeline import LabelInfo, LabelSample, Timeline, TranscriptWord
+from streambet.timeline import LabelInfo, LabelSample, TranscriptWord
 from streambet.vision.control import CancelFlag, ProgressFn
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
 from streambet.vision.model_cache.yamnet import class_names
@@ -34,13 +34,6 @@ class AudioResult:
     def add(self, heard: Heard) -> None:
         self.samples += heard.samples
         self.words += heard.words
-
-    def apply_to(self, timeline: Timeline) -> None:
-        """Merge into an engine's timeline: samples in time order, labels, the words."""
-        timeline.samples = sorted([*timeline.samples, *self.samples], key=lambda s: s.timestamp_ms)
-        timeline.labels.update(self.labels)
-        timeline.words = sorted([*timeline.words, *self.words], key=lambda w: w.start_ms)
-        timeline.speech_until_ms = max(timeline.speech_until_ms, self.transcribed_ms)
 
 
 class AudioAnalyzer:
@@ -116,21 +109,6 @@ class AudioAnalyzer:
         if progress is not None:
             progress(1.0)
         return result
-
-
-def analyze_audio(
-    path: Path,
-    model_dir: Path,
-    progress: ProgressFn | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    min_confidence: float = 50.0,
-    speech: bool = True,
-) -> AudioResult:
-    """One-shot form of AudioAnalyzer(model_dir).analyze(...)."""
-    return AudioAnalyzer(model_dir, speech=speech).analyze(
-        path, progress, cancel, min_confidence=min_confidence
-    )
 
 
 def sound_duration_s(path: Path) -> float | None:
