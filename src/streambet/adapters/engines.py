@@ -21,15 +21,16 @@ from streambet.config import Settings
 from streambet.vision.backends import AnalysisBackend, build_config, load_backend
 
 
-def _setting(settings: Settings, name: str) -> Any:
-    # "rekognition.region" is settings.rekognition_region while the settings are flat; once
-    # they nest, functools.reduce(getattr, name.split("."), settings) reads it instead.
+def read_setting(settings: Settings, name: str) -> Any:
+    """The setting a backend config names: "rekognition.region" is
+    settings.rekognition_region while the settings are flat; once they nest,
+    functools.reduce(getattr, name.split("."), settings) reads it instead."""
     return getattr(settings, name.replace(".", "_"))
 
 
 def backend_config(settings: Settings, name: str) -> Any:
     """Backend `name`'s config, filled from `settings`."""
-    return build_config(name, lambda setting: _setting(settings, setting))
+    return build_config(name, lambda setting: read_setting(settings, setting))
 
 
 class EnginePool:

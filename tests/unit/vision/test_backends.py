@@ -13,7 +13,7 @@ from typing import get_args
 
 import pytest
 
-from streambet.adapters.engines import backend_config
+from streambet.adapters.engines import backend_config, read_setting
 from streambet.config import load_settings
 from streambet.services.analysis_runs import engine_options
 from streambet.vision.backends import (
@@ -42,7 +42,7 @@ def test_every_config_is_built_from_settings_that_exist(name: str) -> None:
     assert isinstance(config, cls) and dataclasses.is_dataclass(cls)
     assert cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
     for field, setting in settings_of(cls).items():
-        assert getattr(config, field) == getattr(settings, setting.replace(".", "_"))
+        assert getattr(config, field) == read_setting(settings, setting)
 
 
 def test_settings_reach_the_configs_they_are_marked_for() -> None:
