@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from streambet.timeline import Timeline  # noqa: E402
-from streambet.vision.backends import AnalysisOptions  # noqa: E402
-from streambet.vision.engine import LocalEngine  # noqa: E402
+from streambet.vision.backends import AnalysisOptions, Features  # noqa: E402
+from streambet.vision.backends.local.engine import LocalEngine  # noqa: E402
 from streambet.vision.errors import AnalysisCanceled  # noqa: E402
-from streambet.vision.models import prepare_all  # noqa: E402
+from streambet.vision.model_cache.prepare import prepare_all  # noqa: E402
 
 
 def build_clip(path: Path, seconds: int) -> None:
@@ -98,7 +98,7 @@ def timed_run(
 ) -> tuple[Timeline, float, float]:
     cpu = time.process_time()
     started = time.perf_counter()
-    timeline = engine.run(clip, options)
+    timeline = engine.analyze(clip, options)
     return timeline, time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -144,7 +144,7 @@ def main() -> None:
         stop.set()
 
     with contextlib.suppress(AnalysisCanceled):
-        cold.run(clip, AnalysisOptions(sample_fps=args.fps), cancel=stop, on_labels=cold_labels)
+        cold.analyze(clip, AnalysisOptions(sample_fps=args.fps), cancel=stop, on_labels=cold_labels)
     print(f"first labels from a fresh engine (models loading): {cold_first[0]:.2f} s")
     del cold
 
@@ -161,7 +161,7 @@ def main() -> None:
         if not first:
             first.append(time.perf_counter() - started)
 
-    timeline = engine.run(clip, AnalysisOptions(sample_fps=args.fps), on_labels=on_labels)
+    timeline = engine.analyze(clip, AnalysisOptions(sample_fps=args.fps), on_labels=on_labels)
     wall = silent_wall = time.perf_counter() - started
     cpu_s = time.process_time() - cpu
     video_s = timeline.video.duration_ms / 1000
@@ -197,13 +197,13 @@ def main() -> None:
     voice = "commentary" if shutil.which("espeak-ng") else "music"
     voiced = clip.with_name(f"{clip.stem}-{voice}.mp4")
     print(f"the same pictures with a sound track: {add_sound(clip, voiced, args.seconds)}")
-    variants: tuple[tuple[str, dict[str, object]], ...] = (
-        ("speech on (default)", {}),
-        ("speech off", {"speech": False}),
-        ("speech and pose off", {"speech": False, "pose": False}),
+    variants = (
+        ("speech on (default)", Features()),
+        ("speech off", Features(speech=False)),
+        ("speech and pose off", Features(speech=False, pose=False)),
     )
-    for label, extra in variants:
-        options = AnalysisOptions(sample_fps=args.fps, extra=extra)
+    for label, features in variants:
+        options = AnalysisOptions(sample_fps=args.fps, features=features)
         heard, wall, cpu_s = timed_run(engine, voiced, options)
         print(
             f"  {label}: {wall:.2f} s wall, {video_s / wall:.1f}x real time (silent clip:"

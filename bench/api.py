@@ -174,11 +174,12 @@ class StandaloneEngine:
     """The same engine and options the server uses, in this process (warmed once)."""
 
     def __init__(self, backend: str, model_dir: Path, clip: Path) -> None:
+        from streambet.adapters.engines import backend_config
         from streambet.config import load_settings
         from streambet.vision.backends import AnalysisOptions, load_backend
 
-        settings = load_settings({"analysis_backend": backend})
-        self.engine = load_backend(backend, model_dir=model_dir)
+        settings = load_settings({"analysis_backend": backend, "model_dir": str(model_dir)})
+        self.engine = load_backend(backend, backend_config(settings, backend))
         self.options = AnalysisOptions(sample_fps=settings.sample_fps)
         self.clip = clip
         self.engine.analyze(clip, self.options)  # models loaded, caches filled
@@ -202,7 +203,7 @@ def main() -> None:
     args = parser.parse_args()
 
     try:
-        import streambet.vision.engine  # noqa: F401
+        import streambet.vision.backends.local.engine  # noqa: F401
 
         backend = "local"
     except ImportError:

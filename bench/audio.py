@@ -25,13 +25,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from streambet.vision.audio import AudioAnalyzer  # noqa: E402
-from streambet.vision.audio.decode import decode_blocks  # noqa: E402
-from streambet.vision.audio.events import LabelMap  # noqa: E402
-from streambet.vision.audio.melspec import patches  # noqa: E402
-from streambet.vision.audio.speech import Transcriber  # noqa: E402
-from streambet.vision.audio.yamnet import YamNet, class_names  # noqa: E402
-from streambet.vision.pose import PoseEstimator  # noqa: E402
+from streambet.vision.model_cache.yamnet import class_names  # noqa: E402
+from streambet.vision.pipeline.audio import AudioAnalyzer  # noqa: E402
+from streambet.vision.pipeline.audio.decode import decode_blocks  # noqa: E402
+from streambet.vision.pipeline.audio.events import LabelMap  # noqa: E402
+from streambet.vision.pipeline.audio.melspec import patches  # noqa: E402
+from streambet.vision.pipeline.audio.speech import Transcriber  # noqa: E402
+from streambet.vision.pipeline.audio.yamnet import YamNet  # noqa: E402
+from streambet.vision.pipeline.pose import PoseEstimator  # noqa: E402
 from tests.integration.audio.sounds import espeak, make_clip, plucked_chords  # noqa: E402
 
 RATE = 22_050

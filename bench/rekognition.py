@@ -15,8 +15,8 @@ import sys
 import time
 from typing import Any
 
-from streambet.vision.agreement import compare_timelines
-from streambet.vision.rekognition.mapping import timeline_from_pages
+from streambet.vision.backends.rekognition.mapping import timeline_from_pages
+from streambet.vision.outputs.agreement import compare_timelines
 
 NAMES = ["Person", "Dog", "Car", "Ball", "Tree", "Outdoors", "Crowd", "Bicycle", "Cat", "Sky"]
 

@@ -1,4 +1,4 @@
-"""Regenerates src/streambet/vision/data/taxonomy.json from the ImageNet-1k class names.
+"""Regenerates src/streambet/vision/pipeline/data/taxonomy.json from the ImageNet-1k class names.
 
 The hierarchy is hand-curated here (index ranges follow WordNet's ordering of ImageNet-1k:
 dogs are 151-268, domestic cats 281-285, ...); the names and WordNet synonyms come from the
@@ -13,7 +13,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "src/streambet/vision/data/taxonomy.json"
+OUT = Path(__file__).resolve().parent.parent / "src/streambet/vision/pipeline/data/taxonomy.json"
 
 # Hierarchy nodes that are not ImageNet classes: name -> (parent, categories, aliases).
 # Categories are set where a subtree's category changes; children inherit the nearest one.
@@ -517,11 +517,11 @@ def display(name: str) -> str:
 
 def detector_nodes() -> dict[str, dict[str, object]]:
     """Nodes for the object detector's, the audio analysis' and the pose rules' labels."""
-    from streambet.vision.audio.events import CATEGORY as SOUNDS
-    from streambet.vision.audio.events import SOUND_LABELS
-    from streambet.vision.detectors.coco import COCO_LABELS
-    from streambet.vision.pose import ACTIVITIES
-    from streambet.vision.pose import CATEGORY as ACTIVITY
+    from streambet.vision.pipeline.audio.events import CATEGORY as SOUNDS
+    from streambet.vision.pipeline.audio.events import SOUND_LABELS
+    from streambet.vision.pipeline.detectors.coco import COCO_LABELS
+    from streambet.vision.pipeline.pose import ACTIVITIES
+    from streambet.vision.pipeline.pose import CATEGORY as ACTIVITY
 
     out: dict[str, dict[str, object]] = {}
     for label in COCO_LABELS:

@@ -136,7 +136,7 @@ def _storage_sweep(args: argparse.Namespace) -> int:
 
 
 def _models_prepare(args: argparse.Namespace) -> int:
-    from streambet.vision.models import prepare_all
+    from streambet.vision.model_cache.prepare import prepare_all
 
     settings = load_settings()
     for line in prepare_all(settings.resolved_model_dir):
@@ -145,11 +145,20 @@ def _models_prepare(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from streambet.domain.suggestions import betting_suggestion, suggest
     from streambet.vision.cli import run_analyze
 
-    code: int = run_analyze(args, lambda timeline: betting_suggestion(suggest(timeline)))
-    return code
+    return run_analyze(
+        Path(args.path),
+        model_dir=load_settings().resolved_model_dir,
+        output=args.format,
+        aggregate_by=args.aggregate_by,
+        fps=args.fps,
+        min_confidence=args.min_confidence,
+        betting_suggestion=lambda timeline: betting_suggestion(suggest(timeline)),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -104,7 +104,7 @@ class Wiring:
     @cached_property
     def vocabulary(self) -> LabelVocabulary:
         """Market criteria are validated against the labels the engines can emit."""
-        from streambet.vision.taxonomy import get_taxonomy
+        from streambet.vision.pipeline.taxonomy import get_taxonomy
 
         return get_taxonomy()
 

@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import clips
 from tests.support.server import Server, server_env, streambet
 
 pytestmark = pytest.mark.slow
-
-pytest.importorskip("streambet.vision.engine", reason="the local engine (branch vision)")
-pytest.importorskip("streambet.vision.outputs", reason="the output shapes (branch vision)")
-clips = pytest.importorskip("tests.support.clips", reason="clip builders (branch vision)")
 
 
 def test_a_real_clip_through_the_api_on_the_real_engine(tmp_path: Path) -> None:

@@ -19,9 +19,9 @@ from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.storage import StorageError
 from streambet.domain.errors import Conflict, NotFound
 from streambet.services import analyses, evidence, markets
+from streambet.services.demo_footage import fit
 from streambet.timeline import Timeline
 from streambet.vision.errors import AnalysisCanceled
-from streambet.vision.stills import fit
 from tests.support.api import Actor, make_actor, upload
 from tests.support.betting import Vocabulary
 from tests.support.clips import make_clip, photo

@@ -19,7 +19,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from streambet.vision.stills import encode_stills, fit
+from streambet.services.demo_footage import encode_stills, fit
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -43,7 +43,7 @@ def make_clip(
     segments: Sequence[tuple[np.ndarray | str, float]],
     **kwargs: Any,
 ) -> Path:
-    """Encodes the segments (photo names or RGB arrays) with streambet.vision.stills;
+    """Encodes the segments (photo names or RGB arrays) with streambet.services.demo_footage;
     keyword arguments as `encode_stills` (fps, size, codec, motion, start_seconds, options)."""
     pictures = [(photo(i) if isinstance(i, str) else i, seconds) for i, seconds in segments]
     return encode_stills(path, pictures, **kwargs)

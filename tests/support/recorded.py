@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from streambet.adapters.orm.analyses import Analysis
-from streambet.vision.rekognition.recorded import load_recorded_timeline
+from streambet.vision.backends.rekognition.recorded import load_recorded_timeline
 
 RECORDING = (
     Path(__file__).parents[1] / "fixtures" / "rekognition" / "get_label_detection_timestamps.json"

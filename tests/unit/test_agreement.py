@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streambet.timeline import LabelInfo, LabelSample, Timeline, VideoMetadata
-from streambet.vision.agreement import compare_timelines
+from streambet.vision.outputs.agreement import compare_timelines
 
 
 def timeline(

@@ -24,7 +24,7 @@ from streambet.services import analyses, evidence
 from streambet.services.analyses import AnalysisRead
 from streambet.services.read_models import read
 from streambet.timeline import Timeline
-from streambet.vision.agreement import compare_timelines
+from streambet.vision.outputs.agreement import compare_timelines
 from streambet.wiring import wiring
 
 bp = Blueprint("analyses", __name__)

@@ -38,7 +38,7 @@ from streambet.services.read_models import ReadModel, read
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import Timeline
 from streambet.vision import errors as video_errors
-from streambet.vision.probe import probe_video
+from streambet.vision.pipeline.probe import probe_video
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, select, update
 
@@ -36,7 +36,13 @@ from streambet.services.evidence import EvidenceFailed, store_frames
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import Timeline
 from streambet.vision import errors as video_errors
-from streambet.vision.backends import AnalysisBackend, AnalysisOptions
+from streambet.vision.backends import (
+    AggregateBy,
+    AnalysisBackend,
+    AnalysisOptions,
+    Features,
+    ScriptedLabel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +276,12 @@ class _Progress:
 
 
 def engine_options(policy: RunPolicy, options: Mapping[str, Any]) -> AnalysisOptions:
+    """The engine's options from a job's stored options JSON. Switches used to travel in
+    its untyped `extra` object (old rows, and `/api/analyze`'s `options` field still send
+    them there); they map onto the typed fields here. `rekognition_raw_path` is not taken
+    from a job: it names a file on this server, which no request may choose."""
+    extra: Mapping[str, Any] = options.get("extra") or {}
+    features = {k: bool(extra[k]) for k in ("pose", "audio", "speech") if k in extra}
     return AnalysisOptions(
         sample_fps=float(options.get("sample_fps") or policy.sample_fps),
         min_confidence=float(options.get("min_confidence", 50.0)),
@@ -279,7 +291,22 @@ def engine_options(policy: RunPolicy, options: Mapping[str, Any]) -> AnalysisOpt
         category_exclusion=tuple(options.get("category_exclusion", ())),
         max_seconds=policy.max_video_seconds,
         max_pixels=policy.max_video_pixels,
-        extra=dict(options.get("extra", {})),
+        features=Features(**{**features, **options.get("features", {})}),
+        job_id=str(extra.get("job_id", "")),
+        job_tag=str(extra.get("job_tag", "")),
+        # checked by the Rekognition backend, the one that reads it
+        aggregate_by=cast(AggregateBy, str(extra.get("aggregate_by", "TIMESTAMPS")).upper()),
+        rekognition_attempt=int(extra.get("rekognition_attempt", 0)),
+        fake_labels=tuple(
+            ScriptedLabel(
+                str(item["name"]),
+                int(item["start_ms"]),
+                int(item["end_ms"]),
+                float(item.get("confidence", 90.0)),
+            )
+            for item in extra.get("fake_labels", ())
+        ),
+        fake_sleep_ms=int(extra.get("fake_sleep_ms", 0)),
     )
 
 

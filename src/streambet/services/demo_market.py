@@ -13,9 +13,9 @@ from streambet.adapters.orm.betting import Market
 from streambet.domain.accounts import Principal
 from streambet.domain.criteria import LabelVocabulary
 from streambet.services import demo, markets
+from streambet.services.demo_footage import encode_stills
 from streambet.services.markets import MarketRead, market_read
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from streambet.vision.stills import encode_stills
 
 DEMO_QUESTION = "Will a cat appear in the demo clip?"
 # Submits an upload (as whom, file name, chunks) for analysis; returns the analysis id.

@@ -30,7 +30,7 @@ from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import Timeline
 from streambet.vision.backends import CancelFlag
 from streambet.vision.errors import AnalysisCanceled
-from streambet.vision.frames import extract_frames
+from streambet.vision.pipeline.frames import extract_frames
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,11 @@
-"""`streambet analyze PATH`: JSON on stdout, a progress bar on stderr when it is a terminal."""
+"""`streambet analyze PATH`: JSON on stdout, a progress bar on stderr when it is a terminal.
+
+The app's command line (streambet/cli.py) parses the arguments and says where the model
+cache is; this module reads no settings of its own.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import uuid
@@ -23,33 +26,38 @@ def _progress_bar(fraction: float) -> None:
 
 
 def run_analyze(
-    args: argparse.Namespace, betting_suggestion: Callable[[Timeline], Mapping[str, Any]]
+    path: Path,
+    *,
+    model_dir: Path,
+    output: str = "seed",
+    aggregate_by: str = "timestamps",
+    fps: float | None = None,
+    min_confidence: float | None = None,
+    betting_suggestion: Callable[[Timeline], Mapping[str, Any]],
 ) -> int:
-    """`betting_suggestion` gives the seed format's suggestion (the app's CLI passes the
-    server's, streambet.domain.suggestions: vision does not decide what to bet on)."""
-    from streambet.config import load_settings
-    from streambet.vision.engine import LocalEngine
+    """Analyses `path` with the local engine and prints it in the `output` shape (seed,
+    rekognition or segments); returns the exit code. `betting_suggestion` gives the seed
+    format's suggestion (the app's CLI passes the server's, streambet.domain.suggestions:
+    vision does not decide what to bet on)."""
+    from streambet.vision.backends.local.engine import LocalEngine
     from streambet.vision.outputs import to_rekognition, to_seed, to_segments
 
-    if args.fps is not None and not 0 < args.fps <= 30:
+    if fps is not None and not 0 < fps <= 30:
         print("error: --fps must be greater than 0 and at most 30", file=sys.stderr)
         return 2
-    if args.min_confidence is not None and not 0 <= args.min_confidence <= 100:
+    if min_confidence is not None and not 0 <= min_confidence <= 100:
         print("error: --min-confidence must be between 0 and 100", file=sys.stderr)
         return 2
-    settings = load_settings()
     options = AnalysisOptions(
-        sample_fps=args.fps if args.fps is not None else AnalysisOptions.sample_fps,
+        sample_fps=fps if fps is not None else AnalysisOptions.sample_fps,
         min_confidence=(
-            args.min_confidence
-            if args.min_confidence is not None
-            else AnalysisOptions.min_confidence
+            min_confidence if min_confidence is not None else AnalysisOptions.min_confidence
         ),
     )
     tty = sys.stderr.isatty()
-    engine = LocalEngine(model_dir=settings.resolved_model_dir)
+    engine = LocalEngine(model_dir=model_dir)
     try:
-        timeline = engine.analyze(Path(args.path), options, _progress_bar if tty else None)
+        timeline = engine.analyze(Path(path), options, _progress_bar if tty else None)
     except VideoError as exc:
         if tty:
             sys.stderr.write("\n")
@@ -57,9 +65,9 @@ def run_analyze(
         return 1
     if tty:
         sys.stderr.write("\n")
-    if args.format == "rekognition":
-        body = to_rekognition(timeline, aggregate_by=args.aggregate_by.upper())
-    elif args.format == "segments":
+    if output == "rekognition":
+        body = to_rekognition(timeline, aggregate_by=aggregate_by.upper())
+    elif output == "segments":
         body = to_segments(timeline)
     else:
         body = to_seed(

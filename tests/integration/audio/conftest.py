@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from streambet.vision.audio import AudioAnalyzer
+from streambet.vision.pipeline.audio import AudioAnalyzer
 
 
 @pytest.fixture(scope="session")

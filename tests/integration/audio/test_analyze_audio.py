@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from streambet.timeline import LabelSample, Timeline, TranscriptWord, VideoMetadata
-from streambet.vision.audio import AudioAnalyzer, analyze_audio
 from streambet.vision.errors import AnalysisCanceled, NotAVideo
+from streambet.vision.pipeline.audio import AudioAnalyzer
 from tests.integration.audio.sounds import (
     COMMENTARY,
     espeak,
@@ -148,7 +148,7 @@ def test_a_file_that_is_not_a_video_is_refused(audio_model_dir: Path, tmp_path: 
     path.write_text("not a video at all")
 
     with pytest.raises(NotAVideo):
-        analyze_audio(path, audio_model_dir, speech=False)
+        AudioAnalyzer(audio_model_dir, speech=False).analyze(path)
 
 
 def test_words_ride_along_in_the_timeline(

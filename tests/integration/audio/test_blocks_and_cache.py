@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streambet.vision.audio import AudioAnalyzer, AudioModelMissing, prepare_models
-from streambet.vision.audio.decode import SAMPLE_RATE, decode_blocks
-from streambet.vision.audio.speech import model_path
-from streambet.vision.audio.yamnet import CACHE_NAME, prepare
+from streambet.vision.model_cache.audio import AudioModelMissing
+from streambet.vision.model_cache.prepare import prepare_audio_models as prepare_models
+from streambet.vision.model_cache.whisper import model_path
+from streambet.vision.model_cache.yamnet import CACHE_NAME, prepare
+from streambet.vision.pipeline.audio import AudioAnalyzer
+from streambet.vision.pipeline.audio.decode import SAMPLE_RATE, decode_blocks
 from tests.integration.audio.sounds import espeak, make_clip, place, plucked_chords
 
 pytestmark = pytest.mark.slow
@@ -103,8 +105,8 @@ def test_opus_in_webm_at_48_khz_decodes_to_16_khz(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "load"),
     [
-        ("streambet.vision.audio.yamnet", lambda tmp: prepare(tmp)),
-        ("streambet.vision.audio.speech", lambda tmp: model_path()),
+        ("streambet.vision.model_cache.yamnet", lambda tmp: prepare(tmp)),
+        ("streambet.vision.model_cache.whisper", lambda tmp: model_path()),
     ],
 )
 def test_a_missing_model_package_says_which_and_how_to_fix_it(

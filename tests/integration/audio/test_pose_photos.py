@@ -11,7 +11,7 @@ from PIL import Image
 from skimage import data
 
 from streambet.timeline import BoundingBox
-from streambet.vision.pose import ActivityTracker, PoseEstimator, posture, raised_hands
+from streambet.vision.pipeline.pose import ActivityTracker, PoseEstimator, posture, raised_hands
 
 pytestmark = pytest.mark.slow
 

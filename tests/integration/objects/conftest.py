@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from streambet.config import load_settings
-from streambet.vision.detectors.objects import (
+from streambet.vision.model_cache.objects import (
     ObjectModelUnavailableError,
     ensure_object_model,
     prepare_object_models,

@@ -17,9 +17,10 @@ import onnxruntime as ort
 import pytest
 
 from streambet.config import load_settings
-from streambet.vision.detectors.objects import cached_tarball, letterbox
-from streambet.vision.tfjs import convert_file, load_graph
-from streambet.vision.tfjs.npm import extract_model
+from streambet.vision.model_cache.objects import cached_tarball
+from streambet.vision.model_cache.tfjs import convert_file, load_graph
+from streambet.vision.model_cache.tfjs.npm import extract_model
+from streambet.vision.pipeline.detectors.objects import letterbox
 
 pytestmark = pytest.mark.slow
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streambet.vision.detectors.objects import (
-    CocoModel,
+from streambet.vision.model_cache.objects import (
     ObjectModelUnavailableError,
     prepare_object_models,
 )
+from streambet.vision.pipeline.detectors.base import SampleContext
+from streambet.vision.pipeline.detectors.objects import CocoModel
 
 pytestmark = pytest.mark.slow
 
@@ -88,41 +89,33 @@ def test_without_a_prepared_model_it_says_so(tmp_path, monkeypatch):
 
 
 def test_engine_protocol_runs_on_scene_changes_and_intervals_only(object_model_dir, photo):
-    base = pytest.importorskip(
-        "streambet.vision.detectors.base",
-        reason="the Detector protocol arrives with the vision branch",
-    )
-    from streambet.vision.detectors.objects import ObjectDetector
+    from streambet.vision.pipeline.detectors.objects import ObjectDetector
 
     detector = ObjectDetector(min_interval_ms=2000)
     detector.load(object_model_dir)
     cat, cup = photo("chelsea"), photo("coffee")
 
-    first = detector.detect(cat, base.SampleContext(0, True, 0))
+    first = detector.detect(cat, SampleContext(0, True, 0))
     assert [d.label for d in first.detections] == ["Cat"]
     (box, confidence), *_ = first.detections[0].boxes
     assert confidence == first.detections[0].confidence and box.width > 0.5
     # 500 ms later, same shot: not due, the last result stands
-    assert not detector.wants(base.SampleContext(500, False, 0))
-    assert detector.detect(cup, base.SampleContext(500, False, 0)) is first
+    assert not detector.wants(SampleContext(500, False, 0))
+    assert detector.detect(cup, SampleContext(500, False, 0)) is first
     # a cut makes it look again
-    cut = detector.detect(cup, base.SampleContext(1000, True, 0))
+    cut = detector.detect(cup, SampleContext(1000, True, 0))
     assert [d.label for d in cut.detections] == ["Cup"]
-    assert detector.wants(base.SampleContext(3000, False, 0))
+    assert detector.wants(SampleContext(3000, False, 0))
 
 
 def test_engine_protocol_without_a_model_finds_nothing_and_says_why(tmp_path, caplog):
-    base = pytest.importorskip(
-        "streambet.vision.detectors.base",
-        reason="the Detector protocol arrives with the vision branch",
-    )
-    from streambet.vision.detectors.objects import ObjectDetector
+    from streambet.vision.pipeline.detectors.objects import ObjectDetector
 
     detector = ObjectDetector()
     detector.load(tmp_path)
     assert "streambet models prepare" in (detector.unavailable or "")
     assert "streambet models prepare" in caplog.text
-    result = detector.detect(np.zeros((8, 8, 3), np.uint8), base.SampleContext(0, True, 0))
+    result = detector.detect(np.zeros((8, 8, 3), np.uint8), SampleContext(0, True, 0))
     assert result.detections == []
 
 

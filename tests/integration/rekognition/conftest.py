@@ -21,9 +21,10 @@ from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
 from streambet.vision.backends import CancelFlag
-from streambet.vision.rekognition import RekognitionConfig, RekognitionEngine
-from streambet.vision.rekognition.slots import JobSlots
-from streambet.vision.rekognition.timing import check_cancel
+from streambet.vision.backends.rekognition.config import RekognitionConfig
+from streambet.vision.backends.rekognition.engine import RekognitionEngine
+from streambet.vision.backends.rekognition.slots import JobSlots
+from streambet.vision.backends.rekognition.timing import check_cancel
 
 BUCKET = "streambet-test"
 REGION = "eu-west-1"

@@ -14,8 +14,7 @@ import pytest
 from botocore.stub import ANY
 
 from streambet.vision.backends import AnalysisOptions
-from streambet.vision.errors import AnalysisCanceled
-from streambet.vision.rekognition import (
+from streambet.vision.backends.rekognition.errors import (
     AccessDenied,
     CredentialsProblem,
     DeadlineExceeded,
@@ -24,9 +23,10 @@ from streambet.vision.rekognition import (
     ResultsUnavailable,
     ServiceError,
     VideoRejected,
-    load_recorded_timeline,
 )
-from streambet.vision.rekognition.slots import JobSlots
+from streambet.vision.backends.rekognition.recorded import load_recorded_timeline
+from streambet.vision.backends.rekognition.slots import JobSlots
+from streambet.vision.errors import AnalysisCanceled
 from tests.integration.rekognition.conftest import (
     BUCKET,
     FAKE_SECRET,
@@ -117,8 +117,7 @@ def watch_object(h: Harness, seen: list[dict[str, Any]]) -> None:
 
 
 def options(**kwargs: Any) -> AnalysisOptions:
-    extra = {"job_id": "job-42", **kwargs.pop("extra", {})}
-    return AnalysisOptions(extra=extra, **kwargs)
+    return AnalysisOptions(**{"job_id": "job-42", **kwargs})
 
 
 def test_success_reads_every_page_maps_taxonomy_and_deletes_the_object(
@@ -216,9 +215,7 @@ def test_segments_aggregation_becomes_samples_across_each_segment(
     }
     h.stub.add_response("get_label_detection", page([segment]), get_params("SEGMENTS"))
 
-    result = h.engine.run(
-        videos["small"], options(sample_fps=2.0, extra={"aggregate_by": "segments"})
-    )
+    result = h.engine.run(videos["small"], options(sample_fps=2.0, aggregate_by="SEGMENTS"))
 
     h.stub.assert_no_pending_responses()
     tl = result.timeline
@@ -294,7 +291,7 @@ def test_local_queue_holds_a_second_analysis_until_a_slot_frees(
 
     def run(name: str, h: Harness) -> None:
         try:
-            results[name] = h.engine.run(videos["small"], options(extra={"job_id": name}))
+            results[name] = h.engine.run(videos["small"], options(job_id=name))
         except Exception as exc:
             results[name] = exc
 
@@ -461,8 +458,8 @@ def test_same_job_same_token_and_key_different_job_its_own(
 
     first = h.engine.run(videos["small"], options())
     retry = h.engine.run(videos["small"], options())
-    other = h.engine.run(videos["small"], options(extra={"job_id": "job-43"}))
-    rerun = h.engine.run(videos["small"], options(extra={"rekognition_attempt": 1}))
+    other = h.engine.run(videos["small"], options(job_id="job-43"))
+    rerun = h.engine.run(videos["small"], options(rekognition_attempt=1))
 
     assert first.request_token == retry.request_token
     assert first.s3_key == retry.s3_key
@@ -545,9 +542,9 @@ def test_recorded_response_runs_through_the_engine_into_the_same_timeline(
     start_ok(h)
     h.stub.add_response("get_label_detection", response, get_params(aggregation))
     raw_path = tmp_path / "raw.json"
-    extra = {"rekognition_raw_path": str(raw_path), "aggregate_by": aggregation}
+    opts = options(sample_fps=1.0, rekognition_raw_path=raw_path, aggregate_by=aggregation)
 
-    timeline = h.engine.analyze(videos["small"], options(sample_fps=1.0, extra=extra))
+    timeline = h.engine.analyze(videos["small"], opts)
 
     expected = load_recorded_timeline(recording, sample_interval_ms=1000)
     assert timeline.to_dict() == expected.to_dict()

@@ -47,7 +47,7 @@ def test_waits_for_its_own_notice_and_leaves_other_jobs_notices(
         h.stub.add_response("get_label_detection", IN_PROGRESS, get_params())
     h.stub.add_response("get_label_detection", page([label(0, "Person", 90.0)]), get_params())
 
-    result = h.engine.run(videos["small"], AnalysisOptions(extra={"job_id": "job-42"}))
+    result = h.engine.run(videos["small"], AnalysisOptions(job_id="job-42"))
 
     h.stub.assert_no_pending_responses()
     assert h.start_request["NotificationChannel"] == {"SNSTopicArn": TOPIC, "RoleArn": ROLE}

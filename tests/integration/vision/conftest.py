@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from streambet.vision.engine import LocalEngine
+from streambet.vision.backends.local.engine import LocalEngine
 from tests.support.clips import make_clip
 
 

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from streambet.vision.backends import AnalysisOptions
-from streambet.vision.decode import DecodeStats, decode_frames
-from streambet.vision.engine import LocalEngine
+from streambet.vision.backends.local.engine import LocalEngine
 from streambet.vision.errors import (
     EmptyFile,
     NotAVideo,
@@ -19,6 +18,7 @@ from streambet.vision.errors import (
     TruncatedVideo,
     VideoTooLarge,
 )
+from streambet.vision.pipeline.decode import DecodeStats, decode_frames
 from tests.support.clips import make_audio_only, make_clip, make_png_as_mp4, make_vfr_clip
 
 pytestmark = pytest.mark.slow

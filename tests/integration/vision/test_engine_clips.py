@@ -8,12 +8,12 @@ from pathlib import Path
 import cv2
 import pytest
 
+from streambet.services.demo_footage import fit
 from streambet.timeline import Timeline
 from streambet.vision.backends import AnalysisOptions
-from streambet.vision.engine import LocalEngine
+from streambet.vision.backends.local.engine import LocalEngine
 from streambet.vision.errors import AnalysisCanceled
-from streambet.vision.stills import fit
-from streambet.vision.taxonomy import get_taxonomy
+from streambet.vision.pipeline.taxonomy import get_taxonomy
 from tests.support.clips import make_clip, photo
 
 pytestmark = pytest.mark.slow

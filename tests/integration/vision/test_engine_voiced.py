@@ -16,8 +16,8 @@ import pytest
 
 from streambet.config import load_settings
 from streambet.timeline import Timeline
-from streambet.vision.backends import AnalysisOptions
-from streambet.vision.engine import LocalEngine
+from streambet.vision.backends import AnalysisOptions, Features
+from streambet.vision.backends.local.engine import LocalEngine
 from streambet.vision.errors import AnalysisCanceled
 from streambet.vision.outputs import to_rekognition, to_seed
 from tests.integration.audio.sounds import COMMENTARY, espeak, place
@@ -32,7 +32,7 @@ PEOPLE_MS, COFFEE_MS, CLIP_S, SPEECH_AT_S = (0, 4000), (4000, 7000), 7.0, 1.0
 def full_engine() -> LocalEngine:
     """The engine on the configured model cache (what `make models` fills), every model
     prepared; skips where npm or an audio package is missing."""
-    from streambet.vision.models import prepare_all
+    from streambet.vision.model_cache.prepare import prepare_all
 
     model_dir = load_settings().resolved_model_dir
     missing = [line for line in prepare_all(model_dir) if "UNAVAILABLE" in line]
@@ -140,7 +140,7 @@ def test_pose_runs_about_once_a_second_and_only_on_people(run: Run) -> None:
 
 
 def test_speech_and_pose_can_be_left_out(full_engine: LocalEngine, voiced_clip: Path) -> None:
-    options = AnalysisOptions(extra={"speech": False, "pose": False})
+    options = AnalysisOptions(features=Features(speech=False, pose=False))
 
     timeline = full_engine.analyze(voiced_clip, options)
 
@@ -155,7 +155,7 @@ def test_cancel_stops_the_sound_track_too(full_engine: LocalEngine, voiced_clip:
     cancel = threading.Event()
 
     with pytest.raises(AnalysisCanceled):
-        full_engine.run(
+        full_engine.analyze(
             voiced_clip, AnalysisOptions(), cancel=cancel, on_labels=lambda _: cancel.set()
         )
 
@@ -165,7 +165,8 @@ def test_cancel_stops_the_sound_track_too(full_engine: LocalEngine, voiced_clip:
 def test_prepare_without_npm_says_so_and_goes_on(tmp_path: Path) -> None:
     """A machine without npm: the object detector is UNAVAILABLE, the rest is prepared."""
     code = (
-        "import sys; from pathlib import Path; from streambet.vision.models import prepare_all;"
+        "import sys; from pathlib import Path;"
+        " from streambet.vision.model_cache.prepare import prepare_all;"
         "print(*prepare_all(Path(sys.argv[1])), sep='\\n')"
     )
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from streambet.vision.backends import AnalysisOptions
-from streambet.vision.decode import DecodeStats, decode_frames
-from streambet.vision.engine import LocalEngine
-from streambet.vision.probe import probe_video
+from streambet.vision.backends.local.engine import LocalEngine
+from streambet.vision.pipeline.decode import DecodeStats, decode_frames
+from streambet.vision.pipeline.probe import probe_video
 from tests.support.clips import make_clip
 
 CASES = [

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from streambet.vision.frames import extract_frames
-from streambet.vision.stills import fit
+from streambet.services.demo_footage import fit
+from streambet.vision.pipeline.frames import extract_frames
 from tests.support.clips import make_clip, photo
 
 SHOTS = ("coffee", "chelsea", "astronaut", "rocket")  # 3 s each, 10 fps

@@ -11,10 +11,14 @@ import numpy as np
 import onnx
 import pytest
 
-from streambet.vision.detectors.base import SampleContext
-from streambet.vision.detectors.classifier import ClassifierDetector
-from streambet.vision.models import EFFICIENTNET_FILE, efficientnet_source, ensure_efficientnet
-from streambet.vision.pth import PthFormatError, read_legacy_pth
+from streambet.vision.model_cache.prepare import (
+    EFFICIENTNET_FILE,
+    efficientnet_source,
+    ensure_efficientnet,
+)
+from streambet.vision.model_cache.pth import PthFormatError, read_legacy_pth
+from streambet.vision.pipeline.detectors.base import SampleContext
+from streambet.vision.pipeline.detectors.classifier import ClassifierDetector
 from tests.support.clips import photo
 
 pytestmark = pytest.mark.slow
@@ -51,7 +55,7 @@ def test_concurrent_prepare_leaves_one_valid_model(tmp_path: Path) -> None:
     # the classifier's conversion only: prepare_all also fetches the object detector
     # with npm and unpacks the audio models, which have their own tests
     code = (
-        "import sys; from pathlib import Path; from streambet.vision.models import"
+        "import sys; from pathlib import Path; from streambet.vision.model_cache.prepare import"
         " ensure_efficientnet; ensure_efficientnet(Path(sys.argv[1]))"
     )
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)]) for _ in range(2)]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streambet.vision.pth import PthFormatError, read_legacy_pth
+from streambet.vision.model_cache.pth import PthFormatError, read_legacy_pth
 
 MAGIC = 0x1950A86A20F9469CFC6C
 

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib import cbook
 from PIL import Image
 
-from streambet.vision.stills import fit
+from streambet.services.demo_footage import fit
 from tests.integration.audio.sounds import Samples
 from tests.support.clips import photo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streambet.vision.audio.events import (
+from streambet.vision.pipeline.audio.events import (
     CATEGORY,
     SOUND_LABELS,
     LabelMap,

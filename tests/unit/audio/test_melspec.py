@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streambet.vision.audio import melspec
+from streambet.vision.pipeline.audio import melspec
 
 
 def _tone(freq: float, seconds: float) -> np.ndarray:

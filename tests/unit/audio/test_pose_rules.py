@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from streambet.vision.pose import (
+from streambet.vision.pipeline.pose import (
     HAND_RAISED,
     HANDS_RAISED,
     JUMPING,

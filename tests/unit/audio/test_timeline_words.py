@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from streambet.timeline import (
-    LabelInfo,
-    LabelSample,
     Timeline,
     TranscriptWord,
     VideoMetadata,
 )
-from streambet.vision.audio import AudioResult
 
 
 def _timeline(words: list[TranscriptWord] | None = None) -> Timeline:
@@ -41,26 +38,3 @@ def test_a_timeline_stored_without_words_loads_with_none() -> None:
     del stored["words"]
 
     assert Timeline.from_dict(stored).words == []
-
-
-def test_an_audio_result_merges_into_an_engine_timeline_in_time_order() -> None:
-    timeline = _timeline()
-    timeline.samples = [LabelSample(0, "Person", 90, 90), LabelSample(2000, "Person", 90, 90)]
-    timeline.labels = {"Person": LabelInfo("Person")}
-    result = AudioResult(
-        has_audio=True,
-        audio_ms=3000,
-        samples=[LabelSample(1000, "Music", 95, 95, source="audio")],
-        labels={"Music": LabelInfo("Music", categories=("Sounds",))},
-        words=[TranscriptWord("goal", 1200, 1600, 97.0)],
-    )
-
-    result.apply_to(timeline)
-
-    assert [(s.timestamp_ms, s.name) for s in timeline.samples] == [
-        (0, "Person"),
-        (1000, "Music"),
-        (2000, "Person"),
-    ]
-    assert set(timeline.labels) == {"Person", "Music"}
-    assert timeline.words == result.words

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from streambet.vision.errors import AnalysisCanceled
-from streambet.vision.rekognition import (
+from streambet.vision.backends.rekognition.calls import call_aws
+from streambet.vision.backends.rekognition.errors import (
     AccessDenied,
     CredentialsProblem,
     DeadlineExceeded,
     ServiceError,
 )
-from streambet.vision.rekognition.calls import call_aws
-from streambet.vision.rekognition.slots import JobSlots
-from streambet.vision.rekognition.timing import Backoff, Deadline, RealClock
+from streambet.vision.backends.rekognition.slots import JobSlots
+from streambet.vision.backends.rekognition.timing import Backoff, Deadline, RealClock
+from streambet.vision.errors import AnalysisCanceled
 
 
 class Clock:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from streambet.adapters.engines import backend_config
 from streambet.config import ConfigError, load_settings
 from streambet.vision.backends import load_backend
-from streambet.vision.rekognition import RekognitionConfigError, RekognitionEngine
+from streambet.vision.backends.rekognition.config import RekognitionConfig
+from streambet.vision.backends.rekognition.engine import RekognitionEngine
+from streambet.vision.backends.rekognition.errors import RekognitionConfigError
 
 
 def test_settings_flow_into_the_engine_through_the_registry() -> None:
@@ -23,13 +27,13 @@ def test_settings_flow_into_the_engine_through_the_registry() -> None:
         },
         environ={},
     )
-    engine = load_backend("rekognition", model_dir="unused", settings=settings)
+    engine = load_backend("rekognition", backend_config(settings, "rekognition"))
     assert isinstance(engine, RekognitionEngine)
     cfg = engine.config
     assert (cfg.bucket, cfg.prefix, cfg.deadline_seconds) == ("videos", "sb/", 90.0)
     assert cfg.keep_objects is True and cfg.max_jobs == 3
-    # Keyword overrides win over settings.
-    assert RekognitionEngine(settings=settings, bucket="other").config.bucket == "other"
+    # A config built by hand needs no settings at all.
+    assert RekognitionEngine(replace(cfg, bucket="other")).config.bucket == "other"
 
 
 def test_the_rekognition_backend_needs_a_bucket_at_start() -> None:
@@ -52,9 +56,8 @@ def test_the_rekognition_backend_needs_a_bucket_at_start() -> None:
 def test_bad_settings_are_refused_with_the_variable_named(
     overrides: dict[str, Any], words: str
 ) -> None:
-    settings = load_settings({"s3_bucket": "videos"}, environ={})
     with pytest.raises(RekognitionConfigError, match=words):
-        RekognitionEngine(settings=settings, **overrides)
+        RekognitionEngine(replace(RekognitionConfig(bucket="videos"), **overrides))
 
 
 def test_no_region_anywhere_is_a_clear_error(
@@ -63,6 +66,6 @@ def test_no_region_anywhere_is_a_clear_error(
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    engine = RekognitionEngine(settings=load_settings({"s3_bucket": "videos"}, environ={}))
+    engine = RekognitionEngine(RekognitionConfig(bucket="videos"))
     with pytest.raises(RekognitionConfigError, match="REGION"):
         _ = engine.rekognition

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from streambet.timeline import Timeline
-from streambet.vision.rekognition import load_recorded_pages, load_recorded_timeline
-from streambet.vision.rekognition.mapping import timeline_from_pages
+from streambet.vision.backends.rekognition.mapping import timeline_from_pages
+from streambet.vision.backends.rekognition.recorded import (
+    load_recorded_pages,
+    load_recorded_timeline,
+)
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "rekognition"
 TIMESTAMPS = FIXTURES / "get_label_detection_timestamps.json"

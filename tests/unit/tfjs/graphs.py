@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from streambet.vision.tfjs import graph_to_onnx
-from streambet.vision.tfjs.graph import TfGraph, TfNode
+from streambet.vision.model_cache.tfjs import graph_to_onnx
+from streambet.vision.model_cache.tfjs.graph import TfGraph, TfNode
 
 DT = {np.float32: "DT_FLOAT", np.int32: "DT_INT32", np.int64: "DT_INT64", np.bool_: "DT_BOOL"}
 

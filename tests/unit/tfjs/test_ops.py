@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from streambet.vision.tfjs import UnsupportedModelError, graph_to_onnx
+from streambet.vision.model_cache.tfjs import UnsupportedModelError, graph_to_onnx
 from tests.unit.tfjs.graphs import Builder, i, ints, s, strs, typ
 
 RNG = np.random.default_rng(7)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streambet.vision.detectors.coco import BY_NAME, COCO_LABELS, DEFAULT_THRESHOLD
-from streambet.vision.detectors.objects import decode, letterbox, nms
-from streambet.vision.tfjs import UnsupportedModelError
-from streambet.vision.tfjs.graph import _decode_weight
+from streambet.vision.model_cache.tfjs import UnsupportedModelError
+from streambet.vision.model_cache.tfjs.graph import _decode_weight
+from streambet.vision.pipeline.detectors.coco import BY_NAME, COCO_LABELS, DEFAULT_THRESHOLD
+from streambet.vision.pipeline.detectors.objects import decode, letterbox, nms
 
 
 def test_float16_quantised_weights_dequantise_to_float32():

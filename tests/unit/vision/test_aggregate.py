@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from streambet.timeline import BoundingBox
-from streambet.vision.aggregate import TemporalAggregator, merge_detections
-from streambet.vision.detectors.base import FULL_FRAME, Detection
+from streambet.vision.pipeline.aggregate import TemporalAggregator, merge_detections
+from streambet.vision.pipeline.detectors.base import FULL_FRAME, Detection
 
 
 def _feed(agg: TemporalAggregator, ts: int, scores: dict[str, float], cut: bool = False):
@@ -75,3 +75,14 @@ def test_longer_videos_flush_nothing() -> None:
     _feed(agg, 500, {})
     _feed(agg, 1000, {"Dog": 90})
     assert agg.flush_short_video(3) == []
+
+
+def test_pending_from_names_the_earliest_sample_still_waiting() -> None:
+    agg = TemporalAggregator(min_hits=2, max_misses=1)
+    assert agg.pending_from() is None
+    _feed(agg, 0, {"Cat": 90})
+    _feed(agg, 500, {"Cat": 90, "Dog": 80})  # Cat confirmed; Dog waits from 500
+    assert agg.pending_from() == 500
+    _feed(agg, 1000, {"Cat": 90})
+    _feed(agg, 1500, {"Cat": 90})  # Dog missed twice: its run is gone
+    assert agg.pending_from() is None

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from streambet.vision.filters import LabelFilter
+from streambet.vision.pipeline.filters import LabelFilter
 
 
 def test_min_confidence() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from streambet.timeline import BoundingBox
-from streambet.vision.aggregate import merge_detections
-from streambet.vision.detectors.base import FULL_FRAME, Detection
-from streambet.vision.fusion import face_in_body, fuse, iou
-from streambet.vision.taxonomy import get_taxonomy
+from streambet.vision.pipeline.aggregate import merge_detections
+from streambet.vision.pipeline.detectors.base import FULL_FRAME, Detection
+from streambet.vision.pipeline.fusion import face_in_body, fuse, iou
+from streambet.vision.pipeline.taxonomy import get_taxonomy
 
 LEFT_BODY = BoundingBox(0.05, 0.05, 0.35, 0.9)
 RIGHT_BODY = BoundingBox(0.55, 0.05, 0.4, 0.9)

@@ -14,7 +14,7 @@ from streambet.timeline import (
     VideoMetadata,
 )
 from streambet.vision.outputs import to_rekognition, to_seed, to_segments
-from streambet.vision.taxonomy import get_taxonomy
+from streambet.vision.pipeline.taxonomy import get_taxonomy
 
 FACE_BOX = BoundingBox(0.4, 0.2, 0.1, 0.15)
 WHOLE = BoundingBox(0.0, 0.0, 1.0, 1.0)

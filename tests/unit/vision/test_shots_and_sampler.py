@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from streambet.vision.decode import FrameSampler
-from streambet.vision.detectors.shots import ShotDetector
+from streambet.vision.pipeline.decode import FrameSampler
+from streambet.vision.pipeline.detectors.shots import ShotDetector
 
 
 def _frame(seed: int, level: int = 128) -> np.ndarray:
@@ -46,3 +46,22 @@ def test_sampler_with_variable_frame_rate_gap() -> None:
     sampler = FrameSampler(500)
     times = [0, 100, 1000, 2500, 2600, 3000]
     assert [t for t in times if sampler.take(t)] == [0, 1000, 2500, 3000]
+
+
+def test_without_history_only_the_current_shot_is_kept() -> None:
+    keeping, forgetting = ShotDetector(), ShotDetector(keep_history=False)
+    frames = [_frame(seed, 60 + 40 * seed) for seed in range(4)]
+    for i in range(80):  # four shots of 2 s at 10 fps
+        for det in (keeping, forgetting):
+            det.update(i * 100, frames[i // 20])
+    shots = [(s.start_ms, s.end_ms) for s in keeping.finish(8000) if s.kind == "SHOT"]
+    assert shots == [(0, 2000), (2000, 4000), (4000, 6000), (6000, 8000)]
+    current = [(s.start_ms, s.end_ms) for s in forgetting.finish(8000) if s.kind == "SHOT"]
+    assert current == [(6000, 8000)]
+
+
+def test_shots_start_where_the_analysed_range_starts() -> None:
+    det = ShotDetector()
+    for i in range(10):
+        det.update(5000 + i * 100, _frame(4))
+    assert [(s.start_ms, s.end_ms) for s in det.finish(6000, start_ms=5000)] == [(5000, 6000)]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from streambet.vision.taxonomy import get_taxonomy
+from streambet.vision.pipeline.taxonomy import get_taxonomy
 
 
 def test_every_label_has_a_category_and_known_acyclic_parents() -> None:
@@ -84,9 +84,9 @@ def test_rockets_are_vehicles_not_weapons() -> None:
 def test_every_detector_label_resolves_to_itself() -> None:
     """COCO objects, sounds and pose activities are labels of their own (not an alias of
     a look-alike: Kite is not the bird, Cup not only a tea cup) with a category."""
-    from streambet.vision.audio.events import SOUND_LABELS
-    from streambet.vision.detectors.coco import COCO_LABELS
-    from streambet.vision.pose import ACTIVITIES
+    from streambet.vision.pipeline.audio.events import SOUND_LABELS
+    from streambet.vision.pipeline.detectors.coco import COCO_LABELS
+    from streambet.vision.pipeline.pose import ACTIVITIES
 
     tax = get_taxonomy()
     names = [label.name for label in COCO_LABELS] + list(SOUND_LABELS) + list(ACTIVITIES)

@@ -1,0 +1,119 @@
+"""Temporal aggregation in Frigate's manner, per label.
+
+A label counts only after `min_hits` consecutive samples see it (a gap of up to
+`max_misses` samples does not break a run, it scores 0 there); its confidence is the
+median of the last `window` scores of the run (smoothing single-frame spikes and dips), and
+the run's top raw score is kept beside it. When a run is confirmed, the samples before the
+confirmation are emitted too, so a label's first timestamp is when it was first seen, not
+when it was confirmed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from streambet.timeline import BoundingBox, Instance, LabelSample
+from streambet.vision.pipeline.detectors.base import Detection
+
+
+@dataclass
+class _Run:
+    scores: deque[float]
+    top: float = 0.0
+    hits: int = 0
+    misses: int = 0
+    confirmed: bool = False
+    pending: list[tuple[int, float, float, tuple[Instance, ...], str]] = field(default_factory=list)
+
+
+def merge_detections(found: list[tuple[str, Detection]]) -> dict[str, tuple[Detection, str]]:
+    """One entry per label for one sample: the highest confidence wins and names the
+    source; instances from every source are kept."""
+    merged: dict[str, tuple[Detection, str]] = {}
+    for source, det in found:
+        if det.label not in merged:
+            merged[det.label] = (det, source)
+            continue
+        prev, prev_source = merged[det.label]
+        best, best_source = (
+            (det, source) if det.confidence > prev.confidence else (prev, prev_source)
+        )
+        boxes = prev.boxes + tuple(b for b in det.boxes if b not in prev.boxes)
+        merged[det.label] = (Detection(det.label, best.confidence, boxes), best_source)
+    return merged
+
+
+def _instances(boxes: tuple[tuple[BoundingBox, float], ...]) -> tuple[Instance, ...]:
+    return tuple(Instance(box, conf) for box, conf in boxes)
+
+
+class TemporalAggregator:
+    def __init__(self, min_hits: int = 2, window: int = 5, max_misses: int = 1) -> None:
+        self.min_hits = max(1, min_hits)
+        self.window = max(1, window)
+        self.max_misses = max(0, max_misses)
+        self._runs: dict[str, _Run] = {}
+
+    def update(
+        self,
+        timestamp_ms: int,
+        detections: dict[str, tuple[Detection, str]],
+        scene_changed: bool = False,
+    ) -> list[LabelSample]:
+        """Feeds one sample's merged detections; returns the samples now known to count
+        (possibly including earlier ones of a run confirmed just now). After a cut every
+        run starts afresh: scores from the previous shot must not smooth the new one."""
+        out: list[LabelSample] = []
+        if scene_changed:
+            self._runs.clear()
+        for name in list(self._runs):
+            if name not in detections:
+                run = self._runs[name]
+                run.misses += 1
+                if run.misses > self.max_misses:
+                    del self._runs[name]
+                else:
+                    run.scores.append(0.0)
+        for name, (det, source) in detections.items():
+            if name not in self._runs:
+                self._runs[name] = _Run(deque(maxlen=self.window))
+            run = self._runs[name]
+            run.scores.append(det.confidence)
+            run.hits += 1
+            run.misses = 0
+            run.top = max(run.top, det.confidence)
+            smoothed = round(float(np.median(run.scores)), 2)
+            entry = (timestamp_ms, smoothed, run.top, _instances(det.boxes), source)
+            if run.confirmed:
+                out.append(LabelSample(timestamp_ms, name, smoothed, run.top, entry[3], source))
+                continue
+            run.pending.append(entry)
+            if run.hits >= self.min_hits:
+                run.confirmed = True
+                out.extend(
+                    LabelSample(t, name, c, top, inst, src) for t, c, top, inst, src in run.pending
+                )
+                run.pending.clear()
+        out.sort(key=lambda s: (s.timestamp_ms, s.name))
+        return out
+
+    def pending_from(self) -> int | None:
+        """The earliest sample still waiting for its run to be confirmed (it may yet be
+        emitted, with its own time), or None: samples before it are final."""
+        return min((run.pending[0][0] for run in self._runs.values() if run.pending), default=None)
+
+    def flush_short_video(self, samples_seen: int) -> list[LabelSample]:
+        """At the end of a video too short to ever give `min_hits` samples, the runs still
+        pending are all the evidence there is: they count. Longer videos flush nothing."""
+        if samples_seen >= self.min_hits:
+            return []
+        out = [
+            LabelSample(t, name, c, top, inst, src)
+            for name, run in self._runs.items()
+            for t, c, top, inst, src in run.pending
+        ]
+        self._runs.clear()
+        return sorted(out, key=lambda s: (s.timestamp_ms, s.name))

@@ -1,0 +1,52 @@
+"""Detectors, registered explicitly and loaded lazily (a detector is constructed and its
+model loaded only when an analysis asks for it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from streambet.vision.pipeline.detectors.base import Detector
+
+# name -> factory; module imports inside the factories keep unused models out of memory.
+
+
+def _classifier() -> Detector:
+    from streambet.vision.pipeline.detectors.classifier import ClassifierDetector
+
+    return ClassifierDetector()
+
+
+def _faces() -> Detector:
+    from streambet.vision.pipeline.detectors.faces import FaceDetector
+
+    return FaceDetector()
+
+
+def _objects() -> Detector:
+    from streambet.vision.pipeline.detectors.objects import ObjectDetector
+
+    return ObjectDetector()
+
+
+def _text() -> Detector:
+    from streambet.vision.pipeline.detectors.text import TextDetector
+
+    return TextDetector()
+
+
+FRAME_DETECTORS: dict[str, Callable[[], Detector]] = {
+    "classifier": _classifier,
+    "faces": _faces,
+    "objects": _objects,
+    "text": _text,
+}
+# "objects" runs on scene changes or every 4 s (ObjectDetector.min_interval_ms), which
+# keeps the engine near its 10x real-time target; see bench/analysis.py.
+DEFAULT_DETECTORS = ("classifier", "faces", "objects", "text")
+
+
+def create(name: str) -> Detector:
+    try:
+        return FRAME_DETECTORS[name]()
+    except KeyError:
+        raise ValueError(f"unknown detector {name!r}; known: {sorted(FRAME_DETECTORS)}") from None
