@@ -8,14 +8,13 @@ import dataclasses
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import get_args
 
 import pytest
 
 from streambet.adapters.engines import backend_config, read_setting
 from streambet.config import load_settings
-from streambet.services.analysis_runs import engine_options
+from streambet.services.analysis_runs import RunPolicy, engine_options
 from streambet.vision.backends import (
     REGISTRY,
     AnalysisOptions,
@@ -76,8 +75,7 @@ def test_importing_the_port_loads_no_engine_library() -> None:
 
 
 def _engine_options(stored: dict[str, object]) -> AnalysisOptions:
-    w = SimpleNamespace(settings=load_settings(environ={}))
-    return engine_options(w, stored)  # type: ignore[arg-type]
+    return engine_options(RunPolicy(), stored)
 
 
 def test_old_untyped_extra_keys_map_onto_typed_options() -> None:
