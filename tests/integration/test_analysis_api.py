@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from streambet import create_app
 from streambet.adapters.orm.analyses import Analysis
+from streambet.services.analysis_runs import RunPolicy, engine_options
 from tests.support.api import make_actor
 from tests.support.media import make_video, png_bytes, video_bytes
 
@@ -356,3 +357,17 @@ def test_a_queue_that_is_down_leaves_nothing_behind(
         assert health.get_json()["checks"]["queue"]["status"] == "error"
     finally:
         app.extensions["streambet"].close()
+
+
+def test_engine_features_are_typed_options_any_backend_accepts(app: Flask, tmp_path: Path) -> None:
+    client = app.test_client()
+    data = video_bytes(tmp_path)
+    assert _upload(client, data, options={"features": {"pose": "maybe"}}).status_code == 400
+    assert _upload(client, data, options={"features": {"faces": False}}).status_code == 400
+    created = _upload(client, data, options={"features": {"pose": False, "speech": False}})
+    assert created.status_code == 202
+    with app.extensions["streambet"].read_uow() as uow:
+        stored = uow.session.get(Analysis, created.get_json()["job_id"]).options
+    assert stored["features"] == {"pose": False, "speech": False}
+    features = engine_options(RunPolicy(), stored).features
+    assert (features.pose, features.audio, features.speech) == (False, True, False)

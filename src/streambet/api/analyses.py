@@ -30,6 +30,17 @@ from streambet.wiring import wiring
 bp = Blueprint("analyses", __name__)
 
 
+class FeaturesCreate(BaseModel):
+    """Optional parts of the local engine's analysis (vision.backends.Features); unset
+    ones keep the engine's default (on)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pose: bool | None = None
+    audio: bool | None = None
+    speech: bool | None = None
+
+
 class AnalysisOptionsCreate(BaseModel):
     """Optional JSON in the `options` form field (before the `file` part)."""
 
@@ -41,6 +52,7 @@ class AnalysisOptionsCreate(BaseModel):
     label_exclusion: list[str] = Field(default_factory=list, max_length=100)
     category_inclusion: list[str] = Field(default_factory=list, max_length=100)
     category_exclusion: list[str] = Field(default_factory=list, max_length=100)
+    features: FeaturesCreate = Field(default_factory=FeaturesCreate)
     # Scripted-engine controls; accepted only when the fake backend is configured.
     extra: dict[str, Any] = Field(default_factory=dict)
 
