@@ -70,6 +70,16 @@ class Settings:
     # Agreement mode: a second engine runs on every clip; settlement may require it to agree.
     second_opinion_backend: str = ""  # empty: off
     require_agreement: bool = False
+    # WebSockets (/api/ws), each a cap per worker process (streambet/live/hub.py): sockets in
+    # all, from one client address, and not (yet) authenticated; over a cap the upgrade is
+    # refused with 503/429 and Retry-After. Idle sockets are pinged every WS_PING_SECONDS and
+    # dropped when they stop answering; a client that lets WS_SEND_BUFFER_KB of its updates
+    # pile up unread is dropped too.
+    ws_max_sockets: int = 4096
+    ws_max_per_address: int = 64
+    ws_max_anonymous: int = 3072
+    ws_ping_seconds: float = 20.0
+    ws_send_buffer_kb: int = 64
 
     @property
     def is_production(self) -> bool:
@@ -184,11 +194,17 @@ def _validate(s: Settings) -> None:
         "job_lease_seconds",
         "job_max_attempts",
         "evidence_max_frames",
+        "ws_max_sockets",
+        "ws_max_per_address",
+        "ws_max_anonymous",
+        "ws_send_buffer_kb",
     ):
         if getattr(s, name) <= 0:
             raise ConfigError(f"STREAMBET_{name.upper()} must be positive")
     if s.betting_sweep_seconds < 0:
         raise ConfigError("STREAMBET_BETTING_SWEEP_SECONDS must be 0 (off) or positive")
+    if s.ws_ping_seconds <= 0:
+        raise ConfigError("STREAMBET_WS_PING_SECONDS must be positive")
     if not 0 < s.sample_fps <= 30:
         raise ConfigError("STREAMBET_SAMPLE_FPS must be in (0, 30]")
     if not 0 <= s.review_floor_confidence <= s.auto_settle_confidence <= 100:
