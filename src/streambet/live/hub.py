@@ -26,8 +26,9 @@ What the hub does:
   only the latest event per id, so a busy market costs each socket a few writes a second,
   not one per wager batch; every frame is encoded once, and each socket gets one write per
   flush;
-- each socket's unsent bytes are bounded (`send_buffer_bytes` above what the kernel holds):
-  a client that stops reading is dropped, not buffered for;
+- each socket's unsent bytes are bounded: a socket that still has more than
+  `send_buffer_bytes` waiting beyond what the kernel holds when the next write comes is
+  dropped, not buffered for (so it holds at most that plus one flush);
 - a socket not heard from for `ping_seconds` is pinged, and dropped when it has not been
   heard from for twice that;
 - messages from a page go to its session on a small thread pool (a token check reads the
@@ -122,7 +123,6 @@ class _Peer(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        transport.set_write_buffer_limits(high=self.hub.options.send_buffer_bytes)
         self.last_heard = self.hub.loop.time()
         self.hub.peers.add(self)
         self.write(self.hub.greeting)
@@ -130,13 +130,6 @@ class _Peer(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.hub.peers.discard(self)
         self.ticket.release()
-
-    def pause_writing(self) -> None:
-        """More than send_buffer_bytes wait beyond what the kernel holds: the client is
-        not reading. Dropped rather than buffered for."""
-        self.hub.stats["dropped_slow"] += 1
-        if self.transport is not None:
-            self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         self.last_heard = self.hub.loop.time()
@@ -152,8 +145,17 @@ class _Peer(asyncio.Protocol):
 
     # the WebSocket protocol
     def write(self, data: bytes) -> None:
-        if data and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        """Sends `data`, unless what was sent before is still waiting beyond what the kernel
+        holds: then the client is not reading, and it is dropped rather than buffered for.
+        So a socket holds at most send_buffer_bytes plus one write (one flush)."""
+        transport = self.transport
+        if not data or transport is None or transport.is_closing():
+            return
+        if transport.get_write_buffer_size() > self.hub.options.send_buffer_bytes:
+            self.hub.stats["dropped_slow"] += 1
+            transport.abort()
+            return
+        transport.write(data)
 
     def open(self) -> bool:
         return (
