@@ -14,7 +14,7 @@ This view only checks the handshake and the caps (streambet/live/admission.py; r
 503 or 429 in the error envelope, with Retry-After) and answers 101; the connection then
 belongs to the worker's hub (streambet/live/hub.py), so an open page holds no request
 thread. Odds are snapshots of a market's pools: a page may get only the latest of several
-that came within a tenth of a second.
+that came within half a second.
 """
 
 from __future__ import annotations

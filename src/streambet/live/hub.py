@@ -22,10 +22,11 @@ What the hub does:
 - one bus subscription per hub (per worker) read by one thread, fanned out to every socket,
   where each socket used to hold a subscription of its own and poll it twice a second;
 - events are flushed at most every FLUSH_SECONDS (the first after a quiet spell at once);
-  within a flush, a snapshot topic (market odds: each event carries the whole pool) keeps
-  only the latest event per id, so a busy market costs each socket a few writes a second,
-  not one per wager batch; every frame is encoded once, and each socket gets one write per
-  flush;
+  a snapshot topic (market odds: each event carries the whole pool) is flushed at most
+  every SNAPSHOT_SECONDS, keeping only the latest event per id meanwhile, so a busy market
+  costs each socket two writes a second, not one per wager batch (bench/ws.py: with 2,000
+  sockets, a write per batch took 40% of the wager rate); every frame is encoded once, and
+  each socket gets one write per flush;
 - each socket's unsent bytes are bounded: a socket that still has more than
   `send_buffer_bytes` waiting beyond what the kernel holds when the next write comes is
   dropped, not buffered for (so it holds at most that plus one flush);
@@ -66,6 +67,7 @@ from streambet.live.admission import Admission, Ticket
 log = logging.getLogger("streambet.live")
 
 FLUSH_SECONDS = 0.1
+SNAPSHOT_SECONDS = 0.5
 SESSION_THREADS = 2
 RESUBSCRIBE_SECONDS = (0.5, 1, 2, 5, 10)
 
@@ -125,6 +127,9 @@ class _Peer(asyncio.Protocol):
         self.transport = transport
         self.last_heard = self.hub.loop.time()
         self.hub.peers.add(self)
+        if not self.hub.available:  # the bus failed after the upgrade was admitted
+            self.close(CloseReason.INTERNAL_ERROR, "live updates interrupted")
+            return
         self.write(self.hub.greeting)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -260,8 +265,11 @@ class Hub:
         self.stats = {"delivered_frames": 0, "dropped_slow": 0, "dropped_silent": 0}
         self._lock = threading.Lock()
         self._pending: OrderedDict[Hashable, Event] = OrderedDict()
-        self._flush_due = False
-        self._last_flush = 0.0
+        self._armed = False  # a flush is (being) scheduled
+        self._urgent = False  # an ordinary event waits, not only snapshots
+        self._snapshots = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_flush = self._last_snapshot = 0.0
         self._serial = itertools.count()
         self._subscription: Subscription | None = None
         self._bus_ok = threading.Event()
@@ -359,16 +367,34 @@ class Hub:
                 peer.write(ping)
         self.loop.call_later(interval, self._keepalive)
 
-    def _schedule_flush(self) -> None:
-        delay = max(0.0, self._last_flush + FLUSH_SECONDS - self.loop.time())
-        self.loop.call_later(delay, self._flush)
+    def _arm(self) -> None:
+        """(Re)sets the flush timer: FLUSH_SECONDS after the last flush when an ordinary
+        event waits, also SNAPSHOT_SECONDS after the last snapshot when only snapshots do."""
+        with self._lock:
+            urgent = self._urgent
+        due = self._last_flush + FLUSH_SECONDS
+        if not urgent:
+            due = max(due, self._last_snapshot + SNAPSHOT_SECONDS)
+        timer = self._timer
+        if timer is not None and not timer.cancelled() and timer.when() <= due:
+            return
+        if timer is not None:
+            timer.cancel()
+        self._timer = self.loop.call_at(max(due, self.loop.time()), self._flush)
 
     def _flush(self) -> None:
+        """Sends everything pending, in the order it came (a snapshot held back goes out
+        with the next ordinary event, so no page sees them out of order)."""
+        self._timer = None
         with self._lock:
             events = list(self._pending.values())
+            snapshots = self._snapshots
             self._pending.clear()
-            self._flush_due = False
+            self._armed = self._urgent = False
+            self._snapshots = 0
         self._last_flush = self.loop.time()
+        if snapshots:
+            self._last_snapshot = self._last_flush
         if not events or not self.peers:
             return
         frames = [text_frame(self._encode(e)) for e in events]
@@ -392,14 +418,18 @@ class Hub:
     def _queue(self, event: Event) -> None:
         key: Hashable = next(self._serial)
         field = (self.options.snapshot_topics or {}).get(event.topic)
-        if field is not None and field in event.payload:
+        snapshot = field is not None and field in event.payload
+        if field is not None and snapshot:
             key = (event.topic, repr(event.payload[field]))
         with self._lock:
-            self._pending.pop(key, None)  # a newer snapshot goes where the newest event goes
-            self._pending[key] = event
-            due, self._flush_due = self._flush_due, True
-        if not due:
-            self.loop.call_soon_threadsafe(self._schedule_flush)
+            if self._pending.pop(key, None) is None and snapshot:
+                self._snapshots += 1
+            self._pending[key] = event  # a newer snapshot goes where the newest event goes
+            wake = not self._armed or (not snapshot and not self._urgent)
+            self._armed = True
+            self._urgent = self._urgent or not snapshot
+        if wake:
+            self.loop.call_soon_threadsafe(self._arm)
 
     def _read_bus(self) -> None:
         backoff = iter(RESUBSCRIBE_SECONDS)
