@@ -1,25 +1,27 @@
 """WebSocket benchmark: prints figures, asserts nothing about time.
 
-Against `streambet serve` (one worker, default threads and caps, SQLite, a subprocess), in
-one run:
-1. baseline: `/api/health` latency (one client, requests back to back) and wagers
-   (32 bettors on keep-alive connections, bench/loadgen.py) with no socket open;
+Against `streambet serve` (one worker, default threads and caps, SQLite, a subprocess),
+in rounds (default 3), each of them:
+1. without sockets: `/api/health` latency (one client, requests back to back), wagers
+   (32 bettors on keep-alive connections, bench/loadgen.py) and health again while a
+   wager run goes on;
 2. N WebSockets opened (default 2,000) by a holder process of its own (asyncio, raw
    sockets, from many loopback addresses so the default per-address cap holds), each
    greeted with `hello`; the server's RSS before and after;
-3. the same health and wager runs with the N sockets open, every one of them receiving the
-   market's odds as the wagers land; ratios against 1;
+3. the same runs with the N sockets open, every one of them receiving the market's odds
+   as the wagers land;
 4. delivery: markets created through the API, one at a time; for each, how long from the
-   API call until every socket had its `market.status` (p50/p99 over the markets), and
-   the per-socket delivery times (p50/p99 over all sockets and markets);
-5. the sockets closed, health and wagers once more (drift check).
+   API call until every socket had its `market.status`, and each socket's own time;
+5. the sockets closed.
+Then the median over the rounds of each with/without ratio. Rounds interleave the two
+states so that load from other processes on a shared machine falls on both alike.
 
     .venv/bin/python bench/ws.py [--sockets 2000] [--wagers-per-bettor 100] [--events 20]
+        [--rounds 3]
 
 Both this process and the holder raise their soft open-file limit to the hard one
 (`resource.setrlimit`), as `streambet serve` does; N sockets need N descriptors on each
-side. The machine may be shared: the load average is printed, and each figure with
-sockets open is given as a ratio to the baseline of the same run.
+side. The holder runs on the same machine, so the CPU it spends receiving is printed.
 """
 
 from __future__ import annotations
@@ -31,16 +33,20 @@ import json
 import multiprocessing
 import os
 import resource
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import loadgen
@@ -147,6 +153,9 @@ async def _hold(conn: Connection, base: str, count: int) -> None:
                 )
                 errors += [repr(r) for r in results if isinstance(r, BaseException)]
             conn.send((len(holder.writers), time.perf_counter() - t, errors[:3]))
+        elif command == "cpu":
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            conn.send(usage.ru_utime + usage.ru_stime)
         elif command == "arrivals":
             conn.send((holder.arrivals.get(arg, []), holder.frames, holder.closed))
         elif command == "close":
@@ -243,8 +252,21 @@ def wagers(
     return placed / result.elapsed_s, *(loadgen.percentile_ms(lat, q) for q in (0.5, 0.99))
 
 
+def health_during_wagers(
+    base: str, bettors: list[tuple[int, str]], market: tuple[int, int, int], n: int, tag: str
+) -> tuple[float, float]:
+    """Health latency while the wager run goes on beside it (each from its own process)."""
+    done: list[object] = []
+    thread = threading.Thread(target=lambda: done.append(wagers(base, bettors, market, n, tag)))
+    thread.start()
+    time.sleep(1.0)  # the wager clients are connected and running
+    figures = health(base, 100)
+    thread.join()
+    return figures
+
+
 def delivery(
-    base: str, token: str, holder: Connection, sockets: int, events: int
+    base: str, token: str, holder: HolderProcess, sockets: int, events: int
 ) -> tuple[list[float], list[float], int]:
     """For each of `events` new markets: seconds from the API call until each socket had
     its market.status, and until all of them had."""
@@ -264,8 +286,7 @@ def delivery(
         market_id = created.json()["id"]
         deadline = time.monotonic() + 30
         while True:
-            holder.send(("arrivals", market_id))
-            arrivals, _, _ = holder.recv()
+            arrivals, _, _ = holder.ask("arrivals", market_id)
             if len(arrivals) >= sockets or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
@@ -281,16 +302,70 @@ def pct(values: list[float], q: float) -> float:
     return loadgen.percentile_ms(values, q) if values else float("nan")
 
 
+@dataclass
+class Phase:
+    """One measurement of the server: health alone, wagers, health during wagers."""
+
+    health: tuple[float, float]
+    wagers: tuple[float, float, float]
+    health_busy: tuple[float, float]
+
+    @staticmethod
+    def measure(
+        base: str, bettors: list[tuple[int, str]], market: tuple[int, int, int], n: int, tag: str
+    ) -> Phase:
+        return Phase(
+            health(base),
+            wagers(base, bettors, market, n, tag),
+            health_during_wagers(base, bettors, market, n, tag + "-h"),
+        )
+
+    def line(self) -> str:
+        (h50, h99), (rate, w50, w99), (b50, b99) = self.health, self.wagers, self.health_busy
+        return (
+            f"health p50 {h50:.1f} / p99 {h99:.1f} ms; wagers {rate:,.0f}/s, p50 {w50:.1f} /"
+            f" p99 {w99:.1f} ms; health during wagers p50 {b50:.1f} / p99 {b99:.1f} ms"
+        )
+
+
+class HolderProcess:
+    def __init__(self, base: str, sockets: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, theirs = ctx.Pipe()
+        self.proc = ctx.Process(target=_holder_main, args=(theirs, base, sockets))
+        self.proc.start()
+
+    def ask(self, command: str, arg: Any = None) -> Any:
+        self.conn.send((command, arg))
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        try:
+            self.ask("close")
+        finally:
+            self.proc.join(timeout=30)
+            if self.proc.is_alive():
+                self.proc.kill()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--wagers-per-bettor", type=int, default=100)
-    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--events", type=int, default=20, help="market events timed per round")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     raise_descriptor_limit()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"ws bench: {os.cpu_count()} CPUs visible, load average {load} at start")
-    print("(the machine may be shared: compare the ratios, measured in the same run)")
+    print(
+        "(the machine may be shared: each round measures without, then with the sockets;"
+        " compare the ratios)"
+    )
     with tempfile.TemporaryDirectory(prefix="sbws-") as tmpdir:
         tmp = Path(tmpdir)
         url = f"sqlite:///{tmp / 'bench.db'}"
@@ -304,71 +379,66 @@ def main() -> None:
         market = new_market(db, op_id)
         db.dispose()
         n = args.wagers_per_bettor
+        ratios: dict[str, list[float]] = {}
+        per_socket: list[float] = []
+        until_all: list[float] = []
+        missing = 0
         with served(url, tmp) as (base, pid):
             wagers(base, bettors, market, 5, "warm")
             health(base, 50)
-            h0 = health(base)
-            w0 = wagers(base, bettors, market, n, "base")
-            rss0 = rss_mb(pid)
-            print(f"\n    no sockets: health p50 {h0[0]:.1f} ms, p99 {h0[1]:.1f} ms;")
-            print(f"      wagers {w0[0]:,.0f}/s, p50 {w0[1]:.1f} ms, p99 {w0[2]:.1f} ms;")
-            print(f"      server RSS {rss0:.0f} MB")
-
-            ctx = multiprocessing.get_context("spawn")
-            ours, theirs = ctx.Pipe()
-            holder = ctx.Process(target=_holder_main, args=(theirs, base, args.sockets))
-            holder.start()
-            try:
-                ours.send(("open", None))
-                opened, seconds, errors = ours.recv()
-                rss1 = rss_mb(pid)
+            for r in range(args.rounds):
+                without = Phase.measure(base, bettors, market, n, f"r{r}-without")
+                rss0 = rss_mb(pid)
+                holder = HolderProcess(base, args.sockets)
+                try:
+                    opened, seconds, errors = holder.ask("open")
+                    rss1 = rss_mb(pid)
+                    cpu0 = holder.ask("cpu")
+                    with_ = Phase.measure(base, bettors, market, n, f"r{r}-with")
+                    holder_cpu = holder.ask("cpu") - cpu0
+                    socket_times, all_times, lost = delivery(
+                        base, op_token, holder, opened, args.events
+                    )
+                    per_socket += socket_times
+                    until_all += all_times
+                    missing += lost
+                    _, frames, closed = holder.ask("arrivals", -1)
+                finally:
+                    holder.stop()
+                print(f"\n  round {r + 1}")
+                print(f"    without sockets: {without.line()}")
+                print(f"    with {opened:,} open: {with_.line()}")
                 print(
-                    f"\n    {opened:,} of {args.sockets:,} sockets open in {seconds:.1f} s"
+                    f"    {opened:,} of {args.sockets:,} opened in {seconds:.1f} s"
                     + (f" (first errors: {errors})" if errors else "")
+                    + f"; server RSS {rss0:.0f} -> {rss1:.0f} MB"
+                    f" ({(rss1 - rss0) * 1024 / max(opened, 1):.1f} KB a socket);"
+                    f" {frames:,} frames received, {closed} sockets closed by the server;"
+                    f" the holder used {holder_cpu:.1f} CPU-s receiving during the runs"
                 )
-                print(
-                    f"      server RSS {rss1:.0f} MB (+{rss1 - rss0:.0f} MB,"
-                    f" {(rss1 - rss0) * 1024 / max(opened, 1):.1f} KB a socket)"
-                )
-                h1 = health(base)
-                w1 = wagers(base, bettors, market, n, "open")
-                print(
-                    f"    with them: health p50 {h1[0]:.1f} ms ({h1[0] / h0[0]:.2f}x),"
-                    f" p99 {h1[1]:.1f} ms ({h1[1] / h0[1]:.2f}x);"
-                )
-                print(
-                    f"      wagers {w1[0]:,.0f}/s ({w1[0] / w0[0]:.2f}x),"
-                    f" p50 {w1[1]:.1f} ms ({w1[1] / w0[1]:.2f}x),"
-                    f" p99 {w1[2]:.1f} ms ({w1[2] / w0[2]:.2f}x)"
-                    " while every socket gets the market's odds"
-                )
-                per_socket, until_all, missing = delivery(base, op_token, ours, opened, args.events)
-                print(
-                    f"    a market event to all {opened:,} sockets ({args.events} events, from the"
-                    f" API call): p50 {pct(until_all, 0.5):.0f} ms, p99 {pct(until_all, 0.99):.0f}"
-                    f" ms; per socket p50 {pct(per_socket, 0.5):.0f} ms,"
-                    f" p99 {pct(per_socket, 0.99):.0f} ms"
-                    + (f"; {missing} deliveries missing" if missing else "")
-                )
-                ours.send(("arrivals", -1))
-                _, frames, closed = ours.recv()
-                print(
-                    f"      {frames:,} frames received in all; {closed} sockets closed by the"
-                    f" server; server RSS now {rss_mb(pid):.0f} MB"
-                )
-                ours.send(("close", None))
-                ours.recv()
-            finally:
-                holder.join(timeout=30)
-                if holder.is_alive():
-                    holder.kill()
-            time.sleep(1)
-            h2 = health(base)
-            w2 = wagers(base, bettors, market, n, "after")
-            print(
-                f"\n    closed again: health p50 {h2[0]:.1f} ms, p99 {h2[1]:.1f} ms;"
-                f" wagers {w2[0]:,.0f}/s, p99 {w2[2]:.1f} ms (drift check)"
-            )
+                pairs = {
+                    "health p50": (without.health[0], with_.health[0]),
+                    "health p99": (without.health[1], with_.health[1]),
+                    "wagers/s": (without.wagers[0], with_.wagers[0]),
+                    "wager p50": (without.wagers[1], with_.wagers[1]),
+                    "wager p99": (without.wagers[2], with_.wagers[2]),
+                    "health p50 during wagers": (without.health_busy[0], with_.health_busy[0]),
+                    "health p99 during wagers": (without.health_busy[1], with_.health_busy[1]),
+                }
+                for name, (a, b) in pairs.items():
+                    ratios.setdefault(name, []).append(b / a)
+                time.sleep(1)
+        print(f"\n  with {args.sockets:,} sockets open / without, median of {args.rounds} rounds:")
+        for name, values in ratios.items():
+            spread = ", ".join(f"{v:.2f}" for v in values)
+            print(f"    {name}: {median(values):.2f}x  ({spread})")
+        print(
+            f"  a market event to every socket ({args.events * args.rounds} events, from the API"
+            f" call that caused it): all sockets had it after p50 {pct(until_all, 0.5):.0f} ms,"
+            f" p99 {pct(until_all, 0.99):.0f} ms; per socket p50 {pct(per_socket, 0.5):.0f} ms,"
+            f" p99 {pct(per_socket, 0.99):.0f} ms"
+            + (f"; {missing} deliveries missing" if missing else "")
+        )
 
 
 if __name__ == "__main__":
