@@ -61,9 +61,7 @@ def _worker_pids(log: Path) -> set[int]:
     return pids
 
 
-def test_every_worker_relays_the_bus(
-    tmp_path: Path, redis_url: str, bus: RedisEventBus
-) -> None:
+def test_every_worker_relays_the_bus(tmp_path: Path, redis_url: str, bus: RedisEventBus) -> None:
     env = server_env(
         tmp_path / "var",
         analysis_backend="fake",
