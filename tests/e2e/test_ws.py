@@ -219,3 +219,19 @@ def test_a_page_that_stops_reading_is_dropped_not_buffered_for(tmp_path: Path) -
         finally:
             reader.close()
             stalled.close()
+
+
+def test_pings_are_answered_and_a_close_is_returned(served: tuple[Any, str]) -> None:
+    app, url = served
+    ws = _connect(url)
+    try:
+        ws.ping(b"are you there")
+        opcode, frame = ws.recv_data_frame(control_frame=True)
+        assert (opcode, frame.data) == (websocket.ABNF.OPCODE_PONG, b"are you there")
+        ws.send_close(1000)
+        opcode, frame = ws.recv_data_frame(control_frame=True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert int.from_bytes(frame.data[:2], "big") == 1000
+        _wait_for(lambda: _hub(app).counts()["sockets"] == 0)
+    finally:
+        ws.shutdown()

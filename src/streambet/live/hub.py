@@ -189,10 +189,13 @@ class _Peer(asyncio.Protocol):
                     self._message_part(event)
                     if self.busy:
                         return
-                elif isinstance(event, Ping):
+                elif isinstance(event, Ping) and self.ws.state is ConnectionState.OPEN:
                     self.write(self.ws.send(event.response()))
                 elif isinstance(event, CloseConnection):
-                    self.close(event.code)
+                    if self.ws.state is ConnectionState.REMOTE_CLOSING:
+                        self.write(self.ws.send(event.response()))
+                    if self.transport is not None:
+                        self.transport.close()
                     return
         except RemoteProtocolError as exc:
             hint = exc.event_hint
@@ -229,6 +232,8 @@ class _Peer(asyncio.Protocol):
         self.busy = False
         try:
             reply = future.result()
+        except asyncio.CancelledError:  # the hub is closing
+            return
         except Exception:
             log.exception("a WebSocket message could not be handled")
             reply = None
