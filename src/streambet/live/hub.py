@@ -25,7 +25,7 @@ What the hub does:
   a snapshot topic (market odds: each event carries the whole pool) is flushed at most
   every SNAPSHOT_SECONDS, keeping only the latest event per id meanwhile, so a busy market
   costs each socket two writes a second, not one per wager batch (bench/ws.py: with 2,000
-  sockets, a write per batch took 40% of the wager rate); every frame is encoded once, and
+  sockets, flushing odds every 0.1 s took 40% of the wager rate); every frame is encoded once, and
   each socket gets one write per flush;
 - each socket's unsent bytes are bounded: a socket that still has more than
   `send_buffer_bytes` waiting beyond what the kernel holds when the next write comes is
