@@ -179,8 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=None,
-        help="threads per worker (default 64); each open page's WebSocket holds one while"
-        " it is open",
+        help="request threads per worker (default 64); WebSockets do not hold them",
     )
     serve.set_defaults(handler=_serve)
 

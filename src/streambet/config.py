@@ -129,6 +129,16 @@ class Settings(_Model):
     # Agreement mode: a second engine runs on every clip; settlement may require it to agree.
     second_opinion_backend: SecondOpinion = ""  # empty: off
     require_agreement: bool = False
+    # WebSockets (/api/ws), each a cap per worker process (streambet/api/sockets/hub.py): sockets in
+    # all, from one client address, and not (yet) authenticated; over a cap the upgrade is
+    # refused with 503/429 and Retry-After. Idle sockets are pinged every WS_PING_SECONDS and
+    # dropped when they stop answering; a client that lets WS_SEND_BUFFER_KB of its updates
+    # pile up unread is dropped too.
+    ws_max_sockets: int = Field(default=4096, gt=0)
+    ws_max_per_address: int = Field(default=64, gt=0)
+    ws_max_anonymous: int = Field(default=3072, gt=0)
+    ws_ping_seconds: float = Field(default=20.0, gt=0)
+    ws_send_buffer_kb: int = Field(default=64, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

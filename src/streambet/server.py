@@ -5,11 +5,17 @@ consumer threads beside its request threads: the first worker to take the consum
 in data_dir, so there is exactly one whatever `--workers` says; a worker that replaces a
 dead one takes the lock over. The consumer stops, handing running jobs back to the queue,
 when its worker exits.
+
+WebSockets do not hold request threads: the upgrade view hands each connection to an
+asyncio hub thread in its worker (streambet/api/sockets/hub.py). Every open socket is a file
+descriptor, so `serve` raises the soft RLIMIT_NOFILE to the hard limit before the workers
+fork (they inherit it); the hub refuses sockets past three quarters of it.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import sys
 from pathlib import Path
@@ -17,8 +23,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-# Each open page's WebSocket holds a gthread thread for as long as it is open, so the pool
-# must leave room for many pages beside the requests. More threads also cost the API
+# Request threads per worker (WebSockets do not use them). More threads cost the API
 # nothing: bench/betting.py measured 2 workers x 64 threads at 859 wagers/s against 801
 # with 4 (wagers are group-committed, so more concurrent requests make bigger batches).
 DEFAULT_THREADS = 64
@@ -60,6 +65,23 @@ def _worker_exit(_server: Any, worker: Any) -> None:
         consumer, lock = running
         consumer.stop()
         lock.release()
+    app = getattr(worker, "wsgi", None)
+    if app is not None:  # says goodbye (1001) to the open WebSockets, finishes wager batches
+        app.extensions["streambet"].close()
+
+
+def raise_descriptor_limit() -> int:
+    """Raises the soft limit on open files to the hard limit (an unlimited hard limit is
+    taken as 2**20, which Linux accepts); returns the soft limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        return soft
+    return target
 
 
 def _share_metrics(folder: Path) -> None:
@@ -82,6 +104,15 @@ def serve(host: str, port: int, workers: int = 1, threads: int = DEFAULT_THREADS
     settings = load_settings()
     level = settings.log_level
     configure_logging(level)
+    descriptors = raise_descriptor_limit()
+    if descriptors != resource.RLIM_INFINITY and descriptors * 3 // 4 < settings.ws_max_sockets:
+        print(
+            f"warning: the open-file limit ({descriptors}) allows about {descriptors * 3 // 4}"
+            f" WebSockets per worker, not STREAMBET_WS_MAX_SOCKETS={settings.ws_max_sockets};"
+            " raise the hard limit (ulimit -Hn, systemd LimitNOFILE=)",
+            file=sys.stderr,
+            flush=True,
+        )
     if workers > 1:
         _share_metrics(settings.data_dir / "metrics")
     if workers > 1 and settings.events_backend == "memory":

@@ -9,6 +9,7 @@ uses (a unit-of-work factory, storage, the queue, a policy, ...).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -41,6 +42,11 @@ class Wiring:
     settings: Settings
     db: Database
     metrics: Metrics = field(default_factory=Metrics)
+    # things built on this wiring outside it (the WebSocket hub), closed first by close()
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        self._closers.append(close)
 
     def uow(self) -> UnitOfWork:
         """A unit of work for a use case that writes; what it emits reaches the event bus
@@ -191,6 +197,8 @@ class Wiring:
         return WagerBatcher(self.uow)
 
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         if "wagers" in self.__dict__:
             self.wagers.close()
         if "events" in self.__dict__:
