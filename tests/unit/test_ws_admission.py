@@ -7,8 +7,8 @@ import resource
 
 import pytest
 
-from streambet.config import ConfigError, load_settings
 from streambet.api.sockets.admission import Admission, Limits, Refusal, Ticket, descriptor_budget
+from streambet.config import ConfigError, load_settings
 
 
 def _ticket(admission: Admission, address: str, *, authenticated: bool = False) -> Ticket:

@@ -29,11 +29,11 @@ from flask import Blueprint, Flask, Response, current_app, request
 from streambet.api.auth import bearer_token
 from streambet.api.errors import error_response
 from streambet.api.openapi import documented
-from streambet.domain.accounts import Principal, Role
-from streambet.domain.errors import Unauthenticated
 from streambet.api.sockets.admission import Admission, Limits, Refusal, descriptor_budget
 from streambet.api.sockets.handoff import BadHandshake, HandOff, accept_key, server_socket
 from streambet.api.sockets.hub import Hub, HubOptions
+from streambet.domain.accounts import Principal, Role
+from streambet.domain.errors import Unauthenticated
 from streambet.services import accounts
 from streambet.services.events import ODDS
 from streambet.wiring import Wiring, wiring
