@@ -46,6 +46,7 @@ Environment = Literal["development", "production", "test"]
 QueueBackend = Literal["sqlite", "redis", "memory"]  # memory: tests (runs tasks inline)
 EventsBackend = Literal["memory", "redis"]
 StorageBackend = Literal["local", "s3"]
+FootagePolicy = Literal["refuse", "disclose"]  # domain.markets.FootagePolicy
 
 
 class ConfigError(ValueError):
@@ -129,6 +130,9 @@ class Settings(_Model):
     # Agreement mode: a second engine runs on every clip; settlement may require it to agree.
     second_opinion_backend: SecondOpinion = ""  # empty: off
     require_agreement: bool = False
+    # A market on footage whose analysis has started or finished: refused, or allowed and
+    # shown to bettors as "the footage was analysed before betting opened".
+    markets_on_analysed_footage: FootagePolicy = "refuse"
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

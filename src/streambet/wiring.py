@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from streambet.adapters.queue import JobQueue
     from streambet.adapters.storage import Storage
     from streambet.domain.criteria import LabelVocabulary
+    from streambet.domain.markets import FootagePolicy
     from streambet.services.accounts import AccountPolicy
     from streambet.services.analyses import DbTimelineSource, UploadPolicy
     from streambet.services.analysis_runs import Runner, RunPolicy
@@ -130,7 +131,15 @@ class Wiring:
             Bands(s.auto_settle_confidence, s.review_floor_confidence),
             timedelta(seconds=s.dispute_window_seconds),
             require_agreement=s.require_agreement,
+            client_labels_settle=not s.is_production,
         )
+
+    @cached_property
+    def footage_policy(self) -> FootagePolicy:
+        """Markets on footage the engine has already looked at: refused, or disclosed."""
+        from streambet.domain.markets import FootagePolicy
+
+        return FootagePolicy(self.settings.markets_on_analysed_footage)
 
     @cached_property
     def account_policy(self) -> AccountPolicy:

@@ -7,7 +7,7 @@ import json
 from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from werkzeug.wsgi import wrap_file
 
 from streambet.api.auth import principal, requires
@@ -48,6 +48,17 @@ class AnalysisOptionsCreate(BaseModel):
 class AnalyzeQuery(BaseModel):
     wait: bool = False
     timeout: int = Field(default=600, ge=1, le=3600)  # seconds, with wait=true
+    hold: bool = Field(
+        default=False,
+        description="Record the upload but do not analyse it yet: open markets on it first"
+        " (the analysis starts when one of them locks, or on POST .../start)",
+    )
+
+    @model_validator(mode="after")
+    def _not_both(self) -> AnalyzeQuery:
+        if self.wait and self.hold:
+            raise ValueError("wait and hold exclude each other")
+        return self
 
 
 class ResultQuery(BaseModel):
@@ -220,6 +231,7 @@ def analyze() -> tuple[Response, int]:
         form.file_chunks(),
         options,
         request_id_var.get(),
+        hold=query.hold,
     )
     if query.wait:
         state = analyses.wait(w.read_uow, w.events, state.id, query.timeout)
@@ -243,7 +255,8 @@ def analyze() -> tuple[Response, int]:
 
 @bp.get("/api/analyses/<analysis_id>")
 @documented(
-    "Status, progress, timings and, once done, the result of one analysis",
+    "Status, progress, timings and, once done, the result of one analysis (the owner and"
+    " admins; others once markets on it have all stopped taking wagers)",
     tags=("analysis",),
     query=ResultQuery,
     responses={200: AnalysisResource, 401: None, 404: None},
@@ -288,6 +301,20 @@ def cancel_analysis(analysis_id: str) -> tuple[Response, int]:
     return jsonify(analysis_body(state)), 202
 
 
+@bp.post("/api/analyses/<analysis_id>/start")
+@documented(
+    "Start a held analysis now (its owner, or an admin); markets on its footage keep its"
+    " evidence sealed until they lock",
+    tags=("analysis",),
+    responses={202: AnalysisResource, 401: None, 403: None, 404: None, 409: None},
+)
+@requires(Role.OPERATOR)
+def start_analysis(analysis_id: str) -> tuple[Response, int]:
+    w = wiring()
+    state = analyses.start(w.uow(), w.queue, principal(), analysis_id)
+    return jsonify(analysis_body(state)), 202
+
+
 # Evidence frames are immutable once stored; the browser may keep them a while.
 FRAME_MAX_AGE = 3600
 
@@ -295,7 +322,7 @@ FRAME_MAX_AGE = 3600
 @bp.get("/api/analyses/<analysis_id>/frames")
 @documented(
     "Times (ms) of the stored evidence frames: the owner, admins, and anyone logged in once"
-    " a market is built on the analysis",
+    " markets are built on the analysis and none of them is open any more",
     tags=("analysis",),
     responses={200: FramesRead, 401: None, 404: None},
 )

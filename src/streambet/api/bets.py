@@ -1,10 +1,13 @@
 """The original endpoints, same shapes: `GET /api/bets` and `POST /api/resolve`.
 
 Without a token (outside production) they act as the demo operator, as the original did.
-`POST /api/resolve` takes the market (`bet_id`, or `market_id`) and either the labels the
-original client got from `/api/analyze` or nothing (then the market's own analysis is
-used), settles the market from that evidence with the same confidence bands as the
-resource API, and answers in the original shape (plus a few extra fields).
+`POST /api/resolve` takes the market (`bet_id`, or `market_id`) and either nothing (the
+market's own analysis is used) or the labels the original client got from `/api/analyze`,
+settles the market with the same confidence bands as the resource API, and answers in the
+original shape (plus a few extra fields). Like lock, cancel and settle, only the operator
+who made the market (or an admin) may; reported labels are taken in production only by a
+market created for them (`evidence: "client"`), and then go to review
+(services/settlement.settle_reported).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Annotated
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field, model_validator
 
-from streambet.api.auth import requires
+from streambet.api.auth import principal, requires
 from streambet.api.openapi import documented
 from streambet.api.validation import parse_json
 from streambet.domain.accounts import Role
@@ -138,7 +141,7 @@ def resolve() -> Response:
             w.vocabulary,
         )
     result = settlement.settle_reported(
-        w.uow, market_id, w.timelines, w.settlement_policy, reported
+        w.uow, market_id, w.timelines, w.settlement_policy, reported, principal()
     )
     decision = result.decision
     assert decision is not None

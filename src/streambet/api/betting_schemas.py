@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictInt
 
 from streambet.domain.errors import ValidationFailed
+from streambet.domain.markets import Evidence
 from streambet.services.disputes import DisputeRead
 from streambet.services.markets import MarketRead, OutcomeDraft
 from streambet.services.wagers import WagerRead
@@ -36,6 +37,11 @@ class MarketCreate(BaseModel):
         default=None, description="Shortcut for the YES outcome's criteria"
     )
     analysis_id: str | None = Field(default=None, max_length=64)
+    evidence: Evidence = Field(
+        default=Evidence.ENGINE,
+        description='"engine": settled by its footage\'s evidence; "client": a market without'
+        " footage, for clients of POST /api/resolve that report labels (always reviewed)",
+    )
     takeout_bp: StrictInt = 500
     min_stake: StrictInt = 1
     max_stake: StrictInt = 100_000

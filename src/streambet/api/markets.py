@@ -49,6 +49,8 @@ def create_market() -> tuple[Response, int]:
         body.question,
         body.drafts(),
         analysis_id=body.analysis_id,
+        evidence=body.evidence,
+        footage_policy=w.footage_policy,
         takeout_bp=body.takeout_bp,
         min_stake=body.min_stake,
         max_stake=body.max_stake,
