@@ -15,6 +15,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         analyses,
         bets,
+        converters,
         health,
         markets,
         me,
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_tasks(wiring)
 
     register_error_handlers(app)
+    converters.install(app)
     observability.install(app)
     for blueprint in (
         web.bp,

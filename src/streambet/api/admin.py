@@ -49,7 +49,7 @@ def reviews() -> Response:
     return jsonify(ReviewList(items=items).model_dump(mode="json"))
 
 
-@bp.post("/api/admin/disputes/<int:dispute_id>")
+@bp.post("/api/admin/disputes/<id:dispute_id>")
 @documented(
     "Rule on a dispute: uphold the resolution or overturn it (to an outcome, or void);"
     " the market pays out at once",

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from streambet.api.auth import principal, requires
 from streambet.api.openapi import documented
-from streambet.api.validation import parse_json
+from streambet.api.validation import INT32_MAX, parse_json
 from streambet.domain.accounts import Role
 from streambet.domain.markets import MarketStatus
 from streambet.domain.settlement import ReportedLabel, reported_timeline
@@ -55,12 +55,13 @@ class LabelIn(BaseModel):
     label: str = Field(max_length=128)
     confidence: float = Field(ge=0, le=100)
     timestamps: list[Seconds] = Field(default_factory=list, max_length=MAX_TIMESTAMPS)
-    category: str | None = None
+    category: str | None = Field(default=None, max_length=128)
 
 
 class ResolveCompatCreate(BaseModel):
-    bet_id: int | None = None
-    market_id: int | None = None
+    # lax ints (the original client's "5" still works), bounded like every id
+    bet_id: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
+    market_id: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
     labels: list[LabelIn] | None = Field(default=None, max_length=MAX_LABELS)
     duration_seconds: float | None = Field(
         default=None, gt=0, le=MAX_SECONDS, description="How much video the labels cover, from 0"

@@ -20,6 +20,7 @@ from flask import Blueprint
 from flask_sock import Sock
 
 from streambet.api.openapi import documented
+from streambet.api.validation import loads
 from streambet.domain.accounts import Principal, Role
 from streambet.domain.errors import Unauthenticated
 from streambet.services import accounts
@@ -46,7 +47,7 @@ class _Viewer:
         if not isinstance(message, str) or len(message) > MAX_MESSAGE:
             return False
         try:
-            data: Any = json.loads(message)
+            data: Any = loads(message)  # depth-limited: `[[[[...` is ignored, not a crash
         except ValueError:
             return False
         if not isinstance(data, dict) or data.get("type") != "auth":

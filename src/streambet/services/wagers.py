@@ -154,9 +154,11 @@ class WagerOrder:
     def check(self) -> None:
         check_amount(self.stake, "stake")
         key = self.idempotency_key
-        if key is not None and not 1 <= len(key) <= MAX_KEY:
+        if key is not None and not (
+            1 <= len(key) <= MAX_KEY and key.isascii() and key.isprintable()
+        ):
             raise ValidationFailed(
-                f"Idempotency-Key needs 1 to {MAX_KEY} characters.",
+                f"Idempotency-Key needs 1 to {MAX_KEY} printable ASCII characters.",
                 details={"field": "Idempotency-Key"},
             )
 
