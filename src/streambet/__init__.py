@@ -16,6 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         analyses,
         bets,
         converters,
+        hardening,
         health,
         markets,
         me,
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     converters.install(app)
+    hardening.install(app)
     observability.install(app)
     for blueprint in (
         web.bp,

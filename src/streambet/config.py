@@ -14,6 +14,7 @@ and by the CLI.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -133,6 +134,10 @@ class Settings(_Model):
     # A market on footage whose analysis has started or finished: refused, or allowed and
     # shown to bettors as "the footage was analysed before betting opened".
     markets_on_analysed_footage: FootagePolicy = "refuse"
+    # Who may scrape /metrics in production (outside it, anyone): a bearer token, and/or
+    # client addresses or networks, comma-separated ("10.0.0.0/8,127.0.0.1"). Neither: 404.
+    metrics_token: str = ""
+    metrics_allow: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -152,6 +157,13 @@ class Settings(_Model):
             raise ValueError(
                 "STREAMBET_S3_BUCKET is required when STREAMBET_ANALYSIS_BACKEND=rekognition"
             )
+        for entry in filter(None, (e.strip() for e in self.metrics_allow.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"STREAMBET_METRICS_ALLOW: {entry!r} is not an address or network"
+                ) from None
         if not 0 <= self.review_floor_confidence <= self.auto_settle_confidence <= 100:
             raise ValueError(
                 "confidence bands must satisfy 0 <= REVIEW_FLOOR_CONFIDENCE"

@@ -38,6 +38,13 @@ class SessionRead(BaseModel):
     user: UserRead
 
 
+def _no_store(response: Response) -> Response:
+    """A response carrying a bearer token is kept by no cache, shared or private."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
 def user_read(p: Principal) -> dict[str, object]:
     return UserRead(
         id=p.user_id, email=p.email, display_name=p.display_name, role=p.role
@@ -57,7 +64,7 @@ def signup() -> tuple[Response, int]:
     grant = accounts.sign_up(
         w.uow(), w.account_policy, body.email, body.password, body.display_name
     )
-    return jsonify({"token": grant.token, "user": user_read(grant.principal)}), 201
+    return _no_store(jsonify({"token": grant.token, "user": user_read(grant.principal)})), 201
 
 
 @bp.post("/api/auth/login")
@@ -71,7 +78,7 @@ def login() -> Response:
     body = parse_json(LoginCreate)
     w = wiring()
     grant = accounts.login(w.uow(), w.account_policy, body.email, body.password)
-    return jsonify({"token": grant.token, "user": user_read(grant.principal)})
+    return _no_store(jsonify({"token": grant.token, "user": user_read(grant.principal)}))
 
 
 @bp.post("/api/auth/logout")

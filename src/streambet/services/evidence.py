@@ -136,7 +136,28 @@ def kept_video(uow: UnitOfWork, principal: Principal, analysis_id: str) -> KeptV
     with uow:
         row = viewable(uow.session, principal, analysis_id)
         key, name, size = row.storage_key, row.file_name, row.size_bytes
+        video_format = str((row.video or {}).get("format", ""))
         kept = row.status == AnalysisStatus.SUCCEEDED and key is not None
     if not kept or key is None:
         raise NotFound("The video of this analysis is not kept.", code="no_video")
-    return KeptVideo(key, size, mimetypes.guess_type(name)[0] or "application/octet-stream")
+    return KeptVideo(key, size, video_type(name, video_format))
+
+
+# The container PyAV found (its long name) -> the type the video is served as.
+_CONTAINER_TYPES = (
+    ("matroska", "video/x-matroska"),
+    ("webm", "video/webm"),
+    ("avi", "video/x-msvideo"),
+    ("quicktime", "video/quicktime"),
+    ("mp4", "video/mp4"),
+)
+
+
+def video_type(name: str, container: str) -> str:
+    """Always a video/* type, whatever the upload was called: the name may say text/html,
+    the probe said it is a video."""
+    guessed = mimetypes.guess_type(name)[0] or ""
+    if guessed.startswith("video/"):
+        return guessed
+    lowered = container.lower()
+    return next((t for marker, t in _CONTAINER_TYPES if marker in lowered), "video/mp4")
