@@ -118,6 +118,12 @@ class Settings(_Model):
     dispute_window_seconds: int = 600
     betting_sweep_seconds: float = Field(default=2.0, ge=0)  # locks, settles and pays; 0: off
     token_ttl_hours: int = 24 * 14
+    # Login throttles (token buckets in the database, shared by every worker): failed
+    # logins an account may take, and attempts a client address may make, per window.
+    login_account_failures: int = Field(default=5, gt=0)
+    login_account_window_seconds: int = Field(default=300, gt=0)
+    login_address_attempts: int = Field(default=30, gt=0)
+    login_address_window_seconds: int = Field(default=60, gt=0)
     log_level: str = "INFO"
     queue_name: str = "streambet"  # Huey's queue (and Redis key prefix)
     job_lease_seconds: int = Field(
@@ -138,6 +144,9 @@ class Settings(_Model):
     # client addresses or networks, comma-separated ("10.0.0.0/8,127.0.0.1"). Neither: 404.
     metrics_token: str = ""
     metrics_allow: str = ""
+    # Account mail (sign-up notices). No SMTP yet: "log" writes each message to the log,
+    # "record" keeps them in memory (tests).
+    mail_backend: Literal["log", "record"] = "log"
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from streambet.adapters.storage import Storage
     from streambet.domain.criteria import LabelVocabulary
     from streambet.domain.markets import FootagePolicy
-    from streambet.services.accounts import AccountPolicy
+    from streambet.services.accounts import AccountPolicy, Mailer
     from streambet.services.analyses import DbTimelineSource, UploadPolicy
     from streambet.services.analysis_runs import Runner, RunPolicy
     from streambet.services.settlement import SettlementPolicy
@@ -143,10 +143,25 @@ class Wiring:
 
     @cached_property
     def account_policy(self) -> AccountPolicy:
+        from streambet.domain.throttle import Bucket
         from streambet.services.accounts import AccountPolicy
+        from streambet.services.throttle import LoginThrottle
 
         s = self.settings
-        return AccountPolicy(s.signup_credit, timedelta(hours=s.token_ttl_hours))
+        return AccountPolicy(
+            s.signup_credit,
+            timedelta(hours=s.token_ttl_hours),
+            LoginThrottle(
+                Bucket(s.login_account_failures, s.login_account_window_seconds),
+                Bucket(s.login_address_attempts, s.login_address_window_seconds),
+            ),
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from streambet.adapters.mail import LogMailer, RecordingMailer
+
+        return LogMailer() if self.settings.mail_backend == "log" else RecordingMailer()
 
     @cached_property
     def upload_policy(self) -> UploadPolicy:

@@ -31,6 +31,8 @@ _STATUS_TEXT = {
     409: "Conflicts with the current state",
     413: "Too large",
     415: "Unsupported media type",
+    414: "The URL is too long",
+    429: "Too many attempts: wait Retry-After seconds",
     503: "A dependency is down",
 }
 _ERROR_SCHEMA: dict[str, Any] = {
