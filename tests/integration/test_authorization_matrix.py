@@ -138,8 +138,15 @@ def logged_in(status: int, anon: int = 401, **others: int) -> dict[str, int]:
 
 def operators(status: int, **others: int) -> dict[str, int]:
     """Operators and admins may; bettors are below the role."""
-    return {"anon": 401, "bet1": 403, "bet2": 403, "op1": status, "op2": status, "admin": status,
-            **others}
+    return {
+        "anon": 401,
+        "bet1": 403,
+        "bet2": 403,
+        "op1": status,
+        "op2": status,
+        "admin": status,
+        **others,
+    }
 
 
 def managers(status: int) -> dict[str, int]:
@@ -351,9 +358,7 @@ def _send(w: World, who: str, method: str, route: str, path: str, body: Any) -> 
 
 
 @pytest.mark.parametrize("who", ACTORS)
-@pytest.mark.parametrize(
-    "method, route", sorted(RULES), ids=[f"{m} {r}" for m, r in sorted(RULES)]
-)
+@pytest.mark.parametrize("method, route", sorted(RULES), ids=[f"{m} {r}" for m, r in sorted(RULES)])
 def test_who_may_call_what(world: World, method: str, route: str, who: str) -> None:
     rule = RULES[(method, route)]
     if who not in rule.expect:
