@@ -126,13 +126,18 @@ def test_hostile_input_to_every_operation(any_db_app: Flask, tiny_clip: bytes) -
         for method, op in operations.items():
             names = _PARAM.findall(path)
 
-            def url(overrides: dict[str, str], query: str = "", path: str = path) -> str:
+            def url(
+                overrides: dict[str, str],
+                query: str = "",
+                path: str = path,
+                names: list[str] = names,
+            ) -> str:
                 filled = path
                 for name in names:
                     filled = filled.replace("{" + name + "}", overrides.get(name, valid[name]))
                 return filled + (f"?{query}" if query else "")
 
-            def send(target: str, headers: dict[str, str], **kw: Any) -> None:
+            def send(target: str, headers: dict[str, str], method: str = method, **kw: Any) -> None:
                 nonlocal calls
                 calls += 1
                 response = client.open(target, method=method.upper(), headers=headers, **kw)
