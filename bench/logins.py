@@ -45,16 +45,19 @@ def _flood(base: str, count: int, stop: threading.Event) -> int:
         return r.status_code
 
     with ThreadPoolExecutor(FLOOD_THREADS) as pool:
-        return sum(1 for s in pool.map(attempt, range(count)) if s == 401)
+        return sum(1 for s in pool.map(attempt, range(count)) if s == 401)  # really hashed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--logins", type=int, default=200)
+    parser.add_argument(
+        "--throttled", action="store_true", help="keep the default login throttles (429s)"
+    )
     args = parser.parse_args()
     unthrottled = {}
-    if "login_address_attempts" in Settings.model_fields:
+    if "login_address_attempts" in Settings.model_fields and not args.throttled:
         unthrottled = {
             "STREAMBET_LOGIN_ADDRESS_ATTEMPTS": "1000000",
             "STREAMBET_LOGIN_ACCOUNT_FAILURES": "1000000",
