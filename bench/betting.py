@@ -104,9 +104,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str, data_dir: Path, workers: int, threads: int) -> Iterator[str]:
+def served(
+    url: str, data_dir: Path, workers: int, threads: int, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     port = free_port()
     env = {
+        **(extra_env or {}),
         **os.environ,
         "STREAMBET_DATABASE_URL": url,
         "STREAMBET_DATA_DIR": str(data_dir),

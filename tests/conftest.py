@@ -76,3 +76,12 @@ def any_db_app(
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 1 s MP4 (a black picture) for tests that need an upload but not its content."""
+    from tests.support.clips import make_clip
+
+    path = tmp_path_factory.mktemp("tiny") / "tiny.mp4"
+    return make_clip(path, [("black", 1)], fps=5, size=(160, 90)).read_bytes()

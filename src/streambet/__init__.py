@@ -15,6 +15,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         analyses,
         bets,
+        converters,
+        hardening,
         health,
         markets,
         me,
@@ -37,6 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_tasks(wiring)
 
     register_error_handlers(app)
+    converters.install(app)
+    hardening.install(app)
     observability.install(app)
     for blueprint in (
         web.bp,

@@ -94,9 +94,10 @@ def _demo_seed(args: argparse.Namespace) -> int:
     with app_wiring() as w:
 
         def submit(who: Principal, name: str, chunks: Iterable[bytes]) -> str:
-            # Queued now; the server's consumer runs it.
+            # Held: the demo market opens on it first, and the server's consumer analyses
+            # it once the market locks (a market on analysed footage is refused).
             return analyses.submit(
-                w.uow, w.storage, w.queue, w.upload_policy, who, name, chunks, {}
+                w.uow, w.storage, w.queue, w.upload_policy, who, name, chunks, {}, hold=True
             ).id
 
         seeded = seed_demo(w.uow, w.vocabulary, submit, credit=w.settings.signup_credit)

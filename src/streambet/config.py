@@ -14,6 +14,7 @@ and by the CLI.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,6 +47,7 @@ Environment = Literal["development", "production", "test"]
 QueueBackend = Literal["sqlite", "redis", "memory"]  # memory: tests (runs tasks inline)
 EventsBackend = Literal["memory", "redis"]
 StorageBackend = Literal["local", "s3"]
+FootagePolicy = Literal["refuse", "disclose"]  # domain.markets.FootagePolicy
 
 
 class ConfigError(ValueError):
@@ -116,6 +118,12 @@ class Settings(_Model):
     dispute_window_seconds: int = 600
     betting_sweep_seconds: float = Field(default=2.0, ge=0)  # locks, settles and pays; 0: off
     token_ttl_hours: int = 24 * 14
+    # Login throttles (token buckets in the database, shared by every worker): failed
+    # logins an account may take, and attempts a client address may make, per window.
+    login_account_failures: int = Field(default=5, gt=0)
+    login_account_window_seconds: int = Field(default=300, gt=0)
+    login_address_attempts: int = Field(default=30, gt=0)
+    login_address_window_seconds: int = Field(default=60, gt=0)
     log_level: str = "INFO"
     queue_name: str = "streambet"  # Huey's queue (and Redis key prefix)
     job_lease_seconds: int = Field(
@@ -129,8 +137,8 @@ class Settings(_Model):
     # Agreement mode: a second engine runs on every clip; settlement may require it to agree.
     second_opinion_backend: SecondOpinion = ""  # empty: off
     require_agreement: bool = False
-    # WebSockets (/api/ws), each a cap per worker process (streambet/api/sockets/hub.py): sockets in
-    # all, from one client address, and not (yet) authenticated; over a cap the upgrade is
+    # WebSockets (/api/ws), each a cap per worker process (api/sockets/hub.py): sockets in all,
+    # from one client address, and not (yet) authenticated; over a cap the upgrade is
     # refused with 503/429 and Retry-After. Idle sockets are pinged every WS_PING_SECONDS and
     # dropped when they stop answering; a client that lets WS_SEND_BUFFER_KB of its updates
     # pile up unread is dropped too.
@@ -139,6 +147,16 @@ class Settings(_Model):
     ws_max_anonymous: int = Field(default=3072, gt=0)
     ws_ping_seconds: float = Field(default=20.0, gt=0)
     ws_send_buffer_kb: int = Field(default=64, gt=0)
+    # A market on footage whose analysis has started or finished: refused, or allowed and
+    # shown to bettors as "the footage was analysed before betting opened".
+    markets_on_analysed_footage: FootagePolicy = "refuse"
+    # Who may scrape /metrics in production (outside it, anyone): a bearer token, and/or
+    # client addresses or networks, comma-separated ("10.0.0.0/8,127.0.0.1"). Neither: 404.
+    metrics_token: str = ""
+    metrics_allow: str = ""
+    # Account mail (sign-up notices). No SMTP yet: "log" writes each message to the log,
+    # "record" keeps them in memory (tests).
+    mail_backend: Literal["log", "record"] = "log"
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -158,6 +176,13 @@ class Settings(_Model):
             raise ValueError(
                 "STREAMBET_S3_BUCKET is required when STREAMBET_ANALYSIS_BACKEND=rekognition"
             )
+        for entry in filter(None, (e.strip() for e in self.metrics_allow.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"STREAMBET_METRICS_ALLOW: {entry!r} is not an address or network"
+                ) from None
         if not 0 <= self.review_floor_confidence <= self.auto_settle_confidence <= 100:
             raise ValueError(
                 "confidence bands must satisfy 0 <= REVIEW_FLOOR_CONFIDENCE"

@@ -50,6 +50,7 @@ class _Scraped(Collector):
 
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -84,6 +85,9 @@ class Metrics:
         )
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        """`endpoint` is a route's rule (or "unmatched"), never a raw path; a method name
+        outside HTTP's own is counted as "OTHER", so no client can grow the label set."""
+        method = method if method in METHODS else "OTHER"
         self.requests.labels(endpoint, method, str(status)).inc()
         self.latency.labels(endpoint, method).observe(seconds)
 

@@ -84,6 +84,30 @@ def raise_descriptor_limit() -> int:
     return target
 
 
+def _json_errors() -> None:
+    """gunicorn answers what it refuses before the app sees it (a malformed request line,
+    headers over its limits) with an HTML page, and names itself in every Server header.
+    Both are module-level in gunicorn: its refusals are written in the app's JSON error
+    envelope instead, and the Server header says only "StreamBet"."""
+    import json
+
+    from gunicorn import util
+    from gunicorn.http import wsgi
+
+    def write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+        code = reason.lower().replace(" ", "_") or "bad_request"
+        body = json.dumps({"error": {"code": code, "message": mesg or reason, "details": None}})
+        head = (
+            f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            "Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
+            f"Server: StreamBet\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        util.write_nonblock(sock, (head + body).encode("latin-1"))
+
+    util.write_error = write_error
+    wsgi.SERVER = "StreamBet"
+
+
 def _share_metrics(folder: Path) -> None:
     """Workers write their counters to files here (prometheus_client's multiprocess mode),
     emptied at each start; set before any worker imports prometheus_client. A folder the
@@ -122,6 +146,7 @@ def serve(host: str, port: int, workers: int = 1, threads: int = DEFAULT_THREADS
             file=sys.stderr,
             flush=True,
         )
+    _json_errors()
     print(f"StreamBet is running at http://{host}:{port}/", flush=True)
     _Gunicorn(
         {
@@ -130,6 +155,8 @@ def serve(host: str, port: int, workers: int = 1, threads: int = DEFAULT_THREADS
             "threads": threads,
             "worker_class": "gthread",
             "timeout": 120,
+            # gunicorn's largest; the app refuses URLs over 4 KB itself, in its envelope
+            "limit_request_line": 8190,
             "graceful_timeout": 30,
             "accesslog": None,
             "logconfig_dict": logging_config(level),

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from streambet.adapters.queue import JobQueue
     from streambet.adapters.storage import Storage
     from streambet.domain.criteria import LabelVocabulary
-    from streambet.services.accounts import AccountPolicy
+    from streambet.domain.markets import FootagePolicy
+    from streambet.services.accounts import AccountPolicy, Mailer
     from streambet.services.analyses import DbTimelineSource, UploadPolicy
     from streambet.services.analysis_runs import Runner, RunPolicy
     from streambet.services.settlement import SettlementPolicy
@@ -136,14 +137,37 @@ class Wiring:
             Bands(s.auto_settle_confidence, s.review_floor_confidence),
             timedelta(seconds=s.dispute_window_seconds),
             require_agreement=s.require_agreement,
+            client_labels_settle=not s.is_production,
         )
 
     @cached_property
+    def footage_policy(self) -> FootagePolicy:
+        """Markets on footage the engine has already looked at: refused, or disclosed."""
+        from streambet.domain.markets import FootagePolicy
+
+        return FootagePolicy(self.settings.markets_on_analysed_footage)
+
+    @cached_property
     def account_policy(self) -> AccountPolicy:
+        from streambet.domain.throttle import Bucket
         from streambet.services.accounts import AccountPolicy
+        from streambet.services.throttle import LoginThrottle
 
         s = self.settings
-        return AccountPolicy(s.signup_credit, timedelta(hours=s.token_ttl_hours))
+        return AccountPolicy(
+            s.signup_credit,
+            timedelta(hours=s.token_ttl_hours),
+            LoginThrottle(
+                Bucket(s.login_account_failures, s.login_account_window_seconds),
+                Bucket(s.login_address_attempts, s.login_address_window_seconds),
+            ),
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from streambet.adapters.mail import LogMailer, RecordingMailer
+
+        return LogMailer() if self.settings.mail_backend == "log" else RecordingMailer()
 
     @cached_property
     def upload_policy(self) -> UploadPolicy:

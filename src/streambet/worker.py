@@ -36,8 +36,11 @@ def register_tasks(w: Wiring) -> None:
 
 
 def sweep_betting(w: Wiring) -> SweepReport:
-    """Lock due markets, settle from evidence, pay out, finish pending money requests."""
-    return sweeper.sweep(w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider)
+    """Lock due markets, start the held analyses of locked ones, settle from evidence, pay
+    out, finish pending money requests."""
+    return sweeper.sweep(
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+    )
 
 
 def sweep_storage(w: Wiring, grace: timedelta = GRACE) -> orphans.SweepResult:

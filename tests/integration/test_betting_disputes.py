@@ -123,9 +123,9 @@ def test_overturn_to_void_refunds(resolved: dict) -> None:
 
 def test_signup_credit_and_withdrawal_through_the_ledger(any_db_app: Flask) -> None:
     client = any_db_app.test_client()
-    r = client.post(
-        "/api/auth/signup", json={"email": "new@example.test", "password": "long enough"}
-    )
+    credentials = {"email": "new@example.test", "password": "long enough"}
+    assert client.post("/api/auth/signup", json=credentials).status_code == 202
+    r = client.post("/api/auth/login", json=credentials)
     headers = {"Authorization": f"Bearer {r.get_json()['token']}"}
     credit = any_db_app.extensions["streambet"].settings.signup_credit
     assert client.get("/api/me", headers=headers).get_json()["balance"] == credit == 10_000

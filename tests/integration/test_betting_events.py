@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from streambet.domain.errors import Conflict
-from streambet.services import analyses, markets, settlement
+from streambet.services import analyses, demo, markets, settlement, sweeper
 from streambet.services.demo_market import find_demo_market, seed_demo
 from streambet.services.wager_batches import WagerBatcher
 from streambet.services.wagers import WagerOrder
@@ -76,8 +76,10 @@ def test_demo_market_is_seeded_once(app: Flask) -> None:
     w = app.extensions["streambet"]
     submitted: list[str] = []
 
-    def submit(who: Any, name: str, chunks: Any) -> str:
-        state = analyses.submit(w.uow, w.storage, w.queue, w.upload_policy, who, name, chunks, {})
+    def submit(who: Any, name: str, chunks: Any) -> str:  # as `streambet demo seed` does
+        state = analyses.submit(
+            w.uow, w.storage, w.queue, w.upload_policy, who, name, chunks, {}, hold=True
+        )
         submitted.append(state.id)
         return state.id
 
@@ -87,5 +89,20 @@ def test_demo_market_is_seeded_once(app: Flask) -> None:
     assert len(first.created) == 3 and again.created == []
     assert first.market.id == again.market.id and len(submitted) == 1
     assert first.market.analysis_id == submitted[0]
+    assert first.market.disclosure is None  # opened before the engine saw the clip
     criteria = first.market.outcomes[0].criteria
     assert criteria is not None and criteria["label"] == "Cat"
+    # Under the default policy: held until the market locks, then analysed and settled.
+    assert analyses.get_state(w.read_uow(), submitted[0]).status == "held"  # type: ignore[union-attr]
+    operator = demo.ensure_demo_operator(w.uow())
+    markets.lock_market(w.uow(), first.market.id, by=operator)
+    report = sweeper.sweep(
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+    )
+    assert report.started == submitted
+    assert analyses.get_state(w.read_uow(), submitted[0]).status == "succeeded"  # type: ignore[union-attr]
+    again_report = sweeper.sweep(
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+    )
+    assert first.market.id in report.settled + again_report.settled
+    assert markets.get_market(w.read_uow(), first.market.id).status in ("resolved", "review")

@@ -168,6 +168,7 @@ def test_uncertain_evidence_goes_to_review_then_admin(bet_app: Flask) -> None:
             "market_id": m["id"],
             "labels": [{"label": "Cat", "confidence": 65, "timestamps": [1]}],
         },
+        headers=op.headers,
     )
     body = r.get_json()
     assert body["status"] == "failed" and body["market_status"] == "review"
@@ -187,10 +188,14 @@ def test_no_needs_the_whole_window(bet_app: Flask) -> None:
     op = make_actor(bet_app, "operator")
     m1, m2 = _market(client, op), _market(client, op)
     dog = [{"label": "Dog", "confidence": 99, "timestamps": [1]}]
-    partial = client.post("/api/resolve", json={"bet_id": m1["id"], "labels": dog}).get_json()
+    partial = client.post(
+        "/api/resolve", json={"bet_id": m1["id"], "labels": dog}, headers=op.headers
+    ).get_json()
     assert partial["status"] == "failed"
     whole = client.post(
-        "/api/resolve", json={"bet_id": m2["id"], "labels": dog, "duration_seconds": 10}
+        "/api/resolve",
+        json={"bet_id": m2["id"], "labels": dog, "duration_seconds": 10},
+        headers=op.headers,
     ).get_json()
     assert whole["status"] == "resolved" and whole["outcome"] == "NO"
     assert whole["confidence"] == 100.0

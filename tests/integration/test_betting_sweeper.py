@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 
 from streambet.adapters.payouts import MockPayoutProvider
+from streambet.domain.markets import FootagePolicy
 from streambet.services import sweeper, wallet
 from streambet.services.settlement import SettlementPolicy
 from streambet.timeline import Timeline
@@ -33,6 +34,7 @@ def test_sweep_locks_settles_and_pays(any_db_app: Flask) -> None:
         any_db_app,
         op.principal,
         analysis_id=footage,
+        footage_policy=FootagePolicy.DISCLOSE,  # a recorded analysis: already finished
         takeout_bp=0,
         closes_at=now + timedelta(minutes=5),
     )

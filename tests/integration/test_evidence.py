@@ -22,7 +22,7 @@ from streambet.services import analyses, evidence, markets
 from streambet.services.demo_footage import fit
 from streambet.timeline import Timeline
 from streambet.vision.errors import AnalysisCanceled
-from tests.support.api import Actor, make_actor, upload
+from tests.support.api import Actor, make_actor, start, upload
 from tests.support.betting import Vocabulary
 from tests.support.clips import make_clip, photo
 
@@ -56,15 +56,15 @@ def _shows(jpeg: bytes, name: str) -> bool:
     return bool(diff < 12)
 
 
-def _market_on(app: Flask, operator: Actor, analysis_id: str) -> None:
-    markets.create_market(
+def _market_on(app: Flask, operator: Actor, analysis_id: str) -> int:
+    return markets.create_market(
         app.extensions["streambet"].uow(),
         Vocabulary(),
         operator.principal,
         "Cat?",
         [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
         analysis_id=analysis_id,
-    )
+    ).id
 
 
 def test_a_job_keeps_its_evidence_frames_and_deletes_the_video(
@@ -93,27 +93,47 @@ def test_a_job_keeps_its_evidence_frames_and_deletes_the_video(
     assert gone.status_code == 404 and gone.get_json()["error"]["code"] == "no_video"
 
 
-def test_who_may_see_the_frames(app: Flask, clip_bytes: bytes) -> None:
+EVIDENCE_VIEWS = (
+    "/frames",
+    "/frames/1000",
+    "?format=timeline",
+    "?format=seed",
+    "?format=rekognition",
+    "?format=segments",
+    "",
+)
+
+
+def test_who_may_see_the_evidence(app: Flask, clip_bytes: bytes) -> None:
+    """Nobody but the owner and admins sees a footage's evidence (frames, the timeline in
+    every format, its suggestions) while a market on it still takes wagers."""
     owner, other = make_actor(app, "operator"), make_actor(app, "operator")
     bettor, admin = make_actor(app, "bettor"), make_actor(app, "admin")
-    job_id = upload(app, owner, clip_bytes, SCRIPT)
+    job_id = upload(app, owner, clip_bytes, SCRIPT, hold=True)
     client = app.test_client()
 
-    def status(actor: Actor | None) -> tuple[int, int]:
+    def status(actor: Actor | None) -> set[int]:
         headers = actor.headers if actor else {}
-        listed = client.get(f"/api/analyses/{job_id}/frames", headers=headers)
-        one = client.get(f"/api/analyses/{job_id}/frames/1000", headers=headers)
-        return listed.status_code, one.status_code
+        return {
+            client.get(f"/api/analyses/{job_id}{view}", headers=headers).status_code
+            for view in EVIDENCE_VIEWS
+        }
 
-    assert status(owner) == (200, 200)
-    assert status(admin) == (200, 200)
-    assert status(other) == (404, 404)
-    assert status(bettor) == (404, 404)
-    assert status(None) == (401, 401)
-    _market_on(app, owner, job_id)
-    assert status(bettor) == (200, 200)
-    assert status(other) == (200, 200)
-    assert status(None) == (401, 401)
+    first = _market_on(app, owner, job_id)
+    second = _market_on(app, owner, job_id)
+    start(app, owner, job_id)
+    assert status(owner) == {200}
+    assert status(admin) == {200}
+    # both markets open: the cat is in the evidence, and no bettor may know it yet
+    assert status(bettor) == {404}
+    assert status(other) == {404}
+    assert status(None) == {401, 404}  # the analysis views act as the demo operator (compat)
+    w = app.extensions["streambet"]
+    markets.lock_market(w.uow(), first, by=owner.principal)
+    assert status(bettor) == {404}  # the second market still takes wagers
+    markets.lock_market(w.uow(), second, by=owner.principal)
+    assert status(bettor) == {200}
+    assert status(other) == {200}
 
 
 def test_not_found_cases_are_in_the_envelope(app: Flask, clip_bytes: bytes) -> None:
@@ -252,8 +272,10 @@ def test_a_job_canceled_while_running_stores_none(
 def test_removing_an_analysis_removes_its_frames(app: Flask, clip_bytes: bytes) -> None:
     w = app.extensions["streambet"]
     owner, other = make_actor(app, "operator"), make_actor(app, "operator")
-    kept, used = upload(app, owner, clip_bytes, SCRIPT), upload(app, owner, clip_bytes, SCRIPT)
+    kept = upload(app, owner, clip_bytes, SCRIPT)
+    used = upload(app, owner, clip_bytes, SCRIPT, hold=True)
     _market_on(app, owner, used)
+    start(app, owner, used)
     principal = owner.principal
     with pytest.raises(NotFound):
         analyses.remove(w.uow(), w.storage, other.principal, kept)
@@ -359,8 +381,9 @@ def test_every_detection_a_settlement_cites_is_a_stored_frame(
 
     w = any_db_app.extensions["streambet"]
     owner, bettor = make_actor(any_db_app, "operator"), make_actor(any_db_app, "bettor")
-    job_id = upload(any_db_app, owner, clip_bytes, SCRIPT)
+    job_id = upload(any_db_app, owner, clip_bytes, SCRIPT, hold=True)
     _market_on(any_db_app, owner, job_id)
+    start(any_db_app, owner, job_id)
     timeline = DbTimelineSource(w.read_uow).timeline_for(job_id)
     assert timeline is not None
     market_id = markets.list_markets(w.read_uow(), analysis_id=job_id)[0][0].id

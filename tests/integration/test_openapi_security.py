@@ -23,7 +23,7 @@ from tests.support import databases
 ROLES = ("bettor", "operator", "admin")
 RANK = {role: i for i, role in enumerate(ROLES)}
 # A value for each path parameter; the auth check comes before anything reads them.
-SAMPLE = {"int": "1", "default": "0123456789abcdef0123456789abcdef"}
+SAMPLE = {"id": "1", "ms": "1", "analysis": "0123456789abcdef0123456789abcdef"}
 _CONVERTER = re.compile(r"<(?:([a-z_]+):)?([A-Za-z_][A-Za-z0-9_]*)>")
 
 

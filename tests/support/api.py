@@ -47,11 +47,14 @@ def make_actor(app: Flask, role: str = "bettor", email: str | None = None) -> Ac
     return Actor(principal.user_id, email, role, response.get_json()["token"])
 
 
-def upload(app: Flask, actor: Actor, data: bytes, script: list[dict[str, Any]]) -> str:
+def upload(
+    app: Flask, actor: Actor, data: bytes, script: list[dict[str, Any]], *, hold: bool = False
+) -> str:
     """POSTs a clip to /api/analyze for the fake engine, which reports `script`'s labels
-    ({"name", "start_ms", "end_ms", "confidence"}); returns the job id."""
+    ({"name", "start_ms", "end_ms", "confidence"}); returns the job id. `hold`: recorded,
+    not analysed until `start` (markets open on its footage meanwhile)."""
     response = app.test_client().post(
-        "/api/analyze",
+        "/api/analyze?hold=true" if hold else "/api/analyze",
         data={
             "options": json.dumps({"extra": {"fake_labels": script}}),
             "file": (io.BytesIO(data), "clip.mp4"),
@@ -62,3 +65,9 @@ def upload(app: Flask, actor: Actor, data: bytes, script: list[dict[str, Any]]) 
     assert response.status_code == 202, response.get_json()
     job_id: str = response.get_json()["job_id"]
     return job_id
+
+
+def start(app: Flask, actor: Actor, job_id: str) -> None:
+    """Starts a held analysis (the memory queue of the tests runs it there and then)."""
+    response = app.test_client().post(f"/api/analyses/{job_id}/start", headers=actor.headers)
+    assert response.status_code == 202, response.get_json()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, Field
 
 from streambet.api.auth import bearer_token, requires
@@ -38,40 +38,68 @@ class SessionRead(BaseModel):
     user: UserRead
 
 
+def _no_store(response: Response) -> Response:
+    """A response carrying a bearer token is kept by no cache, shared or private."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
 def user_read(p: Principal) -> dict[str, object]:
     return UserRead(
         id=p.user_id, email=p.email, display_name=p.display_name, role=p.role
     ).model_dump()
 
 
+class SignupAcceptedRead(BaseModel):
+    status: str = Field(description='"accepted"')
+    message: str
+
+
+SIGNUP_ACCEPTED = (
+    "If this e-mail address can be used, the account is ready: log in with it and your"
+    " password. We have sent a message to the address either way."
+)
+
+
 @bp.post("/api/auth/signup")
 @documented(
-    "Create a bettor account and log in",
+    "Create a bettor account, then log in. The answer is the same whether or not the"
+    " e-mail already has an account (nothing is created then; its owner is told by mail)",
     tags=("accounts",),
     body=SignupCreate,
-    responses={201: SessionRead, 400: None, 409: None},
+    responses={202: SignupAcceptedRead, 400: None},
 )
 def signup() -> tuple[Response, int]:
     body = parse_json(SignupCreate)
     w = wiring()
-    grant = accounts.sign_up(
-        w.uow(), w.account_policy, body.email, body.password, body.display_name
+    accounts.sign_up(
+        w.uow(), w.account_policy, w.mailer, body.email, body.password, body.display_name
     )
-    return jsonify({"token": grant.token, "user": user_read(grant.principal)}), 201
+    accepted = SignupAcceptedRead(status="accepted", message=SIGNUP_ACCEPTED)
+    return _no_store(jsonify(accepted.model_dump())), 202
 
 
 @bp.post("/api/auth/login")
 @documented(
-    "Exchange e-mail and password for a bearer token",
+    "Exchange e-mail and password for a bearer token (throttled per account and per"
+    " client address: 429 with Retry-After)",
     tags=("accounts",),
     body=LoginCreate,
-    responses={200: SessionRead, 401: None},
+    responses={200: SessionRead, 400: None, 401: None, 429: None},
 )
 def login() -> Response:
     body = parse_json(LoginCreate)
     w = wiring()
-    grant = accounts.login(w.uow(), w.account_policy, body.email, body.password)
-    return jsonify({"token": grant.token, "user": user_read(grant.principal)})
+    grant = accounts.login(
+        w.uow,
+        w.read_uow,
+        w.account_policy,
+        body.email,
+        body.password,
+        request.remote_addr or "unknown",
+    )
+    return _no_store(jsonify({"token": grant.token, "user": user_read(grant.principal)}))
 
 
 @bp.post("/api/auth/logout")

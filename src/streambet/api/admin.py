@@ -26,6 +26,7 @@ class ReviewList(BaseModel):
 
 class SweepRead(BaseModel):
     locked: list[int]
+    started: list[str]
     settled: list[int]
     paid: list[int]
     finished_requests: int
@@ -48,7 +49,7 @@ def reviews() -> Response:
     return jsonify(ReviewList(items=items).model_dump(mode="json"))
 
 
-@bp.post("/api/admin/disputes/<int:dispute_id>")
+@bp.post("/api/admin/disputes/<id:dispute_id>")
 @documented(
     "Rule on a dispute: uphold the resolution or overturn it (to an outcome, or void);"
     " the market pays out at once",
@@ -66,7 +67,8 @@ def rule(dispute_id: int) -> Response:
 
 @bp.post("/api/admin/payouts/run")
 @documented(
-    "Run the periodic betting job now: lock markets past closing, settle those whose"
+    "Run the periodic betting job now: lock markets past closing, start the held analyses"
+    " of markets that stopped taking wagers, settle those whose"
     " analysis is ready, pay those whose dispute window closed, finish pending deposits"
     " and withdrawals",
     tags=TAGS,
@@ -75,7 +77,9 @@ def rule(dispute_id: int) -> Response:
 @requires(Role.ADMIN)
 def run_payouts() -> Response:
     w = wiring()
-    report = sweeper.sweep(w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider)
+    report = sweeper.sweep(
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+    )
     return jsonify(asdict(report))
 
 

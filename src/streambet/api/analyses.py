@@ -3,18 +3,17 @@ response), read status/progress/result, list one's own, cancel."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from werkzeug.wsgi import wrap_file
 
 from streambet.api.auth import principal, requires
 from streambet.api.errors import error_response
 from streambet.api.openapi import documented
 from streambet.api.uploads import StreamedForm
-from streambet.api.validation import parse_query
+from streambet.api.validation import parse_query, validate_json
 from streambet.domain.accounts import Role
 from streambet.domain.analyses import AnalysisStatus
 from streambet.domain.errors import Conflict, ValidationFailed
@@ -60,6 +59,17 @@ class AnalysisOptionsCreate(BaseModel):
 class AnalyzeQuery(BaseModel):
     wait: bool = False
     timeout: int = Field(default=600, ge=1, le=3600)  # seconds, with wait=true
+    hold: bool = Field(
+        default=False,
+        description="Record the upload but do not analyse it yet: open markets on it first"
+        " (the analysis starts when one of them locks, or on POST .../start)",
+    )
+
+    @model_validator(mode="after")
+    def _not_both(self) -> AnalyzeQuery:
+        if self.wait and self.hold:
+            raise ValueError("wait and hold exclude each other")
+        return self
 
 
 class ResultQuery(BaseModel):
@@ -174,18 +184,7 @@ def render_result(state: AnalysisRead, fmt: str, aggregate_by: str) -> dict[str,
 def _options(raw: str | None) -> dict[str, Any]:
     if raw is None:
         return {}
-    try:
-        parsed = AnalysisOptionsCreate.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
-        details = None
-        if isinstance(exc, ValidationError):
-            details = [
-                {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
-                for e in exc.errors(include_url=False, include_context=False, include_input=False)
-            ]
-        raise ValidationFailed(
-            "The 'options' field must be a JSON object of analysis options.", details=details
-        ) from None
+    parsed = validate_json(AnalysisOptionsCreate, raw, what="The 'options' field")
     return parsed.model_dump(exclude_defaults=True)
 
 
@@ -232,6 +231,7 @@ def analyze() -> tuple[Response, int]:
         form.file_chunks(),
         options,
         request_id_var.get(),
+        hold=query.hold,
     )
     if query.wait:
         state = analyses.wait(w.read_uow, w.events, state.id, query.timeout)
@@ -253,9 +253,10 @@ def analyze() -> tuple[Response, int]:
     return response, 202
 
 
-@bp.get("/api/analyses/<analysis_id>")
+@bp.get("/api/analyses/<analysis:analysis_id>")
 @documented(
-    "Status, progress, timings and, once done, the result of one analysis",
+    "Status, progress, timings and, once done, the result of one analysis (the owner and"
+    " admins; others once markets on it have all stopped taking wagers)",
     tags=("analysis",),
     query=ResultQuery,
     responses={200: AnalysisResource, 401: None, 404: None},
@@ -287,7 +288,7 @@ def list_analyses() -> Response:
     return jsonify({"items": [analysis_body(s) for s in states]})
 
 
-@bp.delete("/api/analyses/<analysis_id>")
+@bp.delete("/api/analyses/<analysis:analysis_id>")
 @documented(
     "Cancel an analysis (at once if queued; at its next sample if running)",
     tags=("analysis",),
@@ -300,14 +301,28 @@ def cancel_analysis(analysis_id: str) -> tuple[Response, int]:
     return jsonify(analysis_body(state)), 202
 
 
+@bp.post("/api/analyses/<analysis:analysis_id>/start")
+@documented(
+    "Start a held analysis now (its owner, or an admin); markets on its footage keep its"
+    " evidence sealed until they lock",
+    tags=("analysis",),
+    responses={202: AnalysisResource, 401: None, 403: None, 404: None, 409: None},
+)
+@requires(Role.OPERATOR)
+def start_analysis(analysis_id: str) -> tuple[Response, int]:
+    w = wiring()
+    state = analyses.start(w.uow(), w.queue, principal(), analysis_id)
+    return jsonify(analysis_body(state)), 202
+
+
 # Evidence frames are immutable once stored; the browser may keep them a while.
 FRAME_MAX_AGE = 3600
 
 
-@bp.get("/api/analyses/<analysis_id>/frames")
+@bp.get("/api/analyses/<analysis:analysis_id>/frames")
 @documented(
     "Times (ms) of the stored evidence frames: the owner, admins, and anyone logged in once"
-    " a market is built on the analysis",
+    " markets are built on the analysis and none of them is open any more",
     tags=("analysis",),
     responses={200: FramesRead, 401: None, 404: None},
 )
@@ -317,7 +332,7 @@ def list_frames(analysis_id: str) -> Response:
     return jsonify(FramesRead(frames=sorted(times)).model_dump())
 
 
-@bp.get("/api/analyses/<analysis_id>/frames/<int:ms>")
+@bp.get("/api/analyses/<analysis:analysis_id>/frames/<ms:ms>")
 @documented(
     "The stored evidence frame nearest ms, as JPEG (X-Frame-Ms: its own time)",
     tags=("analysis",),
@@ -333,7 +348,7 @@ def get_frame(analysis_id: str, ms: int) -> Response:
     return response
 
 
-@bp.get("/api/analyses/<analysis_id>/video")
+@bp.get("/api/analyses/<analysis:analysis_id>/video")
 @documented(
     "The analysed video itself, with Range support, when the deployment keeps uploads"
     " (STREAMBET_KEEP_UPLOADS); same audience as the frames",

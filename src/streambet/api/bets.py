@@ -1,10 +1,13 @@
 """The original endpoints, same shapes: `GET /api/bets` and `POST /api/resolve`.
 
 Without a token (outside production) they act as the demo operator, as the original did.
-`POST /api/resolve` takes the market (`bet_id`, or `market_id`) and either the labels the
-original client got from `/api/analyze` or nothing (then the market's own analysis is
-used), settles the market from that evidence with the same confidence bands as the
-resource API, and answers in the original shape (plus a few extra fields).
+`POST /api/resolve` takes the market (`bet_id`, or `market_id`) and either nothing (the
+market's own analysis is used) or the labels the original client got from `/api/analyze`,
+settles the market with the same confidence bands as the resource API, and answers in the
+original shape (plus a few extra fields). Like lock, cancel and settle, only the operator
+who made the market (or an admin) may; reported labels are taken in production only by a
+market created for them (`evidence: "client"`), and then go to review
+(services/settlement.settle_reported).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from typing import Annotated
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field, model_validator
 
-from streambet.api.auth import requires
+from streambet.api.auth import principal, requires
 from streambet.api.openapi import documented
-from streambet.api.validation import parse_json
+from streambet.api.validation import INT32_MAX, parse_json
 from streambet.domain.accounts import Role
 from streambet.domain.markets import MarketStatus
 from streambet.domain.settlement import ReportedLabel, reported_timeline
@@ -52,12 +55,13 @@ class LabelIn(BaseModel):
     label: str = Field(max_length=128)
     confidence: float = Field(ge=0, le=100)
     timestamps: list[Seconds] = Field(default_factory=list, max_length=MAX_TIMESTAMPS)
-    category: str | None = None
+    category: str | None = Field(default=None, max_length=128)
 
 
 class ResolveCompatCreate(BaseModel):
-    bet_id: int | None = None
-    market_id: int | None = None
+    # lax ints (the original client's "5" still works), bounded like every id
+    bet_id: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
+    market_id: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
     labels: list[LabelIn] | None = Field(default=None, max_length=MAX_LABELS)
     duration_seconds: float | None = Field(
         default=None, gt=0, le=MAX_SECONDS, description="How much video the labels cover, from 0"
@@ -138,7 +142,7 @@ def resolve() -> Response:
             w.vocabulary,
         )
     result = settlement.settle_reported(
-        w.uow, market_id, w.timelines, w.settlement_policy, reported
+        w.uow, market_id, w.timelines, w.settlement_policy, reported, principal()
     )
     decision = result.decision
     assert decision is not None

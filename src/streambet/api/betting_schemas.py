@@ -10,12 +10,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
+from streambet.api.validation import DbId, EpochMs, Offset
 from streambet.domain.errors import ValidationFailed
+from streambet.domain.markets import Evidence
 from streambet.services.disputes import DisputeRead
 from streambet.services.markets import MarketRead, OutcomeDraft
 from streambet.services.wagers import WagerRead
 
 __all__ = ["DisputeRead", "MarketRead", "WagerRead"]
+
+
+ANALYSIS_ID = "^[0-9a-f]{32}$"
 
 
 def from_ms(value: int | None) -> datetime | None:
@@ -35,12 +40,17 @@ class MarketCreate(BaseModel):
     criteria: dict[str, Any] | None = Field(
         default=None, description="Shortcut for the YES outcome's criteria"
     )
-    analysis_id: str | None = Field(default=None, max_length=64)
+    analysis_id: str | None = Field(default=None, pattern=ANALYSIS_ID)
+    evidence: Evidence = Field(
+        default=Evidence.ENGINE,
+        description='"engine": settled by its footage\'s evidence; "client": a market without'
+        " footage, for clients of POST /api/resolve that report labels (always reviewed)",
+    )
     takeout_bp: StrictInt = 500
     min_stake: StrictInt = 1
     max_stake: StrictInt = 100_000
-    opens_at_ms: StrictInt | None = None
-    closes_at_ms: StrictInt | None = Field(default=None, ge=0)
+    opens_at_ms: EpochMs | None = None
+    closes_at_ms: EpochMs | None = None
 
     def drafts(self) -> list[OutcomeDraft]:
         """The outcomes asked for: as given, or YES (with `criteria`) and NO."""
@@ -57,14 +67,14 @@ class MarketCreate(BaseModel):
 
 class MarketQuery(BaseModel):
     status: Literal["open", "locked", "review", "resolved", "disputed", "canceled"] | None = None
-    analysis_id: str | None = Field(default=None, max_length=64)
+    analysis_id: str | None = Field(default=None, pattern=ANALYSIS_ID)
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class PageQuery(BaseModel):
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class MarketList(BaseModel):
@@ -73,7 +83,7 @@ class MarketList(BaseModel):
 
 
 class ResolveCreate(BaseModel):
-    outcome_id: StrictInt
+    outcome_id: DbId
     note: str = Field(default="", max_length=2000)
 
 
@@ -82,8 +92,8 @@ class CancelCreate(BaseModel):
 
 
 class WagerCreate(BaseModel):
-    outcome_id: StrictInt
-    stake: StrictInt
+    outcome_id: DbId
+    stake: StrictInt  # its range is the market's (domain.markets.check_wager)
 
 
 class WagerList(BaseModel):
@@ -100,7 +110,7 @@ class DisputeList(BaseModel):
 
 class RulingCreate(BaseModel):
     decision: Literal["uphold", "overturn"]
-    outcome_id: StrictInt | None = Field(
+    outcome_id: DbId | None = Field(
         default=None, description="When overturning: the right outcome; omit to void"
     )
     note: str = Field(default="", max_length=2000)

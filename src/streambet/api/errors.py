@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from streambet.domain import errors as e
+from streambet.domain.throttle import TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ STATUS: dict[type[e.StreamBetError], int] = {
     e.Conflict: 409,
     e.PayloadTooLarge: 413,
     e.UnsupportedMedia: 415,
+    TooManyRequests: 429,
 }
 
 
@@ -42,7 +44,10 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(e.StreamBetError)
     def _domain(error: e.StreamBetError) -> Response:
-        return error_response(status_for(error), error.code, error.message, error.details)
+        response = error_response(status_for(error), error.code, error.message, error.details)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -49,6 +49,8 @@ def create_market() -> tuple[Response, int]:
         body.question,
         body.drafts(),
         analysis_id=body.analysis_id,
+        evidence=body.evidence,
+        footage_policy=w.footage_policy,
         takeout_bp=body.takeout_bp,
         min_stake=body.min_stake,
         max_stake=body.max_stake,
@@ -78,7 +80,7 @@ def list_markets() -> Response:
     return jsonify(MarketList(items=items, total=total).model_dump(mode="json"))
 
 
-@bp.get("/api/markets/<int:market_id>")
+@bp.get("/api/markets/<id:market_id>")
 @documented(
     "A market with its outcomes, pools, live odds and settlement evidence",
     tags=TAGS,
@@ -89,7 +91,7 @@ def get_market(market_id: int) -> Response:
     return jsonify(markets.get_market(wiring().read_uow(), market_id).model_dump(mode="json"))
 
 
-@bp.post("/api/markets/<int:market_id>/lock")
+@bp.post("/api/markets/<id:market_id>/lock")
 @documented(
     "Stop taking wagers (the operator who made it, or an admin)",
     tags=TAGS,
@@ -101,7 +103,7 @@ def lock_market(market_id: int) -> Response:
     return jsonify(market.model_dump(mode="json"))
 
 
-@bp.post("/api/markets/<int:market_id>/cancel")
+@bp.post("/api/markets/<id:market_id>/cancel")
 @documented(
     "Cancel a market and refund every stake (the operator who made it, or an admin)",
     tags=TAGS,
@@ -115,7 +117,7 @@ def cancel_market(market_id: int) -> Response:
     return jsonify(market.model_dump(mode="json"))
 
 
-@bp.post("/api/markets/<int:market_id>/settle")
+@bp.post("/api/markets/<id:market_id>/settle")
 @documented(
     "Settle a locked market from its analysis' evidence now (the operator who made it,"
     " or an admin)",
@@ -131,7 +133,7 @@ def settle_market(market_id: int) -> Response:
     return jsonify(market.model_dump(mode="json"))
 
 
-@bp.post("/api/markets/<int:market_id>/resolve")
+@bp.post("/api/markets/<id:market_id>/resolve")
 @documented(
     "Resolve a locked or in-review market by hand (admin); the dispute window applies",
     tags=TAGS,
@@ -148,7 +150,7 @@ def resolve_market(market_id: int) -> Response:
     return jsonify(market.model_dump(mode="json"))
 
 
-@bp.post("/api/markets/<int:market_id>/wagers")
+@bp.post("/api/markets/<id:market_id>/wagers")
 @documented(
     "Place a wager (bettors only). Send an Idempotency-Key header to make retries safe",
     tags=TAGS,
@@ -172,7 +174,7 @@ def place_wager(market_id: int) -> tuple[Response, int]:
     return response, 201
 
 
-@bp.get("/api/markets/<int:market_id>/wagers")
+@bp.get("/api/markets/<id:market_id>/wagers")
 @documented(
     "Wagers on a market: a bettor sees only their own; operators and admins see all",
     tags=TAGS,
@@ -188,7 +190,7 @@ def market_wagers(market_id: int) -> Response:
     return jsonify(WagerList(items=items).model_dump(mode="json"))
 
 
-@bp.post("/api/markets/<int:market_id>/disputes")
+@bp.post("/api/markets/<id:market_id>/disputes")
 @documented(
     "Dispute a resolution inside the dispute window (bettors with a stake)",
     tags=TAGS,
@@ -202,7 +204,7 @@ def open_dispute(market_id: int) -> tuple[Response, int]:
     return jsonify(dispute.model_dump(mode="json")), 201
 
 
-@bp.get("/api/markets/<int:market_id>/disputes")
+@bp.get("/api/markets/<id:market_id>/disputes")
 @documented(
     "Disputes on a market: a bettor sees only their own; operators and admins see all",
     tags=TAGS,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import time
 
 from flask import Blueprint, Flask, Response, g, request
 
+from streambet.api.auth import bearer_token
 from streambet.api.openapi import documented
+from streambet.config import Settings
+from streambet.domain.errors import NotFound, PermissionDenied
 from streambet.logs import new_request_id, request_id_var
 from streambet.wiring import wiring
 
@@ -52,9 +57,40 @@ def install(app: Flask) -> None:
             request_id_var.reset(token)
 
 
+def _scraper_allowed(settings: Settings) -> None:
+    """In production /metrics answers only a configured scraper: a 404 when none is
+    configured (it does not exist for anyone else), a 403 to a caller that is not it."""
+    if not settings.is_production:
+        return
+    token, allow = settings.metrics_token, settings.metrics_allow
+    if not token and not allow:
+        raise NotFound("Not found.")
+    if token:
+        sent = bearer_token() or ""
+        if hmac.compare_digest(sent.encode(), token.encode()):
+            return
+    if allow and request.remote_addr:
+        try:
+            address = ipaddress.ip_address(request.remote_addr)
+        except ValueError:
+            address = None
+        networks = [
+            ipaddress.ip_network(e.strip(), strict=False) for e in allow.split(",") if e.strip()
+        ]
+        if address is not None and any(address in n for n in networks):
+            return
+    raise PermissionDenied("Only the configured scraper may read the metrics.")
+
+
 @bp.get("/metrics")
-@documented("Prometheus metrics", tags=("service",), responses={200: None})
+@documented(
+    "Prometheus metrics (in production only for the scraper that STREAMBET_METRICS_TOKEN"
+    " or STREAMBET_METRICS_ALLOW names)",
+    tags=("service",),
+    responses={200: None, 403: None, 404: None},
+)
 def metrics() -> Response:
+    _scraper_allowed(wiring().settings)
     return Response(
         wiring().metrics.render(), mimetype="text/plain", content_type="text/plain; version=0.0.4"
     )

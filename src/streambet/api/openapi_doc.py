@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from streambet.api.auth import Access, access_of
+from streambet.api.converters import schema_of
 from streambet.api.openapi import Doc, documented
 
 bp = Blueprint("openapi", __name__)
@@ -30,6 +31,8 @@ _STATUS_TEXT = {
     409: "Conflicts with the current state",
     413: "Too large",
     415: "Unsupported media type",
+    414: "The URL is too long",
+    429: "Too many attempts: wait Retry-After seconds",
     503: "A dependency is down",
 }
 _ERROR_SCHEMA: dict[str, Any] = {
@@ -95,15 +98,15 @@ def _security(access: Access, compat_mode: bool) -> dict[str, Any]:
 
 
 def _operation(
-    doc: Doc | None, view: Any, path_params: list[str], compat_mode: bool
+    doc: Doc | None, view: Any, path_params: dict[str, dict[str, Any]], compat_mode: bool
 ) -> dict[str, Any]:
     if doc is None:  # still listed, so the document covers every route
         summary = (view.__doc__ or view.__name__).strip().splitlines()[0]
         doc = Doc(summary, responses={200: None})
     op: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
     params = [
-        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-        for p in path_params
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in path_params.items()
     ]
     if doc.query is not None:
         params += _query_parameters(doc.query)
@@ -165,7 +168,10 @@ def build_document(app: Flask, compat_mode: bool = False) -> dict[str, Any]:
         if doc is not None:
             docs.append(doc)
         path = _PARAM.sub(r"{\1}", rule.rule)
-        params = _PARAM.findall(rule.rule)
+        params = {
+            name: schema_of(rule._converters[name])  # the converter that enforces it
+            for name in _PARAM.findall(rule.rule)
+        }
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params, compat_mode)
     _, schemas = models_json_schema([(m, "serialization") for m in _models(docs)], ref_template=REF)

@@ -32,6 +32,7 @@ from streambet.api.openapi import documented
 from streambet.api.sockets.admission import Admission, Limits, Refusal, descriptor_budget
 from streambet.api.sockets.handoff import BadHandshake, HandOff, accept_key, server_socket
 from streambet.api.sockets.hub import Hub, HubOptions
+from streambet.api.validation import loads
 from streambet.domain.accounts import Principal, Role
 from streambet.domain.errors import Unauthenticated
 from streambet.services import accounts
@@ -64,7 +65,7 @@ class _Viewer:
         """Handles a message from the page: an auth message makes the viewer whoever its
         token says (or anonymous) and is acknowledged; anything else is ignored."""
         try:
-            data: Any = json.loads(message)
+            data: Any = loads(message)  # depth-limited: `[[[[...` is ignored, not a crash
         except ValueError:
             return None
         if not isinstance(data, dict) or data.get("type") != "auth":

@@ -3,7 +3,9 @@
 queued -> running -> succeeded | failed | canceled. A running job goes back to queued when
 its consumer stops or its lease lapses (the process died); a queued job is canceled before
 it starts, or fails without running once it has used up its attempts. Finished jobs never
-change again.
+change again. An upload may be `held` first: it waits, unanalysed, while markets are
+opened on its footage, and is queued when its owner starts it or a market on it locks
+(so nobody, not even the engine, knows the answer before betting opens).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from streambet.domain.errors import Conflict
 
 
 class AnalysisStatus(StrEnum):
+    HELD = "held"
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -27,7 +30,10 @@ class AnalysisStatus(StrEnum):
 
 S = AnalysisStatus
 TERMINAL = frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED})
+# The engine has not looked at the footage yet (a market opened now is fair on it).
+NOT_STARTED = frozenset({S.HELD, S.QUEUED})
 TRANSITIONS: dict[AnalysisStatus, frozenset[AnalysisStatus]] = {
+    S.HELD: frozenset({S.QUEUED, S.CANCELED}),
     S.QUEUED: frozenset({S.RUNNING, S.CANCELED, S.FAILED}),
     S.RUNNING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED, S.QUEUED}),
     S.SUCCEEDED: frozenset(),

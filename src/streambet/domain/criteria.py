@@ -24,6 +24,7 @@ occurrence's weakest word probability; `all` takes the minimum,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -119,10 +120,17 @@ def _fail(message: str, path: str) -> ValidationFailed:
     return ValidationFailed(message, details={"field": path or "criteria"})
 
 
+# Whole numbers in criteria (ms, counts) stay below 2**53: exact as floats, and far past
+# any video; larger ones are refused rather than overflowing later.
+MAX_WHOLE = 2**53
+
+
 def _number(data: Mapping[str, Any], key: str, default: float, path: str) -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(f"'{key}' must be a number.", f"{path}.{key}")
+    if (isinstance(value, int) and abs(value) > MAX_WHOLE) or not math.isfinite(value):
+        raise _fail(f"'{key}' must be a finite number of sensible size.", f"{path}.{key}")
     return float(value)
 
 
@@ -130,8 +138,8 @@ def _int(data: Mapping[str, Any], key: str, default: int | None, path: str) -> i
     value = data.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _fail(f"'{key}' must be a whole number >= 0.", f"{path}.{key}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WHOLE:
+        raise _fail(f"'{key}' must be a whole number from 0 to 2**53.", f"{path}.{key}")
     return value
 
 

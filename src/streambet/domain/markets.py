@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from streambet.domain.accounts import Role
+from streambet.domain.analyses import NOT_STARTED, AnalysisStatus
 from streambet.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from streambet.domain.money import BASIS_POINTS, MAX_AMOUNT
 
@@ -137,3 +138,56 @@ def check_manager(created_by: int, user_id: int, role: Role) -> None:
         raise PermissionDenied(
             "Only the operator who created this market (or an admin) may do that."
         )
+
+
+class Evidence(StrEnum):
+    """What settles a market. `engine`: the engine's evidence of its own footage (the
+    default, with or without footage yet). `client`: a market explicitly created without
+    footage, for the original `POST /api/resolve` clients that report labels themselves;
+    what they report never pays out directly, it goes to an admin's review."""
+
+    ENGINE = "engine"
+    CLIENT = "client"
+
+
+class FootagePolicy(StrEnum):
+    """A market on footage the engine has already looked at (STREAMBET_MARKETS_ON_ANALYSED_
+    FOOTAGE): `refuse` it (the default: someone may know the answer before betting opens),
+    or allow it and `disclose` that to bettors on the market."""
+
+    REFUSE = "refuse"
+    DISCLOSE = "disclose"
+
+
+ANALYSED_BEFORE_OPEN = "The footage was analysed before betting opened."
+
+
+def check_evidence(evidence: Evidence, analysis_id: str | None) -> None:
+    if evidence is Evidence.CLIENT and analysis_id is not None:
+        raise ValidationFailed(
+            "A market settled from client-reported labels is one without footage: drop"
+            " `analysis_id`, or let the engine's evidence settle it.",
+            details={"field": "evidence"},
+        )
+
+
+def footage_analysed_before_open(status: str, policy: FootagePolicy) -> bool:
+    """Whether a market opened now on footage whose analysis is `status` must carry the
+    disclosure; a conflict when `policy` refuses such markets."""
+    if AnalysisStatus(status) in NOT_STARTED:
+        return False
+    if policy is FootagePolicy.REFUSE:
+        raise Conflict(
+            "This footage has already been analysed, so its answer may be known before"
+            " betting opens. Upload it with hold=true and open the markets before the"
+            " analysis starts.",
+            code="footage_already_analysed",
+            details={"field": "analysis_id", "analysis_status": status},
+        )
+    return True
+
+
+def evidence_sealed(market_statuses: Sequence[str]) -> bool:
+    """A footage's evidence stays sealed from bettors while any market on it is open, and
+    while no market is built on it at all (then it is nobody's business but its owner's)."""
+    return not market_statuses or MarketStatus.OPEN.value in market_statuses

@@ -1,15 +1,24 @@
-"""Sign-up, login, bearer tokens and revocation."""
+"""Sign-up, login, bearer tokens and revocation.
+
+Password hashing and verification (argon2, tens of milliseconds of CPU on purpose) run
+outside every transaction, so a flood of logins never holds SQLite's writer or a row lock
+while it hashes; logins are throttled per account and per client address before any
+hashing (services/throttle.py). Sign-up answers the same whether or not the e-mail already
+has an account: nothing is created then, and the owner is told by mail instead.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.accounts import ApiToken, User
@@ -22,8 +31,9 @@ from streambet.domain.accounts import (
     parse_role,
 )
 from streambet.domain.errors import Conflict, Unauthenticated
-from streambet.services import wallet
-from streambet.services.unit_of_work import UnitOfWork
+from streambet.services import throttle, wallet
+from streambet.services.throttle import LoginThrottle
+from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a miss costs as long as a wrong password.
@@ -42,6 +52,31 @@ def _token_hash(token: str) -> str:
 class AccountPolicy:
     signup_credit: int = 0  # minor units of play money a new bettor gets
     token_ttl: timedelta = timedelta(days=14)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+
+class Mailer(Protocol):
+    """Sends one message (adapters/mail.py)."""
+
+    def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+WELCOME = (
+    "Welcome to StreamBet",
+    "Your StreamBet account is ready. Log in with this e-mail address and your password.",
+)
+ALREADY = (
+    "Someone tried to sign up with your e-mail",
+    "Someone (perhaps you) tried to create a StreamBet account with this e-mail address, which"
+    " already has one. Nothing was changed. If it was you, log in with your password.",
+)
+
+
+def hash_password(password: str, email: str, display_name: str = "") -> str:
+    """Checks the password (length and strength) and hashes it; call outside any
+    transaction, it is slow on purpose."""
+    check_password(password, user_inputs=(email, email.split("@")[0], display_name))
+    return _hasher.hash(password)
 
 
 @dataclass(frozen=True)
@@ -53,23 +88,20 @@ class SessionGrant:
 def add_user(
     session: Session,
     email: str,
-    password: str,
+    password_hash: str,
     role: str = "bettor",
     display_name: str = "",
     *,
     credit: int = 0,
 ) -> Principal:
-    """Adds an account inside the caller's transaction (a helper: it never commits). A
-    bettor gets `credit` minor units of play money through the ledger."""
-    email = normalise_email(email)
-    check_password(password)
+    """Adds an account inside the caller's transaction (a helper: it never commits) from a
+    normalised e-mail and a hash made beforehand (`hash_password`). A bettor gets `credit`
+    minor units of play money through the ledger."""
     name = check_display_name(display_name or email.split("@")[0])
     parsed_role = parse_role(role)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with that e-mail already exists.", details={"field": "email"})
-    user = User(
-        email=email, display_name=name, password_hash=_hasher.hash(password), role=parsed_role
-    )
+    user = User(email=email, display_name=name, password_hash=password_hash, role=parsed_role)
     session.add(user)
     session.flush()
     if parsed_role is Role.BETTOR:
@@ -98,24 +130,48 @@ def create_account(
     *,
     credit: int = 0,
 ) -> Principal:
-    """An account of any role (`streambet users create`, tests)."""
+    """An account of any role (`streambet users create`, tests); an e-mail in use is a
+    conflict (the caller is an administrator, who may know)."""
+    email = normalise_email(email)
+    password_hash = hash_password(password, email, display_name)
     with uow:
-        principal = add_user(uow.session, email, password, role, display_name, credit=credit)
+        principal = add_user(uow.session, email, password_hash, role, display_name, credit=credit)
         uow.commit()
     return principal
 
 
 def sign_up(
-    uow: UnitOfWork, policy: AccountPolicy, email: str, password: str, display_name: str = ""
-) -> SessionGrant:
-    """A bettor account with its play money, logged in."""
-    with uow:
-        principal = add_user(
-            uow.session, email, password, "bettor", display_name, credit=policy.signup_credit
-        )
-        token = _issue_token(uow.session, principal.user_id, policy.token_ttl)
-        uow.commit()
-    return SessionGrant(principal, token)
+    uow: UnitOfWork,
+    policy: AccountPolicy,
+    mailer: Mailer,
+    email: str,
+    password: str,
+    display_name: str = "",
+) -> None:
+    """A bettor account with its play money, unless the e-mail has one already: then
+    nothing is created. Either way the same work is done and the same nothing returned,
+    so the answer does not tell who has an account; the owner of the address learns
+    which it was by mail. The caller then logs in."""
+    email = normalise_email(email)
+    check_display_name(display_name or email.split("@")[0])
+    password_hash = hash_password(password, email, display_name)
+    created = False
+    try:
+        with uow:
+            if uow.session.scalar(select(User.id).where(User.email == email)) is None:
+                add_user(
+                    uow.session,
+                    email,
+                    password_hash,
+                    "bettor",
+                    display_name,
+                    credit=policy.signup_credit,
+                )
+                uow.commit()
+                created = True
+    except IntegrityError:  # the same e-mail signed up at this very moment
+        created = False
+    mailer.send(email, *(WELCOME if created else ALREADY))
 
 
 def issue_token(uow: UnitOfWork, user_id: int, ttl: timedelta) -> str:
@@ -126,23 +182,43 @@ def issue_token(uow: UnitOfWork, user_id: int, ttl: timedelta) -> str:
     return token
 
 
-def login(uow: UnitOfWork, policy: AccountPolicy, email: str, password: str) -> SessionGrant:
+def login(
+    write: UnitOfWorkFactory,
+    read: UnitOfWorkFactory,
+    policy: AccountPolicy,
+    email: str,
+    password: str,
+    address: str,
+) -> SessionGrant:
+    """A bearer token for the right e-mail and password. Throttled before anything else
+    (TooManyRequests): every attempt spends one of the client address's tokens, every
+    failure one of the account's. The password is verified outside any transaction."""
     failure = Unauthenticated("Wrong e-mail or password.")
+    email = normalise_email(email)
+    limits = policy.login_throttle
+    account_key = f"login:account:{email}"
+    throttle.take(
+        write(),
+        [
+            (account_key, limits.per_account, False),
+            (f"login:address:{address}", limits.per_address, True),
+        ],
+    )
+    with read() as tx:
+        user = tx.session.scalar(select(User).where(User.email == email))
+        stored_hash = user.password_hash if user else _DUMMY_HASH
+        principal = _principal(user) if user else None
     try:
-        email = normalise_email(email)
-    except ValueError:
-        raise failure from None
-    with uow:
-        user = uow.session.scalar(select(User).where(User.email == email))
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            raise failure from None
-        if user is None:
-            raise failure
-        token = _issue_token(uow.session, user.id, policy.token_ttl)
-        principal = _principal(user)
-        uow.commit()
+        _hasher.verify(stored_hash, password)
+        verified = principal is not None
+    except (VerificationError, InvalidHashError):
+        verified = False
+    if not verified or principal is None:
+        throttle.take(write(), [(account_key, limits.per_account, True)])
+        raise failure
+    with write() as tx:
+        token = _issue_token(tx.session, principal.user_id, policy.token_ttl)
+        tx.commit()
     return SessionGrant(principal, token)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from pydantic import Field
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from streambet.adapters.events import EventBus
 from streambet.adapters.orm.analyses import Analysis
@@ -32,6 +33,7 @@ from streambet.domain.errors import (
     UnsupportedMedia,
     ValidationFailed,
 )
+from streambet.domain.markets import MarketStatus, evidence_sealed
 from streambet.domain.uploads import clean_file_name
 from streambet.services.events import ANALYSIS_PROGRESS
 from streambet.services.read_models import ReadModel, read
@@ -183,8 +185,12 @@ def submit(
     chunks: Iterable[bytes],
     options: Mapping[str, Any],
     request_id: str = "",
+    *,
+    hold: bool = False,
 ) -> AnalysisRead:
-    """Stores, probes, records and queues one upload; on any failure nothing is left."""
+    """Stores, probes, records and queues one upload; on any failure nothing is left.
+    `hold`: recorded but not queued, so markets can open on its footage before the engine
+    has seen it (`start`, or a market on it locking, queues it)."""
     name = clean_file_name(file_name)
     _check_options(options, policy)
     analysis_id = uuid.uuid4().hex
@@ -219,7 +225,7 @@ def submit(
                 file_name=name,
                 storage_key=key,
                 size_bytes=size,
-                status=AnalysisStatus.QUEUED.value,
+                status=(AnalysisStatus.HELD if hold else AnalysisStatus.QUEUED).value,
                 progress=0,
                 options=dict(options),
                 video=video.to_dict(),
@@ -237,6 +243,9 @@ def submit(
         if stored:
             storage.delete(key)
         raise
+    if hold:
+        log.info("analysis held", extra={"analysis_id": analysis_id, "size_bytes": size})
+        return state
     log.info("analysis queued", extra={"analysis_id": analysis_id, "size_bytes": size})
     try:
         queue.enqueue(RUN_TASK, analysis_id, request_id=request_id)
@@ -252,8 +261,82 @@ def submit(
         return state if row_now is None else analysis_read(row_now)
 
 
+def _queue_held(uow: UnitOfWork, queue: TaskQueue, row: Analysis) -> AnalysisRead:
+    """Moves a held job to the queue (inside `uow`, which the caller entered) and commits;
+    the task is queued after the commit, so a consumer never finds it still held."""
+    row.status = check_transition(row.status, AnalysisStatus.QUEUED).value
+    state = analysis_read(row)
+    uow.emit(TOPIC, progress_event(row))
+    uow.commit()
+    queue.enqueue(RUN_TASK, row.id, request_id=row.request_id)
+    log.info("held analysis queued", extra={"analysis_id": row.id})
+    return state
+
+
+def start(
+    uow: UnitOfWork, queue: TaskQueue, principal: Principal, analysis_id: str
+) -> AnalysisRead:
+    """Its owner (or an admin) lets a held job run now; markets opened on its footage
+    meanwhile keep its evidence sealed until they lock."""
+    with uow:
+        row = _visible(principal, uow.session.get(Analysis, analysis_id, with_for_update=True))
+        if row.status != AnalysisStatus.HELD:
+            raise Conflict(
+                f"Only a held analysis is started by hand; this one is {row.status}.",
+                code="not_held",
+                details={"status": row.status},
+            )
+        return _queue_held(uow, queue, row)
+
+
+def release_locked(
+    write: UnitOfWorkFactory, read: UnitOfWorkFactory, queue: TaskQueue
+) -> list[str]:
+    """Queues every held job one of whose markets has stopped taking wagers (the periodic
+    betting job): betting on that footage is over, so its evidence may now be made."""
+    with read() as tx:
+        due = list(
+            tx.session.scalars(
+                select(Analysis.id)
+                .where(Analysis.status == AnalysisStatus.HELD.value)
+                .where(
+                    Analysis.id.in_(
+                        select(Market.analysis_id).where(Market.status != MarketStatus.OPEN.value)
+                    )
+                )
+            )
+        )
+    released = []
+    for analysis_id in due:
+        uow = write()
+        with uow:
+            row = uow.session.get(Analysis, analysis_id, with_for_update=True)
+            if row is None or row.status != AnalysisStatus.HELD:
+                continue  # started or canceled meanwhile
+            _queue_held(uow, queue, row)
+        released.append(analysis_id)
+    return released
+
+
 def _visible(principal: Principal, row: Analysis | None) -> Analysis:
+    """The row, for its owner and admins only (managing the job)."""
     if row is None or (row.user_id != principal.user_id and principal.role is not Role.ADMIN):
+        raise NotFound("No such analysis.")
+    return row
+
+
+def viewable(session: Session, principal: Principal, analysis_id: str) -> Analysis:
+    """The analysis, for reading its evidence (timeline in every format, suggestions,
+    frames, the kept video): its owner and admins always; anyone else only once markets
+    are built on it and none of them is still open, so no bettor sees the answer before
+    betting on it has stopped. Otherwise it does not exist, as far as they can tell."""
+    row = session.get(Analysis, analysis_id)
+    if row is None:
+        raise NotFound("No such analysis.")
+    if row.user_id == principal.user_id or principal.role is Role.ADMIN:
+        return row
+    statuses = list(session.scalars(select(Market.status).where(Market.analysis_id == row.id)))
+    if evidence_sealed(statuses):
         raise NotFound("No such analysis.")
     return row
 
@@ -266,7 +349,7 @@ def get_state(uow: UnitOfWork, analysis_id: str) -> AnalysisRead | None:
 
 def get(uow: UnitOfWork, principal: Principal, analysis_id: str) -> AnalysisRead:
     with uow:
-        return analysis_read(_visible(principal, uow.session.get(Analysis, analysis_id)))
+        return analysis_read(viewable(uow.session, principal, analysis_id))
 
 
 def list_for(
@@ -294,7 +377,7 @@ def cancel(
     frames: list[int] = []
     with uow:
         row = _visible(principal, uow.session.get(Analysis, analysis_id))
-        if row.status == AnalysisStatus.QUEUED:
+        if row.status in (AnalysisStatus.QUEUED, AnalysisStatus.HELD):
             row.status = check_transition(row.status, AnalysisStatus.CANCELED).value
             row.finished_at = utcnow()
             row.error_code, row.error_message = "canceled", "Canceled before it started."

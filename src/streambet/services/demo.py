@@ -29,7 +29,9 @@ def _ensure(
     if existing is not None:
         return existing, None
     password = secrets.token_urlsafe(12)
-    return accounts.add_user(session, email, password, role=role, credit=credit), password
+    # Hashed inside the seeding transaction: this happens once per account, ever.
+    password_hash = accounts.hash_password(password, email)
+    return accounts.add_user(session, email, password_hash, role=role, credit=credit), password
 
 
 def ensure_demo_operator(uow: UnitOfWork) -> Principal:

@@ -31,8 +31,9 @@ class DemoSeed:
 def seed_demo(
     uow: UnitOfWorkFactory, vocabulary: LabelVocabulary, submit: SubmitClip, credit: int
 ) -> DemoSeed:
-    """The demo accounts, and the demo market on a clip whose analysis is queued now (the
-    server's consumer runs it); whatever exists already is kept."""
+    """The demo accounts, and the demo market on a clip whose analysis is held until the
+    market locks (then the server's consumer runs it, and the market settles from it);
+    whatever exists already is kept."""
     created = demo.seed_demo_accounts(uow(), credit=credit)
     operator = demo.ensure_demo_operator(uow())
     market = find_demo_market(uow())
@@ -68,8 +69,8 @@ def create_demo_market(
 
 def submit_demo_clip(operator: Principal, submit: SubmitClip) -> str | None:
     """Builds a 10 s clip from photos scikit-image ships (coffee, a cat, an astronaut) and
-    submits it, so the demo market settles from real evidence once the server's consumer
-    has run it. None when the photos are not installed."""
+    submits it (held), so the demo market settles from real evidence once it has locked
+    and the server's consumer has run it. None when the photos are not installed."""
     try:
         from skimage import data
     except ImportError:

@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.analyses import Analysis
-from streambet.adapters.orm.betting import Market
 from streambet.adapters.storage import Storage
-from streambet.domain.accounts import Principal, Role
+from streambet.domain.accounts import Principal
 from streambet.domain.analyses import AnalysisStatus
 from streambet.domain.errors import NotFound
-from streambet.services.analyses import discard_frames, frame_key
+from streambet.services.analyses import discard_frames, frame_key, viewable
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from streambet.timeline import Timeline
 from streambet.vision.backends import CancelFlag
@@ -103,32 +101,13 @@ def _rowcount(result: object) -> int:
     return int(result.rowcount)
 
 
-def _has_market(session: Session, analysis_id: str) -> bool:
-    found = session.scalar(select(Market.id).where(Market.analysis_id == analysis_id).limit(1))
-    return found is not None
-
-
-def _viewable(session: Session, principal: Principal, analysis_id: str) -> Analysis:
-    """The analysis, for the owner, admins, and anyone logged in once a market is built
-    on it (bettors see the evidence of what they bet on)."""
-    row = session.get(Analysis, analysis_id)
-    allowed = row is not None and (
-        row.user_id == principal.user_id
-        or principal.role is Role.ADMIN
-        or _has_market(session, analysis_id)
-    )
-    if row is None or not allowed:
-        raise NotFound("No such analysis.")
-    return row
-
-
 def _stored_times(row: Analysis) -> list[int]:
     return sorted(row.evidence_frames or ()) if row.status == AnalysisStatus.SUCCEEDED else []
 
 
 def frame_times(uow: UnitOfWork, principal: Principal, analysis_id: str) -> list[int]:
     with uow:
-        return _stored_times(_viewable(uow.session, principal, analysis_id))
+        return _stored_times(viewable(uow.session, principal, analysis_id))
 
 
 def frame(
@@ -136,7 +115,7 @@ def frame(
 ) -> tuple[int, bytes]:
     """The stored frame nearest `ms`: (its time, JPEG bytes)."""
     with uow:
-        times = _stored_times(_viewable(uow.session, principal, analysis_id))
+        times = _stored_times(viewable(uow.session, principal, analysis_id))
     if not times:
         raise NotFound("This analysis has no evidence frames.", code="no_frames")
     i = bisect.bisect_left(times, ms)
@@ -155,9 +134,30 @@ class KeptVideo:
 def kept_video(uow: UnitOfWork, principal: Principal, analysis_id: str) -> KeptVideo:
     """Where a finished analysis's upload is, when the deployment keeps uploads."""
     with uow:
-        row = _viewable(uow.session, principal, analysis_id)
+        row = viewable(uow.session, principal, analysis_id)
         key, name, size = row.storage_key, row.file_name, row.size_bytes
+        video_format = str((row.video or {}).get("format", ""))
         kept = row.status == AnalysisStatus.SUCCEEDED and key is not None
     if not kept or key is None:
         raise NotFound("The video of this analysis is not kept.", code="no_video")
-    return KeptVideo(key, size, mimetypes.guess_type(name)[0] or "application/octet-stream")
+    return KeptVideo(key, size, video_type(name, video_format))
+
+
+# The container PyAV found (its long name) -> the type the video is served as.
+_CONTAINER_TYPES = (
+    ("matroska", "video/x-matroska"),
+    ("webm", "video/webm"),
+    ("avi", "video/x-msvideo"),
+    ("quicktime", "video/quicktime"),
+    ("mp4", "video/mp4"),
+)
+
+
+def video_type(name: str, container: str) -> str:
+    """Always a video/* type, whatever the upload was called: the name may say text/html,
+    the probe said it is a video."""
+    guessed = mimetypes.guess_type(name)[0] or ""
+    if guessed.startswith("video/"):
+        return guessed
+    lowered = container.lower()
+    return next((t for marker, t in _CONTAINER_TYPES if marker in lowered), "video/mp4")

@@ -17,7 +17,17 @@ from streambet.domain.accounts import Principal, Role
 from streambet.domain.criteria import FootageVocabulary, LabelVocabulary, parse_criteria, to_dict
 from streambet.domain.errors import NotFound, ValidationFailed
 from streambet.domain.ledger import AccountKind, pool_code
-from streambet.domain.markets import MarketStatus, check_manager, check_terms, check_transition
+from streambet.domain.markets import (
+    ANALYSED_BEFORE_OPEN,
+    Evidence,
+    FootagePolicy,
+    MarketStatus,
+    check_evidence,
+    check_manager,
+    check_terms,
+    check_transition,
+    footage_analysed_before_open,
+)
 from streambet.domain.pools import decimal_odds
 from streambet.services import events, ledger
 from streambet.services.read_models import EpochMs, OptionalEpochMs, ReadModel, read
@@ -50,6 +60,15 @@ class MarketRead(ReadModel):
     question: str
     status: str
     analysis_id: str | None
+    evidence: Evidence = Field(
+        description='What settles it: "engine" (its footage\'s evidence) or "client"'
+        " (labels reported to POST /api/resolve, always through an admin's review)"
+    )
+    footage_analysed_before_open: bool
+    disclosure: str | None = Field(
+        description="What bettors must know before staking (footage analysed before betting"
+        " opened), or null"
+    )
     takeout_bp: int
     min_stake: int
     max_stake: int
@@ -108,6 +127,7 @@ def market_read(session: Session, market: Market) -> MarketRead:
     return read(
         MarketRead,
         market,
+        disclosure=ANALYSED_BEFORE_OPEN if market.footage_analysed_before_open else None,
         pool=sum(o.pool for o in outcomes),
         outcomes=[read(OutcomeRead, o, odds=odds[o.id]) for o in outcomes],
         settlement=None if settlement is None else read(SettlementRead, settlement),
@@ -137,19 +157,27 @@ def load_managed(session: Session, market_id: int, by: Principal | None) -> Mark
     return market
 
 
-def _footage_vocabulary(
-    session: Session, vocabulary: LabelVocabulary, by: Principal, analysis_id: str
-) -> LabelVocabulary:
+def _footage(
+    session: Session,
+    vocabulary: LabelVocabulary,
+    by: Principal,
+    analysis_id: str,
+    policy: FootagePolicy,
+) -> tuple[LabelVocabulary, bool]:
     """A market is only built on your own footage (an admin's: anyone's), since it makes
-    that footage's evidence frames visible to every bettor; the labels its engine reported
-    become known to its criteria."""
-    row = session.get(Analysis, analysis_id)
+    that footage's evidence visible to every bettor once it locks; and only on footage the
+    engine has not looked at yet, unless `policy` allows it with a disclosure (returned:
+    whether the market must carry it). On footage already analysed, the labels its engine
+    reported become known to the criteria."""
+    row = session.get(Analysis, analysis_id, with_for_update={"read": True})
     if row is None or (row.user_id != by.user_id and by.role is not Role.ADMIN):
         raise NotFound("No such analysis among yours.", details={"field": "analysis_id"})
+    analysed = footage_analysed_before_open(row.status, policy)
     labels = (row.timeline or {}).get("labels") or {}
     if not labels:
-        return vocabulary
-    return FootageVocabulary(vocabulary, {k: LabelInfo.from_dict(v) for k, v in labels.items()})
+        return vocabulary, analysed
+    seen = {k: LabelInfo.from_dict(v) for k, v in labels.items()}
+    return FootageVocabulary(vocabulary, seen), analysed
 
 
 def _parse_outcomes(
@@ -186,16 +214,20 @@ def create_market(
     outcomes: Sequence[OutcomeDraft],
     *,
     analysis_id: str | None = None,
+    evidence: Evidence = Evidence.ENGINE,
+    footage_policy: FootagePolicy = FootagePolicy.REFUSE,
     takeout_bp: int = 500,
     min_stake: int = 1,
     max_stake: int = 100_000,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
 ) -> MarketRead:
+    check_evidence(evidence, analysis_id)
+    analysed = False
     with uow:
         session = uow.session
         if analysis_id is not None:
-            vocabulary = _footage_vocabulary(session, vocabulary, by, analysis_id)
+            vocabulary, analysed = _footage(session, vocabulary, by, analysis_id, footage_policy)
         terms = check_terms(
             question,
             [o.title for o in outcomes],
@@ -209,6 +241,8 @@ def create_market(
         market = Market(
             question=terms.question,
             analysis_id=analysis_id,
+            evidence=evidence.value,
+            footage_analysed_before_open=analysed,
             status=MarketStatus.OPEN.value,
             takeout_bp=terms.takeout_bp,
             min_stake=terms.min_stake,

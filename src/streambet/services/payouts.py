@@ -92,6 +92,23 @@ def no_checkpoint(stage: str) -> None:
     """Tests pass a checkpoint that stops the process between statements."""
 
 
+def lock_accounts(session: Session, market_id: int, pool_id: int, house_id: int) -> None:
+    """Every account a payout of `market_id` moves money on (its bettors' wallets, its
+    pool, the house), locked by account id, after the market row the caller holds: the
+    order wagers take them in too (services/wagers.lock_in_order), so a cancel and a batch
+    of wagers never wait on each other in a circle. PostgreSQL only (SQLite has one
+    writer at a time)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    wallets = select(Wager.account_id).where(Wager.market_id == market_id)
+    session.execute(
+        select(LedgerAccount.id)
+        .where(LedgerAccount.id.in_(wallets) | LedgerAccount.id.in_([pool_id, house_id]))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+    ).all()
+
+
 def pay_out(
     session: Session,
     market: Market,
@@ -99,6 +116,7 @@ def pay_out(
     now: datetime,
     checkpoint: Checkpoint = no_checkpoint,
 ) -> PayoutSummary:
+    """Pays `market`, whose row the caller holds locked (FOR UPDATE)."""
     claimed = session.execute(
         update(Market).where(Market.id == market.id, Market.paid_at.is_(None)).values(paid_at=now),
         execution_options={"synchronize_session": False},
@@ -107,6 +125,7 @@ def pay_out(
         raise Conflict("This market has already paid out.", code="market_paid")
     pool_id = ledger.ensure_account(session, pool_code(market.id), AccountKind.POOL)
     house_id = ledger.house_account(session)
+    lock_accounts(session, market.id, pool_id, house_id)
     totals = session.execute(
         select(
             func.coalesce(func.sum(Wager.stake), 0),

@@ -4,7 +4,7 @@ once the dispute window has closed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,7 +15,7 @@ from streambet.adapters.orm.betting import Dispute, Market, Settlement
 from streambet.domain.accounts import Principal
 from streambet.domain.criteria import parse_criteria
 from streambet.domain.errors import Conflict, ValidationFailed
-from streambet.domain.markets import MarketStatus, check_transition
+from streambet.domain.markets import Evidence, MarketStatus, check_transition
 from streambet.domain.settlement import Bands, Decision, OutcomeSpec, decide, second_opinion
 from streambet.services.markets import (
     MarketRead,
@@ -54,6 +54,11 @@ class SettlementPolicy:
     bands: Bands = field(default_factory=Bands)
     dispute_window: timedelta = timedelta(minutes=10)
     require_agreement: bool = False  # with a second timeline: settle only when both agree
+    # Outside production, `POST /api/resolve` settles from labels an old client reports
+    # (the original's behaviour) on markets its caller manages; in production only the
+    # market's own evidence does, and reported labels are taken only by a market made
+    # for them (Evidence.CLIENT), whose decision then always goes to review.
+    client_labels_settle: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,9 @@ def record_settlement(
     )
 
 
+CLIENT_REVIEW = "Labels reported by the client, not the engine's evidence: an admin decides."
+
+
 def _settle(
     uow: UnitOfWork,
     market: Market,
@@ -109,11 +117,14 @@ def _settle(
     policy: SettlementPolicy,
     now: datetime,
     second: Timeline | None,
+    *,
+    source: str = "evidence",
+    review_only: bool = False,
 ) -> SettleResult:
     """Decides `market` (row-locked by the caller) from a timeline: resolved (the dispute
     window opens) or review. An open market is locked first (the evidence is in, betting
     is over). With `second` (agreement mode), the decision must also agree with that
-    engine's timeline."""
+    engine's timeline. `review_only`: whatever the timeline says, a person decides."""
     if market.status == MarketStatus.OPEN:
         check_transition(market.status, MarketStatus.LOCKED)
         market.status = MarketStatus.LOCKED.value
@@ -127,10 +138,12 @@ def _settle(
     decision = decide(specs, timeline, policy.bands)
     if second is not None:
         decision = second_opinion(decision, specs, second)
+    if review_only:
+        decision = replace(decision, resolved=False, reason=f"{CLIENT_REVIEW} ({decision.reason})")
     record_settlement(
         uow.session,
         market,
-        source="evidence",
+        source=source,
         decision="resolved" if decision.resolved else "review",
         outcome_id=decision.outcome_id,
         confidence=decision.confidence,
@@ -212,20 +225,41 @@ def settle_reported(
     timelines: TimelineSource,
     policy: SettlementPolicy,
     reported: Timeline | None,
+    by: Principal,
 ) -> SettleResult:
-    """The original `POST /api/resolve`: settles from the labels the client reports, or
-    (None) from the market's own analysis; with no dispute window, pays out at once."""
+    """The original `POST /api/resolve`, for the operator who made the market (or an
+    admin), like lock, cancel and settle: settles from the market's own analysis, or from
+    the labels the client reports where `policy` and the market allow it (see
+    SettlementPolicy.client_labels_settle); with no dispute window, pays out at once."""
     with uow() as tx:
-        market = load_market(tx.session, market_id, lock=True)
+        market = load_managed(tx.session, market_id, by)
+        client_market = market.evidence == Evidence.CLIENT
+        if reported is not None and not (client_market or policy.client_labels_settle):
+            raise ValidationFailed(
+                "This market settles only from its own footage's evidence; reported labels"
+                " are not accepted. Send no `labels` to settle it from its analysis.",
+                details={"field": "labels"},
+                code="labels_not_accepted",
+            )
         timeline = reported
         if timeline is None and market.analysis_id:
             timeline = timelines.timeline_for(market.analysis_id)
         if timeline is None:
             raise Conflict(
-                "This market's analysis is not available; send the labels instead.",
+                "This market's evidence is not available yet"
+                + ("; send the labels instead." if client_market else "."),
                 code="evidence_unavailable",
             )
-        result = _settle(tx, market, timeline, policy, datetime.now(UTC), None)
+        result = _settle(
+            tx,
+            market,
+            timeline,
+            policy,
+            datetime.now(UTC),
+            None,
+            source="evidence" if reported is None else "client",
+            review_only=reported is not None and client_market,
+        )
         tx.commit()
     decision = result.decision
     if decision is not None and decision.resolved and policy.dispute_window <= timedelta(0):

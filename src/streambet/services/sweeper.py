@@ -1,7 +1,7 @@
-"""The periodic betting job: lock markets past their closing time, settle locked markets
-whose analysis is ready, pay markets whose dispute window has closed, finish deposits and
-withdrawals a crash left pending. Every step is its own transaction and safe to repeat or
-run concurrently."""
+"""The periodic betting job: lock markets past their closing time, queue the held analyses
+of markets that have stopped taking wagers, settle locked markets whose analysis is ready,
+pay markets whose dispute window has closed, finish deposits and withdrawals a crash left
+pending. Every step is its own transaction and safe to repeat or run concurrently."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlalchemy import select
 from streambet.adapters.orm.betting import Market
 from streambet.adapters.payouts import PayoutProvider
 from streambet.domain.markets import MarketStatus
-from streambet.services import markets, settlement, wallet
+from streambet.services import analyses, markets, settlement, wallet
+from streambet.services.analyses import TaskQueue
 from streambet.services.settlement import SettlementPolicy, TimelineSource
 from streambet.services.unit_of_work import UnitOfWorkFactory
 
@@ -21,6 +22,7 @@ from streambet.services.unit_of_work import UnitOfWorkFactory
 @dataclass
 class SweepReport:
     locked: list[int] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)  # held analyses queued now
     settled: list[int] = field(default_factory=list)
     paid: list[int] = field(default_factory=list)
     finished_requests: int = 0  # deposits and withdrawals a crash left pending
@@ -33,11 +35,14 @@ def sweep(
     policy: SettlementPolicy,
     provider: PayoutProvider,
     *,
+    queue: TaskQueue | None = None,
     now: datetime | None = None,
 ) -> SweepReport:
     now = now or datetime.now(UTC)
     report = SweepReport()
     report.locked = markets.lock_due_markets(write, read, now)
+    if queue is not None:
+        report.started = analyses.release_locked(write, read, queue)
     with read() as uow:
         waiting = list(
             uow.session.scalars(

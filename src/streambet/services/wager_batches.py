@@ -25,7 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from streambet.domain.errors import StreamBetError
 from streambet.services import events
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from streambet.services.wagers import WagerOrder, WagerRead, odds_of, place_in_transaction
+from streambet.services.wagers import (
+    WagerOrder,
+    WagerRead,
+    lock_in_order,
+    odds_of,
+    place_in_transaction,
+)
 
 MAX_BATCH = 64  # bounds how long one batch holds the writer slot (about 30 ms)
 log = logging.getLogger(__name__)
@@ -83,6 +89,7 @@ class WagerBatcher:
     def _commit(self, uow: UnitOfWork, batch: list[_Item]) -> list[WagerRead | BaseException]:
         results: list[WagerRead | BaseException] = []
         takeouts: dict[int, int] = {}
+        lock_in_order(uow.session, [order for order, _ in batch])
         for order, _ in batch:
             try:
                 placed, takeout_bp = place_in_transaction(uow.session, order)

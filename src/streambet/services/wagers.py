@@ -4,12 +4,13 @@ Idempotency-Key.
 The balance check is the debit itself (`UPDATE ... WHERE balance >= stake`), and the
 market row is read with a shared lock (PostgreSQL; SQLite's write transactions are
 serialised by BEGIN IMMEDIATE), so a stake never lands on a market that has just locked
-and no two stakes spend the same money.
+and no two stakes spend the same money. On PostgreSQL a batch takes its row locks up
+front in one global order (`lock_in_order`), so wagers and cancels never deadlock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -154,9 +155,11 @@ class WagerOrder:
     def check(self) -> None:
         check_amount(self.stake, "stake")
         key = self.idempotency_key
-        if key is not None and not 1 <= len(key) <= MAX_KEY:
+        if key is not None and not (
+            1 <= len(key) <= MAX_KEY and key.isascii() and key.isprintable()
+        ):
             raise ValidationFailed(
-                f"Idempotency-Key needs 1 to {MAX_KEY} characters.",
+                f"Idempotency-Key needs 1 to {MAX_KEY} printable ASCII characters.",
                 details={"field": "Idempotency-Key"},
             )
 
@@ -173,6 +176,31 @@ def place_wager(
     services/wager_batches.py)."""
     check_may_wager(bettor.role)
     return place(WagerOrder(bettor.user_id, market_id, outcome_id, stake, idempotency_key))
+
+
+def lock_in_order(session: Session, orders: Sequence[WagerOrder]) -> None:
+    """Takes, up front and in one global order, every row lock a batch of wagers will need
+    on PostgreSQL: the markets' rows (shared) by id, then the wallets and pools by account
+    id. A cancel or payout takes its market's row first and then its accounts by id too
+    (services/payouts.lock_accounts), so no two transactions ever wait on each other in a
+    circle. (SQLite runs one writer at a time: nothing to order.)"""
+    if session.get_bind().dialect.name != "postgresql" or not orders:
+        return
+    conn = session.connection()
+    market_ids = sorted({o.market_id for o in orders})
+    conn.execute(
+        select(Market.id)
+        .where(Market.id.in_(market_ids))
+        .order_by(Market.id)
+        .with_for_update(read=True)
+    ).all()
+    codes = {wallet_code(o.user_id) for o in orders} | {pool_code(m) for m in market_ids}
+    conn.execute(
+        select(LedgerAccount.id)
+        .where(LedgerAccount.code.in_(sorted(codes)))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+    ).all()
 
 
 def place_in_transaction(

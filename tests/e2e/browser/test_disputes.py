@@ -16,7 +16,9 @@ from tests.support.api import make_actor
 
 @pytest.fixture
 def engine_overrides() -> dict[str, Any]:
-    return {"dispute_window_seconds": 600}
+    # The market opens on footage analysed first (disputes are the point here, not the
+    # order; the default order is test_full_flow's), so bettors are told.
+    return {"dispute_window_seconds": 600, "markets_on_analysed_footage": "disclose"}
 
 
 def test_dispute_then_admin_overturns_from_the_review_queue(

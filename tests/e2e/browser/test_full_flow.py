@@ -1,7 +1,10 @@
-"""The whole product in a real browser: an operator uploads real footage, watches the
-analysis, opens a market from a suggestion; two bettors in two browsers bet on opposite
-outcomes and see each other's stakes move the odds; the market settles from the evidence
-and the balances change by exactly the pari-mutuel amounts."""
+"""The whole product in a real browser, under the default fairness policy: an operator
+uploads real footage held for betting (the engine has not looked at it), opens a market on
+it; two bettors in two browsers bet on opposite outcomes and see each other's stakes move
+the odds; the operator locks it, the engine analyses the clip then (its progress live), the
+market settles from the evidence and the balances change by exactly the pari-mutuel
+amounts. Every page runs under the app's Content-Security-Policy: a violation is a console
+error, which fails the test."""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ def test_upload_analyse_bet_settle_and_pay(
     operator = make_actor(engine_server.app, "operator")
     ana, ben = signup(engine_server, "Ana"), signup(engine_server, "Ben")
 
-    # --- the operator uploads and follows the analysis live --------------------------------
+    # --- the operator uploads the clip held for betting, and opens a market on it -------
     op = pages.open("/#/upload", token=operator.token)
     progress_frames: list[dict[str, Any]] = []
 
@@ -53,33 +56,23 @@ def test_upload_analyse_bet_settle_and_pay(
     op.on("websocket", on_socket)
     op.reload()
     expect(op.locator("#conn")).to_have_text("● Live")
+    op.get_by_label("Open markets on it before the engine looks", exact=False).check()
     op.locator("#file-input").set_input_files(str(photo_clip))
-    expect(op.locator("#upload-phase")).to_contain_text("coffee-cat-astronaut.mp4")
-    expect(op.get_by_role("link", name="View results")).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
-    expect(op.locator("#upload-detail")).to_have_text("Analysis complete.")
-    screenshot(op, "10-analysis-done")
-    # Progress came over the socket while the engine ran, not only at the end.
-    running = [f["progress"] for f in progress_frames if f["status"] == "running"]
-    assert any(0 < p < 100 for p in running), progress_frames
-    assert "succeeded" in [f["status"] for f in progress_frames]
-    expect(op.locator("#upload-detail")).to_have_text("Analysis complete.")  # still
-
-    # --- results, and a market from a suggestion ------------------------------------------
-    op.get_by_role("link", name="View results").click()
-    cat_lane = op.locator("li.lane[data-lane='Cat']")
-    expect(cat_lane).to_be_visible()
-    expect(op.locator("#player")).to_have_js_property("readyState", 4)
-    screenshot(op, "11-analysis-results")
+    expect(op.locator("#upload-phase")).to_have_text("Held for its markets")
+    screenshot(op, "10-upload-held")
+    op.get_by_role("link", name="Open markets on it").click()
+    expect(op.locator("#held-notice")).to_contain_text("the engine has not looked")
     assert_labelled(op)
-    suggestion = op.locator("#suggestions li", has_text="Will a Cat appear")
-    suggestion.get_by_role("button", name="Use").click()
-    expect(op.get_by_label("Question")).to_have_value("Will a Cat appear in the clip?")
-    expect(op.get_by_label("Label (from the taxonomy)")).to_have_value("Cat")
+    op.get_by_label("Question").fill("Will a Cat appear in the clip?")
+    op.get_by_label("Label (from the taxonomy)").fill("Cat")
+    screenshot(op, "11-market-on-held-footage")
     op.get_by_role("button", name="Open market").click()
     expect(op.locator("#market-question")).to_have_text("Will a Cat appear in the clip?")
+    expect(op.locator("#market-disclosure")).to_have_count(0)  # opened before analysis
     market_id = op.url.rsplit("/", 1)[-1]
     yes_id = int(op.locator(".outcome").nth(0).get_attribute("data-outcome") or 0)
     no_id = int(op.locator(".outcome").nth(1).get_attribute("data-outcome") or 0)
+    assert not progress_frames or {f["status"] for f in progress_frames} <= {"held"}
 
     # --- two bettors, two browsers, opposite outcomes, live odds ---------------------------
     pa = pages.open(f"/#/markets/{market_id}", token=ana["token"])
@@ -106,10 +99,14 @@ def test_upload_analyse_bet_settle_and_pay(
     screenshot(pb, "12-market-two-bettors")
     assert_labelled(pb)
 
-    # --- lock; the consumer's betting sweep settles from the evidence by itself -------------
+    # --- lock; the consumer's sweep starts the analysis, then settles from its evidence ----
     op.get_by_role("button", name="Lock betting").click()
     expect(pa.locator("#bet-slip")).to_have_count(0)  # locked, pushed to the bettors
-    expect(op.locator("#market-status")).to_have_text("resolved", timeout=30_000)
+    expect(op.locator("#market-status")).to_have_text("resolved", timeout=ANALYSIS_TIMEOUT_MS)
+    # The engine ran only now, its progress pushed over the operator's socket as it went.
+    running = [f["progress"] for f in progress_frames if f["status"] == "running"]
+    assert any(0 < p < 100 for p in running), progress_frames
+    assert "succeeded" in [f["status"] for f in progress_frames]
     outcome = op.locator("#settlement-outcome")
     expect(outcome).to_contain_text("Outcome: Yes")
     confidence = float(outcome.inner_text().split("confidence ")[1].rstrip("%"))

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser.conftest import assert_labelled, call
@@ -16,6 +17,14 @@ from tests.support.api import make_actor
 
 SCRIPT = [{"name": "Cat", "start_ms": 0, "end_ms": 3000, "confidence": 95}]
 CAT_AND_DOG = [*SCRIPT, {"name": "Dog", "start_ms": 4000, "end_ms": 6000, "confidence": 91}]
+
+
+@pytest.fixture
+def server_config(server_config: dict[str, Any]) -> dict[str, Any]:
+    """The form on an analysis' results page opens markets on footage the engine has seen:
+    allowed here with the disclosure (the default refuses it; test_full_flow opens a market
+    on held footage instead)."""
+    return {**server_config, "markets_on_analysed_footage": "disclose"}
 
 
 def _form_page(

@@ -21,7 +21,15 @@ from tests.support.recorded import store_recorded_analysis
 @pytest.fixture
 def app(base_config: dict[str, Any], tmp_path: Path) -> Any:
     with databases.sqlite_database(tmp_path) as url:
-        app = create_app({**base_config, "database_url": url, "dispute_window_seconds": 0})
+        # a recorded (already finished) analysis: markets on it carry the disclosure
+        app = create_app(
+            {
+                **base_config,
+                "database_url": url,
+                "dispute_window_seconds": 0,
+                "markets_on_analysed_footage": "disclose",
+            }
+        )
         yield app
         app.extensions["streambet"].close()
 

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 
 from streambet import create_app
+from streambet.domain.markets import FootagePolicy
 from streambet.services import markets, settlement
 from tests.support.api import make_actor
 from tests.support.databases import sqlite_database
@@ -60,6 +61,7 @@ def _settle(app: Flask, analysis_id: str) -> settlement.SettleResult:
         "A cat?",
         [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
         analysis_id=analysis_id,
+        footage_policy=FootagePolicy.DISCLOSE,  # analysed first: what this test is about
         takeout_bp=0,
     )
     markets.lock_market(w.uow(), m.id, by=admin.principal)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -73,6 +74,12 @@ class Market(Base):
     question: Mapped[str] = mapped_column(String(200))
     # The footage: an analysis id (the foreign key is added when analyses are merged in).
     analysis_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # What settles it: "engine" (its footage's evidence) or "client" (reported labels,
+    # always through review); domain.markets.Evidence.
+    evidence: Mapped[str] = mapped_column(String(16), default="engine")
+    # Opened on footage the engine had already looked at (allowed only with
+    # STREAMBET_MARKETS_ON_ANALYSED_FOOTAGE=disclose, and then shown to bettors).
+    footage_analysed_before_open: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), index=True)
     takeout_bp: Mapped[int] = mapped_column(Integer)
     min_stake: Mapped[int] = mapped_column(BigInteger)
@@ -130,7 +137,7 @@ class Settlement(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     market_id: Mapped[int] = mapped_column(ForeignKey("market.id", ondelete="CASCADE"), index=True)
-    source: Mapped[str] = mapped_column(String(16))  # evidence | admin | dispute | cancel
+    source: Mapped[str] = mapped_column(String(16))  # evidence | client | admin | dispute | cancel
     decision: Mapped[str] = mapped_column(String(16))  # resolved | review | void
     outcome_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     confidence: Mapped[float | None] = mapped_column(nullable=True)

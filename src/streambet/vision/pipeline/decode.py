@@ -24,6 +24,8 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from streambet.vision.errors import VideoTooLarge
+
 # Luma thumbnail for frame statistics: enough for histograms and block differences.
 THUMB_W, THUMB_H = 64, 36
 # RGB given to detectors: the classifier needs 384 x 224, BlazeFace 192 x 192, and OCR is
@@ -91,6 +93,7 @@ def decode_frames(
     stop: threading.Event | None = None,
     max_stat_fps: float = 15.0,
     reference_frames_only: bool = False,
+    max_ms: int | None = None,
 ) -> Generator[DecodedFrame, None, None]:
     """Yields frames in presentation order. `stats` is filled as decoding goes.
 
@@ -98,7 +101,9 @@ def decode_frames(
     handed over, except when the sampler wants them. `reference_frames_only` tells FFmpeg
     not to decode frames nothing else refers to (most B-frames): about a third less decode
     work; samples then land on the nearest reference frame at or after each mark (for
-    30 fps H.264, within a frame or two), still with that frame's exact timestamp."""
+    30 fps H.264, within a frame or two), still with that frame's exact timestamp.
+    `max_ms`: a frame later than this raises VideoTooLarge (measured while decoding, for
+    a file whose header understated its length)."""
     out: queue.Queue[DecodedFrame | BaseException | None] = queue.Queue(maxsize=16)
     stop = stop or threading.Event()
 
@@ -114,7 +119,14 @@ def decode_frames(
     def worker() -> None:
         try:
             _decode_into(
-                path, sample_interval_ms, stats, stop, put, max_stat_fps, reference_frames_only
+                path,
+                sample_interval_ms,
+                stats,
+                stop,
+                put,
+                max_stat_fps,
+                reference_frames_only,
+                max_ms,
             )
         except BaseException as exc:  # handed to the consumer, re-raised there
             put(exc)
@@ -144,6 +156,7 @@ def _decode_into(
     put: Callable[[DecodedFrame | BaseException | None], bool],
     max_stat_fps: float,
     reference_frames_only: bool,
+    max_ms: int | None = None,
 ) -> None:
     sampler = FrameSampler(sample_interval_ms)
     stat_interval_ms = 1000.0 / max_stat_fps
@@ -190,6 +203,8 @@ def _decode_into(
                 ts = round(float((pts - origin) * time_base) * 1000)
                 if ts < 0:  # pre-roll before the declared start (edit lists, B-frames)
                     continue
+                if max_ms is not None and ts > max_ms:
+                    raise VideoTooLarge(f"The video lasts more than {max_ms // 1000} s, the limit.")
                 stats.frames += 1
                 stats.last_timestamp_ms = max(stats.last_timestamp_ms, ts)
                 sampled = sampler.take(ts)

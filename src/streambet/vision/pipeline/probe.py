@@ -89,9 +89,13 @@ def probe_video(
                 f"The video is {width}x{height}; the limit is {max_pixels:,} pixels a frame."
             )
         duration_ms = _duration_ms(container, stream)
+        if duration_ms <= 0:  # a live-written file (Matroska) states no duration
+            duration_ms = _measured_ms(container, stream, max_seconds * 1000)
+            container.seek(0)
         if duration_ms > max_seconds * 1000:
             raise VideoTooLarge(
-                f"The video lasts {duration_ms / 1000:.0f} s; the limit is {max_seconds} s."
+                f"The video lasts more than {max_seconds} s, the limit"
+                f" ({duration_ms / 1000:.1f} s or more)."
             )
         color_range = "FULL" if stream.codec_context.color_range == 2 else "LIMITED"
         long_name = container.format.long_name or demuxer
@@ -107,6 +111,30 @@ def probe_video(
         frame_height=height,
         color_range=color_range,
     )
+
+
+def _measured_ms(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, limit_ms: int
+) -> int:
+    """How long the video track lasts by its packets' times (demuxed, not decoded, so
+    cheap), reading no further than just past `limit_ms`."""
+    time_base = stream.time_base
+    if time_base is None:
+        return 0
+    first: int | None = None
+    end = 0
+    try:
+        for packet in container.demux(stream):
+            pts = packet.pts if packet.pts is not None else packet.dts
+            if pts is None:
+                continue
+            first = pts if first is None else min(first, pts)
+            end = max(end, pts + (packet.duration or 0))
+            if round(float((end - first) * time_base) * 1000) > limit_ms:
+                break  # past the limit: no need to read the rest
+    except av.error.FFmpegError:
+        pass  # a damaged tail: what was read is what there is
+    return 0 if first is None else round(float((end - first) * time_base) * 1000)
 
 
 def _decodes_a_frame(

@@ -21,6 +21,7 @@ export function normaliseMarket(m) {
     minStake: Number(m.min_stake ?? 1),
     maxStake: Number(m.max_stake ?? Number.MAX_SAFE_INTEGER),
     analysisId: m.analysis_id ?? null,
+    disclosure: m.disclosure ?? null,
     settlement: m.settlement ?? null,
     disputeUntil: m.dispute_deadline_ms ?? null,
     paidAt: m.paid_at_ms ?? null,

@@ -253,6 +253,7 @@ class LocalEngine:
             sample_interval_ms=run.sample_interval_ms,
             stats=stats,
             reference_frames_only=skip_nonref,
+            max_ms=options.max_seconds * 1000,  # the probe's length may be understated
         )
         try:
             for frame in frames:

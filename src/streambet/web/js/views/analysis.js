@@ -9,7 +9,9 @@ import { h, replace, statusPill } from '../dom.js';
 import { formatDate, formatPercent } from '../format.js';
 import { live } from '../live.js';
 import { resultOf, resultsModel } from '../results.js';
+import { session } from '../session.js';
 import { resultsView } from './analysis_results.js';
+import { marketForm } from './market_form.js';
 
 export async function renderAnalyses(main) {
   main.append(
@@ -119,6 +121,10 @@ export async function renderAnalysis(main, id) {
       );
       return;
     }
+    if (job.status === 'held') {
+      showHeld();
+      return;
+    }
     const pct = Math.round(Number(job.progress) || 0);
     replace(
       body,
@@ -153,7 +159,7 @@ export async function renderAnalysis(main, id) {
       live.on('analysis.progress', (p) => {
         if (String(p.id) !== String(id) || job.status === 'succeeded') return;
         if (p.status === 'succeeded' || p.status === 'failed') refresh().catch(() => {});
-        else if (p.status === 'running' || job.status === 'queued') {
+        else if (p.status === 'running' || job.status === 'queued' || job.status === 'held') {
           job = { ...job, ...p };
           waitForIt();
         }
@@ -162,6 +168,56 @@ export async function renderAnalysis(main, id) {
     cleanups.push(live.poll(refresh));
   }
   waitForIt();
+
+  // Held for its markets: the engine has not looked yet, so markets opened now are fair;
+  // it looks once the operator starts it or one of its markets locks.
+  function showHeld() {
+    const startButton = h(
+      'button',
+      { type: 'button', class: 'primary', id: 'start-analysis' },
+      'Start the analysis now',
+    );
+    const startError = h('p', { class: 'error-text', role: 'alert', hidden: true });
+    startButton.addEventListener('click', async () => {
+      startButton.disabled = true;
+      try {
+        job = { ...job, ...(await api(`/api/analyses/${id}/start`, { method: 'POST' })) };
+        waitForIt();
+      } catch (err) {
+        startButton.disabled = false;
+        startError.textContent = describeError(err);
+        startError.hidden = false;
+      }
+    });
+    replace(
+      body,
+      h(
+        'div',
+        { class: 'stack' },
+        h(
+          'div',
+          { class: 'card stack', id: 'held-notice' },
+          h(
+            'p',
+            {},
+            'Held for betting: the engine has not looked at this clip yet. Open its markets' +
+              ' now; it is analysed when one of them locks, or when you start it. Bettors' +
+              ' see its evidence once all its markets have locked.',
+          ),
+          session.can('operator') ? h('div', { class: 'row' }, startButton) : null,
+          startError,
+        ),
+        session.can('operator')
+          ? marketForm({
+              analysisId: id,
+              analysis: job,
+              lanes: [],
+              durationMs: job.video?.duration_ms || 0,
+            })
+          : null,
+      ),
+    );
+  }
 
   // The response that reported success carries the timeline: nothing more to fetch.
   function showResults() {

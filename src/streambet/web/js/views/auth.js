@@ -1,6 +1,6 @@
 // Log in and sign up.
 
-import { api, describeError } from '../api.js';
+import { api, ApiError, describeError } from '../api.js';
 import { field, h } from '../dom.js';
 import { session } from '../session.js';
 
@@ -70,12 +70,30 @@ export function renderAuth(main, mode) {
     }
     submit.disabled = true;
     try {
-      const body = { email: email.value.trim(), password: password.value };
-      if (isSignup) body.display_name = displayName.value.trim();
-      const result = await api(isSignup ? '/api/auth/signup' : '/api/auth/login', {
-        method: 'POST',
-        body,
-      });
+      const credentials = { email: email.value.trim(), password: password.value };
+      if (isSignup) {
+        // Sign-up answers alike whether or not the e-mail has an account (no token, so
+        // nobody learns which); a new account then logs in like any other.
+        await api('/api/auth/signup', {
+          method: 'POST',
+          body: { ...credentials, display_name: displayName.value.trim() },
+        });
+      }
+      let result;
+      try {
+        result = await api('/api/auth/login', { method: 'POST', body: credentials });
+      } catch (err) {
+        if (isSignup && err.status === 401) {
+          throw new ApiError(
+            401,
+            'login_failed',
+            'Could not log you in. If this e-mail already has an account, log in with its' +
+              ' password; we have sent a message to the address.',
+            null,
+          );
+        }
+        throw err;
+      }
       await session.begin(result.token, result.user);
       location.hash = '#/markets';
     } catch (err) {

@@ -53,12 +53,22 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     h('option', { value: 'label' }, 'A label is seen'),
     h('option', { value: 'spoken' }, 'Words are said'),
   );
-  const label = h(
-    'select',
-    { id: 'market-label', required: true },
-    h('option', { value: '' }, 'Choose a label…'),
-    taxonomy.map((n) => h('option', { value: n }, n)),
-  );
+  // Footage not analysed yet (held for its markets) has no labels of its own to choose
+  // from: the label is typed, and the server checks it against the engine's taxonomy.
+  const label = taxonomy.length
+    ? h(
+        'select',
+        { id: 'market-label', required: true },
+        h('option', { value: '' }, 'Choose a label…'),
+        taxonomy.map((n) => h('option', { value: n }, n)),
+      )
+    : h('input', {
+        type: 'text',
+        id: 'market-label',
+        required: true,
+        maxlength: 128,
+        placeholder: 'e.g. Cat, Person, Car',
+      });
   const minCount = h('input', {
     type: 'number',
     id: 'market-min-count',
@@ -163,7 +173,13 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
             ),
           ),
         )
-      : h('li', { class: 'muted' }, 'No label was seen confidently enough to suggest a market.'),
+      : h(
+          'li',
+          { class: 'muted' },
+          analysis.status === 'held'
+            ? "Suggestions come from the analysis, which waits for this clip's markets."
+            : 'No label was seen confidently enough to suggest a market.',
+        ),
   );
 
   function use(s) {

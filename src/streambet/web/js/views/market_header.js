@@ -23,6 +23,10 @@ export function marketHeader(market) {
       h('span', { class: 'num', id: 'market-pool' }, `Pool ${formatMoney(market.pool)}`),
       market.takeoutBp ? ` · takeout ${(market.takeoutBp / 100).toFixed(2)}%` : '',
     ),
+    // Bettors must know when the footage was analysed before betting opened.
+    market.disclosure
+      ? h('p', { class: 'notice', id: 'market-disclosure', role: 'note' }, market.disclosure)
+      : null,
   ];
 }
 

@@ -59,6 +59,14 @@ export async function renderUpload(main) {
     input,
     limitHint,
   );
+  const hold = h('input', { type: 'checkbox', id: 'hold-input' });
+  const holdField = h(
+    'label',
+    { class: 'row', for: 'hold-input' },
+    hold,
+    'Open markets on it before the engine looks (the analysis waits until a market locks' +
+      ' or you start it)',
+  );
   const error = h('div', { class: 'alert', role: 'alert', id: 'upload-error', hidden: true });
   const bar = h('span');
   const progress = h(
@@ -98,7 +106,7 @@ export async function renderUpload(main) {
       { class: 'muted' },
       'The engine finds what is in the clip, when and where, so markets can settle from the evidence.',
     ),
-    h('section', { class: 'card' }, error, zone),
+    h('section', { class: 'card stack' }, error, zone, holdField),
     progressCard,
   );
 
@@ -135,7 +143,7 @@ export async function renderUpload(main) {
     form.append('file', file, file.name);
     let created;
     try {
-      created = await uploadFile('/api/analyze', form, {
+      created = await uploadFile(hold.checked ? '/api/analyze?hold=true' : '/api/analyze', form, {
         signalAbort: (abort) => {
           abortUpload = abort;
         },
@@ -174,7 +182,15 @@ export async function renderUpload(main) {
   }
 
   // Events can arrive out of order (a late "queued" after "succeeded"): never step back.
-  const RANK = { uploading: 0, queued: 1, running: 2, succeeded: 3, failed: 3, canceled: 3 };
+  const RANK = {
+    uploading: 0,
+    held: 1,
+    queued: 1,
+    running: 2,
+    succeeded: 3,
+    failed: 3,
+    canceled: 3,
+  };
   let shown = 'uploading';
 
   function show(job) {
@@ -182,8 +198,14 @@ export async function renderUpload(main) {
     if ((RANK[st] ?? 0) < RANK[shown] || (RANK[shown] === 3 && st !== shown)) return;
     shown = st;
     replace(status, statusPill(st));
+    if (st !== 'held' && st !== 'succeeded') resultLink.hidden = true;
     const pct = Number(job.progress) || 0;
-    if (st === 'queued') setProgress(0, 'Waiting for a worker…');
+    if (st === 'held') {
+      phase.textContent = 'Held for its markets';
+      setProgress(0, 'Not analysed yet: open its markets first.');
+      resultLink.textContent = 'Open markets on it';
+      resultLink.hidden = false;
+    } else if (st === 'queued') setProgress(0, 'Waiting for a worker…');
     else if (st === 'running')
       setProgress(pct, cancel.disabled ? 'Canceling…' : `Analysing: ${Math.round(pct)}%`);
     else if (st === 'succeeded') {
