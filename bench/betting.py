@@ -43,12 +43,13 @@ from streambet.adapters.db import Database, create_database
 from streambet.adapters.migrate import upgrade
 from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Wager
-from streambet.adapters.payouts import MockPayoutProvider
+from streambet.adapters.payments.play import PlayProvider
 from streambet.domain.accounts import Principal
 from streambet.domain.ledger import AccountKind
 from streambet.server import DEFAULT_THREADS
-from streambet.services import accounts, markets, settlement, wallet
+from streambet.services import accounts, deposits, markets, settlement
 from streambet.services.ledger import ensure_account, verify_books
+from streambet.services.payment_policy import Providers
 from streambet.services.settlement import SettlementPolicy
 from streambet.services.unit_of_work import UnitOfWork
 from streambet.vision.pipeline.taxonomy import get_taxonomy
@@ -149,13 +150,14 @@ def served(
 
 def setup_bettors(db: Database, count: int, amount: int) -> list[tuple[int, str]]:
     out = []
-    provider = MockPayoutProvider()
+    play = PlayProvider()
+    providers = Providers({"play": play}, play)
     uow = functools.partial(UnitOfWork, db.write_sessions)
     for i in range(count):
         email = f"bench{i}-{uuid.uuid4().hex[:6]}@example.test"
         p = accounts.create_account(uow(), email, "bench password", "bettor")
         token = accounts.issue_token(uow(), p.user_id, timedelta(hours=1))
-        wallet.deposit(uow, provider, p.user_id, amount)
+        deposits.start_deposit(uow, providers, p.user_id, amount)
         out.append((p.user_id, token))
     return out
 

@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         me,
         observability,
         openapi_doc,
+        payments,
         web,
         ws,
     )
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         observability.bp,
         markets.bp,
         me.bp,
+        payments.bp,
         admin.bp,
         bets.bp,
         ws.bp,

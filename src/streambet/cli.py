@@ -1,4 +1,5 @@
-"""`streambet serve | worker | analyze | db | users | demo | ledger | storage | models`"""
+"""`streambet serve | worker | analyze | db | users | demo | ledger | payments | storage |
+models`"""
 
 from __future__ import annotations
 
@@ -123,6 +124,29 @@ def _ledger_verify(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
+def _payments_reconcile(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from streambet.services.reconcile import reconcile
+
+    since = (
+        datetime.fromisoformat(args.since).replace(tzinfo=UTC)
+        if args.since
+        else datetime.now(UTC) - timedelta(days=30)
+    )
+    with app_wiring() as w:
+        mismatches = reconcile(w.read_uow(), w.payments, since)
+    for mismatch in mismatches:
+        print(mismatch)
+    since_text = since.date().isoformat()
+    print(
+        f"payments: {len(mismatches)} mismatch(es) since {since_text}"
+        if mismatches
+        else f"payments: providers and ledger agree since {since_text}"
+    )
+    return 1 if mismatches else 0
+
+
 def _storage_sweep(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
@@ -217,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser(
         "verify", help="check the double-entry invariants; exits 1 on any violation"
     ).set_defaults(handler=_ledger_verify)
+
+    payments = sub.add_parser("payments").add_subparsers(dest="payments", required=True)
+    rec = payments.add_parser(
+        "reconcile",
+        help="list the providers' deposits and payouts against the ledger; exits 1 on any"
+        " mismatch (never fixes one)",
+    )
+    rec.add_argument("--since", help="YYYY-MM-DD (UTC); default: 30 days back")
+    rec.set_defaults(handler=_payments_reconcile)
 
     storage = sub.add_parser("storage").add_subparsers(dest="storage", required=True)
     sweep = storage.add_parser(

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -28,6 +28,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from streambet.domain.payments import DEPOSIT_PROVIDERS as DEPOSITS
+from streambet.domain.payments import PAYOUT_PROVIDERS as PAYOUTS
 from streambet.vision.backends import REGISTRY
 
 DEV_SECRET_KEY = "dev-insecure-secret-key"
@@ -157,6 +159,18 @@ class Settings(_Model):
     # Account mail (sign-up notices). No SMTP yet: "log" writes each message to the log,
     # "record" keeps them in memory (tests).
     mail_backend: Literal["log", "record"] = "log"
+    # Payments: providers for deposits (a comma list; the first that can pay out also
+    # pays withdrawals), the one currency of the books, and who needs an admin's approval.
+    payments: str = "play"
+    payments_currency: str = Field(default="eur", pattern=r"^[a-z]{3}$")
+    withdrawal_approval_threshold: int = Field(default=100_000, ge=0)  # minor units; 0: none
+    public_url: str = ""  # where providers call back (IPN URLs); default: the request's
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = ""  # default: Stripe's own
+    nowpayments_api_key: SecretStr = SecretStr("")
+    nowpayments_ipn_secret: SecretStr = SecretStr("")
+    nowpayments_api_base: str = "https://api.nowpayments.io"
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -183,12 +197,44 @@ class Settings(_Model):
                 raise ValueError(
                     f"STREAMBET_METRICS_ALLOW: {entry!r} is not an address or network"
                 ) from None
+        self._check_payments()
         if not 0 <= self.review_floor_confidence <= self.auto_settle_confidence <= 100:
             raise ValueError(
                 "confidence bands must satisfy 0 <= REVIEW_FLOOR_CONFIDENCE"
                 " <= AUTO_SETTLE_CONFIDENCE <= 100"
             )
         return self
+
+    def _check_payments(self) -> None:
+        names = self.payment_providers
+        unknown = [n for n in names if n not in DEPOSITS]
+        if unknown or not names:
+            raise ValueError(
+                f"STREAMBET_PAYMENTS={self.payments!r}: expected a comma list of"
+                f" {', '.join(DEPOSITS)}"
+            )
+        if not any(n in PAYOUTS for n in names):
+            raise ValueError(
+                f"STREAMBET_PAYMENTS={self.payments!r} has no provider that pays out"
+                f" withdrawals ({', '.join(PAYOUTS)}); NOWPayments payouts are not supported"
+            )
+        needs = {
+            "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
+            "nowpayments": ("nowpayments_api_key", "nowpayments_ipn_secret"),
+        }
+        for name in names:
+            for field_name in needs.get(name, ()):
+                secret: SecretStr = getattr(self, field_name)
+                if not secret.get_secret_value():
+                    raise ValueError(f"{_variable(field_name)} is required by {name} payments")
+
+    @property
+    def payment_providers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n.strip() for n in self.payments.split(",") if n.strip()))
+
+    @property
+    def payout_provider(self) -> str:
+        return next(n for n in self.payment_providers if n in PAYOUTS)
 
     @property
     def is_production(self) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from sqlalchemy import Connection
@@ -26,7 +26,6 @@ from streambet.services.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from streambet.adapters.engines import EnginePool
     from streambet.adapters.events import EventBus
-    from streambet.adapters.payouts import PayoutProvider
     from streambet.adapters.queue import JobQueue
     from streambet.adapters.storage import Storage
     from streambet.domain.criteria import LabelVocabulary
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from streambet.services.accounts import AccountPolicy, Mailer
     from streambet.services.analyses import DbTimelineSource, UploadPolicy
     from streambet.services.analysis_runs import Runner, RunPolicy
+    from streambet.services.payment_policy import Providers
     from streambet.services.settlement import SettlementPolicy
     from streambet.services.wager_batches import WagerBatcher
 
@@ -122,10 +122,35 @@ class Wiring:
         return DbTimelineSource(self.read_uow)
 
     @cached_property
-    def payout_provider(self) -> PayoutProvider:
-        from streambet.adapters.payouts import MockPayoutProvider
+    def payments(self) -> Providers:
+        """The enabled payment providers (STREAMBET_PAYMENTS), their credentials handed to
+        their adapters and nowhere else."""
+        from streambet.adapters.payments.nowpayments import NowPaymentsConfig
+        from streambet.adapters.payments.ports import PayoutProvider
+        from streambet.adapters.payments.registry import ProviderConfigs, build_deposit_provider
+        from streambet.adapters.payments.stripe_provider import StripeConfig
+        from streambet.services.payment_policy import PaymentPolicy, Providers
 
-        return MockPayoutProvider(self.settings.data_dir / "payouts" / "mock-provider.jsonl")
+        s = self.settings
+        configs = ProviderConfigs(
+            play_journal=s.data_dir / "payments" / "play-provider.jsonl",
+            stripe=StripeConfig(
+                s.stripe_secret_key.get_secret_value(),
+                s.stripe_webhook_secret.get_secret_value(),
+                s.stripe_api_base,
+            ),
+            nowpayments=NowPaymentsConfig(
+                s.nowpayments_api_key.get_secret_value(),
+                s.nowpayments_ipn_secret.get_secret_value(),
+                s.nowpayments_api_base,
+            ),
+        )
+        deposits = {name: build_deposit_provider(name, configs) for name in s.payment_providers}
+        # The first enabled provider that pays out (config.py checks there is one).
+        payouts = cast(PayoutProvider, deposits[s.payout_provider])
+        return Providers(
+            deposits, payouts, PaymentPolicy(s.payments_currency, s.withdrawal_approval_threshold)
+        )
 
     @cached_property
     def settlement_policy(self) -> SettlementPolicy:

@@ -3,7 +3,8 @@
 `register_tasks(wiring)` puts the use cases on the wiring's queue (every process that
 builds a wiring does it, since queuing a Huey task needs it registered). A `Worker` runs
 the consumer threads (adapters/queue.py) plus the periodic jobs: re-queuing jobs whose
-lease lapsed, the betting sweep, and the storage orphan sweep. `streambet worker` runs
+lease lapsed, the betting sweep (which also sends the withdrawals that are due), and the
+storage orphan sweep. `streambet worker` runs
 one standalone; `streambet serve` runs one inside a gunicorn worker (server.py).
 """
 
@@ -37,9 +38,9 @@ def register_tasks(w: Wiring) -> None:
 
 def sweep_betting(w: Wiring) -> SweepReport:
     """Lock due markets, start the held analyses of locked ones, settle from evidence, pay
-    out, finish pending money requests."""
+    out, send due withdrawals."""
     return sweeper.sweep(
-        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payments.payouts, queue=w.queue
     )
 
 

@@ -13,7 +13,7 @@ from flask import Flask
 from streambet import create_app
 from streambet.adapters.mail import RecordingMailer
 from streambet.services import accounts
-from tests.support.api import PASSWORD, make_actor
+from tests.support.api import ADULT, PASSWORD, make_actor
 from tests.support.betting import fund
 
 
@@ -30,10 +30,12 @@ def test_signup_with_an_existing_email_answers_like_a_new_one(mail_app: Flask) -
     client = mail_app.test_client()
     owner = make_actor(mail_app, "bettor", email="taken@example.test")
     fresh = client.post(
-        "/api/auth/signup", json={"email": "new@example.test", "password": "long enough pw"}
+        "/api/auth/signup",
+        json={"email": "new@example.test", "password": "long enough pw", "birth_date": ADULT},
     )
     taken = client.post(
-        "/api/auth/signup", json={"email": "Taken@Example.test", "password": "other long pw"}
+        "/api/auth/signup",
+        json={"email": "Taken@Example.test", "password": "other long pw", "birth_date": ADULT},
     )
     assert fresh.status_code == taken.status_code == 202
     assert fresh.get_json() == taken.get_json()

@@ -24,7 +24,7 @@ from flask import Flask
 from streambet import create_app
 from streambet.services import accounts
 from tests.support import databases
-from tests.support.api import PASSWORD, Actor, make_actor
+from tests.support.api import ADULT, PASSWORD, Actor, make_actor
 from tests.support.betting import fund
 
 ACTORS = ("anon", "bet1", "bet2", "op1", "op2", "admin")
@@ -120,6 +120,8 @@ class World:
 
 Setup = Callable[[World], tuple[str, Any]]  # -> (path, JSON body or None)
 
+APPROVAL_THRESHOLD = 20  # withdrawals above it wait for an admin
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -171,7 +173,36 @@ def _fixed(path: str, body: Any = None) -> Setup:
 
 
 def _signup(w: World) -> tuple[str, Any]:
-    return "/api/auth/signup", {"email": f"new{next(_seq)}@example.test", "password": PASSWORD}
+    return "/api/auth/signup", {
+        "email": f"new{next(_seq)}@example.test",
+        "password": PASSWORD,
+        "birth_date": ADULT,
+    }
+
+
+def mine(status: int) -> dict[str, int]:
+    """bet1's own record: bet1; everyone else as if it did not exist."""
+    return {**dict.fromkeys(ACTORS, 404), "anon": 401, "bet1": status}
+
+
+def _own(collection: str, body: Any) -> Setup:
+    """A fresh record of bet1's in `collection` (a deposit, a withdrawal)."""
+
+    def setup(w: World) -> tuple[str, Any]:
+        made = w.ok("bet1", "POST", collection, body)
+        return f"{collection}/{made['id']}", None
+
+    return setup
+
+
+def _awaiting_approval(suffix: str) -> Setup:
+    """bet1's withdrawal above the approval threshold (APPROVAL_THRESHOLD)."""
+
+    def setup(w: World) -> tuple[str, Any]:
+        made = w.ok("bet1", "POST", "/api/me/withdrawals", {"amount": APPROVAL_THRESHOLD + 1})
+        return f"/api/admin/withdrawals/{made['id']}{suffix}", {"note": "checked"}
+
+    return setup
 
 
 def _market_path(kind: str, suffix: str = "", body: Any = None) -> Setup:
@@ -228,6 +259,39 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/me/deposits"): Rule(_fixed("/api/me/deposits", {"amount": 50}), logged_in(201)),
     ("POST", "/api/me/withdrawals"): Rule(
         _fixed("/api/me/withdrawals", {"amount": 1}), logged_in(201)
+    ),
+    ("GET", "/api/payments/providers"): Rule(_fixed("/api/payments/providers"), logged_in(200)),
+    ("GET", "/api/me/deposits"): Rule(_fixed("/api/me/deposits"), logged_in(200)),
+    ("GET", "/api/me/deposits/<id:deposit_id>"): Rule(
+        _own("/api/me/deposits", {"amount": 50}), mine(200)
+    ),
+    ("GET", "/api/me/withdrawals"): Rule(_fixed("/api/me/withdrawals"), logged_in(200)),
+    ("GET", "/api/me/withdrawals/<id:payout_id>"): Rule(
+        _own("/api/me/withdrawals", {"amount": 1}), mine(200)
+    ),
+    ("GET", "/api/me/limits"): Rule(_fixed("/api/me/limits"), logged_in(200)),
+    ("PUT", "/api/me/limits"): Rule(_fixed("/api/me/limits", {"day": 500_000}), logged_in(200)),
+    ("POST", "/api/me/self-exclusion"): Rule(
+        _fixed("/api/me/self-exclusion", {"days": 1}),
+        {"anon": 401, "bet2": 200, "op1": 200, "op2": 200, "admin": 200},
+        "bet1 places the other rules' wagers: excluding it would break them",
+    ),
+    ("POST", "/api/payments/stripe/webhook"): Rule(
+        _fixed("/api/payments/stripe/webhook", {"type": "x"}),
+        everyone(404),
+        "public, like every provider callback; stripe is not enabled here",
+    ),
+    ("POST", "/api/payments/nowpayments/ipn"): Rule(
+        _fixed("/api/payments/nowpayments/ipn", {"payment_id": 1}),
+        everyone(404),
+        "public, like every provider callback; nowpayments is not enabled here",
+    ),
+    ("GET", "/api/admin/withdrawals"): Rule(_fixed("/api/admin/withdrawals"), admins(200)),
+    ("POST", "/api/admin/withdrawals/<id:payout_id>/approve"): Rule(
+        _awaiting_approval("/approve"), admins(200)
+    ),
+    ("POST", "/api/admin/withdrawals/<id:payout_id>/reject"): Rule(
+        _awaiting_approval("/reject"), admins(200)
     ),
     ("GET", "/api/markets"): Rule(_fixed("/api/markets"), logged_in(200)),
     ("POST", "/api/markets"): Rule(
@@ -314,6 +378,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, tiny_clip: bytes) -> Iterato
                 "dispute_window_seconds": 600,
                 # many logins from one test client: the throttle has its own tests
                 "login_address_attempts": 10_000,
+                "withdrawal_approval_threshold": APPROVAL_THRESHOLD,
             }
         )
         try:

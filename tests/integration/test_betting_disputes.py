@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from streambet.adapters.payouts import MockPayoutProvider
 from streambet.domain.errors import Conflict, PermissionDenied
 from streambet.services import disputes, markets, settlement, wallet
 from streambet.services.settlement import SettlementPolicy
@@ -119,57 +118,3 @@ def test_overturn_to_void_refunds(resolved: dict) -> None:
     assert _balances(r) == (1000, 1000)
     assert markets.get_market(r["w"].uow(), r["m"].id).status == "canceled"
     assert verify_ledger(r["app"]) == []
-
-
-def test_signup_credit_and_withdrawal_through_the_ledger(any_db_app: Flask) -> None:
-    client = any_db_app.test_client()
-    credentials = {"email": "new@example.test", "password": "long enough"}
-    assert client.post("/api/auth/signup", json=credentials).status_code == 202
-    r = client.post("/api/auth/login", json=credentials)
-    headers = {"Authorization": f"Bearer {r.get_json()['token']}"}
-    credit = any_db_app.extensions["streambet"].settings.signup_credit
-    assert client.get("/api/me", headers=headers).get_json()["balance"] == credit == 10_000
-    out = client.post("/api/me/withdrawals", json={"amount": 2_500}, headers=headers)
-    assert out.status_code == 201 and out.get_json()["status"] == "done"
-    assert out.get_json()["balance"] == 7_500
-    too_much = client.post("/api/me/withdrawals", json={"amount": 7_501}, headers=headers)
-    assert too_much.status_code == 409
-    for bad in (0, -5, 1.5, "10"):
-        assert (
-            client.post("/api/me/deposits", json={"amount": bad}, headers=headers).status_code
-            == 400
-        )
-    data_dir = any_db_app.extensions["streambet"].settings.data_dir
-    journal = MockPayoutProvider(data_dir / "payouts" / "mock-provider.jsonl").records()
-    assert [(j["direction"], j["amount"]) for j in journal] == [("withdrawal", 2_500)]
-    assert verify_ledger(any_db_app) == []
-
-
-def test_a_deposit_finished_after_a_crash_is_booked_once(any_db_app: Flask) -> None:
-    w = any_db_app.extensions["streambet"]
-    a = make_actor(any_db_app)
-    provider = MockPayoutProvider()
-    pending = wallet.request_deposit(w.uow(), a.user_id, 400)
-    # The provider collected but the process died before booking it.
-    provider.collect(pending, a.user_id, 400)
-    assert wallet.balance(w.read_uow(), a.user_id) == 0
-    for _ in range(2):
-        done = wallet.complete_deposit(w.uow(), provider, pending)
-    assert done.status == "done" and len(provider.records()) == 1
-    assert wallet.balance(w.read_uow(), a.user_id) == 400
-    assert verify_ledger(any_db_app) == []
-
-
-def test_a_withdrawal_resent_after_a_crash_is_paid_once(any_db_app: Flask) -> None:
-    w = any_db_app.extensions["streambet"]
-    a = make_actor(any_db_app)
-    fund(any_db_app, a.user_id, 500)
-    provider = MockPayoutProvider()
-    pending = wallet.request_withdrawal(w.uow(), a.user_id, 200)
-    # The provider was paid but the process died before recording it.
-    provider.pay(pending, a.user_id, 200)
-    assert wallet.pending_requests(w.read_uow(), "withdrawal") == [pending]
-    done = wallet.send_withdrawal(w.uow(), provider, pending)
-    assert done.status == "done" and len(provider.records()) == 1
-    assert wallet.pending_requests(w.read_uow(), "withdrawal") == []
-    assert wallet.balance(w.read_uow(), a.user_id) == 300

@@ -97,12 +97,12 @@ def test_demo_market_is_seeded_once(app: Flask) -> None:
     operator = demo.ensure_demo_operator(w.uow())
     markets.lock_market(w.uow(), first.market.id, by=operator)
     report = sweeper.sweep(
-        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payments.payouts, queue=w.queue
     )
     assert report.started == submitted
     assert analyses.get_state(w.read_uow(), submitted[0]).status == "succeeded"  # type: ignore[union-attr]
     again_report = sweeper.sweep(
-        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payments.payouts, queue=w.queue
     )
     assert first.market.id in report.settled + again_report.settled
     assert markets.get_market(w.read_uow(), first.market.id).status in ("resolved", "review")

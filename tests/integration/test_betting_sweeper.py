@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
-from streambet.adapters.payouts import MockPayoutProvider
+from streambet.adapters.payments.play import PlayProvider
 from streambet.domain.markets import FootagePolicy
 from streambet.services import sweeper, wallet
 from streambet.services.settlement import SettlementPolicy
@@ -41,7 +41,7 @@ def test_sweep_locks_settles_and_pays(any_db_app: Flask) -> None:
     bet(any_db_app, b.principal, m.id, m.outcomes[0].id, 60)
     source = Timelines({})
     policy = SettlementPolicy(dispute_window=timedelta(minutes=10))
-    provider = MockPayoutProvider()
+    provider = PlayProvider()
 
     def run(at: datetime) -> sweeper.SweepReport:
         return sweeper.sweep(w.uow, w.read_uow, source, policy, provider, now=at)

@@ -116,6 +116,8 @@ def test_hostile_input_to_every_operation(any_db_app: Flask, tiny_clip: bytes) -
     valid = {
         "market_id": str(market["id"]),
         "dispute_id": "1",
+        "deposit_id": "1",
+        "payout_id": "1",
         "analysis_id": upload["job_id"],
         "ms": "0",
     }

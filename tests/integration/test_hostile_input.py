@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from streambet.api.ws import _Viewer
-from tests.support.api import Actor, make_actor
+from tests.support.api import ADULT, Actor, make_actor
 from tests.support.betting import fund
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -146,11 +146,21 @@ def test_nul_characters_in_text(any_db_app: Flask, world: dict[str, Any]) -> Non
     market = world["market"]
     client = app.test_client()
     cases: list[tuple[str, dict[str, Any], Actor | None, str]] = [
-        ("/api/auth/signup", {"email": "a\x00@b.cd", "password": "x" * 12}, None, "email"),
+        (
+            "/api/auth/signup",
+            {"email": "a\x00@b.cd", "password": "x" * 12, "birth_date": ADULT},
+            None,
+            "email",
+        ),
         ("/api/auth/login", {"email": "a\x00@b.cd", "password": "x" * 12}, None, "email"),
         (
             "/api/auth/signup",
-            {"email": "nul@b.cd", "password": "long enough pass", "display_name": "a\x00"},
+            {
+                "email": "nul@b.cd",
+                "password": "long enough pass",
+                "display_name": "a\x00",
+                "birth_date": ADULT,
+            },
             None,
             "display_name",
         ),

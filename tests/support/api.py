@@ -15,6 +15,7 @@ from streambet.services import accounts
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
+ADULT = "1990-04-01"  # a date of birth sign-up accepts
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,12 @@ def timeline(
 
 
 def fund(app: object, user_id: int, amount: int) -> None:
-    """Credits a user through the ledger, as a deposit would."""
-    from streambet.adapters.payouts import MockPayoutProvider
-    from streambet.services import wallet
+    """Credits a user through the ledger with a play-money deposit (the app's own play
+    provider, so reconciliation finds it in its journal)."""
+    from streambet.services import deposits
 
     w = app.extensions["streambet"]  # type: ignore[attr-defined]
-    wallet.deposit(w.uow, MockPayoutProvider(), user_id, amount)
+    deposits.start_deposit(w.uow, w.payments, user_id, amount, provider="play")
 
 
 def verify_ledger(app: object) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, Field
 
@@ -19,6 +21,7 @@ class SignupCreate(BaseModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
     display_name: str = Field(default="", max_length=64)
+    birth_date: date = Field(description="YYYY-MM-DD; accounts are for 18 and over")
 
 
 class LoginCreate(BaseModel):
@@ -64,8 +67,9 @@ SIGNUP_ACCEPTED = (
 
 @bp.post("/api/auth/signup")
 @documented(
-    "Create a bettor account, then log in. The answer is the same whether or not the"
-    " e-mail already has an account (nothing is created then; its owner is told by mail)",
+    "Create a bettor account (18 or older), then log in. The answer is the same whether or"
+    " not the e-mail already has an account (nothing is created then; its owner is told by"
+    " mail)",
     tags=("accounts",),
     body=SignupCreate,
     responses={202: SignupAcceptedRead, 400: None},
@@ -74,7 +78,13 @@ def signup() -> tuple[Response, int]:
     body = parse_json(SignupCreate)
     w = wiring()
     accounts.sign_up(
-        w.uow(), w.account_policy, w.mailer, body.email, body.password, body.display_name
+        w.uow(),
+        w.account_policy,
+        w.mailer,
+        body.email,
+        body.password,
+        body.display_name,
+        body.birth_date,
     )
     accepted = SignupAcceptedRead(status="accepted", message=SIGNUP_ACCEPTED)
     return _no_store(jsonify(accepted.model_dump())), 202

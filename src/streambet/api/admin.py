@@ -29,7 +29,7 @@ class SweepRead(BaseModel):
     started: list[str]
     settled: list[int]
     paid: list[int]
-    finished_requests: int
+    payouts_sent: int
 
 
 class LedgerReport(BaseModel):
@@ -68,9 +68,8 @@ def rule(dispute_id: int) -> Response:
 @bp.post("/api/admin/payouts/run")
 @documented(
     "Run the periodic betting job now: lock markets past closing, start the held analyses"
-    " of markets that stopped taking wagers, settle those whose"
-    " analysis is ready, pay those whose dispute window closed, finish pending deposits"
-    " and withdrawals",
+    " of markets that stopped taking wagers, settle those whose analysis is ready, pay"
+    " those whose dispute window closed, send the withdrawals that are due",
     tags=TAGS,
     responses={200: SweepRead, 401: None, 403: None},
 )
@@ -78,7 +77,7 @@ def rule(dispute_id: int) -> Response:
 def run_payouts() -> Response:
     w = wiring()
     report = sweeper.sweep(
-        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payout_provider, queue=w.queue
+        w.uow, w.read_uow, w.timelines, w.settlement_policy, w.payments.payouts, queue=w.queue
     )
     return jsonify(asdict(report))
 

@@ -23,6 +23,7 @@ STATUS: dict[type[e.StreamBetError], int] = {
     e.PayloadTooLarge: 413,
     e.UnsupportedMedia: 415,
     TooManyRequests: 429,
+    e.Unavailable: 503,
 }
 
 

@@ -1,4 +1,5 @@
-"""The caller's own money and wagers: /api/me/..."""
+"""The caller's own balance and wagers: /api/me/... (deposits, withdrawals and limits:
+api/payments.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ from flask import Blueprint, Response, jsonify
 
 from streambet.api.accounts import UserRead, user_read
 from streambet.api.auth import principal, requires
-from streambet.api.betting_schemas import AmountCreate, PageQuery, WagerList
+from streambet.api.betting_schemas import PageQuery, WagerList
 from streambet.api.openapi import documented
-from streambet.api.validation import parse_json, parse_query
+from streambet.api.validation import parse_query
 from streambet.domain.accounts import Role
 from streambet.services import wagers, wallet
-from streambet.services.wallet import PayoutRequestRead
 from streambet.wiring import wiring
 
 bp = Blueprint("me", __name__)
@@ -49,33 +49,3 @@ def my_wagers() -> Response:
         wiring().read_uow(), principal().user_id, limit=q.limit, offset=q.offset
     )
     return jsonify(WagerList(items=items).model_dump(mode="json"))
-
-
-@bp.post("/api/me/deposits")
-@documented(
-    "Deposit through the payout provider (a mock that records what it would collect)",
-    tags=TAGS,
-    body=AmountCreate,
-    responses={201: PayoutRequestRead, 400: None, 401: None},
-)
-@requires(Role.BETTOR)
-def deposit() -> tuple[Response, int]:
-    body = parse_json(AmountCreate)
-    w = wiring()
-    done = wallet.deposit(w.uow, w.payout_provider, principal().user_id, body.amount)
-    return jsonify(done.model_dump(mode="json")), 201
-
-
-@bp.post("/api/me/withdrawals")
-@documented(
-    "Withdraw through the payout provider (a mock that records what it would pay)",
-    tags=TAGS,
-    body=AmountCreate,
-    responses={201: PayoutRequestRead, 400: None, 401: None, 409: None},
-)
-@requires(Role.BETTOR)
-def withdraw() -> tuple[Response, int]:
-    body = parse_json(AmountCreate)
-    w = wiring()
-    done = wallet.withdraw(w.uow, w.payout_provider, principal().user_id, body.amount)
-    return jsonify(done.model_dump(mode="json")), 201

@@ -2,7 +2,8 @@
 
 Market odds and status are public, so every socket gets them. Analysis progress belongs to
 whoever uploaded the clip: once the page has sent `{"type": "auth", "token": "<bearer>"}`,
-its socket gets the progress of that user's own analyses (an admin's: everyone's). Each
+its socket gets the progress of that user's own analyses (an admin's: everyone's). A
+deposit's or withdrawal's status (`payment.status`) reaches its owner only. Each
 message to the page is `{"topic": ..., "payload": {...}}`; the first is `{"topic": "hello"}`,
 sent once the bus subscription exists, so the page knows that from then on nothing is
 missed and can refresh once to catch up with what happened before. Each auth message is
@@ -40,7 +41,8 @@ from streambet.services.events import ODDS
 from streambet.wiring import Wiring, wiring
 
 PUBLIC_TOPICS = ("market.odds", "market.status")
-PRIVATE_TOPICS = ("analysis.progress",)
+PRIVATE_TOPICS = ("analysis.progress", "payment.status")
+OWNER_ONLY = frozenset({"payment.status"})  # money news: not even an admin sees another's
 MAX_MESSAGE = 4096
 HELLO = json.dumps({"topic": "hello", "payload": {}})
 EXTENSION = "streambet.ws"
@@ -86,7 +88,11 @@ class _Viewer:
         if topic not in PRIVATE_TOPICS:
             return True
         p = self.principal
-        return p is not None and (p.role == Role.ADMIN or payload.get("user_id") == p.user_id)
+        if p is None:
+            return False
+        if payload.get("user_id") == p.user_id:
+            return True
+        return p.role == Role.ADMIN and topic not in OWNER_ONLY
 
 
 def _encode(event: Any) -> str:
@@ -145,7 +151,7 @@ def _refuse(refusal: Refusal) -> Response:
 
 @bp.route("/api/ws", websocket=True)  # werkzeug routes upgrades to websocket rules only
 @documented(
-    "Live updates: analysis progress, market odds and status (WebSocket upgrade)",
+    "Live updates: analysis progress, market odds and status, my payments (WebSocket upgrade)",
     tags=("live",),
     responses={101: None, 400: None, 401: None, 429: None, 503: None},
 )

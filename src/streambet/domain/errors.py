@@ -48,3 +48,9 @@ class UnsupportedMedia(StreamBetError):
 
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
+
+
+class Unavailable(StreamBetError):
+    """Something we depend on (a payment provider) gave no answer: try again later."""
+
+    code = "unavailable"

@@ -18,7 +18,8 @@ class AccountKind(StrEnum):
     POOL = "pool"  # a market's escrow: stakes in, payouts/refunds/takeout/breakage out
     HOUSE = "house"  # takeout and breakage
     MINT = "mint"  # where play-money credit comes from (goes negative)
-    PROVIDER = "provider"  # the payout provider's side of deposits and withdrawals
+    PROVIDER = "provider"  # a payment provider's clearing account: its side of the money
+    PENDING = "pending"  # withdrawals on their way out: left the wallet, not yet paid
 
 
 # Only these may go below zero: they are the outside world's side of the books.
@@ -28,7 +29,9 @@ MAY_GO_NEGATIVE = frozenset({AccountKind.MINT, AccountKind.PROVIDER})
 class MovementKind(StrEnum):
     GRANT = "grant"
     DEPOSIT = "deposit"
-    WITHDRAWAL = "withdrawal"
+    WITHDRAWAL = "withdrawal"  # wallet -> pending withdrawals, when requested
+    WITHDRAWAL_PAID = "withdrawal_paid"  # pending -> the provider's clearing account
+    WITHDRAWAL_BACK = "withdrawal_back"  # pending -> wallet: failed or rejected
     STAKE = "stake"
     PAYOUT = "payout"
     REFUND = "refund"
@@ -44,9 +47,25 @@ def pool_code(market_id: int) -> str:
     return f"pool:{market_id}"
 
 
+def clearing_code(provider: str) -> str:
+    """Where a payment provider's deposits come from and its payouts go to."""
+    return f"clearing:{provider}"
+
+
 HOUSE_CODE = "house"
 MINT_CODE = "mint"
-PROVIDER_CODE = "provider"
+PENDING_WITHDRAWAL_CODE = "pending_withdrawal"
+
+
+def deposit_movement(deposit_id: int, credited_to: int) -> str:
+    """One credit of a deposit, named by the total it brings the deposit to, so the same
+    rise can never be booked twice."""
+    return f"deposit:d{deposit_id}:{credited_to}"
+
+
+def withdrawal_movement(payout_id: int, step: str) -> str:
+    """`step`: "held" (wallet -> pending), "paid" or "back"."""
+    return f"withdrawal:p{payout_id}:{step}"
 
 
 @dataclass(frozen=True)

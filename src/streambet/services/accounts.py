@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from argon2 import PasswordHasher
@@ -31,6 +31,7 @@ from streambet.domain.accounts import (
     parse_role,
 )
 from streambet.domain.errors import Conflict, Unauthenticated
+from streambet.domain.responsible import check_age
 from streambet.services import throttle, wallet
 from streambet.services.throttle import LoginThrottle
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -146,12 +147,16 @@ def sign_up(
     mailer: Mailer,
     email: str,
     password: str,
-    display_name: str = "",
+    display_name: str,
+    birth_date: date,
+    today: date | None = None,
 ) -> None:
     """A bettor account with its play money, unless the e-mail has one already: then
     nothing is created. Either way the same work is done and the same nothing returned,
     so the answer does not tell who has an account; the owner of the address learns
-    which it was by mail. The caller then logs in."""
+    which it was by mail. The caller then logs in. Only for the 18s and over (refused
+    before anything else, whoever owns the address)."""
+    check_age(birth_date, today or datetime.now(UTC).date())
     email = normalise_email(email)
     check_display_name(display_name or email.split("@")[0])
     password_hash = hash_password(password, email, display_name)
@@ -159,7 +164,7 @@ def sign_up(
     try:
         with uow:
             if uow.session.scalar(select(User.id).where(User.email == email)) is None:
-                add_user(
+                principal = add_user(
                     uow.session,
                     email,
                     password_hash,
@@ -167,6 +172,9 @@ def sign_up(
                     display_name,
                     credit=policy.signup_credit,
                 )
+                user = uow.session.get(User, principal.user_id)
+                assert user is not None
+                user.birth_date = birth_date
                 uow.commit()
                 created = True
     except IntegrityError:  # the same e-mail signed up at this very moment

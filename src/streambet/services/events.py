@@ -13,6 +13,7 @@ Publish = Callable[[str, dict[str, Any]], None]
 ODDS = "market.odds"
 STATUS = "market.status"
 ANALYSIS_PROGRESS = "analysis.progress"
+PAYMENT_STATUS = "payment.status"  # a deposit's or withdrawal's new status: its owner only
 
 
 def no_publish(topic: str, payload: dict[str, Any]) -> None:

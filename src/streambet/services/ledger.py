@@ -14,15 +14,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, Wager
+from streambet.adapters.orm.payments import Deposit, PayoutIntent
 from streambet.domain.errors import InsufficientFunds
 from streambet.domain.ledger import (
     HOUSE_CODE,
     MAY_GO_NEGATIVE,
+    PENDING_WITHDRAWAL_CODE,
     AccountKind,
     MovementKind,
     Violation,
     transfer,
 )
+from streambet.domain.payments import PayoutStatus
 from streambet.services.unit_of_work import UnitOfWork
 
 
@@ -167,6 +170,8 @@ def verify(session: Session) -> list[Violation]:
     for code, value in negative:
         out.append(Violation("negative_balance", code, str(value)))
     out.extend(_verify_markets(session))
+    out.extend(_verify_deposits(session))
+    out.extend(_verify_withdrawals(session))
     grand = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))
     if grand != 0:
         out.append(Violation("books_unbalanced", "all entries", f"sum {grand}"))
@@ -237,4 +242,87 @@ def _verify_markets(session: Session) -> list[Violation]:
     )
     for wager_id in session.scalars(twice):
         out.append(Violation("paid_twice", f"wager {wager_id}", "more than one payout or refund"))
+    return out
+
+
+def _credits_by_prefix(session: Session, prefix: str) -> dict[str, int]:
+    """Movement -> its positive leg, for the movements whose key starts with `prefix`."""
+    rows = session.execute(
+        select(LedgerEntry.movement, LedgerEntry.amount).where(
+            LedgerEntry.movement.startswith(prefix, autoescape=True), LedgerEntry.amount > 0
+        )
+    )
+    return {movement: int(amount) for movement, amount in rows}
+
+
+def _verify_deposits(session: Session) -> list[Violation]:
+    """Each deposit's credits in the ledger add up to what its row says it credited, and
+    no credit exists for a deposit that is not there."""
+    out: list[Violation] = []
+    booked: dict[int, int] = {}
+    for movement, amount in _credits_by_prefix(session, "deposit:d").items():
+        digits = movement.removeprefix("deposit:d").split(":", 1)[0]
+        if digits.isdigit():
+            booked[int(digits)] = booked.get(int(digits), 0) + amount
+    rows = session.execute(select(Deposit.id, Deposit.credited, Deposit.amount)).all()
+    known = set()
+    for deposit_id, credited, amount in rows:
+        known.add(deposit_id)
+        if booked.get(deposit_id, 0) != credited:
+            out.append(
+                Violation(
+                    "deposit_mismatch",
+                    f"deposit {deposit_id}",
+                    f"credited {credited}, ledger {booked.get(deposit_id, 0)}",
+                )
+            )
+        if credited > amount:
+            out.append(
+                Violation("deposit_over_credited", f"deposit {deposit_id}", f"{credited}/{amount}")
+            )
+    for deposit_id in sorted(set(booked) - known):
+        out.append(Violation("deposit_unknown", f"deposit {deposit_id}", "credit without a row"))
+    return out
+
+
+def _verify_withdrawals(session: Session) -> list[Violation]:
+    """Every payout intent's movements match its amount and status: held once; then paid
+    or returned (never both) once it is final; and the pending-withdrawal account holds
+    exactly the intents that are not final."""
+    out: list[Violation] = []
+    legs = _credits_by_prefix(session, "withdrawal:p")
+    holding = 0
+    for payout_id, amount, status in session.execute(
+        select(PayoutIntent.id, PayoutIntent.amount, PayoutIntent.status)
+    ):
+        state = PayoutStatus(status)
+        held = legs.pop(f"withdrawal:p{payout_id}:held", None)
+        paid = legs.pop(f"withdrawal:p{payout_id}:paid", None)
+        back = legs.pop(f"withdrawal:p{payout_id}:back", None)
+        subject = f"withdrawal {payout_id}"
+        if held != amount:
+            out.append(Violation("withdrawal_hold", subject, f"held {held}, amount {amount}"))
+        expected_paid = amount if state is PayoutStatus.PAID else None
+        expected_back = amount if state in (PayoutStatus.FAILED, PayoutStatus.REJECTED) else None
+        if paid != expected_paid or back != expected_back:
+            out.append(
+                Violation("withdrawal_mismatch", subject, f"{status}: paid {paid}, returned {back}")
+            )
+        if state.holds_funds:
+            holding += amount
+    for movement in sorted(legs):
+        out.append(Violation("withdrawal_unknown", movement, "movement without an intent"))
+    pending = session.scalar(
+        select(LedgerAccount.balance).where(LedgerAccount.code == PENDING_WITHDRAWAL_CODE)
+    )
+    if int(pending or 0) != holding:
+        out.append(
+            Violation(
+                "pending_mismatch",
+                PENDING_WITHDRAWAL_CODE,
+                f"holds {pending or 0}, open withdrawals {holding}",
+            )
+        )
+    if pending is not None and pending < 0:
+        out.append(Violation("pending_negative", PENDING_WITHDRAWAL_CODE, str(pending)))
     return out

@@ -1,7 +1,8 @@
 """The periodic betting job: lock markets past their closing time, queue the held analyses
 of markets that have stopped taking wagers, settle locked markets whose analysis is ready,
-pay markets whose dispute window has closed, finish deposits and withdrawals a crash left
-pending. Every step is its own transaction and safe to repeat or run concurrently."""
+pay markets whose dispute window has closed, send the withdrawals that are due
+(services/withdrawals.py: the payout outbox, retried with backoff). Every step is its own
+transaction and safe to repeat or run concurrently."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from streambet.adapters.orm.betting import Market
-from streambet.adapters.payouts import PayoutProvider
+from streambet.adapters.payments.ports import PayoutProvider
 from streambet.domain.markets import MarketStatus
-from streambet.services import analyses, markets, settlement, wallet
+from streambet.services import analyses, markets, settlement, withdrawals
 from streambet.services.analyses import TaskQueue
 from streambet.services.settlement import SettlementPolicy, TimelineSource
 from streambet.services.unit_of_work import UnitOfWorkFactory
@@ -25,7 +26,7 @@ class SweepReport:
     started: list[str] = field(default_factory=list)  # held analyses queued now
     settled: list[int] = field(default_factory=list)
     paid: list[int] = field(default_factory=list)
-    finished_requests: int = 0  # deposits and withdrawals a crash left pending
+    payouts_sent: int = 0  # withdrawals tried (services/withdrawals.send_due)
 
 
 def sweep(
@@ -33,7 +34,7 @@ def sweep(
     read: UnitOfWorkFactory,
     timelines: TimelineSource,
     policy: SettlementPolicy,
-    provider: PayoutProvider,
+    payouts: PayoutProvider,
     *,
     queue: TaskQueue | None = None,
     now: datetime | None = None,
@@ -58,11 +59,5 @@ def sweep(
     for market_id in settlement.due_for_payout(read(), now):
         if settlement.finalize_market(write(), market_id, now=now):
             report.paid.append(market_id)
-    for direction, finish in (
-        ("deposit", wallet.complete_deposit),
-        ("withdrawal", wallet.send_withdrawal),
-    ):
-        for key in wallet.pending_requests(read(), direction):
-            finish(write(), provider, key)
-            report.finished_requests += 1
+    report.payouts_sent = withdrawals.send_due(write, read, payouts, now)
     return report

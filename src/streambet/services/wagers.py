@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, MarketOutcome, Wager
 from streambet.domain.accounts import Principal, Role, check_may_wager
 from streambet.domain.errors import (
@@ -33,6 +34,7 @@ from streambet.domain.ledger import AccountKind, MovementKind, pool_code, wallet
 from streambet.domain.markets import check_wager
 from streambet.domain.money import check_amount
 from streambet.domain.pools import decimal_odds
+from streambet.domain.responsible import check_not_excluded
 from streambet.services import ledger
 from streambet.services.markets import load_market
 from streambet.services.read_models import EpochMs, ReadModel, read
@@ -86,8 +88,12 @@ def _account_id(code: str) -> Any:
     return select(LedgerAccount.id).where(LedgerAccount.code == bindparam(code)).scalar_subquery()
 
 
-# The market, the chosen outcome and both ledger accounts in one statement: it runs while
-# SQLite's single writer slot is held, so every round trip saved there is throughput.
+# The market, the chosen outcome, both ledger accounts and the bettor's self-exclusion in
+# one statement: it runs while SQLite's single writer slot is held, so every round trip
+# saved there is throughput (the exclusion is one primary-key read inside it).
+_EXCLUDED_UNTIL = (
+    select(User.excluded_until).where(User.id == bindparam("user_id")).scalar_subquery()
+)
 _MARKET = (
     select(
         Market.status,
@@ -99,6 +105,7 @@ _MARKET = (
         MarketOutcome.id,
         _account_id("wallet_code"),
         _account_id("pool_code"),
+        _EXCLUDED_UNTIL,
     )
     .outerjoin(
         MarketOutcome,
@@ -245,16 +252,20 @@ def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[W
             "outcome_id": outcome_id,
             "wallet_code": wallet_code(user_id),
             "pool_code": pool_code(market_id),
+            "user_id": user_id,
         },
     ).first()
     if row is None:
         raise NotFound(f"No market {market_id}.")
-    status, min_stake, max_stake, opens_at, closes_at, takeout_bp, found_outcome, wallet, pool = row
+    status, min_stake, max_stake, opens_at, closes_at, takeout_bp = row[:6]
+    found_outcome, wallet, pool, excluded_until = row[6:]
+    now = now or datetime.now(UTC)
+    check_not_excluded(excluded_until, now, "wagers")
     if found_outcome is None:
         raise ValidationFailed(
             "That outcome is not part of this market.", details={"field": "outcome_id"}
         )
-    check_wager(status, stake, min_stake, max_stake, now or datetime.now(UTC), opens_at, closes_at)
+    check_wager(status, stake, min_stake, max_stake, now, opens_at, closes_at)
     if wallet is None:  # never funded: nothing to stake
         raise InsufficientFunds("Not enough balance for that.", details={"needed": stake})
     created = datetime.now(UTC)

@@ -218,7 +218,12 @@ def call(server: LiveServer, method: str, path: str, token: str | None = None, *
 def signup(server: LiveServer, name: str) -> dict[str, Any]:
     """A bettor with the sign-up credit: {"token", "user"}."""
     body = {"email": f"{name.lower()}@example.test", "password": "correct horse battery"}
-    call(server, "POST", "/api/auth/signup", json={**body, "display_name": name})
+    call(
+        server,
+        "POST",
+        "/api/auth/signup",
+        json={**body, "display_name": name, "birth_date": "1990-04-01"},
+    )
     return dict(call(server, "POST", "/api/auth/login", json=body))
 
 

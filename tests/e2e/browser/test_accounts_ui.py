@@ -18,6 +18,13 @@ def test_signup_login_logout_and_errors_in_words(pages: Any, screenshot: Any) ->
     page.get_by_label("Display name (optional)").fill("Ana")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_have_text("Enter your date of birth.")
+    page.get_by_label("Date of birth").fill("2015-06-01")
+    expect_status(page, 400)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("18 or older")
+    page.get_by_label("Date of birth").fill("1990-06-01")
+    page.get_by_role("button", name="Create account").click()
     expect(page.locator("#who")).to_have_text("Ana")
     expect(page.get_by_role("link", name="Markets")).to_have_attribute("aria-current", "page")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streambet.adapters.orm.base import Base, UTCDateTime, utcnow
@@ -19,6 +19,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # bettor | operator | admin
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Given at sign-up (18 or older); None for accounts made by an admin or before it.
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Self-exclusion: no wagers or deposits before this (read on every wager, by id).
+    excluded_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ApiToken(Base):

@@ -1,5 +1,6 @@
 """Betting tables: ledger accounts and entries, markets, outcomes, wagers, settlements,
-disputes and payout requests. Money columns are BigInteger minor units."""
+and disputes (deposits and withdrawals: orm/payments.py). Money columns are BigInteger
+minor units."""
 
 from __future__ import annotations
 
@@ -161,21 +162,3 @@ class Dispute(Base):
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class PayoutRequest(Base):
-    """A deposit or withdrawal through the payout provider. The ledger moves first, in the
-    same transaction that writes this row; the provider call follows with `key` as its
-    idempotency key, so a retry after a crash never pays twice."""
-
-    __tablename__ = "payout_request"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    direction: Mapped[str] = mapped_column(String(16))  # deposit | withdrawal
-    amount: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | done
-    provider_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -12,6 +12,9 @@ import { renderUpload } from './views/upload.js';
 import { renderAnalyses, renderAnalysis } from './views/analysis.js';
 import { renderWagers } from './views/wagers.js';
 import { renderReviews } from './views/reviews.js';
+import { renderWallet } from './views/wallet.js';
+import { renderAccount } from './views/account.js';
+import { renderWithdrawalQueue } from './views/withdrawal_queue.js';
 
 const ROUTES = [
   { pattern: /^\/login$/, view: (m) => renderAuth(m, 'login'), public: true },
@@ -23,6 +26,14 @@ const ROUTES = [
   { pattern: /^\/analyses$/, view: renderAnalyses, nav: 'analyses', role: 'operator' },
   { pattern: /^\/analyses\/([\w-]+)$/, view: renderAnalysis, nav: 'analyses', role: 'operator' },
   { pattern: /^\/admin\/reviews$/, view: renderReviews, nav: 'reviews', role: 'admin' },
+  { pattern: /^\/wallet$/, view: renderWallet, nav: 'wallet' },
+  { pattern: /^\/account$/, view: renderAccount, nav: 'account' },
+  {
+    pattern: /^\/admin\/withdrawals$/,
+    view: renderWithdrawalQueue,
+    nav: 'withdrawals',
+    role: 'admin',
+  },
 ];
 
 const NAV = [
@@ -31,6 +42,9 @@ const NAV = [
   { id: 'upload', href: '#/upload', text: 'Upload', role: 'operator' },
   { id: 'analyses', href: '#/analyses', text: 'Analyses', role: 'operator' },
   { id: 'reviews', href: '#/admin/reviews', text: 'Reviews', role: 'admin' },
+  { id: 'wallet', href: '#/wallet', text: 'Deposit & withdraw' },
+  { id: 'account', href: '#/account', text: 'Account' },
+  { id: 'withdrawals', href: '#/admin/withdrawals', text: 'Withdrawals', role: 'admin' },
 ];
 
 let cleanup = null;
@@ -168,6 +182,7 @@ async function main() {
   live.start();
   // Balances move when markets settle or a wager lands; keep the header honest.
   live.on('market.status', () => session.loggedIn && session.refresh());
+  live.on('payment.status', () => session.loggedIn && session.refresh());
   window.addEventListener('hashchange', route);
   await route();
 }

@@ -1,9 +1,10 @@
-// One WebSocket per page (/api/ws) carrying analysis progress, odds and market status.
+// One WebSocket per page (/api/ws) carrying analysis progress, odds, market status and the
+// user's own payments.
 // It reconnects by itself with backoff; while it is down, views' poll functions run instead.
 
 import { getToken } from './api.js';
 
-const TOPICS = ['analysis.progress', 'market.odds', 'market.status'];
+const TOPICS = ['analysis.progress', 'market.odds', 'market.status', 'payment.status'];
 const POLL_MS = 2000;
 
 class Live {

@@ -29,6 +29,13 @@ export function renderAuth(main, mode) {
     autocomplete: 'nickname',
     maxlength: 64,
   });
+  const birth = h('input', {
+    type: 'date',
+    name: 'birth_date',
+    id: 'birth-date',
+    autocomplete: 'bday',
+    required: true,
+  });
   const submit = h(
     'button',
     { type: 'submit', class: 'primary', id: 'auth-submit' },
@@ -49,6 +56,7 @@ export function renderAuth(main, mode) {
     error,
     field('E-mail', email),
     isSignup ? field('Display name (optional)', displayName) : null,
+    isSignup ? field('Date of birth', birth, 'You must be 18 or older.') : null,
     field('Password', password, isSignup ? 'At least 8 characters.' : null),
     h(
       'div',
@@ -68,6 +76,11 @@ export function renderAuth(main, mode) {
       (email.value.trim() ? password : email).focus();
       return;
     }
+    if (isSignup && !birth.value) {
+      showError('Enter your date of birth.');
+      birth.focus();
+      return;
+    }
     submit.disabled = true;
     try {
       const credentials = { email: email.value.trim(), password: password.value };
@@ -76,7 +89,11 @@ export function renderAuth(main, mode) {
         // nobody learns which); a new account then logs in like any other.
         await api('/api/auth/signup', {
           method: 'POST',
-          body: { ...credentials, display_name: displayName.value.trim() },
+          body: {
+            ...credentials,
+            display_name: displayName.value.trim(),
+            birth_date: birth.value,
+          },
         });
       }
       let result;
