@@ -105,12 +105,28 @@ export function evidenceGrid(frames, analysisId, { limit = 3 } = {}) {
     { class: 'stack' },
     grid,
     more,
-    field(
-      'Show the pictures from a local copy of the clip',
-      pick,
-      'The stored evidence frames are small; the clip gives full resolution.',
+    h(
+      'details',
+      {},
+      h('summary', { class: 'muted' }, 'Have the clip? Draw these at full resolution'),
+      field(
+        'Show the pictures from a local copy of the clip',
+        pick,
+        'The stored evidence frames are small; the clip gives full resolution.',
+      ),
     ),
   );
+}
+
+/** The times of the analysis's stored frames (asked once per grid drawing): a frame is
+ * only fetched when one was stored, so nothing is asked for in vain. */
+async function storedTimes(analysisId) {
+  try {
+    const { frames } = await api(`/api/analyses/${encodeURIComponent(analysisId)}/frames`);
+    return frames;
+  } catch {
+    return [];
+  }
 }
 
 /** The stored evidence frame nearest `ms`, as a drawable bitmap, or null. */
@@ -146,6 +162,7 @@ async function drawAll(frames, canvases, analysisId, current) {
     });
     if (!ok) video = null;
   }
+  const stored = !video && analysisId ? await storedTimes(analysisId) : [];
   for (let i = 0; i < frames.length; i += 1) {
     if (!current()) return;
     const canvas = canvases[i];
@@ -157,7 +174,7 @@ async function drawAll(frames, canvases, analysisId, current) {
       if (!current()) return;
       drawFitted(ctx, canvas, video, video.videoWidth, video.videoHeight, frames[i]);
     } else {
-      const picture = analysisId ? await storedFrame(analysisId, frames[i].t) : null;
+      const picture = stored.length ? await storedFrame(analysisId, frames[i].t) : null;
       if (!current()) return;
       if (picture) {
         drawFitted(ctx, canvas, picture, picture.width, picture.height, frames[i]);

@@ -15,7 +15,7 @@ import {
 
 /** An outcome's share of the pool beside its name in the slip. */
 function shareText(market, outcome) {
-  if (!market.pool) return 'no stakes yet';
+  if (!market.pool) return 'no bets yet';
   return `${outcomeShare(market, outcome)}% of the pool`;
 }
 
