@@ -57,7 +57,7 @@ export async function renderMarkets(main) {
   const list = h('ul', { class: 'market-list', id: 'market-list', 'aria-live': 'off' });
   const status = h('p', { class: 'muted', role: 'status' }, 'Loading markets…');
   main.append(
-    session.loggedIn ? welcome() : intro(),
+    ...[session.loggedIn ? welcome() : intro()].filter(Boolean),
     h(
       'div',
       { class: 'row spread' },
