@@ -140,6 +140,9 @@ describe('wagerStatus', () => {
   it('is won, lost or refunded once paid', () => {
     assert.equal(wagerStatus({ payout: 1900, outcome_id: 1 }, 'resolved', 1), 'won');
     assert.equal(wagerStatus({ payout: 0, outcome_id: 2 }, 'resolved', 1), 'lost');
+    // Decided, not yet paid: the losing side already reads lost, the winning side waits.
+    assert.equal(wagerStatus({ payout: null, outcome_id: 2 }, 'resolved', 1), 'lost');
+    assert.equal(wagerStatus({ payout: null, outcome_id: 1 }, 'resolved', 1), 'awaiting payout');
     assert.equal(wagerStatus({ payout: 1000 }, 'canceled'), 'refunded');
     // Nobody backed the winner: every stake came back, the losing side's too.
     assert.equal(

@@ -70,8 +70,12 @@ const PENDING_TEXT = {
  * winning outcome, which tells a refund (nobody backed the winner) from a win. */
 export function wagerStatus(w, marketStatus, winnerId = null) {
   if (marketStatus === 'canceled') return 'refunded';
-  if (w.payout === null || w.payout === undefined) return PENDING_TEXT[marketStatus] || 'open';
   const onWinner = winnerId !== null && String(w.outcome_id) === String(winnerId);
+  if (w.payout === null || w.payout === undefined) {
+    // Decided but unpaid: a stake on another outcome has lost (unless a dispute wins).
+    if (marketStatus === 'resolved' && winnerId !== null && !onWinner) return 'lost';
+    return PENDING_TEXT[marketStatus] || 'open';
+  }
   if (!onWinner && Number(w.payout) > 0) return 'refunded';
   return Number(w.payout) > 0 ? 'won' : 'lost';
 }

@@ -5,7 +5,7 @@
 
 import { api } from '../api.js';
 import { h, statusPill } from '../dom.js';
-import { formatDate, formatMoney, formatOdds } from '../format.js';
+import { formatCountdown, formatDate, formatMoney, formatOdds } from '../format.js';
 import { isWinner, outcomeShare, settlementRules, STATUS_TEXT } from '../markets_model.js';
 import { session } from '../session.js';
 
@@ -77,7 +77,7 @@ export function closingLine(market) {
         class: 'num',
         dataset: { countdownUntil: market.closesAt, countdownDone: 'a moment' },
       },
-      '…',
+      formatCountdown(market.closesAt) ?? 'a moment',
     ),
     ` (${formatDate(market.closesAt)}).`,
   );

@@ -7,7 +7,7 @@
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
 import { evidenceGrid, evidenceItems } from '../evidence.js';
-import { formatDate, formatMoney, formatPercent } from '../format.js';
+import { formatCountdown, formatDate, formatMoney, formatPercent } from '../format.js';
 import {
   canDispute,
   disputeWindowOpen,
@@ -148,7 +148,7 @@ function payoutNote(market) {
         class: 'num',
         dataset: { countdownUntil: market.disputeUntil, countdownDone: 'no longer' },
       },
-      '…',
+      formatCountdown(market.disputeUntil) ?? 'no longer',
     ),
     ` (until ${formatDate(market.disputeUntil)}); payouts follow.`,
   );
