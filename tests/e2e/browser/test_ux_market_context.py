@@ -34,6 +34,7 @@ def test_markets_carry_context_and_equal_questions_are_told_apart(
     expect(page.locator(f"#market-{second['id']}")).to_contain_text(
         "Closes when its operator locks it."
     )
+    expect(page.locator("#main")).not_to_contain_text("null")
     shot(page, "ux-12-markets-told-apart")
 
     page.goto(f"/#/markets/{first['id']}")

@@ -154,7 +154,7 @@ export function outcomeTiles(market) {
         h(
           'div',
           { class: 'muted num', dataset: { role: 'split' } },
-          market.pool ? `${outcomeShare(market, o)}% of the pool` : 'no bets yet',
+          market.pool ? `${outcomeShare(market, o)}% of the pool` : null,
         ),
         h(
           'div',
