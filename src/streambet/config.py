@@ -168,6 +168,8 @@ class Settings(_Model):
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = ""  # default: Stripe's own
+    # Public by design (pk_...): the wallet page hands it to Stripe.js for the card form.
+    stripe_publishable_key: str = Field(default="", pattern=r"^(pk_[A-Za-z0-9_]+)?$")
     nowpayments_api_key: SecretStr = SecretStr("")
     nowpayments_ipn_secret: SecretStr = SecretStr("")
     nowpayments_api_base: str = "https://api.nowpayments.io"
@@ -222,6 +224,11 @@ class Settings(_Model):
             "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
             "nowpayments": ("nowpayments_api_key", "nowpayments_ipn_secret"),
         }
+        if "stripe" in names and not self.stripe_publishable_key:
+            raise ValueError(
+                "STREAMBET_STRIPE_PUBLISHABLE_KEY is required by stripe payments"
+                " (the wallet page's card form)"
+            )
         for name in names:
             for field_name in needs.get(name, ()):
                 secret: SecretStr = getattr(self, field_name)
