@@ -88,6 +88,35 @@ def _users_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_list(args: argparse.Namespace) -> int:
+    from streambet.services import accounts
+
+    with app_wiring() as w:
+        rows = accounts.list_accounts(w.read_uow())
+    for row in rows:
+        since = row.created_at.date().isoformat()
+        print(
+            f"{row.user_id:>6}  {row.role:<9} {row.email:<34} {row.display_name}  (since {since})"
+        )
+    print(f"{len(rows)} account(s)")
+    return 0
+
+
+def _users_reset_password(args: argparse.Namespace) -> int:
+    from streambet.domain.errors import NotFound
+    from streambet.services import accounts
+
+    with app_wiring() as w:
+        try:
+            password = accounts.reset_password(w.uow(), args.email)
+        except NotFound as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+    print(f"new password for {args.email.strip().lower()} (shown this once): {password}")
+    print("Its open sessions were logged out.")
+    return 0
+
+
 def _demo_seed(args: argparse.Namespace) -> int:
     from streambet.services import analyses
     from streambet.services.demo_market import seed_demo
@@ -108,7 +137,10 @@ def _demo_seed(args: argparse.Namespace) -> int:
             p = account.principal
             print(f"  {p.role:<9} {p.email:<34} password: {account.password}")
     else:
-        print("Demo accounts already exist (their passwords were printed when first created).")
+        print(
+            "Demo accounts already exist; `streambet users list` lists them and"
+            " `streambet users reset-password EMAIL` prints a new password for one."
+        )
     print(f"Demo market {seeded.market.id}: {seeded.market.question}")
     return 0
 
@@ -233,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="")
     create.add_argument("--password", help="omit to be asked without echo")
     create.set_defaults(handler=_users_create)
+    users.add_parser("list", help="list every account").set_defaults(handler=_users_list)
+    reset = users.add_parser(
+        "reset-password", help="give an account a new password (printed once); ends its sessions"
+    )
+    reset.add_argument("email")
+    reset.set_defaults(handler=_users_reset_password)
 
     demo = sub.add_parser("demo").add_subparsers(dest="demo", required=True)
     demo.add_parser("seed", help="create the demo accounts").set_defaults(handler=_demo_seed)

@@ -26,7 +26,7 @@ def test_every_response_carries_the_security_headers(app: Flask) -> None:
     for method, url in (
         ("GET", "/"),
         ("GET", "/api/health"),
-        ("GET", "/api/markets"),  # 401
+        ("GET", "/api/me"),  # 401
         ("GET", "/static/js/app.js"),
         ("GET", "/nowhere"),  # 404
         ("BREW", "/api/health"),  # 405

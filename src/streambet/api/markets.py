@@ -62,12 +62,11 @@ def create_market() -> tuple[Response, int]:
 
 @bp.get("/api/markets")
 @documented(
-    "List markets, newest first",
+    "List markets, newest first (public: visitors browse before signing up)",
     tags=TAGS,
     query=MarketQuery,
-    responses={200: MarketList, 400: None, 401: None},
+    responses={200: MarketList, 400: None},
 )
-@requires(Role.BETTOR)
 def list_markets() -> Response:
     q = parse_query(MarketQuery)
     items, total = markets.list_markets(
@@ -82,11 +81,11 @@ def list_markets() -> Response:
 
 @bp.get("/api/markets/<id:market_id>")
 @documented(
-    "A market with its outcomes, pools, live odds and settlement evidence",
+    "A market with its outcomes, pools, live odds and settlement evidence (public: a market"
+    " carries evidence only once it has locked and been decided)",
     tags=TAGS,
-    responses={200: MarketRead, 401: None, 404: None},
+    responses={200: MarketRead, 404: None},
 )
-@requires(Role.BETTOR)
 def get_market(market_id: int) -> Response:
     return jsonify(markets.get_market(wiring().read_uow(), market_id).model_dump(mode="json"))
 

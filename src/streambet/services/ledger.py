@@ -25,6 +25,7 @@ from streambet.domain.ledger import (
     Violation,
     transfer,
 )
+from streambet.domain.money import format_minor
 from streambet.domain.payments import PayoutStatus
 from streambet.services.unit_of_work import UnitOfWork
 
@@ -91,7 +92,13 @@ def post(
     conn = session.connection()
     left = conn.execute(stmt, {"account": source[0], "amount": amount}).scalar()
     if left is None:
-        raise InsufficientFunds("Not enough balance for that.", details={"needed": amount})
+        # Only on refusal: the balance now, so the message can say what there is.
+        balance = int(conn.execute(_BALANCE_BY_ID, {"account": source[0]}).scalar() or 0)
+        raise InsufficientFunds(
+            f"Not enough balance for that: your balance is {format_minor(balance)}, and this"
+            f" needs {format_minor(amount)}.",
+            details={"needed": amount, "balance": balance},
+        )
     conn.execute(_CREDIT, {"account": target[0], "amount": amount})
     now = datetime.now(UTC)
     conn.execute(
@@ -112,6 +119,7 @@ def post(
     return int(left)
 
 
+_BALANCE_BY_ID = select(LedgerAccount.balance).where(LedgerAccount.id == bindparam("account"))
 _BALANCE_OF = select(LedgerAccount.balance).where(LedgerAccount.code == bindparam("code"))
 
 

@@ -32,7 +32,7 @@ from streambet.domain.errors import (
 )
 from streambet.domain.ledger import AccountKind, MovementKind, pool_code, wallet_code
 from streambet.domain.markets import check_wager
-from streambet.domain.money import check_amount
+from streambet.domain.money import check_amount, format_minor
 from streambet.domain.pools import decimal_odds
 from streambet.domain.responsible import check_not_excluded
 from streambet.services import ledger
@@ -267,7 +267,11 @@ def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[W
         )
     check_wager(status, stake, min_stake, max_stake, now, opens_at, closes_at)
     if wallet is None:  # never funded: nothing to stake
-        raise InsufficientFunds("Not enough balance for that.", details={"needed": stake})
+        raise InsufficientFunds(
+            f"Not enough balance for that: your balance is 0.00, and this needs"
+            f" {format_minor(stake)}.",
+            details={"needed": stake, "balance": 0},
+        )
     created = datetime.now(UTC)
     wager_id = conn.execute(
         _NEW_WAGER,
