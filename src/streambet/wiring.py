@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from streambet.services.analysis_runs import Runner, RunPolicy
     from streambet.services.payment_policy import Providers
     from streambet.services.settlement import SettlementPolicy
+    from streambet.services.streams import SourceChecks
     from streambet.services.wager_batches import WagerBatcher
 
 
@@ -237,6 +238,17 @@ class Wiring:
             metrics=self.metrics,
             policy=self.run_policy,
         )
+
+    @cached_property
+    def source_checks(self) -> SourceChecks:
+        """Where streams may point (production refuses this machine's networks)."""
+        from streambet.adapters.source_checks import real_path, resolve_host
+        from streambet.domain.streams import UrlPolicy
+        from streambet.services.streams import SourceChecks
+
+        s = self.settings
+        policy = UrlPolicy(s.is_production, str(s.resolved_media_dir), s.live_allow_loopback)
+        return SourceChecks(policy, resolve_host, real_path)
 
     @cached_property
     def wagers(self) -> WagerBatcher:
