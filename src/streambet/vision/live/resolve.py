@@ -17,8 +17,8 @@ ClientFactory = Callable[[str, str | None], Any]  # (service, endpoint_url) -> b
 def streamlink_url(url: str) -> str:
     """The best stream's media URL for anything streamlink plays: https://twitch.tv/NAME,
     or hls://URL (its generic HLS plugin, which the tests use against a local server)."""
-    from streamlink.session.session import Streamlink
     from streamlink.exceptions import StreamlinkError
+    from streamlink.session.session import Streamlink
 
     session = Streamlink(options={"hls-live-edge": 2})
     if "twitch.tv" in url:
