@@ -159,6 +159,7 @@ def _read(
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     pending: list[NDArray[Any]] = []
     pending_start: int | None = None
+    sound_next: int | None = None
     first: int | None = None
     last = 0
     rate = float(video.average_rate or video.guessed_rate or 25)
@@ -193,7 +194,13 @@ def _read(
                     pending.append(pcm)
                 if sum(p.size for p in pending) >= SOUND_PIECE_SECONDS * SAMPLE_RATE:
                     assert pending_start is not None
-                    yield Sound(pending_start, np.concatenate(pending))
+                    pcm = np.concatenate(pending)
+                    # Pieces that follow on are stamped contiguously (the sound models
+                    # start a new track at any jump), whatever the jitter of arrival.
+                    if sound_next is not None and abs(pending_start - sound_next) < 500:
+                        pending_start = sound_next
+                    sound_next = pending_start + round(pcm.size * 1000 / SAMPLE_RATE)
+                    yield Sound(pending_start, pcm)
                     pending, pending_start = [], None
                 continue
             first = pts_ms if first is None else first
