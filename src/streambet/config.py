@@ -184,7 +184,6 @@ class Settings(_Model):
     live_read_timeout_seconds: float = Field(default=10.0, gt=0)
     live_give_up_seconds: float = Field(default=60.0, gt=0)
     live_retention_hours: float = Field(default=24.0, gt=0)
-    live_demo: bool = False  # `make run`: a demo stream replays a packaged clip, looping
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
