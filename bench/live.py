@@ -325,8 +325,9 @@ def memory(minutes: float) -> None:
             time.sleep(30)
         end = _rss_kb("VmHWM")
         env.stop(sid)
+    growth = (end - one) / 1024
     print(
-        f"  after {minutes:g} min: peak RSS {end / 1024:.0f} MB; growth {(end - one) / 1024:+.0f} MB"
+        f"  after {minutes:g} min: peak RSS {end / 1024:.0f} MB; growth {growth:+.0f} MB"
         f" ({end / one:.3f}x of 1 min); {_load()}"
     )
 
