@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from streambet import create_app  # noqa: E402
+from streambet.adapters.orm.streams import Stream  # noqa: E402
 from streambet.worker import LiveJobs  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.api import Actor, make_actor  # noqa: E402
@@ -285,9 +286,11 @@ def capacity(counts: list[int], seconds: int, reduced: bool) -> None:
                 for sid in sids:
                     env.stop(sid)
                 load = _load()
+                with env.app.extensions["streambet"].read_uow() as uow:
+                    drops = [uow.session.get(Stream, sid).dropped_samples for sid in sids]
             finally:
                 listener.close()
-        rates, lags, trends, drops = [], [], [], []
+        rates, lags, trends = [], [], []
         for sid in sids:
             frames = [(at, p) for at, p in listener.of("stream.frame", sid) if t0 <= at < t1]
             rates.append(len(frames) / ((t1 - t0) / 1000))
@@ -297,10 +300,6 @@ def capacity(counts: list[int], seconds: int, reduced: bool) -> None:
             trends.append(
                 statistics.mean(lag[-third:]) - statistics.mean(lag[:third]) if lag else 0
             )
-        with env.app.extensions["streambet"].read_uow() as uow:
-            from streambet.adapters.orm.streams import Stream
-
-            drops = [uow.session.get(Stream, sid).dropped_samples for sid in sids]
         rate = statistics.mean(rates)
         base = base or rate
         keeps_up = rate >= 0.9 * 2.0 and max(trends) < 500
