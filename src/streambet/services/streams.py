@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from streambet.adapters.orm.base import utcnow
 from streambet.adapters.orm.streams import Stream, StreamChunk, StreamEvent, StreamInterval
 from streambet.domain.accounts import Principal, Role
-from streambet.domain.errors import NotFound
+from streambet.domain.errors import Conflict, NotFound
 from streambet.domain.streams import (
     Interval,
     StreamStatus,
@@ -230,6 +230,12 @@ def delete_stream(uow: UnitOfWork, stream_id: int, by: Principal) -> list[int]:
     for the caller to delete from storage (after the commit)."""
     with uow:
         row = _visible(uow.session, stream_id, by)
+        if StreamStatus(row.status).running:
+            raise Conflict(
+                "Stop the stream before deleting it.",
+                code="stream_running",
+                details={"status": row.status},
+            )
         frames = stream_frames(uow.session, row.id)
         for table in (StreamChunk, StreamEvent, StreamInterval):
             uow.session.execute(delete(table).where(table.stream_id == row.id))
