@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         observability,
         openapi_doc,
         payments,
+        streams,
         web,
         ws,
     )
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         payments.bp,
         admin.bp,
         bets.bp,
+        streams.bp,
         ws.bp,
     ):
         app.register_blueprint(blueprint)

@@ -118,8 +118,9 @@ def _users_reset_password(args: argparse.Namespace) -> int:
 
 
 def _demo_seed(args: argparse.Namespace) -> int:
-    from streambet.services import analyses
+    from streambet.services import analyses, demo
     from streambet.services.demo_market import seed_demo
+    from streambet.services.demo_stream import seed_demo_stream
 
     with app_wiring() as w:
 
@@ -131,6 +132,8 @@ def _demo_seed(args: argparse.Namespace) -> int:
             ).id
 
         seeded = seed_demo(w.uow, w.vocabulary, submit, credit=w.settings.signup_credit)
+        operator = demo.ensure_demo_operator(w.uow())
+        stream = seed_demo_stream(w.uow, w.source_checks, operator, w.settings.resolved_media_dir)
     if seeded.created:
         print("Demo accounts (passwords are shown this once):")
         for account in seeded.created:
@@ -142,6 +145,8 @@ def _demo_seed(args: argparse.Namespace) -> int:
             " `streambet users reset-password EMAIL` prints a new password for one."
         )
     print(f"Demo market {seeded.market.id}: {seeded.market.question}")
+    if stream is not None:
+        print(f"Demo live stream {stream.id}: #/streams/{stream.id} (as the demo operator)")
     return 0
 
 

@@ -173,6 +173,19 @@ class Settings(_Model):
     nowpayments_api_key: SecretStr = SecretStr("")
     nowpayments_ipn_secret: SecretStr = SecretStr("")
     nowpayments_api_base: str = "https://api.nowpayments.io"
+    # Live streams: replay: files must lie in live_media_dir in production (default:
+    # data_dir/media); live_allow_loopback lets production streams use this machine's
+    # servers (tests). A worker runs at most live_max_streams live jobs; a source that
+    # gives no picture for live_read_timeout_seconds is reconnected with backoff, and one
+    # that never answers for live_give_up_seconds fails. Old chunks, events and frames go
+    # after live_retention_hours.
+    live_media_dir: Path = Path()
+    live_allow_loopback: bool = False
+    live_max_streams: int = Field(default=4, ge=0)
+    live_open_timeout_seconds: float = Field(default=10.0, gt=0)
+    live_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    live_give_up_seconds: float = Field(default=60.0, gt=0)
+    live_retention_hours: float = Field(default=24.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -265,6 +278,11 @@ class Settings(_Model):
     @property
     def resolved_storage_dir(self) -> Path:
         return self.storage_dir if str(self.storage_dir) != "." else self.data_dir / "storage"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        media = self.live_media_dir if str(self.live_media_dir) != "." else self.data_dir / "media"
+        return media.resolve()
 
     @property
     def resolved_model_dir(self) -> Path:

@@ -9,6 +9,7 @@ uses (a unit-of-work factory, storage, the queue, a policy, ...).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,9 +34,12 @@ if TYPE_CHECKING:
     from streambet.services.accounts import AccountPolicy, Mailer
     from streambet.services.analyses import DbTimelineSource, UploadPolicy
     from streambet.services.analysis_runs import Runner, RunPolicy
+    from streambet.services.live_runs import LiveRunner
     from streambet.services.payment_policy import Providers
     from streambet.services.settlement import SettlementPolicy
+    from streambet.services.streams import SourceChecks
     from streambet.services.wager_batches import WagerBatcher
+    from streambet.vision.backends.local.engine import LocalEngine
 
 
 @dataclass
@@ -45,6 +49,8 @@ class Wiring:
     metrics: Metrics = field(default_factory=Metrics)
     # things built on this wiring outside it (the WebSocket hub), closed first by close()
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    _live_engines: dict[tuple[str, ...], LocalEngine] = field(default_factory=dict)
+    _live_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_close(self, close: Callable[[], None]) -> None:
         self._closers.append(close)
@@ -236,6 +242,53 @@ class Wiring:
             publish=self._publish,
             metrics=self.metrics,
             policy=self.run_policy,
+        )
+
+    @cached_property
+    def source_checks(self) -> SourceChecks:
+        """Where streams may point (production refuses this machine's networks)."""
+        from streambet.adapters.source_checks import real_path, resolve_host
+        from streambet.domain.streams import UrlPolicy
+        from streambet.services.streams import SourceChecks
+
+        s = self.settings
+        policy = UrlPolicy(s.is_production, str(s.resolved_media_dir), s.live_allow_loopback)
+        return SourceChecks(policy, resolve_host, real_path)
+
+    def live_engine(self, detectors: tuple[str, ...] | None = None) -> LocalEngine:
+        """The local engine live streams run on, one per set of detectors in a process, its
+        models shared by every stream that uses it."""
+        from streambet.vision.backends.local.engine import LocalEngine
+        from streambet.vision.pipeline.detectors import DEFAULT_DETECTORS
+
+        key = detectors or DEFAULT_DETECTORS
+        with self._live_lock:
+            engine = self._live_engines.get(key)
+            if engine is None:
+                engine = LocalEngine(self.settings.resolved_model_dir, key)
+                self._live_engines[key] = engine
+            return engine
+
+    @cached_property
+    def live_runner(self) -> LiveRunner:
+        """What live jobs work with (services/live_runs.py)."""
+        from streambet.services.live_runs import LivePolicy, LiveRunner
+
+        s = self.settings
+        return LiveRunner(
+            write=self.uow,
+            read=self.read_uow,
+            storage=self.storage,
+            publish=self._publish,
+            engine=self.live_engine,
+            policy=LivePolicy(
+                lease_seconds=s.job_lease_seconds,
+                sample_fps=s.sample_fps,
+                open_timeout=s.live_open_timeout_seconds,
+                read_timeout=s.live_read_timeout_seconds,
+                give_up_seconds=s.live_give_up_seconds,
+                retention_hours=s.live_retention_hours,
+            ),
         )
 
     @cached_property

@@ -11,14 +11,16 @@ one standalone; `streambet serve` runs one inside a gunicorn worker (server.py).
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from streambet.adapters.queue import QueueConsumer
-from streambet.services import analysis_runs, orphans, sweeper
+from streambet.services import analysis_runs, live_runs, orphans, sweeper
 from streambet.services.analyses import RUN_TASK
 from streambet.services.orphans import GRACE
 from streambet.services.sweeper import SweepReport
@@ -26,6 +28,42 @@ from streambet.wiring import Wiring
 
 log = logging.getLogger(__name__)
 ORPHAN_SWEEP_SECONDS = 15 * 60  # services/orphans.py: storage a crash left behind
+LIVE_CLAIM_SECONDS = 1.0  # how often a worker with room looks for a stream to follow
+RETENTION_SWEEP_SECONDS = 10 * 60
+
+
+class LiveJobs:
+    """Follows up to `limit` live streams, each a thread running services/live_runs.py,
+    claiming streams that should run and that nobody holds (or whose holder died)."""
+
+    def __init__(self, w: Wiring, limit: int) -> None:
+        self.runner = w.live_runner
+        self.limit = limit
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self._jobs: dict[int, tuple[threading.Thread, threading.Event]] = {}
+
+    def tick(self) -> None:
+        self._jobs = {k: v for k, v in self._jobs.items() if v[0].is_alive()}
+        while len(self._jobs) < self.limit:
+            claim = live_runs.claim_next(self.runner, self.name, set(self._jobs))
+            if claim is None:
+                return
+            stop = threading.Event()
+            thread = threading.Thread(
+                target=live_runs.run_stream,
+                args=(self.runner, claim, stop),
+                name=f"live-{claim.stream_id}",
+                daemon=True,
+            )
+            thread.start()
+            self._jobs[claim.stream_id] = (thread, stop)
+
+    def stop(self, timeout: float) -> None:
+        for _, stop in self._jobs.values():
+            stop.set()
+        for thread, _ in self._jobs.values():
+            thread.join(timeout)
+        self._jobs.clear()
 
 
 def register_tasks(w: Wiring) -> None:
@@ -58,6 +96,7 @@ class Worker:
         self._consumer = QueueConsumer(self.queue, self.workers)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._live = LiveJobs(w, w.settings.live_max_streams)
 
     def start(self) -> None:
         self.queue.stopping.clear()
@@ -68,6 +107,8 @@ class Worker:
         self._spawn(self._sweep_jobs, "streambet-sweeper")
         if self.w.settings.betting_sweep_seconds > 0:
             self._spawn(self._sweep_betting, "streambet-betting")
+        if self._live.limit > 0:
+            self._spawn(self._follow_streams, "streambet-live")
         log.info("queue consumer started", extra={"workers": self.workers})
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
@@ -100,12 +141,26 @@ class Worker:
             except Exception:
                 log.exception("betting sweep failed")
 
+    def _follow_streams(self) -> None:
+        """Claims streams to follow while there is room; deletes what retention has
+        outlived."""
+        retention_due = time.monotonic()
+        while not self._stop.wait(LIVE_CLAIM_SECONDS):
+            try:
+                self._live.tick()
+                if time.monotonic() >= retention_due:
+                    retention_due = time.monotonic() + RETENTION_SWEEP_SECONDS
+                    live_runs.sweep_retention(self._live.runner)
+            except Exception:
+                log.exception("live streams: claim or retention failed")
+
     def stop(self, timeout: float = 30.0) -> None:
         """Running analyses are interrupted and handed back to the queue, so they resume
         on the next start instead of waiting for their lease to lapse."""
         self.queue.stopping.set()
         self._stop.set()
         self._consumer.stop(timeout)
+        self._live.stop(timeout)
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()

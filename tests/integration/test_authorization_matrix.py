@@ -233,6 +233,17 @@ def _upload(w: World) -> tuple[str, Any]:
     return "/api/analyze", None  # the body is multipart: see `_send`
 
 
+STREAM = {"name": "cam", "source_url": "rtsp://93.184.216.34/cam"}
+
+
+def _stream_path(suffix: str) -> Setup:
+    def setup(w: World) -> tuple[str, Any]:
+        made = w.ok("op1", "POST", "/api/streams", STREAM)
+        return f"/api/streams/{made['id']}{suffix}", None
+
+    return setup
+
+
 def _first_outcome(market: dict[str, Any]) -> dict[str, Any]:
     return {"outcome_id": market["outcomes"][0]["id"]}
 
@@ -360,6 +371,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/analyses/<analysis:analysis_id>/frames/<ms:ms>"): Rule(
         _analysis_path("/frames/500"), owner_sees(200)
+    ),
+    ("POST", "/api/streams"): Rule(_fixed("/api/streams", STREAM), operators(201)),
+    ("GET", "/api/streams"): Rule(_fixed("/api/streams"), operators(200)),
+    ("GET", "/api/streams/<id:stream_id>"): Rule(_stream_path(""), owner_sees(200, "operator")),
+    ("POST", "/api/streams/<id:stream_id>/start"): Rule(
+        _stream_path("/start"), owner_sees(200, "operator")
+    ),
+    ("POST", "/api/streams/<id:stream_id>/stop"): Rule(
+        _stream_path("/stop"), owner_sees(200, "operator")
+    ),
+    ("DELETE", "/api/streams/<id:stream_id>"): Rule(_stream_path(""), owner_sees(204, "operator")),
+    ("GET", "/api/streams/<id:stream_id>/frame"): Rule(
+        _stream_path("/frame"),
+        owner_sees(404, "operator"),
+        "no picture before a live job runs; tests/e2e/test_live_*.py fetch real ones",
+    ),
+    ("GET", "/api/streams/<id:stream_id>/events/<id:event_id>/frame"): Rule(
+        _stream_path("/events/1/frame"),
+        owner_sees(404, "operator"),
+        "no event before a live job runs; tests/e2e/test_live_*.py fetch real ones",
     ),
     ("GET", "/api/analyses/<analysis:analysis_id>/video"): Rule(
         _analysis_path("/video"), owner_sees(200)

@@ -41,7 +41,15 @@ from streambet.services.events import ODDS
 from streambet.wiring import Wiring, wiring
 
 PUBLIC_TOPICS = ("market.odds", "market.status")
-PRIVATE_TOPICS = ("analysis.progress", "payment.status")
+# A stream's status, pictures and labels reach its operator and admins (part 2 decides
+# when bettors may see a stream's evidence: after its markets lock).
+PRIVATE_TOPICS = (
+    "analysis.progress",
+    "payment.status",
+    "stream.status",
+    "stream.labels",
+    "stream.frame",
+)
 OWNER_ONLY = frozenset({"payment.status"})  # money news: not even an admin sees another's
 MAX_MESSAGE = 4096
 HELLO = json.dumps({"topic": "hello", "payload": {}})

@@ -1,0 +1,134 @@
+"""A real live HLS source for tests and the bench: PyAV's `hls` muxer writes 1 s segments
+in real time (each picture encoded when its time comes) into a folder that a local HTTP
+server thread serves. `drop()` makes the server refuse every request until `restore()`,
+as a source going away and coming back does.
+
+    with live_hls(tmp_path, [("chelsea", 600)]) as source:
+        url = source.url          # http://127.0.0.1:PORT/live.m3u8
+        source.written            # wall time (epoch ms) each picture was encoded
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from streambet.services.demo_footage import fit
+from tests.support.clips import photo
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    dropped: threading.Event
+
+    def do_GET(self) -> None:
+        if self.server.dropped.is_set():  # type: ignore[attr-defined]
+            self.send_error(503, "dropped")
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class LiveHls:
+    url: str
+    folder: Path
+    stop: threading.Event
+    dropped: threading.Event
+    written: list[int] = field(default_factory=list)  # epoch ms of each encoded picture
+
+    def drop(self) -> None:
+        self.dropped.set()
+
+    def restore(self) -> None:
+        self.dropped.clear()
+
+
+def _write(
+    folder: Path,
+    segments: Sequence[tuple[str | np.ndarray, float]],
+    fps: int,
+    size: tuple[int, int],
+    source: LiveHls,
+    started: threading.Event,
+) -> None:
+    with av.open(
+        str(folder / "live.m3u8"),
+        mode="w",
+        format="hls",
+        options={"hls_time": "1", "hls_list_size": "6", "hls_flags": "delete_segments"},
+    ) as out:
+        stream: Any = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = Fraction(1, fps)
+        stream.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(fps)}
+        t0 = time.monotonic()
+        index = 0
+        for picture, seconds in segments:
+            img = fit(photo(picture) if isinstance(picture, str) else picture, size)
+            for k in range(round(seconds * fps)):
+                if source.stop.is_set():
+                    return
+                wait = t0 + index / fps - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                rgb = img if k % 2 else np.ascontiguousarray(img[:, ::-1])  # a little motion
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame.pts = index
+                source.written.append(int(time.time() * 1000))
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+                if index == fps:  # the first segment is out
+                    started.set()
+                index += 1
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+@contextmanager
+def live_hls(
+    tmp: Path,
+    segments: Sequence[tuple[str | np.ndarray, float]],
+    *,
+    fps: int = 15,
+    size: tuple[int, int] = (640, 360),
+) -> Iterator[LiveHls]:
+    folder = tmp / "hls"
+    folder.mkdir(parents=True, exist_ok=True)
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Handler, directory=str(folder))
+    )
+    dropped = threading.Event()
+    server.dropped = dropped  # type: ignore[attr-defined]
+    source = LiveHls(
+        f"http://127.0.0.1:{server.server_port}/live.m3u8", folder, threading.Event(), dropped
+    )
+    started = threading.Event()
+    serve = threading.Thread(target=server.serve_forever, daemon=True)
+    write = threading.Thread(
+        target=_write, args=(folder, segments, fps, size, source, started), daemon=True
+    )
+    serve.start()
+    write.start()
+    try:
+        started.wait(10)
+        yield source
+    finally:
+        source.stop.set()
+        write.join(10)
+        server.shutdown()
+        serve.join()
+        server.server_close()
