@@ -185,6 +185,10 @@ class Settings(_Model):
     live_give_up_seconds: float = Field(default=60.0, gt=0)
     live_retention_hours: float = Field(default=24.0, gt=0)
     live_demo: bool = False  # `make run`: a demo stream replays a packaged clip, looping
+    # Live markets: the default bet delay of in-play markets, and how long after its end a
+    # window the engine could not watch whole waits before its gap rule decides it.
+    live_bet_delay_seconds: float = Field(default=5.0, gt=0, le=60)
+    live_settle_timeout_seconds: float = Field(default=90.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
