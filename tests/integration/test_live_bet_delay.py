@@ -130,7 +130,7 @@ def test_a_race_of_wagers_around_a_detection_keeps_the_books(any_db_app: Flask) 
                 )
             except InsufficientFunds:
                 pass
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
     def sweeps() -> None:

@@ -185,9 +185,7 @@ def test_racing_workers_settle_once(any_db_app: Flask) -> None:
         t.join()
     assert sorted(m for r in results for m in r) == [s.market.id]
     with w.read_uow() as uow:
-        count = uow.session.scalar(
-            select(func.count()).where(Settlement.market_id == s.market.id)
-        )
+        count = uow.session.scalar(select(func.count()).where(Settlement.market_id == s.market.id))
     assert count == 1
     assert s.status().market.winning_outcome_id == s.yes_id
     for _ in range(2):

@@ -111,7 +111,7 @@ def person_market(
     bet_delay_ms: int = 0,
     takeout_bp: int = 0,
 ) -> LiveMarketRead:
-    """"Will a person appear?" on a window of the stream (YES with criteria, NO otherwise)."""
+    """ "Will a person appear?" on a window of the stream (YES with criteria, NO otherwise)."""
     w = app.extensions["streambet"]
     return live_markets.create_live_market(
         w.uow(),

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 from streambet.adapters.orm.betting import Market
 from streambet.adapters.orm.live_markets import LiveMarket
 from streambet.adapters.orm.streams import Stream, StreamEvent
+from streambet.adapters.storage import Storage, StorageError
 from streambet.domain.accounts import Principal, Role
 from streambet.domain.criteria import LabelVocabulary
 from streambet.domain.errors import NotFound
 from streambet.domain.live_markets import GapRule, Window, betting_of, window_of
 from streambet.domain.markets import MarketStatus
 from streambet.services import markets
+from streambet.services.live_frames import frame_key
 from streambet.services.markets import MarketRead, OutcomeDraft, load_market, market_read
 from streambet.services.read_models import ReadModel, read
 from streambet.services.unit_of_work import UnitOfWork
@@ -204,6 +206,32 @@ def stream_markets(
             .limit(limit)
         )
         return [live_market_read(session, m) for m in rows]
+
+
+def evidence_frame(
+    uow: UnitOfWork, storage: Storage, market_id: int, offset_ms: int
+) -> tuple[int, bytes]:
+    """The evidence picture of a label event `offset_ms` into the market's window, for
+    anyone logged in once the market is settled; until then as if it did not exist."""
+    with uow:
+        market = load_market(uow.session, market_id)
+        live = uow.session.get(LiveMarket, market_id)
+        if live is None or market.status in SEALED:
+            raise NotFound("No evidence to show for this market (yet).")
+        at = live.window_from_ms + offset_ms
+        found = uow.session.scalar(
+            select(StreamEvent.frame_ms).where(
+                StreamEvent.stream_id == live.stream_id, StreamEvent.frame_ms == at
+            )
+        )
+        if found is None or not live.window_from_ms <= at < live.window_until_ms:
+            raise NotFound("No evidence frame at that time of the window.")
+        stream_id = live.stream_id
+    try:
+        with storage.open(frame_key(stream_id, at)) as fh:
+            return at, fh.read()
+    except (FileNotFoundError, StorageError):
+        raise NotFound("That evidence frame is gone (retention).") from None
 
 
 def window_read(live: LiveMarket) -> Window:
