@@ -20,7 +20,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from streambet.adapters.queue import QueueConsumer
-from streambet.services import analysis_runs, live_runs, live_settlement, orphans, sweeper
+from streambet.services import (
+    analysis_runs,
+    live_runs,
+    live_settlement,
+    market_templates,
+    orphans,
+    sweeper,
+)
 from streambet.services.analyses import RUN_TASK
 from streambet.services.orphans import GRACE
 from streambet.services.streams import TOPIC_LABELS
@@ -161,7 +168,8 @@ class Worker:
     def _settle_live_markets(self) -> None:
         """A stream's live markets are looked at as soon as one of its label events is
         published (early YES within a second or two of the detection), and all of them
-        every second (NO once covered, gaps, bet delays). Safe on any number of workers."""
+        every second (NO once covered, gaps, bet delays), when recurring templates open
+        their next market too. Safe on any number of workers."""
         w = self.w
 
         def sweep(stream_id: int | None = None) -> None:
@@ -180,6 +188,7 @@ class Worker:
                     sweep(int(event.payload["stream_id"]))
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + LIVE_MARKET_SWEEP_SECONDS
+                    market_templates.open_due(w.uow, w.read_uow, w.vocabulary)
                     sweep()
             except Exception:
                 log.exception("live markets: settlement sweep failed")
