@@ -89,8 +89,9 @@ def _users_create(args: argparse.Namespace) -> int:
 
 
 def _demo_seed(args: argparse.Namespace) -> int:
-    from streambet.services import analyses
+    from streambet.services import analyses, demo
     from streambet.services.demo_market import seed_demo
+    from streambet.services.demo_stream import seed_demo_stream
 
     with app_wiring() as w:
 
@@ -102,6 +103,8 @@ def _demo_seed(args: argparse.Namespace) -> int:
             ).id
 
         seeded = seed_demo(w.uow, w.vocabulary, submit, credit=w.settings.signup_credit)
+        operator = demo.ensure_demo_operator(w.uow())
+        stream = seed_demo_stream(w.uow, w.source_checks, operator, w.settings.resolved_media_dir)
     if seeded.created:
         print("Demo accounts (passwords are shown this once):")
         for account in seeded.created:
@@ -110,6 +113,8 @@ def _demo_seed(args: argparse.Namespace) -> int:
     else:
         print("Demo accounts already exist (their passwords were printed when first created).")
     print(f"Demo market {seeded.market.id}: {seeded.market.question}")
+    if stream is not None:
+        print(f"Demo live stream {stream.id}: #/streams/{stream.id} (as the demo operator)")
     return 0
 
 

@@ -184,7 +184,6 @@ class Settings(_Model):
     live_read_timeout_seconds: float = Field(default=10.0, gt=0)
     live_give_up_seconds: float = Field(default=60.0, gt=0)
     live_retention_hours: float = Field(default=24.0, gt=0)
-    live_demo: bool = False  # `make run`: a demo stream replays a packaged clip, looping
     # Live markets: the default bet delay of in-play markets, and how long after its end a
     # window the engine could not watch whole waits before its gap rule decides it.
     live_bet_delay_seconds: float = Field(default=5.0, gt=0, le=60)

@@ -122,3 +122,50 @@ def test_replayed_cat_is_followed_live(live_app: Flask, tmp_path: Path) -> None:
         assert uow.session.query(StreamChunk).filter_by(stream_id=sid).count() == 0
     frame = c.get(f"/api/streams/{sid}/events/{start['id']}/frame", headers=op.headers)
     assert frame.status_code == 404
+
+
+def test_sound_events_and_words_on_the_live_audio_track(live_app: Flask, tmp_path: Path) -> None:
+    from tests.integration.audio.sounds import COMMENTARY, espeak, place
+    from tests.integration.vision.voiced_clips import make_voiced_clip
+    from tests.support.clips import photo
+
+    speech, rate = espeak(COMMENTARY, tmp_path)
+    clip = make_voiced_clip(
+        tmp_path / "voiced.mp4", [(photo("coffee"), 14.0)], place(speech, 1.0, 14.0, rate), rate
+    )
+    app = live_app
+    w = app.extensions["streambet"]
+    op = make_actor(app, "operator")
+    heard = w.events.subscribe("stream.labels")
+    made = app.test_client().post(
+        "/api/streams",
+        json={
+            "name": "commentary",
+            "source_url": f"replay:{clip}",
+            "options": {"detectors": ["classifier"], "pose": False, "speech": True},
+            "start": True,
+        },
+        headers=op.headers,
+    )
+    assert made.status_code == 201
+    jobs = LiveJobs(w, 1)
+    events: list[dict[str, Any]] = []
+    try:
+        jobs.tick()
+
+        def spoken() -> bool:
+            event = heard.get(timeout=0.5)
+            while event is not None:
+                events.extend(event.payload["events"])
+                event = heard.get(timeout=0)
+            return any(e["source"] == "speech" and "goal" in (e["text"] or "") for e in events)
+
+        wait_for(spoken, 90)
+    finally:
+        jobs.stop(30)
+        heard.close()
+    sounds = [e for e in events if e["source"] == "sound" and e["label"] == "Speech"]
+    assert sounds and sounds[0]["kind"] == "start" and sounds[0]["frame_ms"] is None
+    first = min(e["stream_ms"] for e in events)
+    word = next(e for e in events if e["source"] == "speech" and "goal" in e["text"])
+    assert 1000 <= word["stream_ms"] - first <= 6000  # said about 1-4 s into the clip

@@ -101,3 +101,41 @@ def test_storage_sweep_command(app: Flask) -> None:
     assert now.returncode == 0, now.stderr
     assert "removed uploads/0123456789abcdef0123456789abcdef" in now.stdout
     assert _stored(root) == set()
+
+
+def test_the_sweep_removes_live_stream_pictures_no_row_records(app: Flask) -> None:
+    from streambet.adapters.orm.streams import Stream, StreamEvent
+
+    w = app.extensions["streambet"]
+    root = w.settings.resolved_storage_dir
+    op = make_actor(app, "operator")
+    with w.uow() as uow:
+        stream = Stream(owner_id=op.user_id, name="cam", source_url="rtsp://h/x", status="idle")
+        uow.session.add(stream)
+        uow.session.flush()
+        uow.session.add(
+            StreamEvent(
+                stream_id=stream.id,
+                kind="start",
+                label="Cat",
+                source="picture",
+                stream_ms=1_796_000_000_000,
+                wall_ms=1_796_000_000_100,
+                confidence=90.0,
+                frame_ms=1_796_000_000_000,
+            )
+        )
+        sid = stream.id
+        uow.commit()
+    kept = {f"streams/{sid}/latest.jpg", f"streams/{sid}/frames/1796000000000.jpg"}
+    orphans = {
+        f"streams/{sid}/frames/1796000000500.jpg",  # stored, its event never written
+        "streams/999/latest.jpg",  # a deleted stream's
+        "streams/999/frames/1.jpg",
+    }
+    for key in kept | orphans:
+        w.storage.put(key, [b"jpeg"])
+        _age(root / key, TWO_HOURS)
+    result = sweep_storage(w)
+    assert set(result.removed) == orphans
+    assert _stored(root) == kept

@@ -155,3 +155,20 @@ def test_production_allows_media_and_public_and_loopback_setting(production: Any
         assert _post(app, op, body).status_code == 201
     finally:
         app.extensions["streambet"].close()
+
+
+def test_demo_stream_is_seeded_once_and_started(app: Flask) -> None:
+    from streambet.services import demo, streams
+    from streambet.services.demo_stream import seed_demo_stream
+
+    w = app.extensions["streambet"]
+    operator = demo.ensure_demo_operator(w.uow())
+    media = w.settings.resolved_media_dir
+    first = seed_demo_stream(w.uow, w.source_checks, operator, media)
+    assert first is not None and first.status == "starting"
+    assert first.source_url == f"replay:{media / 'demo-stream.mp4'}"
+    assert first.options == {"loop": True, "speech": False}
+    streams.stop_stream(w.uow(), first.id, operator)
+    again = seed_demo_stream(w.uow, w.source_checks, operator, media)
+    assert again is not None and again.id == first.id and again.status == "starting"
+    assert _count(app) == 1

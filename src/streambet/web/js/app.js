@@ -15,6 +15,7 @@ import { renderReviews } from './views/reviews.js';
 import { renderWallet } from './views/wallet.js';
 import { renderAccount } from './views/account.js';
 import { renderWithdrawalQueue } from './views/withdrawal_queue.js';
+import { renderStream, renderStreams } from './views/streams.js';
 
 const ROUTES = [
   { pattern: /^\/login$/, view: (m) => renderAuth(m, 'login'), public: true },
@@ -25,6 +26,8 @@ const ROUTES = [
   { pattern: /^\/upload$/, view: renderUpload, nav: 'upload', role: 'operator' },
   { pattern: /^\/analyses$/, view: renderAnalyses, nav: 'analyses', role: 'operator' },
   { pattern: /^\/analyses\/([\w-]+)$/, view: renderAnalysis, nav: 'analyses', role: 'operator' },
+  { pattern: /^\/streams$/, view: renderStreams, nav: 'streams', role: 'operator' },
+  { pattern: /^\/streams\/(\d+)$/, view: renderStream, nav: 'streams', role: 'operator' },
   { pattern: /^\/admin\/reviews$/, view: renderReviews, nav: 'reviews', role: 'admin' },
   { pattern: /^\/wallet$/, view: renderWallet, nav: 'wallet' },
   { pattern: /^\/account$/, view: renderAccount, nav: 'account' },
@@ -41,6 +44,7 @@ const NAV = [
   { id: 'wagers', href: '#/wagers', text: 'My wagers' },
   { id: 'upload', href: '#/upload', text: 'Upload', role: 'operator' },
   { id: 'analyses', href: '#/analyses', text: 'Analyses', role: 'operator' },
+  { id: 'streams', href: '#/streams', text: 'Live streams', role: 'operator' },
   { id: 'reviews', href: '#/admin/reviews', text: 'Reviews', role: 'admin' },
   { id: 'wallet', href: '#/wallet', text: 'Deposit & withdraw' },
   { id: 'account', href: '#/account', text: 'Account' },

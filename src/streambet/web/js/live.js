@@ -1,10 +1,18 @@
-// One WebSocket per page (/api/ws) carrying analysis progress, odds, market status and the
-// user's own payments.
+// One WebSocket per page (/api/ws) carrying analysis progress, odds, market status, the
+// user's own payments and their live streams' status, pictures and labels.
 // It reconnects by itself with backoff; while it is down, views' poll functions run instead.
 
 import { getToken } from './api.js';
 
-const TOPICS = ['analysis.progress', 'market.odds', 'market.status', 'payment.status'];
+const TOPICS = [
+  'analysis.progress',
+  'market.odds',
+  'market.status',
+  'payment.status',
+  'stream.status',
+  'stream.labels',
+  'stream.frame',
+];
 const POLL_MS = 2000;
 
 class Live {
