@@ -445,6 +445,7 @@ RULES: dict[tuple[str, str], Rule] = {
         _live_stream("/markets"), logged_in(200), "bettors see what they may bet on"
     ),
     ("GET", "/api/markets/<id:market_id>/live"): Rule(_live_market("/live"), logged_in(200)),
+    ("GET", "/api/live-markets"): Rule(_fixed("/api/live-markets"), logged_in(200)),
     ("GET", "/api/markets/<id:market_id>/live/frames/<ms:ms>"): Rule(
         _live_market("/live/frames/1000"),
         logged_in(404),

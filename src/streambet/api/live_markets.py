@@ -67,6 +67,19 @@ def list_live_markets(stream_id: int) -> Response:
     return jsonify(LiveMarketList(items=items).model_dump(mode="json"))
 
 
+@bp.get("/api/live-markets")
+@documented(
+    "Every stream's live markets whose window ended within the hour or is still to come,"
+    " soonest first",
+    tags=TAGS,
+    responses={200: LiveMarketList, 401: None},
+)
+@requires(Role.BETTOR)
+def list_all_live_markets() -> Response:
+    items = live_markets.stream_markets(wiring().read_uow(), None)
+    return jsonify(LiveMarketList(items=items).model_dump(mode="json"))
+
+
 @bp.get("/api/markets/<id:market_id>/live")
 @documented(
     "A live market: the market, its window, bet delay, gap rule, the house's estimate, and"

@@ -189,23 +189,25 @@ def get_live_market(uow: UnitOfWork, market_id: int) -> LiveMarketRead:
 
 
 def stream_markets(
-    uow: UnitOfWork, stream_id: int, *, since_ms: int | None = None, limit: int = 50
+    uow: UnitOfWork, stream_id: int | None, *, since_ms: int | None = None, limit: int = 50
 ) -> list[LiveMarketRead]:
-    """A stream's markets whose window ends after `since_ms` (default: the last hour), the
-    soonest first: what its live page shows (open, upcoming and just settled)."""
+    """Live markets (of one stream, or of all) whose window ends after `since_ms` (default:
+    the last hour), the soonest first: open, upcoming and just settled."""
     since = now_ms() - 3_600_000 if since_ms is None else since_ms
     with uow:
         session = uow.session
-        if session.get(Stream, stream_id) is None:
-            raise NotFound("No such stream.")
-        rows = session.scalars(
+        stmt = (
             select(Market)
             .join(LiveMarket, LiveMarket.market_id == Market.id)
-            .where(LiveMarket.stream_id == stream_id, LiveMarket.window_until_ms > since)
+            .where(LiveMarket.window_until_ms > since)
             .order_by(LiveMarket.window_from_ms, Market.id)
             .limit(limit)
         )
-        return [live_market_read(session, m) for m in rows]
+        if stream_id is not None:
+            if session.get(Stream, stream_id) is None:
+                raise NotFound("No such stream.")
+            stmt = stmt.where(LiveMarket.stream_id == stream_id)
+        return [live_market_read(session, m) for m in session.scalars(stmt)]
 
 
 def evidence_frame(

@@ -10,9 +10,11 @@ import { outcomeById, payoutPreview, stakeProblem } from '../markets_model.js';
  * The slip for an open market. `selected` is the outcome id chosen last (kept by the page
  * across redraws, null for the first outcome); `onSelect(id)` reports a new choice;
  * `onPlaced()` runs after a wager is accepted. The form's `refreshOdds(market)` shows the
- * odds of a newer copy of the market without disturbing what is being typed.
+ * odds of a newer copy of the market without disturbing what is being typed. An in-play
+ * live market passes `held` ({notice}): its wagers go to /held-wagers and wait out the
+ * bet delay, which `notice` explains above the button.
  */
-export function betSlip({ market, balance, selected, onSelect, onPlaced }) {
+export function betSlip({ market, balance, selected, onSelect, onPlaced, held = null }) {
   let current = market;
   const error = h('div', { class: 'alert', role: 'alert', id: 'wager-error', hidden: true });
   const stake = h('input', {
@@ -68,6 +70,7 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced }) {
       { class: 'hint' },
       'Pool betting: odds move as others bet and are fixed when the market locks.',
     ),
+    held ? h('p', { class: 'alert', id: 'bet-delay-notice' }, held.notice) : null,
     submit,
   );
 
@@ -109,14 +112,18 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced }) {
     key = key || crypto.randomUUID();
     submit.disabled = true;
     try {
-      await api(`/api/markets/${current.id}/wagers`, {
+      await api(`/api/markets/${current.id}/${held ? 'held-wagers' : 'wagers'}`, {
         method: 'POST',
         headers: { 'Idempotency-Key': key },
         body: { outcome_id: o.id, stake: amount },
       });
       key = null;
       stake.value = '';
-      toast(`Wager placed: ${formatMoney(amount)} on ${o.title}.`);
+      toast(
+        held
+          ? `Wager held for the bet delay: ${formatMoney(amount)} on ${o.title}.`
+          : `Wager placed: ${formatMoney(amount)} on ${o.title}.`,
+      );
       await onPlaced();
     } catch (err) {
       if (err.status) key = null;
