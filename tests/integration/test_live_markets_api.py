@@ -245,3 +245,18 @@ def test_templates_open_one_market_per_period_across_workers_and_restarts(
         finally:
             for app in apps:
                 app.extensions["streambet"].close()
+
+
+def test_the_demo_stream_gets_one_recurring_market(app: Flask) -> None:
+    from streambet.services.demo_live_market import QUESTION, seed_demo_template
+
+    w = app.extensions["streambet"]
+    op = make_actor(app, "operator")
+    stream = make_stream(app, op.user_id)
+    first = seed_demo_template(w.uow, Vocabulary(), op.principal, stream)
+    assert seed_demo_template(w.uow, Vocabulary(), op.principal, stream) == first  # a rerun
+    (opened,) = market_templates.open_due(w.uow, w.read_uow, Vocabulary())
+    read = app.test_client().get(f"/api/markets/{opened}/live", headers=op.headers).get_json()
+    assert read["market"]["question"] == QUESTION
+    assert read["live"]["window_until_ms"] - read["live"]["window_from_ms"] == 60_000
+    assert read["live"]["gap_rule"] == "void"
