@@ -161,9 +161,12 @@ def _wait_for_person_end(heard: Any) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         event = heard.get(timeout=0.5)
-        if event is not None and event.topic == TOPIC_LABELS:
-            if any(e["label"] == "Person" and e["kind"] == "end" for e in event.payload["events"]):
-                return
+        if (
+            event is not None
+            and event.topic == TOPIC_LABELS
+            and any(e["label"] == "Person" and e["kind"] == "end" for e in event.payload["events"])
+        ):
+            return
 
 
 def _without_labels(subscribe: Any) -> Any:
