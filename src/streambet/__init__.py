@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         converters,
         hardening,
         health,
+        live_markets,
         markets,
         me,
         observability,
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         admin.bp,
         bets.bp,
         streams.bp,
+        live_markets.bp,
         ws.bp,
     ):
         app.register_blueprint(blueprint)

@@ -119,6 +119,7 @@ def _users_reset_password(args: argparse.Namespace) -> int:
 
 def _demo_seed(args: argparse.Namespace) -> int:
     from streambet.services import analyses, demo
+    from streambet.services.demo_live_market import seed_demo_template
     from streambet.services.demo_market import seed_demo
     from streambet.services.demo_stream import seed_demo_stream
 
@@ -134,6 +135,8 @@ def _demo_seed(args: argparse.Namespace) -> int:
         seeded = seed_demo(w.uow, w.vocabulary, submit, credit=w.settings.signup_credit)
         operator = demo.ensure_demo_operator(w.uow())
         stream = seed_demo_stream(w.uow, w.source_checks, operator, w.settings.resolved_media_dir)
+        if stream is not None:
+            seed_demo_template(w.uow, w.vocabulary, operator, stream.id)
     if seeded.created:
         print("Demo accounts (passwords are shown this once):")
         for account in seeded.created:
@@ -147,6 +150,10 @@ def _demo_seed(args: argparse.Namespace) -> int:
     print(f"Demo market {seeded.market.id}: {seeded.market.question}")
     if stream is not None:
         print(f"Demo live stream {stream.id}: #/streams/{stream.id} (as the demo operator)")
+        print(
+            f"Demo live markets: #/live/{stream.id}, every two minutes a market on whether a"
+            " person appears in the next minute"
+        )
     return 0
 
 

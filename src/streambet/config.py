@@ -186,6 +186,10 @@ class Settings(_Model):
     live_read_timeout_seconds: float = Field(default=10.0, gt=0)
     live_give_up_seconds: float = Field(default=60.0, gt=0)
     live_retention_hours: float = Field(default=24.0, gt=0)
+    # Live markets: the default bet delay of in-play markets, and how long after its end a
+    # window the engine could not watch whole waits before its gap rule decides it.
+    live_bet_delay_seconds: float = Field(default=5.0, gt=0, le=60)
+    live_settle_timeout_seconds: float = Field(default=90.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from streambet.services.analyses import DbTimelineSource, UploadPolicy
     from streambet.services.analysis_runs import Runner, RunPolicy
     from streambet.services.live_runs import LiveRunner
+    from streambet.services.live_settlement import LiveSettlementPolicy
     from streambet.services.payment_policy import Providers
     from streambet.services.settlement import SettlementPolicy
     from streambet.services.streams import SourceChecks
@@ -169,6 +170,14 @@ class Wiring:
             timedelta(seconds=s.dispute_window_seconds),
             require_agreement=s.require_agreement,
             client_labels_settle=not s.is_production,
+        )
+
+    @cached_property
+    def live_settlement_policy(self) -> LiveSettlementPolicy:
+        from streambet.services.live_settlement import LiveSettlementPolicy
+
+        return LiveSettlementPolicy(
+            self.settlement_policy, round(self.settings.live_settle_timeout_seconds * 1000)
         )
 
     @cached_property

@@ -20,9 +20,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from streambet.adapters.queue import QueueConsumer
-from streambet.services import analysis_runs, live_runs, orphans, sweeper
+from streambet.services import (
+    analysis_runs,
+    live_runs,
+    live_settlement,
+    market_templates,
+    orphans,
+    sweeper,
+)
 from streambet.services.analyses import RUN_TASK
 from streambet.services.orphans import GRACE
+from streambet.services.streams import TOPIC_LABELS
 from streambet.services.sweeper import SweepReport
 from streambet.wiring import Wiring
 
@@ -30,6 +38,7 @@ log = logging.getLogger(__name__)
 ORPHAN_SWEEP_SECONDS = 15 * 60  # services/orphans.py: storage a crash left behind
 LIVE_CLAIM_SECONDS = 1.0  # how often a worker with room looks for a stream to follow
 RETENTION_SWEEP_SECONDS = 10 * 60
+LIVE_MARKET_SWEEP_SECONDS = 1.0  # live markets without news: NO, gaps, bet delays
 
 
 class LiveJobs:
@@ -109,6 +118,8 @@ class Worker:
             self._spawn(self._sweep_betting, "streambet-betting")
         if self._live.limit > 0:
             self._spawn(self._follow_streams, "streambet-live")
+        if self.w.settings.betting_sweep_seconds > 0:
+            self._spawn(self._settle_live_markets, "streambet-live-markets")
         log.info("queue consumer started", extra={"workers": self.workers})
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
@@ -153,6 +164,40 @@ class Worker:
                     live_runs.sweep_retention(self._live.runner)
             except Exception:
                 log.exception("live streams: claim or retention failed")
+
+    def _settle_live_markets(self) -> None:
+        """A stream's live markets are looked at as soon as one of its label events is
+        published (early YES within a second or two of the detection), and all of them
+        every second (NO once covered, gaps, bet delays), when recurring templates open
+        their next market too. Safe on any number of workers."""
+        w = self.w
+
+        def sweep(stream_id: int | None = None) -> None:
+            live_settlement.sweep_live(
+                w.uow, w.read_uow, w.vocabulary, w.live_settlement_policy, stream_id=stream_id
+            )
+
+        subscription = None
+        next_sweep = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                if subscription is None:
+                    subscription = w.events.subscribe(TOPIC_LABELS)
+                event = subscription.get(timeout=LIVE_MARKET_SWEEP_SECONDS / 2)
+                if event is not None:
+                    sweep(int(event.payload["stream_id"]))
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + LIVE_MARKET_SWEEP_SECONDS
+                    market_templates.open_due(w.uow, w.read_uow, w.vocabulary)
+                    sweep()
+            except Exception:
+                log.exception("live markets: settlement sweep failed")
+                if subscription is not None:
+                    subscription.close()
+                subscription = None
+                self._stop.wait(LIVE_MARKET_SWEEP_SECONDS)
+        if subscription is not None:
+            subscription.close()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Running analyses are interrupted and handed back to the queue, so they resume

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, Wager
+from streambet.adapters.orm.live_markets import HeldWager
 from streambet.adapters.orm.payments import Deposit, PayoutIntent
 from streambet.domain.errors import InsufficientFunds
 from streambet.domain.ledger import (
@@ -178,6 +179,7 @@ def verify(session: Session) -> list[Violation]:
     for code, value in negative:
         out.append(Violation("negative_balance", code, str(value)))
     out.extend(_verify_markets(session))
+    out.extend(_verify_holds(session))
     out.extend(_verify_deposits(session))
     out.extend(_verify_withdrawals(session))
     grand = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))
@@ -250,6 +252,29 @@ def _verify_markets(session: Session) -> list[Violation]:
     )
     for wager_id in session.scalars(twice):
         out.append(Violation("paid_twice", f"wager {wager_id}", "more than one payout or refund"))
+    return out
+
+
+def _verify_holds(session: Session) -> list[Violation]:
+    """A market's hold account holds exactly its in-play wagers still waiting out their
+    bet delay (services/bet_delay.py)."""
+    out: list[Violation] = []
+    pending = (
+        select(HeldWager.market_id, func.sum(HeldWager.stake).label("held"))
+        .where(HeldWager.status == "pending")
+        .group_by(HeldWager.market_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(LedgerAccount.code, LedgerAccount.balance, func.coalesce(pending.c.held, 0))
+        .outerjoin(
+            pending, LedgerAccount.code == literal("held:") + cast(pending.c.market_id, String)
+        )
+        .where(LedgerAccount.kind == AccountKind.HELD.value)
+    ).all()
+    for code, balance, held in rows:
+        if balance != held:
+            out.append(Violation("hold_mismatch", code, f"holds {balance}, expected {held}"))
     return out
 
 

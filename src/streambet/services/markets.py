@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -265,7 +265,10 @@ def create_market(
     max_stake: int = 100_000,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
+    attach: Callable[[Session, Market], None] | None = None,
 ) -> MarketRead:
+    """`attach` adds what a kind of market keeps beside its row (a live market's window),
+    in the same transaction."""
     check_evidence(evidence, analysis_id)
     analysed = False
     with uow:
@@ -312,6 +315,8 @@ def create_market(
                     wager_count=0,
                 )
             )
+        if attach is not None:
+            attach(session, market)
         result = changed(uow, market)
         uow.commit()
     return result

@@ -67,7 +67,7 @@ class SettleResult:
     decision: Decision | None  # None: no timeline yet, nothing changed
 
 
-def _specs(session: Session, market_id: int) -> list[OutcomeSpec]:
+def outcome_specs(session: Session, market_id: int) -> list[OutcomeSpec]:
     return [
         OutcomeSpec(
             o.id,
@@ -110,7 +110,7 @@ def record_settlement(
 CLIENT_REVIEW = "Labels reported by the client, not the engine's evidence: an admin decides."
 
 
-def _settle(
+def settle_locked(
     uow: UnitOfWork,
     market: Market,
     timeline: Timeline,
@@ -134,7 +134,7 @@ def _settle(
             f"Only a locked market is settled from evidence; this one is {market.status}.",
             code="invalid_transition",
         )
-    specs = _specs(uow.session, market.id)
+    specs = outcome_specs(uow.session, market.id)
     decision = decide(specs, timeline, policy.bands)
     if second is not None:
         decision = second_opinion(decision, specs, second)
@@ -169,7 +169,7 @@ def settle_with_timeline(
 ) -> SettleResult:
     with uow:
         market = load_market(uow.session, market_id, lock=True)
-        result = _settle(uow, market, timeline, policy, now or datetime.now(UTC), second)
+        result = settle_locked(uow, market, timeline, policy, now or datetime.now(UTC), second)
         uow.commit()
     return result
 
@@ -197,7 +197,7 @@ def settle_market(
         second = None
         if policy.require_agreement and isinstance(timelines, SecondOpinionSource):
             second = timelines.second_timeline_for(analysis_id)
-        result = _settle(uow, market, timeline, policy, now or datetime.now(UTC), second)
+        result = settle_locked(uow, market, timeline, policy, now or datetime.now(UTC), second)
         uow.commit()
     return result
 
@@ -250,7 +250,7 @@ def settle_reported(
                 + ("; send the labels instead." if client_market else "."),
                 code="evidence_unavailable",
             )
-        result = _settle(
+        result = settle_locked(
             tx,
             market,
             timeline,

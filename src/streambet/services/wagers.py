@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, MarketOutcome, Wager
+from streambet.adapters.orm.live_markets import LiveMarket
 from streambet.domain.accounts import Principal, Role, check_may_wager
 from streambet.domain.errors import (
     Conflict,
@@ -94,6 +95,8 @@ def _account_id(code: str) -> Any:
 _EXCLUDED_UNTIL = (
     select(User.excluded_until).where(User.id == bindparam("user_id")).scalar_subquery()
 )
+# An in-play live market's wagers wait out a bet delay (services/bet_delay.py).
+_BET_DELAY = select(LiveMarket.bet_delay_ms).where(LiveMarket.market_id == Market.id)
 _MARKET = (
     select(
         Market.status,
@@ -106,6 +109,7 @@ _MARKET = (
         _account_id("wallet_code"),
         _account_id("pool_code"),
         _EXCLUDED_UNTIL,
+        _BET_DELAY.scalar_subquery(),
     )
     .outerjoin(
         MarketOutcome,
@@ -258,7 +262,7 @@ def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[W
     if row is None:
         raise NotFound(f"No market {market_id}.")
     status, min_stake, max_stake, opens_at, closes_at, takeout_bp = row[:6]
-    found_outcome, wallet, pool, excluded_until = row[6:]
+    found_outcome, wallet, pool, excluded_until, bet_delay = row[6:]
     now = now or datetime.now(UTC)
     check_not_excluded(excluded_until, now, "wagers")
     if found_outcome is None:
@@ -266,6 +270,12 @@ def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[W
             "That outcome is not part of this market.", details={"field": "outcome_id"}
         )
     check_wager(status, stake, min_stake, max_stake, now, opens_at, closes_at)
+    if bet_delay:
+        raise Conflict(
+            "This market is in play: a wager waits out its bet delay. Place it at"
+            f" /api/markets/{market_id}/held-wagers.",
+            code="in_play",
+        )
     if wallet is None:  # never funded: nothing to stake
         raise InsufficientFunds(
             f"Not enough balance for that: your balance is 0.00, and this needs"

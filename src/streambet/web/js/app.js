@@ -16,6 +16,7 @@ import { renderWallet } from './views/wallet.js';
 import { renderAccount } from './views/account.js';
 import { renderWithdrawalQueue } from './views/withdrawal_queue.js';
 import { renderStream, renderStreams } from './views/streams.js';
+import { renderLiveMarkets } from './views/live_markets.js';
 
 const ROUTES = [
   { pattern: /^\/login$/, view: (m) => renderAuth(m, 'login'), public: true },
@@ -29,6 +30,8 @@ const ROUTES = [
   { pattern: /^\/analyses\/([\w-]+)$/, view: renderAnalysis, nav: 'analyses', role: 'operator' },
   { pattern: /^\/streams$/, view: renderStreams, nav: 'streams', role: 'operator' },
   { pattern: /^\/streams\/(\d+)$/, view: renderStream, nav: 'streams', role: 'operator' },
+  { pattern: /^\/live$/, view: (m) => renderLiveMarkets(m, null), nav: 'live' },
+  { pattern: /^\/live\/(\d+)$/, view: renderLiveMarkets, nav: 'live' },
   { pattern: /^\/admin\/reviews$/, view: renderReviews, nav: 'reviews', role: 'admin' },
   { pattern: /^\/wallet$/, view: renderWallet, nav: 'wallet' },
   { pattern: /^\/account$/, view: renderAccount, nav: 'account' },
@@ -42,6 +45,7 @@ const ROUTES = [
 
 const NAV = [
   { id: 'markets', href: '#/markets', text: 'Markets' },
+  { id: 'live', href: '#/live', text: 'Live markets' },
   { id: 'wagers', href: '#/wagers', text: 'My wagers' },
   { id: 'upload', href: '#/upload', text: 'Upload', role: 'operator' },
   { id: 'analyses', href: '#/analyses', text: 'Analyses', role: 'operator' },

@@ -12,6 +12,7 @@ const TOPICS = [
   'stream.status',
   'stream.labels',
   'stream.frame',
+  'wager.held',
 ];
 const POLL_MS = 2000;
 

@@ -31,9 +31,11 @@ function splitText(market) {
  * The slip for an open market. `selected` is the outcome id chosen last (kept by the page
  * across redraws, null for the first outcome); `onSelect(id)` reports a new choice;
  * `onPlaced()` runs after a wager is accepted. The form's `refreshOdds(market)` shows the
- * odds of a newer copy of the market without disturbing what is being typed.
+ * odds of a newer copy of the market without disturbing what is being typed. An in-play
+ * live market passes `held` ({notice}): its wagers go to /held-wagers and wait out the
+ * bet delay, which `notice` explains above the button.
  */
-export function betSlip({ market, balance, selected, onSelect, onPlaced }) {
+export function betSlip({ market, balance, selected, onSelect, onPlaced, held = null }) {
   let current = market;
   const error = h('div', { class: 'alert', role: 'alert', id: 'wager-error', hidden: true });
   const stake = h('input', {
@@ -92,6 +94,7 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced }) {
       'Pool betting: winners share everything staked, less the house takeout, in proportion' +
         ' to their stakes; the returns are fixed when the market locks.',
     ),
+    held ? h('p', { class: 'alert', id: 'bet-delay-notice' }, held.notice) : null,
     submit,
   );
 
@@ -134,14 +137,18 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced }) {
     key = key || crypto.randomUUID();
     submit.disabled = true;
     try {
-      await api(`/api/markets/${current.id}/wagers`, {
+      await api(`/api/markets/${current.id}/${held ? 'held-wagers' : 'wagers'}`, {
         method: 'POST',
         headers: { 'Idempotency-Key': key },
         body: { outcome_id: o.id, stake: amount },
       });
       key = null;
       stake.value = '';
-      toast(`Wager placed: ${formatMoney(amount)} on ${o.title}.`);
+      toast(
+        held
+          ? `Wager held for the bet delay: ${formatMoney(amount)} on ${o.title}.`
+          : `Wager placed: ${formatMoney(amount)} on ${o.title}.`,
+      );
       await onPlaced();
     } catch (err) {
       if (err.status) key = null;
