@@ -156,6 +156,10 @@ class Settings(_Model):
     # client addresses or networks, comma-separated ("10.0.0.0/8,127.0.0.1"). Neither: 404.
     metrics_token: str = ""
     metrics_allow: str = ""
+    # `streambet worker` serves its own /metrics here for Prometheus (0: not served);
+    # web nodes serve theirs on the API port.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     # Account mail (sign-up notices). No SMTP yet: "log" writes each message to the log,
     # "record" keeps them in memory (tests).
     mail_backend: Literal["log", "record"] = "log"
