@@ -84,6 +84,9 @@ class Worker:
         while not self._stop.wait(interval):
             try:
                 analysis_runs.requeue_expired(self.w.runner)
+                # Queued rows whose queue entry is gone (Redis restarted without its data,
+                # or it was down when the job was queued) go back in: jobs are rows.
+                analysis_runs.requeue_missing(self.w.runner, self.queue.pending(RUN_TASK))
             except Exception:
                 log.exception("sweeper failed")
             if time.monotonic() >= orphans_due:

@@ -124,6 +124,8 @@ def create_database(url: str, *, echo: bool = False) -> Database:
         kwargs["max_overflow"] = 20
     else:
         kwargs["pool_pre_ping"] = True
+        # a database that does not answer fails the request fast (503), not after minutes
+        kwargs["connect_args"] = {"connect_timeout": 5}
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 20
     engine = create_engine(url, **kwargs)

@@ -125,6 +125,7 @@ class Cluster:
         pid = int((self.run / "supervisord.pid").read_text())
         self.ctl("shutdown", check=False)
         wait_for("supervisord to exit", lambda: not _alive(pid), timeout=90)
+        shutil.rmtree(self.layout.pg_data, ignore_errors=True)
 
     def healthy(self) -> bool:
         status = self.ctl("status", check=False)
@@ -145,7 +146,8 @@ class Cluster:
 
     def _initdb(self) -> None:
         data = self.layout.pg_data
-        data.mkdir()
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(mode=0o700)
         cmd = [postgres_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]
         if _as_root():  # PostgreSQL refuses to run as root
             shutil.chown(data, "postgres", "postgres")

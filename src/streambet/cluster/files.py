@@ -7,8 +7,11 @@ S3 endpoint: each has its own data folder (its SQLite-free scratch space, logs, 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +77,13 @@ class Layout:
 
     @property
     def pg_data(self) -> Path:
-        return self.run_dir / "postgres"
+        """PostgreSQL's data folder. Run as root, PostgreSQL runs as the postgres user,
+        who may not reach into the run folder (pytest's are private), so it lives in a
+        folder of its own named after the run folder."""
+        if os.geteuid() != 0:
+            return self.run_dir / "postgres"
+        digest = hashlib.sha1(str(self.run_dir).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"streambet-cluster-pg-{digest}"
 
     @property
     def lb_url(self) -> str:
@@ -181,6 +190,7 @@ serverurl=unix://{run / "supervisor.sock"}
             " -c listen_addresses=127.0.0.1 -c max_connections=200",
             run,
             user="postgres" if as_root else None,
+            directory=layout.pg_data,
             stopsignal="INT",  # a fast shutdown: rolls back open transactions, then exits
         ),
         _program(
@@ -220,13 +230,14 @@ def _program(
     *,
     env: dict[str, str] | None = None,
     user: str | None = None,
+    directory: Path | None = None,
     autostart: bool = True,
     stopsignal: str = "TERM",
 ) -> str:
     lines = [
         f"[program:{name}]",
         f"command={command}",
-        f"directory={run}",
+        f"directory={directory or run}",
         f"autostart={'true' if autostart else 'false'}",
         "autorestart=false",  # a killed node stays dead until told: the fault tests see it
         "startsecs=1",
