@@ -43,13 +43,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from streambet import tracing
     from streambet.logs import configure_logging
     from streambet.worker import Worker
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    with app_wiring(settings) as w:
-        Worker(w, workers=args.threads).run_forever()
+    tracing.configure("streambet-worker", settings.otlp_endpoint)
+    try:
+        with app_wiring(settings) as w:
+            Worker(w, workers=args.threads).run_forever()
+    finally:
+        tracing.shutdown()
     return 0
 
 

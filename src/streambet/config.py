@@ -160,6 +160,9 @@ class Settings(_Model):
     # web nodes serve theirs on the API port.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    # OpenTelemetry spans exported over OTLP/HTTP here ("http://collector:4318/v1/traces");
+    # empty: no tracing (streambet/tracing.py).
+    otlp_endpoint: str = ""
     # Account mail (sign-up notices). No SMTP yet: "log" writes each message to the log,
     # "record" keeps them in memory (tests).
     mail_backend: Literal["log", "record"] = "log"
