@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,16 @@ def _starters(cluster: Cluster, analysis_id: str, attempt: int) -> set[str]:
     }
 
 
+def _logged_at(cluster: Cluster, worker: str, message: str, analysis_id: str) -> float:
+    """When `worker` last logged `message` about `analysis_id` (epoch seconds)."""
+    stamps = [
+        datetime.fromisoformat(line["ts"]).timestamp()
+        for line in support.log_lines(cluster, worker)
+        if line.get("message") == message and line.get("analysis_id") == analysis_id
+    ]
+    return stamps[-1]
+
+
 def _started_elsewhere(cluster: Cluster, analysis_id: str, attempt: int, holder: str) -> bool:
     return bool(_starters(cluster, analysis_id, attempt) - {holder})
 
@@ -204,11 +215,11 @@ def bench_takeover(cluster: Cluster, args: argparse.Namespace, clip: Path) -> No
         analysis_id = _upload(cluster, token, clip, _options(args, 2000))
         wait_for("a worker starts it", partial(_started_elsewhere, cluster, analysis_id, 1, ""))
         (holder,) = _starters(cluster, analysis_id, 1)
-        t = time.monotonic()
+        lost = time.time()
         if how == "kill -9":
             cluster.kill(holder)
         else:
-            cluster.stop(holder)
+            cluster.stop(holder)  # returns once the worker has exited
         # a graceful stop hands the job back with its attempt undone: it starts as 1 again
         again = 2 if how == "kill -9" else 1
         wait_for(
@@ -216,10 +227,18 @@ def bench_takeover(cluster: Cluster, args: argparse.Namespace, clip: Path) -> No
             partial(_started_elsewhere, cluster, analysis_id, again, holder),
             timeout=300,
         )
-        print(
-            f"    worker {how} mid-analysis -> another worker starts it: "
-            f"{time.monotonic() - t:.1f} s (lease {args.lease} s)"
-        )
+        other = next(w for w in cluster.layout.workers if w != holder)
+        started = _logged_at(cluster, other, "analysis started", analysis_id)
+        line = f"    worker {how} mid-analysis -> another worker starts it: {started - lost:.1f} s"
+        if how == "kill -9":
+            line += f" (lease {args.lease} s)"
+        else:
+            back = _logged_at(cluster, holder, "analysis handed back to the queue", analysis_id)
+            line += (
+                f" (the engine noticed the stop after {back - lost:.1f} s and handed it"
+                f" back; taken {started - back:.2f} s after that)"
+            )
+        print(line)
         wait_for("it finishes", partial(_all_done, cluster, token, [analysis_id]), 600)
         cluster.start(holder)
     # a web node killed under a steady trickle of wagers
