@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from streambet.services import wallet
 from streambet.services.unit_of_work import UnitOfWork
 from tests.support import cluster as support
 from tests.support.media import make_video
+from tests.support.otlp import Receiver, receiving
 
 pytestmark = [
     pytest.mark.slow,
@@ -37,9 +39,17 @@ RETRYABLE = {502, 503, 504}  # what a client retries with the same Idempotency-K
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def traces() -> Iterator[tuple[Receiver, str]]:
+    with receiving() as received:
+        yield received
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, traces: tuple[Receiver, str]
+) -> Iterator[Cluster]:
     run = tmp_path_factory.mktemp("cluster")
-    extra = (("STREAMBET_ANALYSIS_BACKEND", "fake"),)
+    extra = (("STREAMBET_ANALYSIS_BACKEND", "fake"), ("STREAMBET_OTLP_ENDPOINT", traces[1]))
     with support.running_cluster(run, job_lease_seconds=10, extra_env=extra) as c:
         yield c
 
@@ -56,6 +66,32 @@ def _back_up(cluster: Cluster, *programs: str) -> None:
         if "RUNNING" not in cluster.ctl("status", program, check=False):
             cluster.start(program)
     wait_for("the cluster", cluster.healthy, timeout=60)
+
+
+def test_one_trace_from_the_load_balancer_to_the_worker(
+    cluster: Cluster, db: Database, tmp_path: Path, traces: tuple[Receiver, str]
+) -> None:
+    """HAProxy names the request (a UUID); the web node's span and the worker's run of the
+    job, exported over OTLP from two processes, are one trace with that id."""
+    _, token = support.operator(db)
+    clip = make_video(tmp_path / "clip.mp4", seconds=1.0)
+    with clip.open("rb") as fh:
+        r = requests.post(
+            f"{cluster.layout.lb_url}/api/analyze",
+            files={"file": ("clip.mp4", fh)},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+    assert r.status_code == 202, r.text
+    trace_id = uuid.UUID(r.headers["X-Request-ID"]).int  # set by HAProxy
+    _wait_status(db, r.json()["job_id"], "succeeded")
+    want = {
+        ("streambet-web", "POST /api/analyze"),
+        ("streambet-web", "enqueue run_analysis"),
+        ("streambet-worker", "job run_analysis"),
+    }
+    receiver = traces[0]
+    wait_for("the spans", lambda: want <= receiver.of_trace(trace_id), timeout=60)
 
 
 def test_kill_9_a_web_node_during_a_wager_storm(cluster: Cluster, db: Database) -> None:
