@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import websocket
 from sqlalchemy import func, select
 
 from streambet.adapters.db import Database
@@ -26,6 +27,7 @@ from streambet.services.unit_of_work import UnitOfWork
 from tests.support import cluster as support
 from tests.support.media import make_video
 from tests.support.otlp import Receiver, receiving
+from tests.support.ws import open_page, ws_url
 
 pytestmark = [
     pytest.mark.slow,
@@ -94,31 +96,48 @@ def test_one_trace_from_the_load_balancer_to_the_worker(
     wait_for("the spans", lambda: want <= receiver.of_trace(trace_id), timeout=60)
 
 
-def test_kill_9_a_web_node_during_a_wager_storm(cluster: Cluster, db: Database) -> None:
-    """Clients retry 502/503/504 and dropped connections with the same Idempotency-Key:
-    every wager lands exactly once, nobody sees another 5xx, the ledger verifies."""
-    people = support.bettors(db, 12, 100_000)
-    op, _ = support.operator(db)
-    market_id, yes, no = support.market(db, op)
-    per_bettor = 40
-    answers: dict[str, int] = {}
-    unretryable: list[tuple[int, str]] = []
-    done = threading.Semaphore(0)
+class _Storm:
+    """Bettors placing wagers in a row through the load balancer, each retrying 502/503/
+    504 and dropped connections with the same Idempotency-Key, as a careful client does."""
 
-    def storm(user_id: int, token: str) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        market_id: int,
+        outcome_id: int,
+        people: list[tuple[int, str]],
+        per_bettor: int,
+    ) -> None:
+        self.cluster, self.market_id, self.outcome_id = cluster, market_id, outcome_id
+        self.people, self.per_bettor = people, per_bettor
+        self.answers: dict[str, int] = {}
+        self.unretryable: list[tuple[int, str]] = []
+        self._done = threading.Semaphore(0)
+        self._threads = [threading.Thread(target=self._bettor, args=p) for p in people]
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+
+    def wait_for_a_quarter(self) -> None:
+        for _ in range(len(self.people) * self.per_bettor // 4):
+            assert self._done.acquire(timeout=120)
+
+    def join(self) -> None:
+        for t in self._threads:
+            t.join(300)
+        assert not any(t.is_alive() for t in self._threads)
+
+    def _bettor(self, user_id: int, token: str) -> None:
+        url = f"{self.cluster.layout.lb_url}/api/markets/{self.market_id}/wagers"
         with requests.Session() as http:
-            for i in range(per_bettor):
+            for i in range(self.per_bettor):
                 key = f"storm-{user_id}-{i}"
-                body = {"outcome_id": yes if i % 2 else no, "stake": 10 + i}
+                body = {"outcome_id": self.outcome_id, "stake": 10 + i}
                 headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
                 for _ in range(200):
                     try:
-                        r = http.post(
-                            f"{cluster.layout.lb_url}/api/markets/{market_id}/wagers",
-                            json=body,
-                            headers=headers,
-                            timeout=30,
-                        )
+                        r = http.post(url, json=body, headers=headers, timeout=30)
                     except requests.ConnectionError:
                         time.sleep(0.05)
                         continue
@@ -126,41 +145,84 @@ def test_kill_9_a_web_node_during_a_wager_storm(cluster: Cluster, db: Database) 
                         time.sleep(0.05)
                         continue
                     if r.status_code >= 500:
-                        unretryable.append((r.status_code, r.text[:200]))
-                    answers[key] = r.status_code
+                        self.unretryable.append((r.status_code, r.text[:200]))
+                    self.answers[key] = r.status_code
                     break
-                done.release()
+                self._done.release()
 
-    threads = [threading.Thread(target=storm, args=p) for p in people]
-    for t in threads:
-        t.start()
-    for _ in range(len(people) * per_bettor // 4):  # a quarter placed: kill one node
-        assert done.acquire(timeout=120)
+    def check_exactly_once(self, db: Database) -> None:
+        """Every wager answered 201 and placed once; balances and the ledger agree."""
+        count = len(self.people) * self.per_bettor
+        assert self.unretryable == []
+        assert len(self.answers) == count and set(self.answers.values()) == {201}
+        with db.read_sessions() as s:
+            mine = Wager.market_id == self.market_id
+            placed = s.scalar(select(func.count()).select_from(Wager).where(mine))
+            keys = s.scalar(select(func.count(func.distinct(Wager.idempotency_key))).where(mine))
+        assert placed == keys == count  # exactly once each
+        stakes = sum(10 + i for i in range(self.per_bettor))
+        for user_id, _ in self.people:
+            assert wallet.balance(UnitOfWork(db.read_sessions), user_id) == 100_000 - stakes
+        verify = support.ledger_verify(self.cluster)
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_kill_9_a_web_node_during_a_wager_storm(cluster: Cluster, db: Database) -> None:
+    """Clients retry 502/503/504 and dropped connections with the same Idempotency-Key:
+    every wager lands exactly once, nobody sees another 5xx, the ledger verifies."""
+    people = support.bettors(db, 12, 100_000)
+    op, _ = support.operator(db)
+    market_id, yes, _ = support.market(db, op)
+    storm = _Storm(cluster, market_id, yes, people, per_bettor=40)
+    storm.start()
+    storm.wait_for_a_quarter()
     victim = cluster.pid("web1")
     cluster.kill("web1")
-    for t in threads:
-        t.join(300)
-    assert not any(t.is_alive() for t in threads)
-    assert unretryable == []
-    assert len(answers) == len(people) * per_bettor
-    assert set(answers.values()) == {201}
-    with db.read_sessions() as s:
-        placed = s.scalar(
-            select(func.count()).select_from(Wager).where(Wager.market_id == market_id)
-        )
-        keys = s.scalar(
-            select(func.count(func.distinct(Wager.idempotency_key))).where(
-                Wager.market_id == market_id
-            )
-        )
-    assert placed == keys == len(people) * per_bettor  # exactly once each
-    stakes = sum(10 + i for i in range(per_bettor))
-    for user_id, _ in people:
-        assert wallet.balance(UnitOfWork(db.read_sessions), user_id) == 100_000 - stakes
-    verify = support.ledger_verify(cluster)
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    storm.join()
+    storm.check_exactly_once(db)
     _back_up(cluster, "web1")
     assert cluster.pid("web1") != victim
+
+
+def _goodbye(ws: websocket.WebSocket) -> tuple[int, str] | None:
+    """The close frame (code, reason) a page hears within 3 s, or None if it stays open."""
+    ws.settimeout(3)
+    try:
+        while True:
+            opcode, frame = ws.recv_data_frame(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return int.from_bytes(frame.data[:2], "big"), frame.data[2:].decode()
+    except websocket.WebSocketTimeoutException:
+        return None
+
+
+def test_a_web_node_stopping_gracefully_drains(cluster: Cluster, db: Database) -> None:
+    """SIGTERM on a web node under a storm of wagers: the storm goes on through the other
+    node (nobody sees a 5xx they cannot retry, every wager placed once), the stopping
+    node's WebSockets are told 1012 with the reconnect hint, and a reconnect through the
+    load balancer reaches the other node."""
+    url = ws_url(cluster.layout.lb_url)
+    pages = [open_page(url) for _ in range(4)]  # round robin: on both nodes
+    people = support.bettors(db, 6, 100_000)
+    op, _ = support.operator(db)
+    market_id, yes, _ = support.market(db, op)
+    storm = _Storm(cluster, market_id, yes, people, per_bettor=30)
+    storm.start()
+    try:
+        storm.wait_for_a_quarter()
+        cluster.stop("web1")  # graceful; returns once it has exited
+        heard = [_goodbye(ws) for ws in pages]
+        storm.join()
+    finally:
+        for ws in pages:
+            ws.shutdown()
+    storm.check_exactly_once(db)
+    told = [h for h in heard if h is not None]
+    assert told and len(told) < len(pages), heard  # those on web1 only
+    assert set(told) == {(1012, "node stopping: reconnect")}
+    again = open_page(url)  # the other node answers
+    again.close()
+    _back_up(cluster, "web1")
 
 
 def _upload(cluster: Cluster, token: str, clip: Path, sleep_ms: int, hold: bool = False) -> str:

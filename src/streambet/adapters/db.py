@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,15 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def one_statement_read(self) -> Connection:
+        """A pooled connection for a single read statement. On PostgreSQL it runs without
+        a transaction: BEGIN and ROLLBACK around one SELECT were two of its three round
+        trips (a connect-and-select loop ran about 1.4x faster this way, median of 8
+        noisy rounds), and one statement sees one snapshot either way."""
+        if self.is_sqlite:
+            return self.engine.connect()
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
         self.engine.dispose()
