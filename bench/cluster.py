@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -89,7 +88,7 @@ def bench_wagers(cluster: Cluster, args: argparse.Namespace) -> None:
     for nodes in (2, 1):
         if nodes == 1:
             cluster.stop("web2")
-            wait_for("web2 out of the pool", lambda: _server_status(cluster, "web2") != "UP")
+            wait_for("web2 out of the pool", lambda: support.lb_status(cluster, "web2") != "UP")
         rate, p50, p99, bad = wagers(cluster, people, market, n, f"run{nodes}")
         rows.append(rate)
         print(
@@ -98,22 +97,7 @@ def bench_wagers(cluster: Cluster, args: argparse.Namespace) -> None:
         )
     print(f"    2 nodes / 1 node: {rows[0] / rows[1]:.2f}")
     cluster.start("web2")
-    wait_for("web2 back", lambda: _server_status(cluster, "web2") == "UP", timeout=60)
-
-
-def _server_status(cluster: Cluster, server: str) -> str:
-    """HAProxy's view of a web node (UP, DOWN, MAINT, ...), from its stats socket."""
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(str(cluster.run / "haproxy.sock"))
-        s.sendall(b"show stat\n")
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    for line in data.decode().splitlines():
-        fields = line.split(",")
-        if len(fields) > 17 and fields[0] == "web" and fields[1] == server:
-            return fields[17].split(" ")[0]
-    return "?"
+    wait_for("web2 back", lambda: support.lb_status(cluster, "web2") == "UP", timeout=60)
 
 
 def _upload(cluster: Cluster, token: str, clip: Path, options: dict[str, object]) -> str:
@@ -285,7 +269,7 @@ def bench_takeover(cluster: Cluster, args: argparse.Namespace, clip: Path) -> No
     time.sleep(2)
     t = time.monotonic()
     cluster.kill("web1")
-    wait_for("HAProxy marks web1 down", lambda: _server_status(cluster, "web1") == "DOWN")
+    wait_for("HAProxy marks web1 down", lambda: support.lb_status(cluster, "web1") == "DOWN")
     down = time.monotonic() - t
     time.sleep(2)
     stop.set()
@@ -296,7 +280,7 @@ def bench_takeover(cluster: Cluster, args: argparse.Namespace, clip: Path) -> No
         f" answered 5xx {len(failures)} time(s) (retryable with the same key)"
     )
     cluster.start("web1")
-    wait_for("web1 back", lambda: _server_status(cluster, "web1") == "UP", timeout=60)
+    wait_for("web1 back", lambda: support.lb_status(cluster, "web1") == "UP", timeout=60)
 
 
 def main() -> None:

@@ -64,10 +64,13 @@ def db(cluster: Cluster) -> Iterator[Database]:
 
 
 def _back_up(cluster: Cluster, *programs: str) -> None:
+    """Restarts `programs` and waits until HAProxy has every web node in again."""
     for program in programs:
         if "RUNNING" not in cluster.ctl("status", program, check=False):
             cluster.start(program)
     wait_for("the cluster", cluster.healthy, timeout=60)
+    for web in cluster.layout.webs:
+        wait_for(f"{web} in the pool", lambda w=web: support.lb_status(cluster, w) == "UP", 60)
 
 
 def test_one_trace_from_the_load_balancer_to_the_worker(
@@ -201,6 +204,7 @@ def test_a_web_node_stopping_gracefully_drains(cluster: Cluster, db: Database) -
     node (nobody sees a 5xx they cannot retry, every wager placed once), the stopping
     node's WebSockets are told 1012 with the reconnect hint, and a reconnect through the
     load balancer reaches the other node."""
+    _back_up(cluster)
     url = ws_url(cluster.layout.lb_url)
     pages = [open_page(url) for _ in range(4)]  # round robin: on both nodes
     people = support.bettors(db, 6, 100_000)
@@ -251,7 +255,13 @@ def _wait_status(db: Database, analysis_id: str, status: str, timeout: float = 1
 
 
 def _finished(cluster: Cluster, analysis_id: str) -> int:
-    """How many workers recorded the job as finished (their JSON log lines)."""
+    """How many workers recorded the job as finished (their JSON log lines). The line
+    follows the commit, so it is waited for once the row says the job is done."""
+    wait_for("the log line", lambda: _finishes(cluster, analysis_id) > 0, timeout=30)
+    return _finishes(cluster, analysis_id)
+
+
+def _finishes(cluster: Cluster, analysis_id: str) -> int:
     return sum(
         1
         for w in cluster.layout.workers

@@ -140,3 +140,18 @@ def log_lines(cluster: Cluster, program: str) -> list[dict[str, Any]]:
         except ValueError:
             continue
     return lines
+
+
+def lb_status(cluster: Cluster, server: str) -> str:
+    """HAProxy's view of a web node (UP, DOWN, MAINT, ...), from its stats socket."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(cluster.run / "haproxy.sock"))
+        s.sendall(b"show stat\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    for line in data.decode().splitlines():
+        fields = line.split(",")
+        if len(fields) > 17 and fields[0] == "web" and fields[1] == server:
+            return fields[17].split(" ")[0]
+    return "?"
