@@ -65,8 +65,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _database(error: DBAPIError) -> Response:
         # The database unreachable or restarting (or SQLite locked past its wait) is
-        # retryable: 503 at once with Retry-After, and the pool reconnects by itself
-        # (pre-ping) when it is back. Any other database error is a bug: 500.
+        # retryable: 503 at once with Retry-After; the pool drops its dead connections on
+        # this failure and connects anew once the database is back. Any other database
+        # error is a bug: 500.
         if not (isinstance(error, OperationalError) or error.connection_invalidated):
             return _unexpected(error)
         log.warning("database unavailable", extra={"error": type(error.orig).__name__})
