@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streambet.config import ConfigError, Settings, load_settings
@@ -42,13 +43,40 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from streambet import tracing
     from streambet.logs import configure_logging
     from streambet.worker import Worker
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    with app_wiring(settings) as w:
-        Worker(w, workers=args.threads).run_forever()
+    tracing.configure("streambet-worker", settings.otlp_endpoint)
+    try:
+        with app_wiring(settings) as w:
+            Worker(w, workers=args.threads).run_forever()
+    finally:
+        tracing.shutdown()
+    return 0
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from streambet.cluster.control import Cluster
+    from streambet.cluster.files import Layout, Ports
+
+    layout = Layout(
+        run_dir=Path(args.dir).resolve(),
+        ports=Ports(args.port),
+        web_nodes=args.web,
+        worker_nodes=args.workers,
+        model_dir=load_settings().resolved_model_dir.resolve(),
+    )
+    cluster = Cluster(layout)
+    if args.cluster == "up":
+        cluster.up()
+        print(f"StreamBet cluster is running at {layout.lb_url}/ (run folder {layout.run_dir})")
+    elif args.cluster == "down":
+        cluster.down()
+    else:
+        print(cluster.ctl("status", check=False), end="")
     return 0
 
 
@@ -255,6 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a standalone job-queue consumer")
     worker.add_argument("--threads", type=int, default=None, help="default: QUEUE_WORKERS")
     worker.set_defaults(handler=_worker)
+
+    cluster = sub.add_parser(
+        "cluster",
+        help="a local cluster: HAProxy, web and worker nodes, PostgreSQL, Redis, S3 (moto)",
+    )
+    cluster.add_argument("cluster", choices=("up", "down", "status"))
+    cluster.add_argument("--dir", default="var/cluster", help="its run folder (generated)")
+    cluster.add_argument(
+        "--port", type=int, default=18000, help="the load balancer's port; the others follow it"
+    )
+    cluster.add_argument("--web", type=int, default=2, help="web nodes")
+    cluster.add_argument("--workers", type=int, default=2, help="worker nodes")
+    cluster.set_defaults(handler=_cluster)
 
     analyze = sub.add_parser("analyze", help="analyse a video file and print JSON")
     analyze.add_argument("path")

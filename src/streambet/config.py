@@ -156,6 +156,14 @@ class Settings(_Model):
     # client addresses or networks, comma-separated ("10.0.0.0/8,127.0.0.1"). Neither: 404.
     metrics_token: str = ""
     metrics_allow: str = ""
+    # `streambet worker` serves its own /metrics here for Prometheus (0: not served), to
+    # anyone who reaches the address: keep it on loopback or a private network. Web nodes
+    # serve theirs on the API port (STREAMBET_METRICS_TOKEN/ALLOW apply there).
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # OpenTelemetry spans exported over OTLP/HTTP here ("http://collector:4318/v1/traces");
+    # empty: no tracing (streambet/tracing.py).
+    otlp_endpoint: str = ""
     # Account mail (sign-up notices). No SMTP yet: "log" writes each message to the log,
     # "record" keeps them in memory (tests).
     mail_backend: Literal["log", "record"] = "log"

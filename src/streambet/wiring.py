@@ -71,7 +71,7 @@ class Wiring:
     def read_connection(self) -> Connection:
         """A bare pooled connection for a one-statement read on a hot path (every request's
         token check): no ORM session to build and tear down. Use it as a context manager."""
-        return self.db.engine.connect()
+        return self.db.one_statement_read()
 
     @cached_property
     def storage(self) -> Storage:

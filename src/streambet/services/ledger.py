@@ -73,6 +73,15 @@ _CREDIT = (
 _LEGS = insert(LedgerEntry)
 
 
+def short_of(balance: int, needed: int) -> InsufficientFunds:
+    """The refusal of a debit, saying what there is and what was needed."""
+    return InsufficientFunds(
+        f"Not enough balance for that: your balance is {format_minor(balance)}, and this"
+        f" needs {format_minor(needed)}.",
+        details={"needed": needed, "balance": balance},
+    )
+
+
 def post(
     session: Session,
     movement: str,
@@ -95,11 +104,7 @@ def post(
     if left is None:
         # Only on refusal: the balance now, so the message can say what there is.
         balance = int(conn.execute(_BALANCE_BY_ID, {"account": source[0]}).scalar() or 0)
-        raise InsufficientFunds(
-            f"Not enough balance for that: your balance is {format_minor(balance)}, and this"
-            f" needs {format_minor(amount)}.",
-            details={"needed": amount, "balance": balance},
-        )
+        raise short_of(balance, amount)
     conn.execute(_CREDIT, {"account": target[0], "amount": amount})
     now = datetime.now(UTC)
     conn.execute(
