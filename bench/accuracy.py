@@ -54,31 +54,15 @@ from bench.eval.scoring import (  # noqa: E402
 TRUTH = ROOT / "bench" / "eval" / "truth.json"
 SOUNDS = "Sounds"
 SETTLE_BAR = 80.0
-# The engine's modules are being regrouped; these are where they have lived.
-ENGINE_MODULES = ("streambet.vision.engine", "streambet.vision.pipeline.engine")
-OPTIONS_MODULES = ("streambet.vision.backends", "streambet.vision.backends.base")
-TAXONOMY_MODULES = ("streambet.vision.taxonomy", "streambet.vision.pipeline.taxonomy")
-
-
-def first_of(modules: Sequence[str], attr: str) -> Any:
-    errors = []
-    for name in modules:
-        try:
-            return getattr(importlib.import_module(name), attr)
-        except (ImportError, AttributeError) as exc:
-            errors.append(f"{name}: {exc}")
-    raise SystemExit(f"cannot find {attr}: " + "; ".join(errors))
+TAXONOMY_MODULE = "streambet.vision.pipeline.taxonomy"
 
 
 def engine_classes() -> tuple[Any, Any]:
-    """(LocalEngine, AnalysisOptions), wherever the engine keeps them: the backend
-    registry's "local" entry first, then the known module paths."""
-    options = first_of(OPTIONS_MODULES, "AnalysisOptions")
-    registry = getattr(importlib.import_module(options.__module__), "REGISTRY", {})
-    if "local" in registry:
-        module, _, factory = registry["local"].partition(":")
-        return getattr(importlib.import_module(module), factory), options
-    return first_of(ENGINE_MODULES, "LocalEngine"), options
+    """(LocalEngine, AnalysisOptions)."""
+    from streambet.vision.backends import AnalysisOptions
+    from streambet.vision.backends.local.engine import LocalEngine
+
+    return LocalEngine, AnalysisOptions
 
 
 def lineage(timelines: Sequence[dict[str, Any]]) -> Lineage:
@@ -86,13 +70,10 @@ def lineage(timelines: Sequence[dict[str, Any]]) -> Lineage:
     carry, for labels the engine's taxonomy names that the import cannot reach)."""
     parents: dict[str, tuple[str, ...]] = {}
     categories: dict[str, tuple[str, ...]] = {}
-    try:
-        tax = first_of(TAXONOMY_MODULES, "get_taxonomy")()
-        for info in tax.all_labels():
-            parents[info.name] = tuple(info.parents)
-            categories[info.name] = tuple(info.categories)
-    except SystemExit as exc:
-        print(f"(taxonomy not importable, using the timelines' label facts: {exc})")
+    tax = importlib.import_module(TAXONOMY_MODULE).get_taxonomy()
+    for info in tax.all_labels():
+        parents[info.name] = tuple(info.parents)
+        categories[info.name] = tuple(info.categories)
     for tl in timelines:
         for name, info in tl.get("labels", {}).items():
             parents.setdefault(name, tuple(info.get("parents", ())))
