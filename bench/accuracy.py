@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/fetch_eval_footage.py        # once: footage into var/eval/
     .venv/bin/python bench/accuracy.py [--json var/eval/report.json] [--only CLIP ...]
-                                       [--reuse] [--model-dir var/models]
+                                       [--reuse] [--raw] [--timelines DIR] [--model-dir DIR]
 
 Runs `LocalEngine.analyze` (default options, 2 samples a second) on every clip of
 bench/eval/truth.json and scores what it claims (bench/eval/scoring.py says how): per
@@ -89,11 +89,21 @@ def in_vocabulary(label: str, lin: Lineage) -> bool:
 
 
 def run_engine(
-    clips: Sequence[ClipTruth], clip_dir: Path, store: Path, model_dir: Path, min_conf: float
+    clips: Sequence[ClipTruth],
+    clip_dir: Path,
+    store: Path,
+    model_dir: Path,
+    min_conf: float,
+    raw: bool = False,
 ) -> dict[str, Any]:
     engine_cls, options_cls = engine_classes()
     started = time.perf_counter()
-    engine = engine_cls(model_dir=model_dir)
+    if raw:
+        from streambet.vision.pipeline.calibration import Calibration
+
+        engine = engine_cls(model_dir=model_dir, calibration=Calibration.identity())
+    else:
+        engine = engine_cls(model_dir=model_dir)
     engine.warm_up()
     load_s = time.perf_counter() - started
     detectors = list(getattr(engine, "detector_names", ()))
@@ -445,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the full report here")
     parser.add_argument("--reuse", action="store_true", help="score the saved timelines")
     parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="the detectors' raw scores, no calibration (for scripts/fit_calibration.py)",
+    )
+    parser.add_argument(
         "--min-confidence",
         type=float,
         default=20.0,
@@ -463,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         run_path = args.timelines / "run.json"
         run = json.loads(run_path.read_text()) if run_path.exists() else {}
     else:
-        run = run_engine(clips, args.clips, args.timelines, args.model_dir, args.min_confidence)
+        run = run_engine(
+            clips, args.clips, args.timelines, args.model_dir, args.min_confidence, args.raw
+        )
     timelines = {c.id: json.loads((args.timelines / f"{c.id}.json").read_text()) for c in clips}
     result = score(clips, timelines, run)
     lin: Lineage = result["lineage"]

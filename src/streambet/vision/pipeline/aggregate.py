@@ -6,6 +6,11 @@ median of the last `window` scores of the run (smoothing single-frame spikes and
 the run's top raw score is kept beside it. When a run is confirmed, the samples before the
 confirmation are emitted too, so a label's first timestamp is when it was first seen, not
 when it was confirmed.
+
+A detection marked `corroborate` (a fine-grained class the classifier alone sees) is
+capped below the auto-settle bar until its run has lasted `persist_samples` samples: a
+bow tie seen for two seconds is evidence, a single-sample "Fireworks" on a biscuit box is
+not.
 """
 
 from __future__ import annotations
@@ -42,7 +47,11 @@ def merge_detections(found: list[tuple[str, Detection]]) -> dict[str, tuple[Dete
             (det, source) if det.confidence > prev.confidence else (prev, prev_source)
         )
         boxes = prev.boxes + tuple(b for b in det.boxes if b not in prev.boxes)
-        merged[det.label] = (Detection(det.label, best.confidence, boxes), best_source)
+        corroborated = not (det.corroborate and prev.corroborate)
+        merged[det.label] = (
+            Detection(det.label, best.confidence, boxes, not corroborated),
+            best_source,
+        )
     return merged
 
 
@@ -50,9 +59,16 @@ def _instances(boxes: tuple[tuple[BoundingBox, float], ...]) -> tuple[Instance, 
     return tuple(Instance(box, conf) for box, conf in boxes)
 
 
+# Below the auto-settle bar (80): where an uncorroborated detection stays.
+UNCORROBORATED_CAP = 79.0
+
+
 class TemporalAggregator:
-    def __init__(self, min_hits: int = 2, window: int = 5, max_misses: int = 1) -> None:
+    def __init__(
+        self, min_hits: int = 2, window: int = 5, max_misses: int = 1, persist_samples: int = 4
+    ) -> None:
         self.min_hits = max(1, min_hits)
+        self.persist_samples = persist_samples
         self.window = max(1, window)
         self.max_misses = max(0, max_misses)
         self._runs: dict[str, _Run] = {}
@@ -81,10 +97,13 @@ class TemporalAggregator:
             if name not in self._runs:
                 self._runs[name] = _Run(deque(maxlen=self.window))
             run = self._runs[name]
-            run.scores.append(det.confidence)
             run.hits += 1
             run.misses = 0
-            run.top = max(run.top, det.confidence)
+            score = det.confidence
+            if det.corroborate and run.hits < self.persist_samples:
+                score = min(score, UNCORROBORATED_CAP)
+            run.scores.append(score)
+            run.top = max(run.top, score)
             smoothed = round(float(np.median(run.scores)), 2)
             entry = (timestamp_ms, smoothed, run.top, _instances(det.boxes), source)
             if run.confirmed:

@@ -8,8 +8,8 @@ duration or an end: a live stream feeds the same calls with its own clock's mill
 
 Per picture sample the frame detectors run side by side (onnxruntime and MediaPipe release
 the GIL, so a sample costs the slowest detector, not their sum); OCR runs on a thread of
-its own on changed frames only; detections are fused through the taxonomy, then
-aggregated over time, and pose activities run about once a second where people are seen.
+its own on changed frames only; scores are calibrated (calibration.py), detections are fused
+through the taxonomy, then aggregated over time, and pose activities run about once a second where people are seen.
 Confirmed label samples go to `on_labels` as they happen (from the thread that fed them).
 With `keep=False` the run keeps no samples, texts or words itself (the caller has them
 through the callbacks), so it can follow a stream for hours in bounded memory.
@@ -43,6 +43,7 @@ from streambet.vision.errors import AnalysisCanceled, TruncatedVideo
 from streambet.vision.pipeline.activities import ActivitySampler
 from streambet.vision.pipeline.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.pipeline.audio.stream import AudioStream, Heard
+from streambet.vision.pipeline.calibration import Calibration
 from streambet.vision.pipeline.decode import DecodedFrame, DecodeStats
 from streambet.vision.pipeline.detectors.base import Detection, Detector, SampleContext
 from streambet.vision.pipeline.detectors.shots import ShotDetector
@@ -120,6 +121,7 @@ class LocalRun:
             options.category_exclusion,
         )
         self._tax = get_taxonomy()
+        self._calibration: Calibration = engine.calibration
         self._frame_ms = round(1000 / video.frame_rate) if video.frame_rate > 0 else 0
         self._ocr: OcrWorker | None = None
         try:
@@ -270,7 +272,7 @@ class LocalRun:
             timestamp_ms, self._changed or self._first, timestamp_ms - self._last_text_check
         )
         self._changed, self._first = False, False
-        found = fuse(self._detect_all(rgb, ctx), self._tax)
+        found = fuse(self._calibration.apply(self._detect_all(rgb, ctx)), self._tax)
         ocr = self._ocr
         if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(rgb, ctx):
             self._last_text_check = timestamp_ms
@@ -296,7 +298,8 @@ class LocalRun:
     def _take_ocr(self, results: list[OcrResult]) -> None:
         # OCR runs on a few chosen frames only, so its hits cannot meet the aggregator's
         # consecutive-samples rule; its 0.8 score floor does that filtering instead.
-        for ts, detections, texts in results:
+        for ts, raw, texts in results:
+            detections = [d for _, d in self._calibration.apply([("text", d) for d in raw])]
             if self._keep:
                 with self._lock:
                     self._texts.extend(texts)

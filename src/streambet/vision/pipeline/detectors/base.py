@@ -16,11 +16,14 @@ FULL_FRAME = BoundingBox(0.0, 0.0, 1.0, 1.0)
 @dataclass(frozen=True)
 class Detection:
     """One label in one frame. `confidence` is 0-100; `boxes` are the located instances
-    (ratios of the frame) with their own confidences."""
+    (ratios of the frame) with their own confidences. `corroborate`: nothing else in the
+    sample backs this label up, so it stays below the auto-settle bar until it persists
+    (calibration.py sets it, aggregate.py applies it)."""
 
     label: str
     confidence: float
     boxes: tuple[tuple[BoundingBox, float], ...] = ()
+    corroborate: bool = False
 
 
 @dataclass(frozen=True)
