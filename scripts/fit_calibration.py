@@ -11,7 +11,8 @@ src/streambet/vision/pipeline/data/calibration.json (see pipeline/calibration.py
   t80 is the lowest raw score from which, scanning down from the top, every tail of at
   least MIN_SUPPORT claims was >= 95% right (no such score: the family stays below 80),
   and never below the source's T80_FLOOR (a softmax probability under 0.5 is the
-  classifier saying "probably not"); t50 the same at 60%. Families with fewer than
+  classifier saying "probably not") nor at or below a claim of something the truth lists
+  as absent (no absent thing may reach 80 on the set); t50 the same at 60%. Families with fewer than
   MIN_FAMILY judged claims use the source's pooled curve, sources with fewer none (raw
   scores). Claims the truth neither supports nor contradicts are left out;
 - the generic parents (GENERIC) the classifier may not report confidently;
@@ -42,6 +43,7 @@ MIN_SETTLE = 5  # right claims at 80+ for a label to be settleable
 BELOW_50, BELOW_80 = 49.0, 79.0
 # Roots that gather unrelated things: the classifier's sum over them is no evidence.
 GENERIC = ("Household Item", "Sports Equipment", "Tool", "Container", "Electronics", "Outdoors")
+ABOVE = 1.0  # t80 lies this far above the best-scored claim of a thing listed absent
 T80_FLOOR = {"classifier:frame": 50.0, "classifier:regions": 50.0}
 # Sources calibrated here; pose and the sound track are left as they are.
 SOURCES = ("classifier:frame", "classifier:regions", "objects", "faces", "text")
@@ -68,10 +70,14 @@ def threshold(points: Sequence[tuple[float, bool]], target: float) -> float | No
     return best
 
 
-def curve(points: Sequence[tuple[float, bool]], t80_floor: float = 0.0) -> list[list[float]]:
+def curve(
+    points: Sequence[tuple[float, bool]], absent: Sequence[float] = (), t80_floor: float = 0.0
+) -> list[list[float]]:
     t80 = threshold(points, TARGET_80)
     if t80 is not None:
-        t80 = max(t80, t80_floor)
+        t80 = max(t80, t80_floor, *(a + ABOVE for a in absent))
+        if t80 > 100:
+            t80 = None
     t50 = threshold(points, TARGET_50)
     if t50 is None:
         pts = [(0.0, 0.0), (100.0, BELOW_50)]
@@ -101,20 +107,21 @@ def fit(claims: Sequence[dict[str, Any]]) -> dict[str, Any]:
     tax = get_taxonomy()
     classes = frozenset(tax.class_names())
     groups: dict[str, dict[str, list[tuple[float, bool]]]] = defaultdict(lambda: defaultdict(list))
+    absent: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for c in claims:
         if c["source"] not in SOURCES or c["verdict"] == "unknown":
             continue
         fam = family(c["label"], c["source"], tax, classes)
         point = (float(c["confidence"]), c["verdict"] == "correct")
-        by_family = groups[c["source"]]
-        by_family[fam].append(point)
-        by_family[ANY_FAMILY + CLASS_SUFFIX if fam.endswith(CLASS_SUFFIX) else ANY_FAMILY].append(
-            point
-        )
+        pooled = ANY_FAMILY + CLASS_SUFFIX if fam.endswith(CLASS_SUFFIX) else ANY_FAMILY
+        for key in (fam, pooled):
+            groups[c["source"]][key].append(point)
+            if "absent" in c["reason"]:
+                absent[c["source"]][key].append(point[0])
     curves: dict[str, dict[str, list[list[float]]]] = {}
     for source, by_family in sorted(groups.items()):
         curves[source] = {
-            fam: curve(points, T80_FLOOR.get(source, 0.0))
+            fam: curve(points, absent[source][fam], T80_FLOOR.get(source, 0.0))
             for fam, points in sorted(by_family.items())
             if len(points) >= MIN_FAMILY
         }
