@@ -261,6 +261,18 @@ def _parse_region(data: object, path: str) -> Region:
     return Region(left, top, width, height)
 
 
+def label_names(criterion: Criterion) -> list[str]:
+    """The labels a criterion looks for, in order, once each (spoken words are not labels)."""
+    if isinstance(criterion, AllOf | AnyOf):
+        names = [n for c in criterion.items for n in label_names(c)]
+        return list(dict.fromkeys(names))
+    if isinstance(criterion, Not):
+        return label_names(criterion.item)
+    if isinstance(criterion, LabelCriterion):
+        return [criterion.label]
+    return []
+
+
 def to_dict(criterion: Criterion) -> dict[str, Any]:
     if isinstance(criterion, AllOf):
         return {"all": [to_dict(c) for c in criterion.items]}

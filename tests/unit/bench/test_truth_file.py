@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.accuracy import TAXONOMY_MODULES, first_of
 from bench.eval.scoring import parse_truth
 from scripts.fetch_eval_footage import CLIPS
+from streambet.vision.pipeline.taxonomy import get_taxonomy
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = json.loads((ROOT / "bench" / "eval" / "truth.json").read_text())
@@ -23,7 +23,7 @@ def test_every_clip_has_a_recipe_with_its_file_name() -> None:
 
 
 def test_windows_lie_inside_their_clip_and_labels_are_the_engines() -> None:
-    tax = first_of(TAXONOMY_MODULES, "get_taxonomy")()  # wherever the vision package keeps it
+    tax = get_taxonomy()
     names = {info.name for info in tax.all_labels()}
     categories = {c for info in tax.all_labels() for c in info.categories}
     for clip in parse_truth(DOC):

@@ -8,8 +8,9 @@ duration or an end: a live stream feeds the same calls with its own clock's mill
 
 Per picture sample the frame detectors run side by side (onnxruntime and MediaPipe release
 the GIL, so a sample costs the slowest detector, not their sum); OCR runs on a thread of
-its own on changed frames only; scores are calibrated (calibration.py), detections are fused
-through the taxonomy, then aggregated over time, and pose activities run about once a second where people are seen.
+its own on changed frames only; scores are calibrated (calibration.py), detections are
+fused through the taxonomy, then aggregated over time, and pose activities run about once
+a second where people are seen.
 Confirmed label samples go to `on_labels` as they happen (from the thread that fed them).
 With `keep=False` the run keeps no samples, texts or words itself (the caller has them
 through the callbacks), so it can follow a stream for hours in bounded memory.
