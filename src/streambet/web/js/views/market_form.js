@@ -2,7 +2,8 @@
 // being seen (chosen from the taxonomy names this analysis produced, each label and its
 // parents, never typed; optionally how many at once, for how long, where in the frame)
 // or on words being said on the sound track; or several outcomes, one label each
-// (views/outcomes_editor.js).
+// (views/outcomes_editor.js). A label the engine's precision was not measured for is
+// accepted, but the form says before creation that a person will settle the market.
 
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
@@ -182,6 +183,29 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
         ),
   );
 
+  // What POST /api/markets/check says of the chosen label: settled by the engine, or
+  // always by a person. Only the latest answer counts.
+  const settleNote = h('p', { class: 'hint', id: 'market-settle-note', hidden: true });
+  let checking = 0;
+  async function checkSettle() {
+    const mine = ++checking;
+    settleNote.hidden = true;
+    const name = label.value.trim();
+    if (!name) return;
+    try {
+      const check = await api('/api/markets/check', {
+        method: 'POST',
+        body: { criteria: { label: name } },
+      });
+      if (mine !== checking) return;
+      settleNote.textContent = check.message;
+      settleNote.hidden = check.settles !== 'review';
+    } catch {
+      // an unknown label: the create call reports it in full
+    }
+  }
+  label.addEventListener('change', checkSettle);
+
   function use(s) {
     question.value = s.question;
     shape.value = 'yesno';
@@ -189,6 +213,7 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     kind.value = 'label';
     showKind();
     label.value = s.label;
+    checkSettle();
     minConf.value = AUTO_SETTLE;
     question.focus();
   }
@@ -201,6 +226,7 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
       label,
       'Parents match their children: “Animal” is met by a detected Cat.',
     ),
+    settleNote,
     h(
       'div',
       { class: 'row' },
