@@ -46,7 +46,7 @@ GENERIC = ("Household Item", "Sports Equipment", "Tool", "Container", "Electroni
 ABOVE = 1.0  # t80 lies this far above the best-scored claim of a thing listed absent
 T80_FLOOR = {"classifier:frame": 50.0, "classifier:regions": 50.0}
 # Sources calibrated here; pose and the sound track are left as they are.
-SOURCES = ("classifier:frame", "classifier:regions", "objects", "faces", "text")
+SOURCES = ("classifier:frame", "classifier:regions", "objects", "faces", "hands", "text")
 
 
 def threshold(points: Sequence[tuple[float, bool]], target: float) -> float | None:

@@ -56,8 +56,9 @@ if TYPE_CHECKING:
     from streambet.vision.backends.local.engine import LocalEngine
 
 MODEL_VERSION = (
-    "streambet-local-1.1 (efficientnet-lite0, blazeface-full, centernet-mobilenetv3,"
-    " pp-ocrv6-small, mediapipe-pose-full, yamnet, whisper-tiny.en)"
+    "streambet-local-1.2 (efficientnet-lite0, blazeface-full, mediapipe-hands-lite,"
+    " centernet-mobilenetv3, pp-ocrv6-small, mediapipe-pose-full, yamnet, whisper-tiny.en;"
+    " calibrated)"
 )
 MAX_SAMPLE_FPS = 30.0
 # Sound is analysed in blocks of this many seconds for speech (a file's whole track is
