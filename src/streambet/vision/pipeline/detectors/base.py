@@ -46,6 +46,9 @@ class SampleContext:
     timestamp_ms: int
     scene_changed: bool  # first sample, or a cut / big change since the previous sample
     ms_since_text_check: int  # time since the text detector last ran (large if never)
+    # how much the picture changed since the text detector last ran: mean absolute
+    # difference of the luma thumbnails, 0-1 (1 if it never ran)
+    change_since_text_check: float = 1.0
 
 
 class Detector(Protocol):
