@@ -32,9 +32,9 @@ const REGION_NAMES = {
 
 /** `analysis`: the page's one GET /api/analyses/{id}?format=timeline response. */
 export function marketForm({ analysisId, analysis, lanes, durationMs }) {
-  const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) =>
-    a.localeCompare(b),
-  );
+  const taxonomy = [
+    ...new Set(lanes.flatMap((l) => [l.name, ...l.parents, ...(l.members || [])])),
+  ].sort((a, b) => a.localeCompare(b));
   const error = h('div', { class: 'alert', role: 'alert', id: 'market-error', hidden: true });
   const question = h('input', {
     type: 'text',
