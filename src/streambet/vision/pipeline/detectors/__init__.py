@@ -48,7 +48,7 @@ FRAME_DETECTORS: dict[str, Callable[[], Detector]] = {
     "text": _text,
 }
 # "objects" runs on scene changes or every 4 s (ObjectDetector.min_interval_ms) and
-# "hands" every 2 s, which keeps the engine near its 10x real-time target; see
+# "hands" every second, which keeps the engine near its 10x real-time target; see
 # bench/analysis.py.
 DEFAULT_DETECTORS = ("classifier", "faces", "hands", "objects", "text")
 

@@ -35,7 +35,7 @@ PAD = 0.1
 class HandDetector:
     name = "hands"
 
-    def __init__(self, min_interval_ms: int = 2000) -> None:
+    def __init__(self, min_interval_ms: int = 1000) -> None:
         self.min_interval_ms = min_interval_ms
         self._hands: Any = None
         self._last_ms: int | None = None
