@@ -246,6 +246,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     from streambet.domain.suggestions import betting_suggestion, suggest
     from streambet.vision.cli import run_analyze
+    from streambet.vision.pipeline.taxonomy import get_taxonomy
 
     return run_analyze(
         Path(args.path),
@@ -254,7 +255,9 @@ def _analyze(args: argparse.Namespace) -> int:
         aggregate_by=args.aggregate_by,
         fps=args.fps,
         min_confidence=args.min_confidence,
-        betting_suggestion=lambda timeline: betting_suggestion(suggest(timeline)),
+        betting_suggestion=lambda timeline: betting_suggestion(
+            suggest(timeline, settleable=get_taxonomy().settleable)
+        ),
     )
 
 

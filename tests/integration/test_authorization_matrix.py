@@ -359,6 +359,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/markets"): Rule(
         _fixed("/api/markets", {"question": "Dog?", "criteria": {"label": "Dog"}}), operators(201)
     ),
+    ("POST", "/api/markets/check"): Rule(
+        _fixed("/api/markets/check", {"criteria": {"label": "Dog"}}), operators(200)
+    ),
     ("GET", "/api/markets/<id:market_id>"): Rule(
         _market_path("market"),
         everyone(200),

@@ -7,11 +7,13 @@ from flask import Blueprint, Response, jsonify, request
 from streambet.api.auth import principal, requires
 from streambet.api.betting_schemas import (
     CancelCreate,
+    CriteriaCheckRead,
     DisputeCreate,
     DisputeList,
     DisputeRead,
     MarketCreate,
     MarketList,
+    MarketOutcomes,
     MarketQuery,
     MarketRead,
     PageQuery,
@@ -58,6 +60,25 @@ def create_market() -> tuple[Response, int]:
         closes_at=from_ms(body.closes_at_ms),
     )
     return jsonify(market.model_dump(mode="json")), 201
+
+
+@bp.post("/api/markets/check")
+@documented(
+    "Check a market's outcomes before creating it: valid criteria, and whether the engine"
+    " settles them by itself or a person always decides (labels without measured precision)",
+    tags=TAGS,
+    body=MarketOutcomes,
+    responses={200: CriteriaCheckRead, 400: None, 401: None, 403: None},
+)
+@requires(Role.OPERATOR)
+def check_market() -> Response:
+    body = parse_json(MarketOutcomes)
+    w = wiring()
+    engine = w.settings.analysis_backend
+    check = markets.check_criteria(
+        body.drafts(), w.vocabulary, w.settlement_policy.settleable.get(engine)
+    )
+    return jsonify(CriteriaCheckRead(**vars(check)).model_dump(mode="json"))
 
 
 @bp.get("/api/markets")

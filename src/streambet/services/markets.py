@@ -15,7 +15,13 @@ from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.orm.betting import Market, MarketOutcome, Settlement
 from streambet.domain.accounts import Principal, Role
-from streambet.domain.criteria import FootageVocabulary, LabelVocabulary, parse_criteria, to_dict
+from streambet.domain.criteria import (
+    FootageVocabulary,
+    LabelVocabulary,
+    label_names,
+    parse_criteria,
+    to_dict,
+)
 from streambet.domain.errors import NotFound, ValidationFailed
 from streambet.domain.ledger import AccountKind, pool_code
 from streambet.domain.markets import (
@@ -248,6 +254,34 @@ def _parse_outcomes(
             details={"field": "outcomes"},
         )
     return parsed
+
+
+@dataclass(frozen=True)
+class CriteriaCheck:
+    settles: str  # "engine" | "review"
+    unmeasured_labels: list[str]
+    message: str
+
+
+def check_criteria(
+    outcomes: Sequence[OutcomeDraft],
+    vocabulary: LabelVocabulary,
+    measured: Callable[[str], bool] | None,
+) -> CriteriaCheck:
+    """Before a market is made: are its criteria valid (raises as creation would), and can
+    the engine settle them by itself? `measured`: the configured engine's settleable
+    labels (None: it settles on every label)."""
+    parsed = _parse_outcomes(outcomes, vocabulary)
+    names = [n for c in parsed if c is not None for n in label_names(parse_criteria(c, vocabulary))]
+    unmeasured = [] if measured is None else [n for n in dict.fromkeys(names) if not measured(n)]
+    if unmeasured:
+        return CriteriaCheck(
+            "review",
+            unmeasured,
+            "Accepted, but always settled by a person: the engine's precision is not measured"
+            f" for {', '.join(unmeasured)}.",
+        )
+    return CriteriaCheck("engine", [], "The engine settles this market from its evidence.")
 
 
 def create_market(

@@ -146,7 +146,15 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
   function renderLanes() {
     const min = Number(minConf.value);
     minConfOut.textContent = `${min}%`;
-    const items = visibleLanes().map((l) => lane(l.name, l.categories[0], l.bars, 'label', min));
+    const items = visibleLanes().map((l) =>
+      lane(
+        l.name,
+        l.parents.length ? l.parents.join(' › ') : l.categories[0],
+        l.bars,
+        'label',
+        min,
+      ),
+    );
     if (showShots.checked) {
       if (shots.length) items.push(lane('Shots', 'segments', shots, 'shot', 0));
       if (blackFrames.length) items.push(lane('Black frames', 'segments', blackFrames, 'shot', 0));
@@ -176,6 +184,7 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
         if (category.value && !l.categories.includes(category.value)) continue;
         shown.push(`${l.name} ${formatPercent(l.confidence)}`);
         for (const b of picture ? l.boxes : []) {
+          if (b.confidence < min) continue; // a weak instance of a confident label
           const key = [b.left, b.top, b.width, b.height].map((v) => v.toFixed(3)).join();
           if (!boxes.has(key)) boxes.set(key, { ...b, names: [] });
           boxes.get(key).names.push(`${l.name} ${formatPercent(b.confidence)}`);
