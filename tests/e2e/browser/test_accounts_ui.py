@@ -26,7 +26,9 @@ def test_signup_login_logout_and_errors_in_words(pages: Any, screenshot: Any) ->
     page.get_by_label("Date of birth").fill("1990-06-01")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#who")).to_have_text("Ana")
-    expect(page.get_by_role("link", name="Markets")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Markets", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to StreamBet")).to_be_visible()

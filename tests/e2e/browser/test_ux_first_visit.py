@@ -23,7 +23,9 @@ def test_a_visitor_browses_then_signs_up(pages: Any, live_server: Any) -> None:
     stake(live_server, ben["token"], market, "NO", 3000)
 
     page = pages.open("/")
-    expect(page.get_by_role("heading", name="Markets")).to_be_visible()  # not a login form
+    expect(
+        page.get_by_role("heading", name="Markets", exact=True)
+    ).to_be_visible()  # not a login form
     expect(page.locator("#intro")).to_contain_text(
         "StreamBet lets you bet play money on what happens in a video"
     )

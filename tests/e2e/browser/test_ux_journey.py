@@ -15,6 +15,9 @@ from tests.e2e.browser.conftest import assert_labelled, call, signup
 from tests.e2e.browser.ux_flows import shot
 from tests.support.api import make_actor
 
+# A person is seen as a person or by their face (a Face is a Person in the taxonomy).
+PERSON_SEEN = re.compile("Person|Face")
+
 ANALYSIS_TIMEOUT_MS = 180_000  # the real engine on a shared 2-core machine
 SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
 
@@ -45,9 +48,9 @@ def test_sign_up_browse_bet_watch_it_settle_see_the_evidence_dispute(
         "/api/markets",
         operator.token,
         json={
-            "question": "Will a Cat appear in the clip?",
+            "question": "Will a Person appear in the clip?",
             "analysis_id": held["job_id"],
-            "criteria": {"label": "Cat", "min_confidence": 80},
+            "criteria": {"label": "Person", "min_confidence": 80},
         },
     )
     mid = market["id"]
@@ -76,7 +79,7 @@ def test_sign_up_browse_bet_watch_it_settle_see_the_evidence_dispute(
     expect(page.locator("#welcome")).to_contain_text("starts with 100.00 cr of play money")
 
     # Browse to the market and bet NO; the slip is honest about the pool.
-    page.get_by_role("link", name="Open market: Will a Cat appear in the clip?").click()
+    page.get_by_role("link", name="Open market: Will a Person appear in the clip?").click()
     expect(page.locator("#pool-split")).to_have_text("Pool now 30.00 cr: YES 100% · NO 0%.")
     page.get_by_label("NO").check()
     page.get_by_label("Stake").fill("20")
@@ -96,15 +99,17 @@ def test_sign_up_browse_bet_watch_it_settle_see_the_evidence_dispute(
 
     # The evidence: real frames, drawn from what the server stored, then the words.
     expect(page.locator("#evidence")).to_have_attribute("data-drawn", "true")
-    expect(page.locator("#evidence figure").first).to_contain_text("Cat")
+    expect(page.locator("#evidence figure").first).to_contain_text(PERSON_SEEN)
     expect(page.locator("#settlement-story")).to_have_text(
-        re.compile(r"^YES needed a Cat at 80% or more\. The engine saw an? .+ at \d+% at 0:0\d\.$")
+        re.compile(
+            r"^YES needed a Person at 80% or more\. The engine saw an? .+ at \d+% at 0:0\d\.$"
+        )
     )
     shot(page, f"ux-21-journey-{size}-evidence")
 
     # Dana lost, so she may dispute, while the window counts down.
     expect(page.locator("#dispute-window strong")).to_have_text(re.compile(r"^\d+ min \d\d s$"))
-    page.get_by_label("Reason for your dispute").fill("The cat only appears on a poster.")
+    page.get_by_label("Reason for your dispute").fill("The astronaut is only on a poster.")
     page.get_by_role("button", name="Dispute this result").click()
     expect(page.locator("#market-status")).to_have_text("disputed")
     expect(page.locator("#dispute-form")).to_have_count(0)
