@@ -121,6 +121,7 @@ describe('formatCountdown', () => {
     assert.equal(formatCountdown(now + 245_000, now), '4 min 05 s');
     assert.equal(formatCountdown(now + 7_800_000, now), '2 h 10 min');
     assert.equal(formatCountdown(now + 90_000_000, now), '1 d 1 h');
+    assert.equal(formatCountdown(now + 250, now), '1 s'); // a fraction left is not over
     assert.equal(formatCountdown(now, now), null);
     assert.equal(formatCountdown(undefined, now), null);
   });

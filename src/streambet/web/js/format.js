@@ -64,7 +64,8 @@ export function formatClock(ms) {
 /** Time left until `until` (ms since the epoch): "4 min 05 s", "2 h 10 min", or null when
  * it has passed. */
 export function formatCountdown(until, now = Date.now()) {
-  const left = Math.floor((Number(until) - now) / 1000);
+  // Rounded up: "0 s" never shows while time is left, and null means it has passed.
+  const left = Math.ceil((Number(until) - now) / 1000);
   if (!Number.isFinite(left) || left <= 0) return null;
   const d = Math.floor(left / 86400);
   const hours = Math.floor((left % 86400) / 3600);

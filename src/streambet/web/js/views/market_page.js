@@ -126,7 +126,8 @@ export async function renderMarket(main, id) {
     h('div', { class: 'stack', style: { marginTop: '1rem' } }, settlementBox, mine),
   );
   drawAll();
-  cleanups.push(startCountdowns(root));
+  // A deadline running out (disputes, betting) changes what the page offers: redraw.
+  cleanups.push(startCountdowns(root, () => reload().catch(() => {})));
 
   cleanups.push(
     live.on('market.odds', (p) => {
