@@ -348,8 +348,10 @@ def test_a_queue_that_is_down_leaves_nothing_behind(
     try:
         client = app.test_client()
         response = _upload(client, video_bytes(tmp_path))
-        assert response.status_code == 500
-        assert response.get_json()["error"]["code"] == "internal_error"
+        # retryable: 503 with Retry-After (the queue restarting), not a 500
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "queue_unavailable"
+        assert response.headers["Retry-After"]
         assert _rows(app) == 0
         assert _files(app.extensions["streambet"].settings.resolved_storage_dir) == []
         health = client.get("/api/health")
