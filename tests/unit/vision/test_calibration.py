@@ -89,8 +89,8 @@ def test_a_fine_grained_class_needs_the_object_detector_or_persistence() -> None
     for t in range(0, 4000, 500):
         for s in agg.update(t, merge_detections(alone)):
             smoothed.append(s.confidence)
-    assert max(smoothed[:5]) <= 79.0  # held below the bar while it is new
-    assert smoothed[-1] == 97.0  # seen for 3 s: the bar is open to it
+    assert smoothed[:3] == [79.0, 79.0, 79.0]  # held below the bar while it is new
+    assert smoothed[3:] == [97.0] * 5  # seen in 4 samples (2 s): its own scores count
 
 
 def test_the_packaged_calibration_is_consistent() -> None:

@@ -8,9 +8,9 @@ confirmation are emitted too, so a label's first timestamp is when it was first 
 when it was confirmed.
 
 A detection marked `corroborate` (a fine-grained class the classifier alone sees) is
-capped below the auto-settle bar until its run has lasted `persist_samples` samples: a
-bow tie seen for two seconds is evidence, a single-sample "Fireworks" on a biscuit box is
-not.
+capped below the auto-settle bar until its run has lasted `persist_samples` samples (then
+its recent samples count at their own scores): a bow tie seen for two seconds is evidence,
+a single-sample "Fireworks" on a biscuit box is not.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from streambet.vision.pipeline.detectors.base import Detection
 
 @dataclass
 class _Run:
-    scores: deque[float]
+    scores: deque[float]  # as reported: capped while uncorroborated
+    uncapped: deque[float]  # the same samples' own scores
     top: float = 0.0
     hits: int = 0
     misses: int = 0
@@ -118,18 +119,20 @@ class TemporalAggregator:
                     del self._runs[name]
                 else:
                     run.scores.append(0.0)
+                    run.uncapped.append(0.0)
         for name, (det, source) in detections.items():
             if name not in self._runs:
-                self._runs[name] = _Run(deque(maxlen=self.window))
+                self._runs[name] = _Run(deque(maxlen=self.window), deque(maxlen=self.window))
             run = self._runs[name]
             run.hits += 1
             run.misses = 0
-            score = det.confidence
-            if det.corroborate and run.hits < self.persist_samples:
-                score = min(score, UNCORROBORATED_CAP)
+            run.uncapped.append(det.confidence)
+            held = det.corroborate and run.hits < self.persist_samples
+            score = min(det.confidence, UNCORROBORATED_CAP) if held else det.confidence
             run.scores.append(score)
             run.top = max(run.top, score)
-            smoothed = round(float(np.median(run.scores)), 2)
+            # once it has persisted, its earlier samples count at their own scores too
+            smoothed = round(float(np.median(run.scores if held else run.uncapped)), 2)
             entry = (timestamp_ms, smoothed, run.top, _instances(det.boxes), source)
             if run.confirmed:
                 out.append(LabelSample(timestamp_ms, name, smoothed, run.top, entry[3], source))
