@@ -123,6 +123,39 @@ def test_analysis_progress_goes_to_its_owner_and_admins(served: tuple[Any, str])
             ws.close()
 
 
+@pytest.mark.parametrize("topic", ["stream.status", "stream.labels", "stream.frame"])
+def test_a_streams_news_goes_to_its_operator_and_admins(
+    served: tuple[Any, str], topic: str
+) -> None:
+    app, url = served
+    owner = make_actor(app, "operator")
+    other = make_actor(app, "operator")
+    bettor = make_actor(app, "bettor")
+    admin = make_actor(app, "admin")
+    bus = app.extensions["streambet"].events
+    news = {"stream_id": 4, "user_id": owner.user_id, "events": []}
+    tokens = {
+        "owner": owner.token,
+        "other": other.token,
+        "bettor": bettor.token,
+        "admin": admin.token,
+        "anon": None,
+    }
+    sockets = {name: _connect(url, token) for name, token in tokens.items()}
+    try:
+        bus.publish(topic, news)
+        bus.publish("market.status", {"market_id": 1, "status": "locked"})
+        for name, ws in sockets.items():
+            got = _next_message(ws)
+            if name in ("owner", "admin"):
+                assert got == {"topic": topic, "payload": news}, name
+                got = _next_message(ws)
+            assert got["topic"] == "market.status", name
+    finally:
+        for ws in sockets.values():
+            ws.close()
+
+
 def _hub(app: Any) -> Any:
     from streambet.api.ws import hub_of
 

@@ -48,6 +48,9 @@ def test_lifecycle(any_db_app: Flask, tmp_path: Path) -> None:
     started = c.post(f"/api/streams/{sid}/start", headers=op.headers).get_json()
     assert started["status"] == "starting" and started["started_at_ms"]
     assert c.get("/api/streams?status=starting", headers=op.headers).get_json()["total"] == 1
+    running = c.delete(f"/api/streams/{sid}", headers=op.headers)
+    assert running.status_code == 409
+    assert running.get_json()["error"]["code"] == "stream_running"
     stopped = c.post(f"/api/streams/{sid}/stop", headers=op.headers).get_json()
     assert stopped["status"] == "idle"
     assert stopped["status_reason"] == "stopped by its operator"

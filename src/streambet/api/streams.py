@@ -96,9 +96,9 @@ def stop_stream(stream_id: int) -> Response:
 
 @bp.delete("/api/streams/<id:stream_id>")
 @documented(
-    "Delete the stream with its events, detections and frames",
+    "Delete a stopped stream with its events, detections and frames (409 while it runs)",
     tags=TAGS,
-    responses={204: None, 401: None, 403: None, 404: None},
+    responses={204: None, 401: None, 403: None, 404: None, 409: None},
 )
 @requires(Role.OPERATOR)
 def delete_stream(stream_id: int) -> tuple[str, int]:

@@ -156,7 +156,9 @@ class _Job:
         self._last_picture = time.monotonic()
         self._chunk: list[dict[str, Any]] = []
         self._chunk_from: int | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the interval and the chunk, written from two threads
+        self.lag_ms: int | None = None
+        self._why: str | None = None  # why the source was last lost
 
     # -- row updates, only while holding the claim --
 
@@ -198,15 +200,11 @@ class _Job:
                 },
             )
 
-    lag_ms: int | None = None
-
     # -- the live analysis's sink --
 
     def connecting(self, attempt: int) -> None:
         if attempt > 1:
             self.set_status(StreamStatus.RECONNECTING, self._why or "reconnecting")
-
-    _why: str | None = None
 
     def lost(self, reason: str) -> None:
         self._why = f"source lost: {reason}"
@@ -256,10 +254,12 @@ class _Job:
         self, events: list[tuple[LabelEvent, bytes | None]], samples: list[LabelSample]
     ) -> None:
         if samples:
-            self._chunk += [s.to_dict() for s in samples]
-            first = min(s.timestamp_ms for s in samples)
-            self._chunk_from = first if self._chunk_from is None else min(self._chunk_from, first)
-            if max(s.timestamp_ms for s in samples) - self._chunk_from >= CHUNK_MS:
+            with self._lock:
+                self._chunk += [s.to_dict() for s in samples]
+                first = min(s.timestamp_ms for s in samples)
+                start = first if self._chunk_from is None else min(self._chunk_from, first)
+                self._chunk_from = start
+            if max(s.timestamp_ms for s in samples) - start >= CHUNK_MS:
                 self._flush_chunk()
         if not events:
             return
@@ -444,7 +444,7 @@ def run_stream(r: LiveRunner, claim: Claim, stop: threading.Event) -> None:
     follower: threading.Thread | None = None
     try:
         engine = r.engine(detectors)
-        holder: dict[str, LiveAnalysis] = {}
+        holder: dict[str, LiveAnalysis] = {}  # the run's callbacks reach the analysis made next
         run = engine.start(
             engine_opts,
             VideoMetadata("live", 0, "live", 0.0, 0, 0),
