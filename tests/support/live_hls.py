@@ -1,7 +1,8 @@
 """A real live HLS source for tests and the bench: PyAV's `hls` muxer writes 1 s segments
 in real time (each picture encoded when its time comes) into a folder that a local HTTP
 server thread serves. `drop()` makes the server refuse every request until `restore()`,
-as a source going away and coming back does.
+as a source going away and coming back does; `pause()` stops writing pictures while the
+server goes on serving the last playlist (a source that stalls), until `resume()`.
 
     with live_hls(tmp_path, [("chelsea", 600)]) as source:
         url = source.url          # http://127.0.0.1:PORT/live.m3u8
@@ -48,6 +49,13 @@ class LiveHls:
     stop: threading.Event
     dropped: threading.Event
     written: list[int] = field(default_factory=list)  # epoch ms of each encoded picture
+    paused: threading.Event = field(default_factory=threading.Event)
+
+    def pause(self) -> None:
+        self.paused.set()
+
+    def resume(self) -> None:
+        self.paused.clear()
 
     def drop(self) -> None:
         self.dropped.set()
@@ -82,6 +90,9 @@ def _write(
             for k in range(round(seconds * fps)):
                 if source.stop.is_set():
                     return
+                while source.paused.is_set() and not source.stop.is_set():
+                    time.sleep(0.05)
+                    t0 += 0.05  # the pictures after a pause follow on at the live pace
                 wait = t0 + index / fps - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
