@@ -1,6 +1,6 @@
 """Live faults in a live job: a source that drops mid-stream and comes back (the stream
 shows `reconnecting` with the reason, then `live`; the coverage has a gap with that
-reason), one that stops sending on an open connection (`stalled`, then `live`), and a URL
+reason), one whose server stops answering on an open connection (`stalled`, then `live`), and a URL
 that never answers (`failed` with the reason, the job ends)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def live_app(base_config: dict[str, Any], database_url: str) -> Iterator[Flask]:
             "model_dir": str(prepared_model_dir()),
             "job_lease_seconds": 3,
             "live_open_timeout_seconds": 2,
-            "live_read_timeout_seconds": 2,
+            "live_read_timeout_seconds": 6,  # a stall shows after half of it
             "live_give_up_seconds": 4,
         }
     )
@@ -98,10 +98,10 @@ def test_a_stalled_source_shows_stalled_then_live(live_app: Flask, tmp_path: Pat
         try:
             jobs.tick()
             wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
-            source.pause()
+            source.hold()
             stalled = wait_for(lambda: (s := _get(app, op, sid))["status"] == "stalled" and s, 30)
             assert stalled["status_reason"] == "no picture from the source for a while"
-            source.resume()
+            source.release()
             wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
         finally:
             jobs.stop(30)
