@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         converters,
         hardening,
         health,
+        live_markets,
         markets,
         me,
         observability,
@@ -42,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     converters.install(app)
-    hardening.install(app)
+    hardening.install(app, stripe="stripe" in settings.payment_providers)
     observability.install(app)
     for blueprint in (
         web.bp,
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         admin.bp,
         bets.bp,
         streams.bp,
+        live_markets.bp,
         ws.bp,
     ):
         app.register_blueprint(blueprint)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from streambet.services.analyses import DbTimelineSource, UploadPolicy
     from streambet.services.analysis_runs import Runner, RunPolicy
     from streambet.services.live_runs import LiveRunner
+    from streambet.services.live_settlement import LiveSettlementPolicy
     from streambet.services.payment_policy import Providers
     from streambet.services.settlement import SettlementPolicy
     from streambet.services.streams import SourceChecks
@@ -70,7 +71,7 @@ class Wiring:
     def read_connection(self) -> Connection:
         """A bare pooled connection for a one-statement read on a hot path (every request's
         token check): no ORM session to build and tear down. Use it as a context manager."""
-        return self.db.engine.connect()
+        return self.db.one_statement_read()
 
     @cached_property
     def storage(self) -> Storage:
@@ -162,6 +163,7 @@ class Wiring:
     def settlement_policy(self) -> SettlementPolicy:
         from streambet.domain.settlement import Bands
         from streambet.services.settlement import SettlementPolicy
+        from streambet.vision.pipeline.taxonomy import get_taxonomy
 
         s = self.settings
         return SettlementPolicy(
@@ -169,6 +171,16 @@ class Wiring:
             timedelta(seconds=s.dispute_window_seconds),
             require_agreement=s.require_agreement,
             client_labels_settle=not s.is_production,
+            # the local engine's precision is measured (bench/accuracy.py), per label
+            settleable={"local": get_taxonomy().settleable},
+        )
+
+    @cached_property
+    def live_settlement_policy(self) -> LiveSettlementPolicy:
+        from streambet.services.live_settlement import LiveSettlementPolicy
+
+        return LiveSettlementPolicy(
+            self.settlement_policy, round(self.settings.live_settle_timeout_seconds * 1000)
         )
 
     @cached_property

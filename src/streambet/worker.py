@@ -18,11 +18,22 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from streambet.adapters.queue import QueueConsumer
-from streambet.services import analysis_runs, live_runs, orphans, sweeper
+from streambet.services import (
+    analysis_runs,
+    live_runs,
+    live_settlement,
+    market_templates,
+    orphans,
+    sweeper,
+)
 from streambet.services.analyses import RUN_TASK
 from streambet.services.orphans import GRACE
+from streambet.services.streams import TOPIC_LABELS
 from streambet.services.sweeper import SweepReport
 from streambet.wiring import Wiring
 
@@ -30,6 +41,7 @@ log = logging.getLogger(__name__)
 ORPHAN_SWEEP_SECONDS = 15 * 60  # services/orphans.py: storage a crash left behind
 LIVE_CLAIM_SECONDS = 1.0  # how often a worker with room looks for a stream to follow
 RETENTION_SWEEP_SECONDS = 10 * 60
+LIVE_MARKET_SWEEP_SECONDS = 1.0  # live markets without news: NO, gaps, bet delays
 
 
 class LiveJobs:
@@ -109,6 +121,8 @@ class Worker:
             self._spawn(self._sweep_betting, "streambet-betting")
         if self._live.limit > 0:
             self._spawn(self._follow_streams, "streambet-live")
+        if self.w.settings.betting_sweep_seconds > 0:
+            self._spawn(self._settle_live_markets, "streambet-live-markets")
         log.info("queue consumer started", extra={"workers": self.workers})
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
@@ -122,6 +136,9 @@ class Worker:
         while not self._stop.wait(interval):
             try:
                 analysis_runs.requeue_expired(self.w.runner)
+                # Queued rows whose queue entry is gone (Redis restarted without its data,
+                # or it was down when the job was queued) go back in: jobs are rows.
+                analysis_runs.requeue_missing(self.w.runner, self.queue.pending(RUN_TASK))
             except Exception:
                 log.exception("sweeper failed")
             if time.monotonic() >= orphans_due:
@@ -154,6 +171,40 @@ class Worker:
             except Exception:
                 log.exception("live streams: claim or retention failed")
 
+    def _settle_live_markets(self) -> None:
+        """A stream's live markets are looked at as soon as one of its label events is
+        published (early YES within a second or two of the detection), and all of them
+        every second (NO once covered, gaps, bet delays), when recurring templates open
+        their next market too. Safe on any number of workers."""
+        w = self.w
+
+        def sweep(stream_id: int | None = None) -> None:
+            live_settlement.sweep_live(
+                w.uow, w.read_uow, w.vocabulary, w.live_settlement_policy, stream_id=stream_id
+            )
+
+        subscription = None
+        next_sweep = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                if subscription is None:
+                    subscription = w.events.subscribe(TOPIC_LABELS)
+                event = subscription.get(timeout=LIVE_MARKET_SWEEP_SECONDS / 2)
+                if event is not None:
+                    sweep(int(event.payload["stream_id"]))
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + LIVE_MARKET_SWEEP_SECONDS
+                    market_templates.open_due(w.uow, w.read_uow, w.vocabulary)
+                    sweep()
+            except Exception:
+                log.exception("live markets: settlement sweep failed")
+                if subscription is not None:
+                    subscription.close()
+                subscription = None
+                self._stop.wait(LIVE_MARKET_SWEEP_SECONDS)
+        if subscription is not None:
+            subscription.close()
+
     def stop(self, timeout: float = 30.0) -> None:
         """Running analyses are interrupted and handed back to the queue, so they resume
         on the next start instead of waiting for their lease to lapse."""
@@ -167,7 +218,9 @@ class Worker:
         log.info("queue consumer stopped")
 
     def run_forever(self) -> None:
-        """For `streambet worker`: runs until SIGINT/SIGTERM, then stops cleanly."""
+        """For `streambet worker`: runs until SIGINT/SIGTERM, then stops cleanly: it claims
+        nothing more and hands its running jobs back to the queue, so another worker takes
+        them at once rather than when their lease lapses."""
         done = threading.Event()
 
         def _on_signal(signum: int, _frame: object) -> None:
@@ -175,6 +228,35 @@ class Worker:
 
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
+        settings = self.w.settings
+        scrape = None
+        if settings.metrics_port:
+            scrape = serve_metrics(self.w, settings.metrics_host, settings.metrics_port)
         self.start()
         done.wait()
         self.stop()
+        if scrape is not None:
+            scrape.shutdown()
+
+
+def serve_metrics(w: Wiring, host: str, port: int) -> ThreadingHTTPServer:
+    """A worker has no API to put /metrics on: this thread serves it for Prometheus."""
+
+    class _Metrics(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/metrics":
+                self.send_error(404)
+                return
+            body = w.metrics.render()
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Scrapes are not worth a log line each."""
+
+    server = ThreadingHTTPServer((host, port), _Metrics)
+    threading.Thread(target=server.serve_forever, name="streambet-metrics", daemon=True).start()
+    return server

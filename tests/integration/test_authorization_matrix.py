@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -244,6 +245,54 @@ def _stream_path(suffix: str) -> Setup:
     return setup
 
 
+def _live_body(*, in_play: bool = False) -> dict[str, Any]:
+    soon = int(time.time() * 1000) + (0 if in_play else 60_000)
+    return {
+        "question": "A person?",
+        "criteria": {"label": "Person"},
+        "from_ms": soon,
+        "minutes": 1,
+        "in_play": in_play,
+    }
+
+
+def _live_stream(suffix: str, body: Any = None) -> Setup:
+    """op1's stream, with `suffix` under it (a body: made fresh per call)."""
+
+    def setup(w: World) -> tuple[str, Any]:
+        made = w.ok("op1", "POST", "/api/streams", STREAM)
+        return f"/api/streams/{made['id']}{suffix}", body() if callable(body) else body
+
+    return setup
+
+
+def _live_market(suffix: str, body: Any = None, *, in_play: bool = False) -> Setup:
+    def setup(w: World) -> tuple[str, Any]:
+        stream = w.ok("op1", "POST", "/api/streams", STREAM)
+        made = w.ok(
+            "op1", "POST", f"/api/streams/{stream['id']}/markets", _live_body(in_play=in_play)
+        )
+        market = made["market"]
+        filled = body(market) if callable(body) else body
+        return f"/api/markets/{market['id']}{suffix}", filled
+
+    return setup
+
+
+TEMPLATE = {
+    "question": "A person soon?",
+    "label": "Person",
+    "every_minutes": 2,
+    "window_minutes": 1,
+}
+
+
+def _template(w: World) -> tuple[str, Any]:
+    stream = w.ok("op1", "POST", "/api/streams", STREAM)
+    made = w.ok("op1", "POST", f"/api/streams/{stream['id']}/templates", TEMPLATE)
+    return f"/api/templates/{made['id']}/stop", None
+
+
 def _first_outcome(market: dict[str, Any]) -> dict[str, Any]:
     return {"outcome_id": market["outcomes"][0]["id"]}
 
@@ -304,11 +353,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/admin/withdrawals/<id:payout_id>/reject"): Rule(
         _awaiting_approval("/reject"), admins(200)
     ),
-    ("GET", "/api/markets"): Rule(_fixed("/api/markets"), logged_in(200)),
+    ("GET", "/api/markets"): Rule(
+        _fixed("/api/markets"), everyone(200), "public: visitors browse markets before signing up"
+    ),
     ("POST", "/api/markets"): Rule(
         _fixed("/api/markets", {"question": "Dog?", "criteria": {"label": "Dog"}}), operators(201)
     ),
-    ("GET", "/api/markets/<id:market_id>"): Rule(_market_path("market"), logged_in(200)),
+    ("POST", "/api/markets/check"): Rule(
+        _fixed("/api/markets/check", {"criteria": {"label": "Dog"}}), operators(200)
+    ),
+    ("GET", "/api/markets/<id:market_id>"): Rule(
+        _market_path("market"),
+        everyone(200),
+        "public; evidence only once decided (tests/e2e/browser/test_ux_first_visit.py)",
+    ),
     ("POST", "/api/markets/<id:market_id>/lock"): Rule(
         _market_path("market", "/lock"), managers(200)
     ),
@@ -389,6 +447,34 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/analyses/<analysis:analysis_id>/video"): Rule(
         _analysis_path("/video"), owner_sees(200)
     ),
+    ("POST", "/api/streams/<id:stream_id>/markets"): Rule(
+        _live_stream("/markets", _live_body), owner_sees(201, "operator")
+    ),
+    ("GET", "/api/streams/<id:stream_id>/markets"): Rule(
+        _live_stream("/markets"), logged_in(200), "bettors see what they may bet on"
+    ),
+    ("GET", "/api/markets/<id:market_id>/live"): Rule(_live_market("/live"), logged_in(200)),
+    ("GET", "/api/live-markets"): Rule(_fixed("/api/live-markets"), logged_in(200)),
+    ("GET", "/api/markets/<id:market_id>/live/frames/<ms:ms>"): Rule(
+        _live_market("/live/frames/1000"),
+        logged_in(404),
+        "sealed while open; tests/integration/test_live_markets_api.py fetches a real one",
+    ),
+    ("POST", "/api/markets/<id:market_id>/held-wagers"): Rule(
+        _live_market("/held-wagers", lambda m: {**_first_outcome(m), "stake": 5}, in_play=True),
+        {"anon": 401, "bet1": 202, "bet2": 202, "op1": 403, "op2": 403, "admin": 403},
+        "whoever makes or settles markets holds no position in them",
+    ),
+    ("GET", "/api/markets/<id:market_id>/held-wagers"): Rule(
+        _live_market("/held-wagers", in_play=True), logged_in(200)
+    ),
+    ("POST", "/api/streams/<id:stream_id>/templates"): Rule(
+        _live_stream("/templates", TEMPLATE), owner_sees(201, "operator")
+    ),
+    ("GET", "/api/streams/<id:stream_id>/templates"): Rule(
+        _live_stream("/templates"), owner_sees(200, "operator")
+    ),
+    ("POST", "/api/templates/<id:template_id>/stop"): Rule(_template, owner_sees(200, "operator")),
 }
 
 

@@ -49,8 +49,11 @@ PRIVATE_TOPICS = (
     "stream.status",
     "stream.labels",
     "stream.frame",
+    "wager.held",
 )
-OWNER_ONLY = frozenset({"payment.status"})  # money news: not even an admin sees another's
+OWNER_ONLY = frozenset(
+    {"payment.status", "wager.held"}
+)  # money news: not even an admin sees another's
 MAX_MESSAGE = 4096
 HELLO = json.dumps({"topic": "hello", "payload": {}})
 EXTENSION = "streambet.ws"

@@ -20,6 +20,7 @@ class AccountKind(StrEnum):
     MINT = "mint"  # where play-money credit comes from (goes negative)
     PROVIDER = "provider"  # a payment provider's clearing account: its side of the money
     PENDING = "pending"  # withdrawals on their way out: left the wallet, not yet paid
+    HELD = "held"  # a market's in-play stakes waiting out their bet delay
 
 
 # Only these may go below zero: they are the outside world's side of the books.
@@ -37,6 +38,8 @@ class MovementKind(StrEnum):
     REFUND = "refund"
     TAKEOUT = "takeout"
     BREAKAGE = "breakage"
+    HOLD = "hold"  # wallet -> held: an in-play stake waiting out its bet delay
+    RELEASE = "release"  # held -> wallet: the delay passed (then staked) or it was refused
 
 
 def wallet_code(user_id: int) -> str:
@@ -45,6 +48,10 @@ def wallet_code(user_id: int) -> str:
 
 def pool_code(market_id: int) -> str:
     return f"pool:{market_id}"
+
+
+def held_code(market_id: int) -> str:
+    return f"held:{market_id}"
 
 
 def clearing_code(provider: str) -> str:

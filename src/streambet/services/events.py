@@ -14,6 +14,7 @@ ODDS = "market.odds"
 STATUS = "market.status"
 ANALYSIS_PROGRESS = "analysis.progress"
 PAYMENT_STATUS = "payment.status"  # a deposit's or withdrawal's new status: its owner only
+HELD_WAGER = "wager.held"  # an in-play wager accepted or refused after its bet delay: its owner
 
 
 def no_publish(topic: str, payload: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import LedgerAccount, LedgerEntry, Market, Wager
+from streambet.adapters.orm.live_markets import HeldWager
 from streambet.adapters.orm.payments import Deposit, PayoutIntent
 from streambet.domain.errors import InsufficientFunds
 from streambet.domain.ledger import (
@@ -25,6 +26,7 @@ from streambet.domain.ledger import (
     Violation,
     transfer,
 )
+from streambet.domain.money import format_minor
 from streambet.domain.payments import PayoutStatus
 from streambet.services.unit_of_work import UnitOfWork
 
@@ -71,6 +73,15 @@ _CREDIT = (
 _LEGS = insert(LedgerEntry)
 
 
+def short_of(balance: int, needed: int) -> InsufficientFunds:
+    """The refusal of a debit, saying what there is and what was needed."""
+    return InsufficientFunds(
+        f"Not enough balance for that: your balance is {format_minor(balance)}, and this"
+        f" needs {format_minor(needed)}.",
+        details={"needed": needed, "balance": balance},
+    )
+
+
 def post(
     session: Session,
     movement: str,
@@ -91,7 +102,9 @@ def post(
     conn = session.connection()
     left = conn.execute(stmt, {"account": source[0], "amount": amount}).scalar()
     if left is None:
-        raise InsufficientFunds("Not enough balance for that.", details={"needed": amount})
+        # Only on refusal: the balance now, so the message can say what there is.
+        balance = int(conn.execute(_BALANCE_BY_ID, {"account": source[0]}).scalar() or 0)
+        raise short_of(balance, amount)
     conn.execute(_CREDIT, {"account": target[0], "amount": amount})
     now = datetime.now(UTC)
     conn.execute(
@@ -112,6 +125,7 @@ def post(
     return int(left)
 
 
+_BALANCE_BY_ID = select(LedgerAccount.balance).where(LedgerAccount.id == bindparam("account"))
 _BALANCE_OF = select(LedgerAccount.balance).where(LedgerAccount.code == bindparam("code"))
 
 
@@ -170,6 +184,7 @@ def verify(session: Session) -> list[Violation]:
     for code, value in negative:
         out.append(Violation("negative_balance", code, str(value)))
     out.extend(_verify_markets(session))
+    out.extend(_verify_holds(session))
     out.extend(_verify_deposits(session))
     out.extend(_verify_withdrawals(session))
     grand = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))
@@ -242,6 +257,29 @@ def _verify_markets(session: Session) -> list[Violation]:
     )
     for wager_id in session.scalars(twice):
         out.append(Violation("paid_twice", f"wager {wager_id}", "more than one payout or refund"))
+    return out
+
+
+def _verify_holds(session: Session) -> list[Violation]:
+    """A market's hold account holds exactly its in-play wagers still waiting out their
+    bet delay (services/bet_delay.py)."""
+    out: list[Violation] = []
+    pending = (
+        select(HeldWager.market_id, func.sum(HeldWager.stake).label("held"))
+        .where(HeldWager.status == "pending")
+        .group_by(HeldWager.market_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(LedgerAccount.code, LedgerAccount.balance, func.coalesce(pending.c.held, 0))
+        .outerjoin(
+            pending, LedgerAccount.code == literal("held:") + cast(pending.c.market_id, String)
+        )
+        .where(LedgerAccount.kind == AccountKind.HELD.value)
+    ).all()
+    for code, balance, held in rows:
+        if balance != held:
+            out.append(Violation("hold_mismatch", code, f"holds {balance}, expected {held}"))
     return out
 
 

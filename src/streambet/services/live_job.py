@@ -166,6 +166,10 @@ class LiveJob:
                 self._interval_id = None
             else:
                 self._interval = (self._interval[0], max(self._interval[1], until_ms))
+        # Samples are stored a chunk behind the picture even when no label is seen for a
+        # while, so live markets can tell what was surely stored (domain/live_markets.py).
+        if self._chunk_from is not None and until_ms - self._chunk_from >= CHUNK_MS:
+            self._flush_chunk()
         if self.status is not StreamStatus.LIVE:
             self._write_interval()
             self.set_status(StreamStatus.LIVE, None, lag_ms=lag_ms)

@@ -3,7 +3,7 @@ once the dispute window has closed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import Dispute, Market, Settlement
 from streambet.domain.accounts import Principal
-from streambet.domain.criteria import parse_criteria
+from streambet.domain.criteria import label_names, parse_criteria
 from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.domain.markets import Evidence, MarketStatus, check_transition
 from streambet.domain.settlement import Bands, Decision, OutcomeSpec, decide, second_opinion
@@ -59,6 +59,25 @@ class SettlementPolicy:
     # market's own evidence does, and reported labels are taken only by a market made
     # for them (Evidence.CLIENT), whose decision then always goes to review.
     client_labels_settle: bool = False
+    # Per engine (a timeline's `engine`): whether its precision at the bar was measured
+    # for a label. A decision on criteria naming any other label goes to review. Engines
+    # not listed settle on every label.
+    settleable: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+
+
+def unmeasured_labels(
+    specs: Sequence[OutcomeSpec], engine: str, policy: SettlementPolicy
+) -> list[str]:
+    """The criteria's labels `engine` cannot settle on by itself (see SettlementPolicy)."""
+    measured = policy.settleable.get(engine)
+    if measured is None:
+        return []
+    names = [n for o in specs if o.criteria is not None for n in label_names(o.criteria)]
+    return [n for n in dict.fromkeys(names) if not measured(n)]
+
+
+def unmeasured_reason(labels: Sequence[str]) -> str:
+    return "the engine's precision is not measured for " + ", ".join(labels) + ": a person decides"
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,7 @@ class SettleResult:
     decision: Decision | None  # None: no timeline yet, nothing changed
 
 
-def _specs(session: Session, market_id: int) -> list[OutcomeSpec]:
+def outcome_specs(session: Session, market_id: int) -> list[OutcomeSpec]:
     return [
         OutcomeSpec(
             o.id,
@@ -110,7 +129,7 @@ def record_settlement(
 CLIENT_REVIEW = "Labels reported by the client, not the engine's evidence: an admin decides."
 
 
-def _settle(
+def settle_locked(
     uow: UnitOfWork,
     market: Market,
     timeline: Timeline,
@@ -134,12 +153,16 @@ def _settle(
             f"Only a locked market is settled from evidence; this one is {market.status}.",
             code="invalid_transition",
         )
-    specs = _specs(uow.session, market.id)
+    specs = outcome_specs(uow.session, market.id)
     decision = decide(specs, timeline, policy.bands)
     if second is not None:
         decision = second_opinion(decision, specs, second)
     if review_only:
         decision = replace(decision, resolved=False, reason=f"{CLIENT_REVIEW} ({decision.reason})")
+    unmeasured = unmeasured_labels(specs, timeline.engine, policy)
+    if unmeasured:
+        reason = f"{unmeasured_reason(unmeasured)} ({decision.reason})"
+        decision = replace(decision, resolved=False, reason=reason)
     record_settlement(
         uow.session,
         market,
@@ -169,7 +192,7 @@ def settle_with_timeline(
 ) -> SettleResult:
     with uow:
         market = load_market(uow.session, market_id, lock=True)
-        result = _settle(uow, market, timeline, policy, now or datetime.now(UTC), second)
+        result = settle_locked(uow, market, timeline, policy, now or datetime.now(UTC), second)
         uow.commit()
     return result
 
@@ -197,7 +220,7 @@ def settle_market(
         second = None
         if policy.require_agreement and isinstance(timelines, SecondOpinionSource):
             second = timelines.second_timeline_for(analysis_id)
-        result = _settle(uow, market, timeline, policy, now or datetime.now(UTC), second)
+        result = settle_locked(uow, market, timeline, policy, now or datetime.now(UTC), second)
         uow.commit()
     return result
 
@@ -250,7 +273,7 @@ def settle_reported(
                 + ("; send the labels instead." if client_market else "."),
                 code="evidence_unavailable",
             )
-        result = _settle(
+        result = settle_locked(
             tx,
             market,
             timeline,

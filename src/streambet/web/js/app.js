@@ -16,18 +16,22 @@ import { renderWallet } from './views/wallet.js';
 import { renderAccount } from './views/account.js';
 import { renderWithdrawalQueue } from './views/withdrawal_queue.js';
 import { renderStream, renderStreams } from './views/streams.js';
+import { renderLiveMarkets } from './views/live_markets.js';
 
 const ROUTES = [
   { pattern: /^\/login$/, view: (m) => renderAuth(m, 'login'), public: true },
   { pattern: /^\/signup$/, view: (m) => renderAuth(m, 'signup'), public: true },
-  { pattern: /^\/markets$/, view: renderMarkets, nav: 'markets' },
-  { pattern: /^\/markets\/([\w-]+)$/, view: renderMarket, nav: 'markets' },
+  // Visitors browse markets and their odds before signing in (`browse`: logged in or not).
+  { pattern: /^\/markets$/, view: renderMarkets, nav: 'markets', browse: true },
+  { pattern: /^\/markets\/([\w-]+)$/, view: renderMarket, nav: 'markets', browse: true },
   { pattern: /^\/wagers$/, view: renderWagers, nav: 'wagers' },
   { pattern: /^\/upload$/, view: renderUpload, nav: 'upload', role: 'operator' },
   { pattern: /^\/analyses$/, view: renderAnalyses, nav: 'analyses', role: 'operator' },
   { pattern: /^\/analyses\/([\w-]+)$/, view: renderAnalysis, nav: 'analyses', role: 'operator' },
   { pattern: /^\/streams$/, view: renderStreams, nav: 'streams', role: 'operator' },
   { pattern: /^\/streams\/(\d+)$/, view: renderStream, nav: 'streams', role: 'operator' },
+  { pattern: /^\/live$/, view: (m) => renderLiveMarkets(m, null), nav: 'live' },
+  { pattern: /^\/live\/(\d+)$/, view: renderLiveMarkets, nav: 'live' },
   { pattern: /^\/admin\/reviews$/, view: renderReviews, nav: 'reviews', role: 'admin' },
   { pattern: /^\/wallet$/, view: renderWallet, nav: 'wallet' },
   { pattern: /^\/account$/, view: renderAccount, nav: 'account' },
@@ -41,6 +45,7 @@ const ROUTES = [
 
 const NAV = [
   { id: 'markets', href: '#/markets', text: 'Markets' },
+  { id: 'live', href: '#/live', text: 'Live markets' },
   { id: 'wagers', href: '#/wagers', text: 'My wagers' },
   { id: 'upload', href: '#/upload', text: 'Upload', role: 'operator' },
   { id: 'analyses', href: '#/analyses', text: 'Analyses', role: 'operator' },
@@ -58,7 +63,18 @@ function renderHeader() {
   const links = document.getElementById('nav-links');
   const account = document.getElementById('account');
   if (!session.loggedIn) {
-    replace(links);
+    replace(
+      links,
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { href: '#/markets', 'aria-current': currentNav === 'markets' ? 'page' : null },
+          'Markets',
+        ),
+      ),
+    );
     replace(
       account,
       h('a', { class: 'button', href: '#/login' }, 'Log in'),
@@ -128,7 +144,7 @@ async function route() {
       location.hash = '#/markets';
       return;
     }
-    if (!r.public && !session.loggedIn) {
+    if (!r.public && !r.browse && !session.loggedIn) {
       location.hash = '#/login';
       return;
     }
@@ -152,12 +168,20 @@ async function route() {
     cleanup = (await r.view(main, ...match.slice(1))) || null;
     return;
   }
-  location.hash = session.loggedIn ? '#/markets' : '#/login';
+  location.hash = '#/markets';
 }
+
+const CONNECTION_HELP = {
+  live: 'Live: odds, pools and results on this page update by themselves as they change.',
+  connecting: 'Connecting to live updates.',
+  reconnecting: 'The live connection dropped; reconnecting.',
+  polling: 'No live connection: the page asks for news every few seconds instead.',
+};
 
 function renderConnection(state) {
   const el = document.getElementById('conn');
   el.dataset.state = state;
+  el.title = CONNECTION_HELP[state];
   el.textContent = {
     live: '● Live',
     connecting: 'Connecting…',

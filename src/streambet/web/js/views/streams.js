@@ -202,6 +202,7 @@ export async function renderStream(main, id) {
 
   main.append(
     h('div', { class: 'row spread' }, h('h1', {}, stream.name), startStop),
+    h('p', {}, h('a', { href: `#/live/${sid}`, id: 'stream-markets' }, 'Markets on this stream')),
     h('p', {}, status, reason, ' · ', lag),
     h(
       'div',
