@@ -10,7 +10,7 @@ JS := node_modules/.bin
 JS_STAMP := node_modules/.installed
 JS_TESTS := tests/js/*.test.js
 
-.PHONY: install js-install models run test lint format typecheck bench clean
+.PHONY: install js-install models run test lint format typecheck bench clean cluster cluster-down
 
 # mediapipe 0.10.21 is the last release that ships the face/pose models; its declared
 # dependencies pull in jax (~700 MB) it does not need, so it goes in without them.
@@ -41,6 +41,16 @@ run: models
 	$(BIN)/streambet db upgrade
 	$(BIN)/streambet demo seed
 	$(BIN)/streambet serve --host $(HOST) --port $(PORT)
+
+# HAProxy in front of two web nodes, two workers, PostgreSQL, Redis and S3 (moto), all on
+# loopback from CLUSTER_PORT up, under supervisord; generated into CLUSTER_DIR.
+CLUSTER_PORT ?= 18000
+CLUSTER_DIR ?= var/cluster
+cluster: models
+	$(BIN)/streambet cluster up --port $(CLUSTER_PORT) --dir $(CLUSTER_DIR)
+
+cluster-down: install
+	$(BIN)/streambet cluster down --port $(CLUSTER_PORT) --dir $(CLUSTER_DIR)
 
 # The web app's unit tests need Node.js only (node --test), not npm.
 test: models

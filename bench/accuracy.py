@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/fetch_eval_footage.py        # once: footage into var/eval/
     .venv/bin/python bench/accuracy.py [--json var/eval/report.json] [--only CLIP ...]
-                                       [--reuse] [--model-dir var/models]
+                                       [--reuse] [--raw] [--timelines DIR] [--model-dir DIR]
 
 Runs `LocalEngine.analyze` (default options, 2 samples a second) on every clip of
 bench/eval/truth.json and scores what it claims (bench/eval/scoring.py says how): per
@@ -54,31 +54,15 @@ from bench.eval.scoring import (  # noqa: E402
 TRUTH = ROOT / "bench" / "eval" / "truth.json"
 SOUNDS = "Sounds"
 SETTLE_BAR = 80.0
-# The engine's modules are being regrouped; these are where they have lived.
-ENGINE_MODULES = ("streambet.vision.engine", "streambet.vision.pipeline.engine")
-OPTIONS_MODULES = ("streambet.vision.backends", "streambet.vision.backends.base")
-TAXONOMY_MODULES = ("streambet.vision.taxonomy", "streambet.vision.pipeline.taxonomy")
-
-
-def first_of(modules: Sequence[str], attr: str) -> Any:
-    errors = []
-    for name in modules:
-        try:
-            return getattr(importlib.import_module(name), attr)
-        except (ImportError, AttributeError) as exc:
-            errors.append(f"{name}: {exc}")
-    raise SystemExit(f"cannot find {attr}: " + "; ".join(errors))
+TAXONOMY_MODULE = "streambet.vision.pipeline.taxonomy"
 
 
 def engine_classes() -> tuple[Any, Any]:
-    """(LocalEngine, AnalysisOptions), wherever the engine keeps them: the backend
-    registry's "local" entry first, then the known module paths."""
-    options = first_of(OPTIONS_MODULES, "AnalysisOptions")
-    registry = getattr(importlib.import_module(options.__module__), "REGISTRY", {})
-    if "local" in registry:
-        module, _, factory = registry["local"].partition(":")
-        return getattr(importlib.import_module(module), factory), options
-    return first_of(ENGINE_MODULES, "LocalEngine"), options
+    """(LocalEngine, AnalysisOptions)."""
+    from streambet.vision.backends import AnalysisOptions
+    from streambet.vision.backends.local.engine import LocalEngine
+
+    return LocalEngine, AnalysisOptions
 
 
 def lineage(timelines: Sequence[dict[str, Any]]) -> Lineage:
@@ -86,13 +70,10 @@ def lineage(timelines: Sequence[dict[str, Any]]) -> Lineage:
     carry, for labels the engine's taxonomy names that the import cannot reach)."""
     parents: dict[str, tuple[str, ...]] = {}
     categories: dict[str, tuple[str, ...]] = {}
-    try:
-        tax = first_of(TAXONOMY_MODULES, "get_taxonomy")()
-        for info in tax.all_labels():
-            parents[info.name] = tuple(info.parents)
-            categories[info.name] = tuple(info.categories)
-    except SystemExit as exc:
-        print(f"(taxonomy not importable, using the timelines' label facts: {exc})")
+    tax = importlib.import_module(TAXONOMY_MODULE).get_taxonomy()
+    for info in tax.all_labels():
+        parents[info.name] = tuple(info.parents)
+        categories[info.name] = tuple(info.categories)
     for tl in timelines:
         for name, info in tl.get("labels", {}).items():
             parents.setdefault(name, tuple(info.get("parents", ())))
@@ -108,11 +89,21 @@ def in_vocabulary(label: str, lin: Lineage) -> bool:
 
 
 def run_engine(
-    clips: Sequence[ClipTruth], clip_dir: Path, store: Path, model_dir: Path, min_conf: float
+    clips: Sequence[ClipTruth],
+    clip_dir: Path,
+    store: Path,
+    model_dir: Path,
+    min_conf: float,
+    raw: bool = False,
 ) -> dict[str, Any]:
     engine_cls, options_cls = engine_classes()
     started = time.perf_counter()
-    engine = engine_cls(model_dir=model_dir)
+    if raw:
+        from streambet.vision.pipeline.calibration import Calibration
+
+        engine = engine_cls(model_dir=model_dir, calibration=Calibration.identity())
+    else:
+        engine = engine_cls(model_dir=model_dir)
     engine.warm_up()
     load_s = time.perf_counter() - started
     detectors = list(getattr(engine, "detector_names", ()))
@@ -464,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the full report here")
     parser.add_argument("--reuse", action="store_true", help="score the saved timelines")
     parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="the detectors' raw scores, no calibration (for scripts/fit_calibration.py)",
+    )
+    parser.add_argument(
         "--min-confidence",
         type=float,
         default=20.0,
@@ -482,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         run_path = args.timelines / "run.json"
         run = json.loads(run_path.read_text()) if run_path.exists() else {}
     else:
-        run = run_engine(clips, args.clips, args.timelines, args.model_dir, args.min_confidence)
+        run = run_engine(
+            clips, args.clips, args.timelines, args.model_dir, args.min_confidence, args.raw
+        )
     timelines = {c.id: json.loads((args.timelines / f"{c.id}.json").read_text()) for c in clips}
     result = score(clips, timelines, run)
     lin: Lineage = result["lineage"]

@@ -396,7 +396,8 @@ def ledger_verify(url: str, data_dir: Path) -> None:
     )
 
 
-def bench(kind: str, args: argparse.Namespace) -> None:
+def bench(kind: str, args: argparse.Namespace) -> float:
+    """Prints the figures on `kind`; returns its HTTP wagers/s."""
     with tempfile.TemporaryDirectory(prefix="sbbench-") as tmpdir:
         tmp = Path(tmpdir)
         with database(kind, tmp) as url:
@@ -434,6 +435,7 @@ def bench(kind: str, args: argparse.Namespace) -> None:
             finally:
                 db.dispose()
             ledger_verify(url, tmp)
+    return rate
 
 
 def main() -> None:
@@ -447,9 +449,10 @@ def main() -> None:
     args = parser.parse_args()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"betting bench: {os.cpu_count()} CPUs visible, load average {load} at start")
-    bench("sqlite", args)
+    sqlite = bench("sqlite", args)
     if os.environ.get("STREAMBET_TEST_DATABASE_URL"):
-        bench("postgresql", args)
+        postgres = bench("postgresql", args)
+        print(f"\nPostgreSQL / SQLite HTTP wagers/s, same run: {postgres / sqlite:.2f}")
     else:
         print("\n(PostgreSQL skipped: set STREAMBET_TEST_DATABASE_URL)")
 

@@ -51,6 +51,7 @@ NODES: dict[str, tuple[str | None, list[str], list[str]]] = {
     "Person": (None, ["Person Description"], ["People", "Human", "Man", "Woman", "Player"]),
     "Head": ("Person", [], []),
     "Face": ("Head", [], ["Faces"]),
+    "Hand": ("Person", [], ["Hands"]),
     "Vehicle": (None, ["Vehicles and Automotive"], ["Transportation", "Transport"]),
     "Car": ("Vehicle", [], ["Cars", "Automobile", "Auto"]),
     "Truck": ("Vehicle", [], ["Lorry", "Trucks"]),

@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     converters.install(app)
-    hardening.install(app)
+    hardening.install(app, stripe="stripe" in settings.payment_providers)
     observability.install(app)
     for blueprint in (
         web.bp,

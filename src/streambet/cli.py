@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streambet.config import ConfigError, Settings, load_settings
@@ -42,13 +43,40 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from streambet import tracing
     from streambet.logs import configure_logging
     from streambet.worker import Worker
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    with app_wiring(settings) as w:
-        Worker(w, workers=args.threads).run_forever()
+    tracing.configure("streambet-worker", settings.otlp_endpoint)
+    try:
+        with app_wiring(settings) as w:
+            Worker(w, workers=args.threads).run_forever()
+    finally:
+        tracing.shutdown()
+    return 0
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from streambet.cluster.control import Cluster
+    from streambet.cluster.files import Layout, Ports
+
+    layout = Layout(
+        run_dir=Path(args.dir).resolve(),
+        ports=Ports(args.port),
+        web_nodes=args.web,
+        worker_nodes=args.workers,
+        model_dir=load_settings().resolved_model_dir.resolve(),
+    )
+    cluster = Cluster(layout)
+    if args.cluster == "up":
+        cluster.up()
+        print(f"StreamBet cluster is running at {layout.lb_url}/ (run folder {layout.run_dir})")
+    elif args.cluster == "down":
+        cluster.down()
+    else:
+        print(cluster.ctl("status", check=False), end="")
     return 0
 
 
@@ -88,6 +116,35 @@ def _users_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_list(args: argparse.Namespace) -> int:
+    from streambet.services import accounts
+
+    with app_wiring() as w:
+        rows = accounts.list_accounts(w.read_uow())
+    for row in rows:
+        since = row.created_at.date().isoformat()
+        print(
+            f"{row.user_id:>6}  {row.role:<9} {row.email:<34} {row.display_name}  (since {since})"
+        )
+    print(f"{len(rows)} account(s)")
+    return 0
+
+
+def _users_reset_password(args: argparse.Namespace) -> int:
+    from streambet.domain.errors import NotFound
+    from streambet.services import accounts
+
+    with app_wiring() as w:
+        try:
+            password = accounts.reset_password(w.uow(), args.email)
+        except NotFound as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+    print(f"new password for {args.email.strip().lower()} (shown this once): {password}")
+    print("Its open sessions were logged out.")
+    return 0
+
+
 def _demo_seed(args: argparse.Namespace) -> int:
     from streambet.services import analyses, demo
     from streambet.services.demo_live_market import seed_demo_template
@@ -114,7 +171,10 @@ def _demo_seed(args: argparse.Namespace) -> int:
             p = account.principal
             print(f"  {p.role:<9} {p.email:<34} password: {account.password}")
     else:
-        print("Demo accounts already exist (their passwords were printed when first created).")
+        print(
+            "Demo accounts already exist; `streambet users list` lists them and"
+            " `streambet users reset-password EMAIL` prints a new password for one."
+        )
     print(f"Demo market {seeded.market.id}: {seeded.market.question}")
     if stream is not None:
         print(f"Demo live stream {stream.id}: #/streams/{stream.id} (as the demo operator)")
@@ -186,6 +246,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     from streambet.domain.suggestions import betting_suggestion, suggest
     from streambet.vision.cli import run_analyze
+    from streambet.vision.pipeline.taxonomy import get_taxonomy
 
     return run_analyze(
         Path(args.path),
@@ -194,7 +255,9 @@ def _analyze(args: argparse.Namespace) -> int:
         aggregate_by=args.aggregate_by,
         fps=args.fps,
         min_confidence=args.min_confidence,
-        betting_suggestion=lambda timeline: betting_suggestion(suggest(timeline)),
+        betting_suggestion=lambda timeline: betting_suggestion(
+            suggest(timeline, settleable=get_taxonomy().settleable)
+        ),
     )
 
 
@@ -224,6 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, default=None, help="default: QUEUE_WORKERS")
     worker.set_defaults(handler=_worker)
 
+    cluster = sub.add_parser(
+        "cluster",
+        help="a local cluster: HAProxy, web and worker nodes, PostgreSQL, Redis, S3 (moto)",
+    )
+    cluster.add_argument("cluster", choices=("up", "down", "status"))
+    cluster.add_argument("--dir", default="var/cluster", help="its run folder (generated)")
+    cluster.add_argument(
+        "--port", type=int, default=18000, help="the load balancer's port; the others follow it"
+    )
+    cluster.add_argument("--web", type=int, default=2, help="web nodes")
+    cluster.add_argument("--workers", type=int, default=2, help="worker nodes")
+    cluster.set_defaults(handler=_cluster)
+
     analyze = sub.add_parser("analyze", help="analyse a video file and print JSON")
     analyze.add_argument("path")
     analyze.add_argument("--format", choices=("seed", "rekognition", "segments"), default="seed")
@@ -245,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="")
     create.add_argument("--password", help="omit to be asked without echo")
     create.set_defaults(handler=_users_create)
+    users.add_parser("list", help="list every account").set_defaults(handler=_users_list)
+    reset = users.add_parser(
+        "reset-password", help="give an account a new password (printed once); ends its sessions"
+    )
+    reset.add_argument("email")
+    reset.set_defaults(handler=_users_reset_password)
 
     demo = sub.add_parser("demo").add_subparsers(dest="demo", required=True)
     demo.add_parser("seed", help="create the demo accounts").set_defaults(handler=_demo_seed)

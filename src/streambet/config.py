@@ -156,6 +156,14 @@ class Settings(_Model):
     # client addresses or networks, comma-separated ("10.0.0.0/8,127.0.0.1"). Neither: 404.
     metrics_token: str = ""
     metrics_allow: str = ""
+    # `streambet worker` serves its own /metrics here for Prometheus (0: not served), to
+    # anyone who reaches the address: keep it on loopback or a private network. Web nodes
+    # serve theirs on the API port (STREAMBET_METRICS_TOKEN/ALLOW apply there).
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # OpenTelemetry spans exported over OTLP/HTTP here ("http://collector:4318/v1/traces");
+    # empty: no tracing (streambet/tracing.py).
+    otlp_endpoint: str = ""
     # Account mail (sign-up notices). No SMTP yet: "log" writes each message to the log,
     # "record" keeps them in memory (tests).
     mail_backend: Literal["log", "record"] = "log"
@@ -168,6 +176,8 @@ class Settings(_Model):
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = ""  # default: Stripe's own
+    # Public by design (pk_...): the wallet page hands it to Stripe.js for the card form.
+    stripe_publishable_key: str = Field(default="", pattern=r"^(pk_[A-Za-z0-9_]+)?$")
     nowpayments_api_key: SecretStr = SecretStr("")
     nowpayments_ipn_secret: SecretStr = SecretStr("")
     nowpayments_api_base: str = "https://api.nowpayments.io"
@@ -239,6 +249,11 @@ class Settings(_Model):
             "stripe": ("stripe_secret_key", "stripe_webhook_secret"),
             "nowpayments": ("nowpayments_api_key", "nowpayments_ipn_secret"),
         }
+        if "stripe" in names and not self.stripe_publishable_key:
+            raise ValueError(
+                "STREAMBET_STRIPE_PUBLISHABLE_KEY is required by stripe payments"
+                " (the wallet page's card form)"
+            )
         for name in names:
             for field_name in needs.get(name, ()):
                 secret: SecretStr = getattr(self, field_name)

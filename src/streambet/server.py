@@ -45,10 +45,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def _post_worker_init(worker: Any) -> None:
+    from streambet import tracing
     from streambet.adapters.queue import ConsumerLock
     from streambet.worker import Worker
 
     wiring = worker.wsgi.extensions["streambet"]
+    # per worker process: an exporter's thread does not survive the fork
+    tracing.configure("streambet-web", wiring.settings.otlp_endpoint)
     if not wiring.settings.embedded_worker:
         return
     lock = ConsumerLock(wiring.settings.data_dir)
@@ -66,8 +69,11 @@ def _worker_exit(_server: Any, worker: Any) -> None:
         consumer.stop()
         lock.release()
     app = getattr(worker, "wsgi", None)
-    if app is not None:  # says goodbye (1001) to the open WebSockets, finishes wager batches
+    if app is not None:  # says goodbye (1012) to the open WebSockets, finishes wager batches
         app.extensions["streambet"].close()
+    from streambet import tracing
+
+    tracing.shutdown()  # sends the spans still batched
 
 
 def raise_descriptor_limit() -> int:

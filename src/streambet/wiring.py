@@ -71,7 +71,7 @@ class Wiring:
     def read_connection(self) -> Connection:
         """A bare pooled connection for a one-statement read on a hot path (every request's
         token check): no ORM session to build and tear down. Use it as a context manager."""
-        return self.db.engine.connect()
+        return self.db.one_statement_read()
 
     @cached_property
     def storage(self) -> Storage:
@@ -163,6 +163,7 @@ class Wiring:
     def settlement_policy(self) -> SettlementPolicy:
         from streambet.domain.settlement import Bands
         from streambet.services.settlement import SettlementPolicy
+        from streambet.vision.pipeline.taxonomy import get_taxonomy
 
         s = self.settings
         return SettlementPolicy(
@@ -170,6 +171,8 @@ class Wiring:
             timedelta(seconds=s.dispute_window_seconds),
             require_agreement=s.require_agreement,
             client_labels_settle=not s.is_production,
+            # the local engine's precision is measured (bench/accuracy.py), per label
+            settleable={"local": get_taxonomy().settleable},
         )
 
     @cached_property

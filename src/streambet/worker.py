@@ -18,6 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from streambet.adapters.queue import QueueConsumer
 from streambet.services import (
@@ -133,6 +136,9 @@ class Worker:
         while not self._stop.wait(interval):
             try:
                 analysis_runs.requeue_expired(self.w.runner)
+                # Queued rows whose queue entry is gone (Redis restarted without its data,
+                # or it was down when the job was queued) go back in: jobs are rows.
+                analysis_runs.requeue_missing(self.w.runner, self.queue.pending(RUN_TASK))
             except Exception:
                 log.exception("sweeper failed")
             if time.monotonic() >= orphans_due:
@@ -212,7 +218,9 @@ class Worker:
         log.info("queue consumer stopped")
 
     def run_forever(self) -> None:
-        """For `streambet worker`: runs until SIGINT/SIGTERM, then stops cleanly."""
+        """For `streambet worker`: runs until SIGINT/SIGTERM, then stops cleanly: it claims
+        nothing more and hands its running jobs back to the queue, so another worker takes
+        them at once rather than when their lease lapses."""
         done = threading.Event()
 
         def _on_signal(signum: int, _frame: object) -> None:
@@ -220,6 +228,35 @@ class Worker:
 
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
+        settings = self.w.settings
+        scrape = None
+        if settings.metrics_port:
+            scrape = serve_metrics(self.w, settings.metrics_host, settings.metrics_port)
         self.start()
         done.wait()
         self.stop()
+        if scrape is not None:
+            scrape.shutdown()
+
+
+def serve_metrics(w: Wiring, host: str, port: int) -> ThreadingHTTPServer:
+    """A worker has no API to put /metrics on: this thread serves it for Prometheus."""
+
+    class _Metrics(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/metrics":
+                self.send_error(404)
+                return
+            body = w.metrics.render()
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Scrapes are not worth a log line each."""
+
+    server = ThreadingHTTPServer((host, port), _Metrics)
+    threading.Thread(target=server.serve_forever, name="streambet-metrics", daemon=True).start()
+    return server

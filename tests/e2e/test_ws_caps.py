@@ -1,7 +1,7 @@
 """The WebSocket caps under `streambet serve`: over a cap the upgrade is refused before it
 happens, in the error envelope with Retry-After (503 when the worker is full, 429 for one
 address or for the anonymous pool); a page that authenticates leaves the anonymous pool; a
-closed page gives its place back; a stopping server says goodbye (1001)."""
+closed page gives its place back; a stopping server says goodbye (1012, reconnect)."""
 
 from __future__ import annotations
 
@@ -118,6 +118,8 @@ def test_a_stopping_server_says_goodbye(server: Server) -> None:
         assert server.stop() == 0
         opcode, frame = ws.recv_data_frame(control_frame=True)
         assert opcode == websocket.ABNF.OPCODE_CLOSE
-        assert int.from_bytes(frame.data[:2], "big") == 1001
+        # 1012 "service restart" with a reason: reconnect now (another node will answer)
+        assert int.from_bytes(frame.data[:2], "big") == 1012
+        assert frame.data[2:].decode() == "node stopping: reconnect"
     finally:
         ws.shutdown()  # close() does nothing once the server's close frame has been read

@@ -353,11 +353,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/admin/withdrawals/<id:payout_id>/reject"): Rule(
         _awaiting_approval("/reject"), admins(200)
     ),
-    ("GET", "/api/markets"): Rule(_fixed("/api/markets"), logged_in(200)),
+    ("GET", "/api/markets"): Rule(
+        _fixed("/api/markets"), everyone(200), "public: visitors browse markets before signing up"
+    ),
     ("POST", "/api/markets"): Rule(
         _fixed("/api/markets", {"question": "Dog?", "criteria": {"label": "Dog"}}), operators(201)
     ),
-    ("GET", "/api/markets/<id:market_id>"): Rule(_market_path("market"), logged_in(200)),
+    ("POST", "/api/markets/check"): Rule(
+        _fixed("/api/markets/check", {"criteria": {"label": "Dog"}}), operators(200)
+    ),
+    ("GET", "/api/markets/<id:market_id>"): Rule(
+        _market_path("market"),
+        everyone(200),
+        "public; evidence only once decided (tests/e2e/browser/test_ux_first_visit.py)",
+    ),
     ("POST", "/api/markets/<id:market_id>/lock"): Rule(
         _market_path("market", "/lock"), managers(200)
     ),

@@ -86,7 +86,8 @@ def test_demo_market_is_seeded_once(app: Flask) -> None:
     assert find_demo_market(w.read_uow()) is None
     first = seed_demo(w.uow, Vocabulary(), submit, credit=100)
     again = seed_demo(w.uow, Vocabulary(), submit, credit=100)
-    assert len(first.created) == 3 and again.created == []
+    assert len(first.created) == 4 and again.created == []  # admin, operator, two bettors
+    assert first.created[0].principal.role == "admin"
     assert first.market.id == again.market.id and len(submitted) == 1
     assert first.market.analysis_id == submitted[0]
     assert first.market.disclosure is None  # opened before the engine saw the clip

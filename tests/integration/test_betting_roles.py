@@ -123,8 +123,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int]]] = [
         {"question": "Dog?", "criteria": {"label": "Dog"}},
         (401, 403, 201, 201),
     ),
-    ("GET", "/api/markets", None, (401, 200, 200, 200)),
-    ("GET", "/api/markets/{open}", None, (401, 200, 200, 200)),
+    # Public: visitors browse markets before signing up (evidence only once decided).
+    ("GET", "/api/markets", None, (200, 200, 200, 200)),
+    ("GET", "/api/markets/{open}", None, (200, 200, 200, 200)),
     ("POST", "/api/markets/{open}/lock", None, (401, 403, 200, 200)),
     ("POST", "/api/markets/{open}/cancel", {"reason": "test"}, (401, 403, 200, 200)),
     ("POST", "/api/markets/{locked}/settle", None, (401, 403, 409, 409)),

@@ -170,6 +170,36 @@ def test_in_play_wagers_are_held_over_http(app: Flask) -> None:
     assert [h["id"] for h in mine] == [held["id"]]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_an_in_play_market_refuses_a_wager_that_skips_the_bet_delay(app: Flask) -> None:
+    """The ordinary wager path (PostgreSQL's server-side batch function included) refuses
+    an in-play market: a stake there must wait out the delay as a held wager."""
+    c = app.test_client()
+    op, bettor = make_actor(app, "operator"), make_actor(app)
+    fund(app, bettor.user_id, 100)
+    stream = make_stream(app, op.user_id)
+    made = c.post(
+        f"/api/streams/{stream}/markets",
+        json={
+            "question": "A person?",
+            "criteria": {"label": "Person"},
+            "minutes": 1,
+            "in_play": True,
+        },
+        headers=op.headers,
+    ).get_json()
+    market = made["market"]
+    direct = c.post(
+        f"/api/markets/{market['id']}/wagers",
+        json={"outcome_id": market["outcomes"][0]["id"], "stake": 20},
+        headers=bettor.headers,
+    )
+    assert direct.status_code == 409, direct.get_json()
+    assert direct.get_json()["error"]["code"] == "in_play"
+    balance = c.get("/api/me", headers=bettor.headers).get_json()["balance"]
+    assert balance == 100
+
+
 def test_templates_open_one_market_per_period_across_workers_and_restarts(
     base_config: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -107,5 +107,6 @@ def test_the_original_endpoints_are_documented_with_an_optional_token(app: Flask
         op = doc["paths"][path][method]
         assert op["security"] == [{"bearer": []}, {}], (method, path)
     assert app.test_client().get("/api/bets").status_code == 200  # no token: demo operator
-    assert doc["paths"]["/api/markets"]["get"]["security"] == [{"bearer": []}]
+    assert doc["paths"]["/api/markets/{market_id}/wagers"]["get"]["security"] == [{"bearer": []}]
+    assert doc["paths"]["/api/markets"]["get"]["security"] == []  # visitors browse markets
     assert doc["paths"]["/api/health"]["get"]["security"] == []

@@ -29,6 +29,7 @@ from tests.support.localstripe_server import SECRET_KEY, LocalStripe, localstrip
 from tests.support.threaded_server import serving
 
 WEBHOOK_SECRET = "whsec_streambet_test_0123456789"
+PUBLISHABLE_KEY = "pk_test_streambet"
 HOOK = "/api/payments/stripe/webhook"
 
 
@@ -50,6 +51,7 @@ def app(
             "payments": "stripe,play",
             "stripe_secret_key": SECRET_KEY,
             "stripe_webhook_secret": WEBHOOK_SECRET,
+            "stripe_publishable_key": PUBLISHABLE_KEY,
             "stripe_api_base": stripe_server.url,
         }
     )
@@ -117,6 +119,35 @@ def wait_for(check: Any, seconds: float = 20) -> Any:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_the_wallet_gets_stripes_card_form_and_nothing_else_does(app: Flask) -> None:
+    a = make_actor(app)
+    client = app.test_client()
+    providers = client.get("/api/payments/providers", headers=a.headers).get_json()
+    assert providers["stripe_publishable_key"] == PUBLISHABLE_KEY
+    page = client.get("/")
+    csp = page.headers["Content-Security-Policy"]
+    page.close()
+    assert "script-src 'self' https://js.stripe.com;" in csp
+    assert "frame-src https://js.stripe.com https://hooks.stripe.com;" in csp
+    assert "connect-src 'self' https://api.stripe.com;" in csp
+    assert "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+
+
+def test_stripe_deposits_need_the_publishable_key(
+    base_config: dict[str, Any], database_url: str
+) -> None:
+    with pytest.raises(ValueError, match="STREAMBET_STRIPE_PUBLISHABLE_KEY"):
+        create_app(
+            {
+                **base_config,
+                "database_url": database_url,
+                "payments": "stripe,play",
+                "stripe_secret_key": SECRET_KEY,
+                "stripe_webhook_secret": WEBHOOK_SECRET,
+            }
+        )
+
+
 def test_a_deposit_is_credited_once_from_the_delivered_webhook(
     app: Flask, stripe_server: LocalStripe
 ) -> None:
@@ -342,6 +373,7 @@ def test_reconciliation_reports_what_the_ledger_missed(
         "PAYMENTS": "stripe,play",
         "STRIPE_SECRET_KEY": SECRET_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_API_BASE": stripe_server.url,
     }.items():
         monkeypatch.setenv(f"STREAMBET_{name}", value)

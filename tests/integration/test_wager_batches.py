@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from streambet.domain.errors import InsufficientFunds, NotFound, ValidationFailed
-from streambet.services import wallet
+from streambet.domain.errors import InsufficientFunds, NotFound, StreamBetError, ValidationFailed
+from streambet.services import markets, responsible, wallet
 from streambet.services.unit_of_work import UnitOfWork
 from streambet.services.wager_batches import WagerBatcher
 from streambet.services.wagers import WagerOrder, WagerRead
@@ -141,4 +143,96 @@ def test_a_failing_bus_loses_the_news_not_the_wagers(app: Flask) -> None:
     second = batcher.place(WagerOrder(bettor, market_id, yes, 10))  # the writer thread lives on
     batcher.close()
     assert (first.balance, second.balance) == (90, 80)
+    assert verify_ledger(app) == []
+
+
+def _refusal(outcome: WagerRead | BaseException) -> tuple[str, str, str]:
+    assert isinstance(outcome, StreamBetError), outcome
+    return type(outcome).__name__, outcome.code, str(outcome)
+
+
+def test_every_refusal_reads_the_same_on_either_database(any_db_app: Flask) -> None:
+    """PostgreSQL places a batch server-side (migration 0014); SQLite from Python. Each
+    refusal, replay and reused key must answer alike, and a refusal write nothing."""
+    app = any_db_app
+    w = app.extensions["streambet"]
+    op, rich, broke, banned = (
+        make_actor(app, "operator"),
+        make_actor(app),
+        make_actor(app),
+        make_actor(app),
+    )
+    unfunded = make_actor(app)
+    fund(app, rich.user_id, 100)
+    fund(app, broke.user_id, 5)
+    fund(app, banned.user_id, 100)
+    responsible.self_exclude(w.uow(), banned.user_id, 7)
+    m = cat_market(app, op.principal, takeout_bp=0, min_stake=2, max_stake=50)
+    later = cat_market(app, op.principal, opens_at=datetime.now(UTC) + timedelta(hours=1))
+    shut = cat_market(app, op.principal)
+    yes, no = (o.id for o in m.outcomes)
+    first = WagerBatcher(w.uow)
+    placed = first.place(WagerOrder(rich.user_id, shut.id, shut.outcomes[0].id, 10, "early"))
+    first.close()
+    markets.lock_market(w.uow(), shut.id, by=op.principal)
+    batch = _batch(
+        [
+            WagerOrder(banned.user_id, m.id, yes, 10),
+            WagerOrder(rich.user_id, m.id, later.outcomes[0].id, 10),
+            WagerOrder(rich.user_id, later.id, later.outcomes[0].id, 10),
+            WagerOrder(rich.user_id, shut.id, shut.outcomes[0].id, 10),
+            WagerOrder(rich.user_id, m.id, yes, 51),
+            WagerOrder(rich.user_id, m.id, yes, 1),
+            WagerOrder(unfunded.user_id, m.id, yes, 10),
+            WagerOrder(broke.user_id, m.id, no, 6),
+            WagerOrder(rich.user_id, shut.id, shut.outcomes[0].id, 11, "early"),
+            WagerOrder(rich.user_id, shut.id, shut.outcomes[0].id, 10, "early"),
+            WagerOrder(rich.user_id, 2**31 - 1, yes, 10),
+            WagerOrder(broke.user_id, m.id, no, 5, "last"),
+        ]
+    )
+    WagerBatcher(w.uow).run_batch(batch)
+    outcomes = [_outcome(f) for _, f in batch]
+    *refused, reused, replay, missing, last = outcomes
+    assert [_refusal(r)[:2] for r in refused] == [
+        ("PermissionDenied", "self_excluded"),
+        ("ValidationFailed", "validation_failed"),
+        ("Conflict", "market_not_open"),
+        ("Conflict", "market_not_open"),
+        ("ValidationFailed", "validation_failed"),
+        ("ValidationFailed", "validation_failed"),
+        ("InsufficientFunds", "insufficient_funds"),
+        ("InsufficientFunds", "insufficient_funds"),
+    ]
+    assert str(refused[1]) == "That outcome is not part of this market."
+    assert str(refused[2]) == "This market has not opened yet."
+    assert str(refused[3]) == "This market is locked; it takes no wagers."
+    assert _refusal(reused)[1] == "idempotency_key_reused"
+    assert isinstance(replay, WagerRead) and replay.replayed and replay.id == placed.id
+    assert (replay.balance, replay.payout, replay.stake) == (90, None, 10)
+    assert isinstance(missing, NotFound)
+    assert isinstance(last, WagerRead) and not last.replayed and last.balance == 0
+    assert wallet.balance(w.read_uow(), rich.user_id) == 90
+    assert wallet.balance(w.read_uow(), banned.user_id) == 100
+    assert verify_ledger(app) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_batch_is_one_round_trip_on_postgresql(app: Flask) -> None:
+    w = app.extensions["streambet"]
+    bettor, market_id, yes = _bettor_with_100_on_a_market(app)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = w.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        batch = _batch([WagerOrder(bettor, market_id, yes, 10, f"t{i}") for i in range(5)])
+        WagerBatcher(lambda: UnitOfWork(w.db.write_sessions)).run_batch(batch)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [f.result(timeout=0).balance for _, f in batch] == [90, 80, 70, 60, 50]
+    assert len(statements) == 1 and "streambet_place_wagers" in statements[0]
     assert verify_ledger(app) == []

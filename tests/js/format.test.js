@@ -7,6 +7,8 @@ import {
   formatDate,
   formatMoney,
   formatMs,
+  formatClock,
+  formatCountdown,
   formatOdds,
   formatPercent,
   parseMoney,
@@ -101,5 +103,25 @@ describe('formatDate', () => {
     const when = new Date('2024-05-06T07:08:09Z');
     assert.equal(formatDate('2024-05-06T07:08:09Z'), when.toLocaleString());
     assert.equal(formatDate(when.getTime()), when.toLocaleString());
+  });
+});
+
+describe('formatClock', () => {
+  it('reads moments in footage as m:ss, rounded down', () => {
+    assert.equal(formatClock(3999), '0:03');
+    assert.equal(formatClock(754000), '12:34');
+    assert.equal(formatClock(-5), '0:00');
+  });
+});
+
+describe('formatCountdown', () => {
+  it('counts down in the two largest units, and ends', () => {
+    const now = 1_000_000;
+    assert.equal(formatCountdown(now + 5_000, now), '5 s');
+    assert.equal(formatCountdown(now + 245_000, now), '4 min 05 s');
+    assert.equal(formatCountdown(now + 7_800_000, now), '2 h 10 min');
+    assert.equal(formatCountdown(now + 90_000_000, now), '1 d 1 h');
+    assert.equal(formatCountdown(now, now), null);
+    assert.equal(formatCountdown(undefined, now), null);
   });
 });

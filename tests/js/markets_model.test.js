@@ -5,7 +5,9 @@ import { describe, it } from 'node:test';
 import {
   applyOdds,
   canDispute,
+  criteriaText,
   disputeWindowOpen,
+  estimatedReturn,
   isWinner,
   marketIdOf,
   normaliseMarket,
@@ -14,10 +16,15 @@ import {
   outcomeById,
   outcomeShare,
   payoutPreview,
+  poolSplitText,
   settlementHeadline,
+  settlementRules,
+  settlementStory,
   showsSettlement,
   stakeProblem,
   STATUS_TEXT,
+  wagerResult,
+  wagerSettled,
   wagerStatus,
 } from '../../src/streambet/web/js/markets_model.js';
 
@@ -121,18 +128,36 @@ describe('applyOdds', () => {
 });
 
 describe('wagerStatus', () => {
-  it('is open, awaiting payout or refunded before a payout is recorded', () => {
+  it("says what the market is doing before a payout: never 'open' once it is locked", () => {
     assert.equal(wagerStatus({ payout: null }, 'open'), 'open');
-    assert.equal(wagerStatus({ payout: null }, 'locked'), 'open');
+    assert.equal(wagerStatus({ payout: null }, 'locked'), 'locked');
+    assert.equal(wagerStatus({ payout: null }, 'review'), 'in review');
     assert.equal(wagerStatus({}, 'resolved'), 'awaiting payout');
-    assert.equal(wagerStatus({}, 'disputed'), 'awaiting payout');
+    assert.equal(wagerStatus({}, 'disputed'), 'disputed');
     assert.equal(wagerStatus({}, 'canceled'), 'refunded');
   });
 
   it('is won, lost or refunded once paid', () => {
-    assert.equal(wagerStatus({ payout: 1900 }, 'resolved'), 'won');
-    assert.equal(wagerStatus({ payout: 0 }, 'resolved'), 'lost');
+    assert.equal(wagerStatus({ payout: 1900, outcome_id: 1 }, 'resolved', 1), 'won');
+    assert.equal(wagerStatus({ payout: 0, outcome_id: 2 }, 'resolved', 1), 'lost');
+    // Decided, not yet paid: the losing side already reads lost, the winning side waits.
+    assert.equal(wagerStatus({ payout: null, outcome_id: 2 }, 'resolved', 1), 'lost');
+    assert.equal(wagerStatus({ payout: null, outcome_id: 1 }, 'resolved', 1), 'awaiting payout');
     assert.equal(wagerStatus({ payout: 1000 }, 'canceled'), 'refunded');
+    // Nobody backed the winner: every stake came back, the losing side's too.
+    assert.equal(
+      wagerStatus({ payout: 500, stake: 500, outcome_id: 2 }, 'resolved', 1),
+      'refunded',
+    );
+  });
+
+  it('settles a wager once its money moved, and gives the exact return and profit', () => {
+    assert.equal(wagerSettled({ payout: null }, 'review'), false);
+    assert.equal(wagerSettled({ payout: 0 }, 'resolved'), true);
+    assert.equal(wagerSettled({ payout: null }, 'canceled'), true);
+    assert.equal(wagerResult({ payout: null, stake: 100 }), null);
+    assert.deepEqual(wagerResult({ payout: 3799, stake: 2000 }), { paid: 3799, profit: 1799 });
+    assert.deepEqual(wagerResult({ payout: 0, stake: 2000 }), { paid: 0, profit: -2000 });
   });
 });
 
@@ -162,52 +187,163 @@ describe('outcomes', () => {
   });
 });
 
+describe('estimatedReturn', () => {
+  // Pool math of domain/pools.py (tests/integration/test_slip_math_matches_domain.py checks
+  // it against settle_pool on many random pools).
+  it("includes the bettor's own stake in both pools, takeout and breakage rounded down", () => {
+    const m = normaliseMarket(apiMarket()); // Yes 30.00, No 10.00, takeout 5%
+    const [yes, no] = m.outcomes;
+    // gross 44.00, takeout 2.20, net 41.80; 41.80 x 4 / 34 = 4.917... -> 4.91
+    assert.equal(estimatedReturn(m, yes, 400), 491);
+    // 41.80 x 4 / 14 = 11.942... -> 11.94
+    assert.equal(estimatedReturn(m, no, 400), 1194);
+  });
+
+  it('returns the stake less the takeout on an empty pool', () => {
+    const m = normaliseMarket(apiMarket({ pool: 0 }));
+    m.outcomes.forEach((o) => (o.pool = 0));
+    assert.equal(estimatedReturn(m, m.outcomes[0], 4000), 3800);
+  });
+});
+
 describe('payoutPreview', () => {
   const m = normaliseMarket(apiMarket());
-  const [yes, no] = m.outcomes;
+  const [yes] = m.outcomes;
 
   it('asks for an outcome and a stake first', () => {
     const ask = { text: 'Choose an outcome and a stake.', invalid: false };
-    assert.deepEqual(payoutPreview(undefined, '10'), ask);
-    assert.deepEqual(payoutPreview(yes, '  '), ask);
+    assert.deepEqual(payoutPreview(m, undefined, '10'), ask);
+    assert.deepEqual(payoutPreview(m, yes, '  '), ask);
   });
 
   it('flags a stake that is not an amount', () => {
-    assert.deepEqual(payoutPreview(yes, '10.555'), {
-      text: 'Enter an amount like 10 or 12.50.',
-      invalid: true,
-    });
+    const bad = { text: 'Enter an amount like 10 or 12.50.', invalid: true };
+    assert.deepEqual(payoutPreview(m, yes, '10.555'), bad);
+    assert.deepEqual(payoutPreview(m, yes, '0'), bad);
   });
 
-  it('shows the payout at the current odds, rounded down to the minor unit', () => {
+  it('estimates the return if the pool closed now, and says it moves', () => {
     assert.equal(
-      payoutPreview({ ...yes, odds: 1.333 }, '10.01').text,
-      'Potential payout 13.34 cr at current odds 1.33×',
+      payoutPreview(m, yes, '4').text,
+      'If the pool closed now with your stake in it, a win on Yes would return 4.91 cr' +
+        ' (profit 0.91 cr). This estimate moves as others bet, until the market locks.',
     );
-    assert.equal(payoutPreview(yes, '10').text, 'Potential payout 19.00 cr at current odds 1.90×');
   });
 
-  it('invites the first stake on an outcome without odds', () => {
-    assert.equal(payoutPreview(no, '5').text, 'No odds yet on No: be the first to back it.');
+  it('says an empty pool has no odds instead of inventing them', () => {
+    const empty = normaliseMarket(apiMarket({ pool: 0 }));
+    empty.outcomes.forEach((o) => (o.pool = 0));
+    assert.equal(
+      payoutPreview(empty, empty.outcomes[0], '40').text,
+      'The pool is empty, so there are no odds yet. If nobody else bets, a win on Yes would' +
+        ' return 38.00 cr (loss 2.00 cr). This estimate moves as others bet, until the market' +
+        ' locks.',
+    );
+  });
+
+  it('splits the pool in percent', () => {
+    assert.equal(poolSplitText(m), 'Yes 75% · No 25%');
+    assert.equal(poolSplitText({ ...m, pool: 0 }), null);
   });
 });
 
 describe('stakeProblem', () => {
   const m = normaliseMarket(apiMarket());
+  const [yes] = m.outcomes;
 
-  it('refuses no outcome, no amount or nothing staked', () => {
-    const ask = 'Choose an outcome and enter a stake like 10 or 12.50.';
-    assert.equal(stakeProblem(m, undefined, 500), ask);
-    assert.equal(stakeProblem(m, m.outcomes[0], null), ask);
-    assert.equal(stakeProblem(m, m.outcomes[0], 0), ask);
+  it('tells empty, zero and not-a-number apart', () => {
+    assert.equal(stakeProblem(m, undefined, '5'), 'Choose an outcome first.');
+    assert.equal(stakeProblem(m, yes, ''), 'Enter a stake: how much to bet, like 10 or 12.50.');
+    assert.equal(stakeProblem(m, yes, '0'), 'A stake must be more than 0.');
+    assert.equal(
+      stakeProblem(m, yes, 'abc'),
+      '"abc" is not an amount: use digits, like 10 or 12.50.',
+    );
   });
 
   it("keeps stakes within the market's limits, inclusive", () => {
     const limits = 'Stakes on this market are 1.00 cr to 500.00 cr.';
-    assert.equal(stakeProblem(m, m.outcomes[0], 99), limits);
-    assert.equal(stakeProblem(m, m.outcomes[0], 50001), limits);
-    assert.equal(stakeProblem(m, m.outcomes[0], 100), null);
-    assert.equal(stakeProblem(m, m.outcomes[0], 50000), null);
+    assert.equal(stakeProblem(m, yes, '0.99'), limits);
+    assert.equal(stakeProblem(m, yes, '500.01'), limits);
+    assert.equal(stakeProblem(m, yes, '1'), null);
+    assert.equal(stakeProblem(m, yes, '500'), null);
+  });
+
+  it('states the balance when the stake is over it', () => {
+    assert.equal(stakeProblem(m, yes, '60', 5000), 'That is more than your balance of 50.00 cr.');
+    assert.equal(stakeProblem(m, yes, '50', 5000), null);
+  });
+});
+
+describe('settlement words', () => {
+  const m = normaliseMarket(
+    apiMarket({
+      outcomes: [
+        {
+          id: 1,
+          title: 'YES',
+          pool: 0,
+          odds: null,
+          criteria: { label: 'Cat', min_confidence: 80 },
+        },
+        { id: 2, title: 'NO', pool: 0, odds: null, criteria: null },
+      ],
+    }),
+  );
+
+  it('puts each rule in plain words', () => {
+    assert.deepEqual(settlementRules(m), [
+      {
+        title: 'YES',
+        text: 'YES wins if the engine sees a Cat at 80% or more, anywhere in the footage.',
+      },
+      { title: 'NO', text: 'NO wins if none of the other outcomes happens.' },
+    ]);
+    assert.equal(
+      criteriaText({
+        label: 'Person',
+        min_confidence: 60,
+        min_count: 2,
+        start_ms: 2000,
+        end_ms: 65000,
+      }),
+      'the engine sees a Person at 60% or more, 2 at once, between 0:02 and 1:05',
+    );
+    assert.equal(
+      criteriaText({ spoken: 'goal', min_confidence: 70 }),
+      'the words "goal" are said at 70% or more, anywhere in the footage',
+    );
+  });
+
+  it('says what was needed and what was seen', () => {
+    const settlement = {
+      evidence: {
+        outcomes: [
+          {
+            outcome_id: 1,
+            holds: true,
+            window_fully_analysed: true,
+            detections: [
+              { label: 'Cat', detected: 'Tiger Cat', timestamp_ms: 3500, confidence: 93.4 },
+              { label: 'Cat', detected: 'Cat', timestamp_ms: 4000, confidence: 88 },
+            ],
+          },
+        ],
+      },
+    };
+    assert.deepEqual(settlementStory(m, settlement), [
+      'YES needed a Cat at 80% or more. The engine saw a Tiger Cat at 93% at 0:03.',
+    ]);
+    settlement.evidence.outcomes[0] = {
+      outcome_id: 1,
+      holds: false,
+      detections: [],
+      window_fully_analysed: true,
+    };
+    assert.deepEqual(settlementStory(m, settlement), [
+      'YES needed a Cat at 80% or more. The engine did not see it anywhere it looked.',
+    ]);
+    assert.deepEqual(settlementStory(m, null), []);
   });
 });
 
@@ -233,16 +369,27 @@ describe('settlement', () => {
     assert.equal(head({ status: 'locked' }), 'No outcome yet');
   });
 
-  it('lets a bettor with a stake dispute a resolved market while the window is open', () => {
+  it('lets only a bettor the result goes against dispute, while the window is open', () => {
     const now = 1_000_000;
-    const m = normaliseMarket(apiMarket({ status: 'resolved', dispute_deadline_ms: now + 1 }));
-    const wagers = [{ id: 1 }];
+    const m = normaliseMarket(
+      apiMarket({ status: 'resolved', winning_outcome_id: 1, dispute_deadline_ms: now + 1 }),
+    );
+    const loser = [{ id: 1, outcome_id: 2 }];
+    const winner = [{ id: 2, outcome_id: 1 }];
     assert.equal(disputeWindowOpen(m, now), true);
-    assert.equal(canDispute(m, wagers, now), true);
+    assert.equal(canDispute(m, loser, now), true);
+    assert.equal(canDispute(m, winner, now), false);
     assert.equal(canDispute(m, [], now), false);
-    assert.equal(canDispute(m, wagers, now + 1), false);
-    assert.equal(canDispute({ ...m, status: 'disputed' }, wagers, now), false);
+    assert.equal(canDispute(m, loser, now + 1), false);
+    assert.equal(canDispute({ ...m, paidAt: now - 5 }, loser, now), false);
+    assert.equal(canDispute({ ...m, status: 'disputed' }, loser, now), false);
     assert.equal(disputeWindowOpen({ ...m, disputeUntil: null }, now), false);
+    // Nobody backed the winner: every stake is refunded, so a winner-side bettor may dispute.
+    const unbacked = {
+      ...m,
+      outcomes: m.outcomes.map((o) => ({ ...o, pool: o.id === 1 ? 0 : o.pool })),
+    };
+    assert.equal(canDispute(unbacked, winner, now), true);
   });
 });
 

@@ -114,6 +114,53 @@ describe('framesFromTimeline', () => {
     assert.deepEqual(cat.boxes, [{ ...LEFT, confidence: 89 }]);
     assert.deepEqual(cat.categories, ['Animals and Pets']);
   });
+
+  it('keeps boxes inside the frame and drops those wholly outside it', () => {
+    const past = { left: 0.8, top: -0.1, width: 0.4, height: 0.5 };
+    const outside = { left: 1.2, top: 0.1, width: 0.2, height: 0.2 };
+    const [frame] = framesFromTimeline(timeline([sample('Cat', 0, 90, [past, outside])]));
+    const [box] = frame.labels[0].boxes;
+    assert.equal(frame.labels[0].boxes.length, 1);
+    assert.equal(box.left, 0.8);
+    assert.equal(box.top, 0);
+    assert.ok(Math.abs(box.width - 0.2) < 1e-9 && Math.abs(box.height - 0.4) < 1e-9);
+  });
+});
+
+describe('one lane per label family', () => {
+  it('folds a parent over one label into its lane; a parent over several keeps its own', () => {
+    const labels = {
+      ...timeline([]).labels,
+      Dog: { name: 'Dog', parents: ['Animal'], aliases: [], categories: ['Animals and Pets'] },
+    };
+    const catOnly = timeline([
+      sample('Cat', 0, 90),
+      sample('Animal', 0, 95),
+      sample('Animal', 1500, 85), // a moment only the parent was seen: in the Cat lane
+      sample('Running', 0, 60),
+    ]);
+    const lanes = lanesFromTimeline(catOnly);
+    // the lane is named after Cat (90, within 5 of the family's 95), Animal's child
+    assert.deepEqual(
+      lanes.map((l) => [l.name, l.parents]),
+      [
+        ['Cat', ['Animal']],
+        ['Running', []],
+      ],
+    );
+    assert.deepEqual(lanes[0].bars, [
+      { start: 0, end: 500, confidence: 95 },
+      { start: 1500, end: 2000, confidence: 85 },
+    ]);
+    assert.deepEqual(lanes[0].members, ['Cat', 'Animal']);
+    const both = timeline([sample('Cat', 0, 90), sample('Dog', 0, 80), sample('Animal', 0, 95)], {
+      labels,
+    });
+    assert.deepEqual(
+      lanesFromTimeline(both).map((l) => l.name),
+      ['Animal', 'Cat', 'Dog'],
+    );
+  });
 });
 
 describe('shots and texts', () => {

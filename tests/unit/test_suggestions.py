@@ -1,42 +1,44 @@
 """Suggestions: computed once on the server; the original body's betting_suggestion is
-the first of them."""
+the first of them. Only markets the engine can settle: clearly seen, measured labels,
+plain questions, the most prominent subject first."""
 
 from __future__ import annotations
 
 from streambet.domain.suggestions import betting_suggestion, suggest
-from streambet.timeline import LabelInfo
+from streambet.timeline import BoundingBox, Instance, LabelInfo, LabelSample
 from tests.support.betting import sample, timeline
 
 
-def test_labels_seen_confidently_follow_the_originals_pick_longest_seen_first() -> None:
+def boxed(t: int, name: str, confidence: float, side: float) -> LabelSample:
+    box = BoundingBox(0.1, 0.1, side, side)
+    return LabelSample(t, name, confidence, confidence, (Instance(box, confidence),), "objects")
+
+
+def test_clearly_seen_labels_as_plain_questions_most_prominent_first() -> None:
     tl = timeline(
-        [sample(t, "Cat", 90) for t in (0, 500, 1000)]
-        + [sample(1000, "Dog", 85), sample(1500, "Person", 99), sample(1500, "Car", 40)]
+        [boxed(t, "Cat", 90, 0.2) for t in (0, 500, 1000)]  # 3 moments x 0.04 of the frame
+        + [boxed(1000, "Dog", 85, 0.8)]  # 1 moment x 0.64
+        + [sample(1500, "Person", 99), sample(1500, "Car", 40)]
     )
     out = suggest(tl)
-    # No activity label: the original picked the most confident label (generic or not).
-    assert [s.label for s in out] == ["Person", "Cat", "Dog"]
-    assert out[0].question == "Will 'Person' be detected with at least 80% confidence?"
+    assert [s.label for s in out] == ["Dog", "Cat"]  # Person: too generic; Car: not clear
     cat = out[1]
-    assert cat.question == "Will a Cat appear in the clip?"
+    assert cat.question == "Will a cat appear?"
     assert cat.criteria == {"label": "Cat", "min_confidence": 80.0}
     assert cat.probability == round(4 / 6, 4)  # seen at 3 of 4 moments, smoothed
     assert cat.confidence == 90 and cat.timestamps_ms == (0, 500, 1000)
-    assert "Car" not in {s.label for s in out}  # never seen confidently enough
+    assert betting_suggestion(out)["suggestion"] == "Will a dog appear?"
 
 
-def test_an_activity_label_comes_first_even_below_the_bar() -> None:
-    tl = timeline([sample(0, "Cat", 95), sample(500, "Running", 60), sample(1000, "Running", 70)])
-    tl.labels["Running"] = LabelInfo("Running", categories=("Person Description",))
-    out = suggest(tl)
-    assert [s.label for s in out] == ["Running", "Cat"]
-    assert out[0].confidence == 70 and out[0].probability == round(1 / 5, 4)
-    assert betting_suggestion(out) == {
-        "suggestion": "Will 'Running' be detected with at least 80% confidence?",
-        "detected_activity": "Running",
-        "confidence": 70,
-        "timestamps": [0.5, 1.0],
-    }
+def test_only_labels_the_engine_can_settle() -> None:
+    """The astronaut's "Football Helmet" at 100 made the first market once; a label
+    without measured precision is never suggested."""
+    tl = timeline([sample(t, "Football Helmet", 100) for t in (0, 500)] + [sample(0, "TV", 90)])
+    tl.labels["Music"] = LabelInfo("Music", categories=("Sounds",))
+    tl.samples.append(sample(0, "Music", 95))
+    out = suggest(tl, settleable=lambda name: name in {"TV", "Music"})
+    # equally prominent (one moment, no box): by name
+    assert [s.question for s in out] == ["Will music be heard?", "Will a TV appear?"]
 
 
 def test_limit_and_nothing_seen() -> None:

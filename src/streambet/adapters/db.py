@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,15 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def one_statement_read(self) -> Connection:
+        """A pooled connection for a single read statement. On PostgreSQL it runs without
+        a transaction: BEGIN and ROLLBACK around one SELECT were two of its three round
+        trips (a connect-and-select loop ran about 1.4x faster this way, median of 8
+        noisy rounds), and one statement sees one snapshot either way."""
+        if self.is_sqlite:
+            return self.engine.connect()
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -123,7 +132,12 @@ def create_database(url: str, *, echo: bool = False) -> Database:
         kwargs["pool_size"] = 20
         kwargs["max_overflow"] = 20
     else:
-        kwargs["pool_pre_ping"] = True
+        # No pre-ping: it cost every checkout a round trip (1.2-1.5x the sessions/s without
+        # it on this box, a one-query session; noisy, shared machine). After a
+        # database restart the first statement on a dead connection fails (503, retryable)
+        # and SQLAlchemy then drops every connection the pool held from before.
+        # A database that does not answer fails the request fast (503), not after minutes.
+        kwargs["connect_args"] = {"connect_timeout": 5}
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 20
     engine = create_engine(url, **kwargs)

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from opentelemetry.trace import SpanKind
 
+from streambet import tracing
 from streambet.logs import request_context
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,12 @@ class JobQueue:
 
     def register(self, name: str, body: Callable[..., None]) -> None:
         def task(*args: str | int, request_id: str = "") -> None:
-            with request_context(request_id):
+            # the worker's side of the request's trace (streambet/tracing.py)
+            attributes = {"messaging.operation": "process", "streambet.job": str(args[0])}
+            with (
+                request_context(request_id),
+                tracing.span(f"job {name}", request_id, SpanKind.CONSUMER, attributes),
+            ):
                 body(*args)
 
         task.__name__ = name
@@ -64,7 +71,8 @@ class JobQueue:
             task = self._tasks[name]
         except KeyError:
             raise LookupError(f"no task {name!r} is registered on this queue") from None
-        task(*args, request_id=request_id)
+        with tracing.span(f"enqueue {name}", request_id, SpanKind.PRODUCER):
+            task(*args, request_id=request_id)
         self.wakeup.set()
 
     def depth(self) -> int:

@@ -17,7 +17,7 @@ from streambet.api.validation import parse_query, validate_json
 from streambet.domain.accounts import Role
 from streambet.domain.analyses import AnalysisStatus
 from streambet.domain.errors import Conflict, ValidationFailed
-from streambet.domain.suggestions import betting_suggestion, suggest
+from streambet.domain.suggestions import Suggestion, betting_suggestion, suggest
 from streambet.logs import request_id_var
 from streambet.services import analyses, evidence
 from streambet.services.analyses import AnalysisRead
@@ -176,9 +176,17 @@ def render_result(state: AnalysisRead, fmt: str, aggregate_by: str) -> dict[str,
         shaped = outputs.to_segments(timeline)
     else:
         shaped = outputs.to_seed(
-            timeline, job_id=state.id, betting_suggestion=betting_suggestion(suggest(timeline))
+            timeline,
+            job_id=state.id,
+            betting_suggestion=betting_suggestion(settleable_suggestions(timeline)),
         )
     return shaped
+
+
+def settleable_suggestions(timeline: Timeline) -> list[Suggestion]:
+    """Markets its engine can settle by itself (measured labels only, for the local one)."""
+    measured = wiring().settlement_policy.settleable.get(timeline.engine)
+    return suggest(timeline, settleable=measured)
 
 
 def _options(raw: str | None) -> dict[str, Any]:
@@ -269,7 +277,7 @@ def get_analysis(analysis_id: str) -> Response:
     if state.status == AnalysisStatus.SUCCEEDED and state.timeline is not None:
         result = render_result(state, query.format, query.aggregate_by)
         if query.format == "timeline":
-            found = suggest(Timeline.from_dict(state.timeline))
+            found = settleable_suggestions(Timeline.from_dict(state.timeline))
             suggestions = [SuggestionRead.model_validate(s, from_attributes=True) for s in found]
     return jsonify(analysis_body(state, result, suggestions))
 

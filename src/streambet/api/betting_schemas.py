@@ -32,25 +32,13 @@ class OutcomeCreate(BaseModel):
     criteria: dict[str, Any] | None = None
 
 
-class MarketCreate(BaseModel):
-    question: str = Field(max_length=200)
+class MarketOutcomes(BaseModel):
     outcomes: list[OutcomeCreate] | None = Field(
         default=None, description="2-10 outcomes; default YES (with `criteria`) and NO"
     )
     criteria: dict[str, Any] | None = Field(
         default=None, description="Shortcut for the YES outcome's criteria"
     )
-    analysis_id: str | None = Field(default=None, pattern=ANALYSIS_ID)
-    evidence: Evidence = Field(
-        default=Evidence.ENGINE,
-        description='"engine": settled by its footage\'s evidence; "client": a market without'
-        " footage, for clients of POST /api/resolve that report labels (always reviewed)",
-    )
-    takeout_bp: StrictInt = 500
-    min_stake: StrictInt = 1
-    max_stake: StrictInt = 100_000
-    opens_at_ms: EpochMs | None = None
-    closes_at_ms: EpochMs | None = None
 
     def drafts(self) -> list[OutcomeDraft]:
         """The outcomes asked for: as given, or YES (with `criteria`) and NO."""
@@ -63,6 +51,30 @@ class MarketCreate(BaseModel):
                 )
             return [OutcomeDraft(o.title, o.criteria) for o in self.outcomes]
         return [OutcomeDraft("YES", self.criteria), OutcomeDraft("NO")]
+
+
+class CriteriaCheckRead(BaseModel):
+    settles: Literal["engine", "review"] = Field(
+        description='"review": the criteria name labels the engine\'s precision was not'
+        " measured for, so a person decides the market whatever the engine reports"
+    )
+    unmeasured_labels: list[str]
+    message: str
+
+
+class MarketCreate(MarketOutcomes):
+    question: str = Field(max_length=200)
+    analysis_id: str | None = Field(default=None, pattern=ANALYSIS_ID)
+    evidence: Evidence = Field(
+        default=Evidence.ENGINE,
+        description='"engine": settled by its footage\'s evidence; "client": a market without'
+        " footage, for clients of POST /api/resolve that report labels (always reviewed)",
+    )
+    takeout_bp: StrictInt = 500
+    min_stake: StrictInt = 1
+    max_stake: StrictInt = 100_000
+    opens_at_ms: EpochMs | None = None
+    closes_at_ms: EpochMs | None = None
 
 
 class MarketQuery(BaseModel):

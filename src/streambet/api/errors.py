@@ -6,12 +6,15 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from streambet.domain import errors as e
 from streambet.domain.throttle import TooManyRequests
 
 log = logging.getLogger(__name__)
+RETRY_SECONDS = 2  # a restarting database or Redis is usually back within seconds
 
 STATUS: dict[type[e.StreamBetError], int] = {
     e.ValidationFailed: 400,
@@ -57,6 +60,32 @@ def register_error_handlers(app: Flask) -> None:
         response = error_response(status, code, error.description or error.name)
         if status == 405 and error.get_response().headers.get("Allow"):
             response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError) -> Response:
+        # The database unreachable or restarting (or SQLite locked past its wait) is
+        # retryable: 503 at once with Retry-After; the pool drops its dead connections on
+        # this failure and connects anew once the database is back. Any other database
+        # error is a bug: 500.
+        if not (isinstance(error, OperationalError) or error.connection_invalidated):
+            return _unexpected(error)
+        log.warning("database unavailable", extra={"error": type(error.orig).__name__})
+        response = error_response(
+            503, "database_unavailable", "The database is unavailable; try again shortly."
+        )
+        response.headers["Retry-After"] = str(RETRY_SECONDS)
+        return response
+
+    @app.errorhandler(RedisConnectionError)
+    def _queue(error: RedisConnectionError) -> Response:
+        # Redis (the queue, the event bus) restarting: retryable, and a job already
+        # recorded is queued again by the workers' sweep once it is back.
+        log.warning("redis unavailable", extra={"error": str(error)})
+        response = error_response(
+            503, "queue_unavailable", "The job queue is unavailable; try again shortly."
+        )
+        response.headers["Retry-After"] = str(RETRY_SECONDS)
         return response
 
     @app.errorhandler(Exception)

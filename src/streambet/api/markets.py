@@ -7,11 +7,13 @@ from flask import Blueprint, Response, jsonify, request
 from streambet.api.auth import principal, requires
 from streambet.api.betting_schemas import (
     CancelCreate,
+    CriteriaCheckRead,
     DisputeCreate,
     DisputeList,
     DisputeRead,
     MarketCreate,
     MarketList,
+    MarketOutcomes,
     MarketQuery,
     MarketRead,
     PageQuery,
@@ -60,14 +62,32 @@ def create_market() -> tuple[Response, int]:
     return jsonify(market.model_dump(mode="json")), 201
 
 
+@bp.post("/api/markets/check")
+@documented(
+    "Check a market's outcomes before creating it: valid criteria, and whether the engine"
+    " settles them by itself or a person always decides (labels without measured precision)",
+    tags=TAGS,
+    body=MarketOutcomes,
+    responses={200: CriteriaCheckRead, 400: None, 401: None, 403: None},
+)
+@requires(Role.OPERATOR)
+def check_market() -> Response:
+    body = parse_json(MarketOutcomes)
+    w = wiring()
+    engine = w.settings.analysis_backend
+    check = markets.check_criteria(
+        body.drafts(), w.vocabulary, w.settlement_policy.settleable.get(engine)
+    )
+    return jsonify(CriteriaCheckRead(**vars(check)).model_dump(mode="json"))
+
+
 @bp.get("/api/markets")
 @documented(
-    "List markets, newest first",
+    "List markets, newest first (public: visitors browse before signing up)",
     tags=TAGS,
     query=MarketQuery,
-    responses={200: MarketList, 400: None, 401: None},
+    responses={200: MarketList, 400: None},
 )
-@requires(Role.BETTOR)
 def list_markets() -> Response:
     q = parse_query(MarketQuery)
     items, total = markets.list_markets(
@@ -82,11 +102,11 @@ def list_markets() -> Response:
 
 @bp.get("/api/markets/<id:market_id>")
 @documented(
-    "A market with its outcomes, pools, live odds and settlement evidence",
+    "A market with its outcomes, pools, live odds and settlement evidence (public: a market"
+    " carries evidence only once it has locked and been decided)",
     tags=TAGS,
-    responses={200: MarketRead, 401: None, 404: None},
+    responses={200: MarketRead, 404: None},
 )
-@requires(Role.BETTOR)
 def get_market(market_id: int) -> Response:
     return jsonify(markets.get_market(wiring().read_uow(), market_id).model_dump(mode="json"))
 

@@ -8,7 +8,10 @@ import logging
 import time
 
 from flask import Blueprint, Flask, Response, g, request
+from opentelemetry import context, trace
+from opentelemetry.trace import SpanKind
 
+from streambet import tracing
 from streambet.api.auth import bearer_token
 from streambet.api.openapi import documented
 from streambet.config import Settings
@@ -26,6 +29,17 @@ def install(app: Flask) -> None:
         g.request_id = new_request_id(request.headers.get("X-Request-ID"))
         g.request_token = request_id_var.set(g.request_id)
         g.request_started = time.perf_counter()
+        # The request's span, in the trace of its request id (streambet/tracing.py); what
+        # the request does (queuing a job) nests under it.
+        rule = request.url_rule.rule if request.url_rule else "unmatched"
+        span = tracing.start(
+            f"{request.method} {rule}",
+            g.request_id,
+            SpanKind.SERVER,
+            {"http.request.method": request.method, "http.route": rule},
+        )
+        g.request_span = span
+        g.span_token = context.attach(trace.set_span_in_context(span))
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -48,10 +62,19 @@ def install(app: Flask) -> None:
             )
         if "request_id" in g:
             response.headers["X-Request-ID"] = g.request_id
+        span = g.get("request_span")
+        if span is not None:
+            span.set_attribute("http.response.status_code", response.status_code)
         return response
 
     @app.teardown_request
     def _reset(_exc: BaseException | None) -> None:
+        span_token = g.pop("span_token", None)
+        if span_token is not None:
+            context.detach(span_token)
+        span = g.pop("request_span", None)
+        if span is not None:
+            span.end()
         token = g.pop("request_token", None)
         if token is not None:
             request_id_var.reset(token)

@@ -68,6 +68,7 @@ class ProvidersRead(BaseModel):
     payouts: str
     currency: str
     approval_threshold: int
+    stripe_publishable_key: str | None = None  # set when Stripe takes deposits
 
 
 class EventReceived(BaseModel):
@@ -83,13 +84,15 @@ class EventReceived(BaseModel):
 )
 @requires(Role.BETTOR)
 def providers() -> Response:
-    p = wiring().payments
+    w = wiring()
+    p = w.payments
     return jsonify(
         ProvidersRead(
             deposits=list(p.deposits),
             payouts=p.payouts.name,
             currency=p.policy.currency,
             approval_threshold=p.policy.approval_threshold,
+            stripe_publishable_key=w.settings.stripe_publishable_key or None,
         ).model_dump()
     )
 

@@ -6,6 +6,7 @@ A criterion is a label condition or a combination of them (`all`, `any`, `not`).
      "min_count": 1, "min_duration_ms": 0,
      "region": {"left": 0, "top": 0, "width": 0.5, "height": 1}}
     {"spoken": "goal", "min_confidence": 50, "start_ms": 0, "end_ms": 30000}
+    {"text": "SCORE", "min_confidence": 80, "start_ms": 0, "end_ms": 30000}
     {"all": [...]}   {"any": [...]}   {"not": {...}}
 
 Labels are resolved through the vocabulary when the market is created, so an unknown label
@@ -14,10 +15,13 @@ matches a detected Cat whose parents include Animal).
 
 A `spoken` criterion is a word or short phrase said on the sound track (the engine's
 speech-to-text words, matched case-insensitively without punctuation, as consecutive words).
+A `text` criterion is a word or phrase shown on screen: the engine's OCR readings, matched
+the same way, anywhere inside one reading ("EINFACH" is in a reading "EINFACH 2").
 
 Every node has a score in 0-100: for a label, the highest confidence at which all its
 conditions (window, count, region, duration) are met at once; for a phrase, the best
-occurrence's weakest word probability; `all` takes the minimum,
+occurrence's weakest word probability; for on-screen text, the best reading holding it;
+`all` takes the minimum,
 `any` the maximum, `not` 100 minus its child. A label holds when its score reaches its
 `min_confidence`.
 """
@@ -109,7 +113,15 @@ class SpokenCriterion:
     end_ms: int | None = None
 
 
-Criterion = LabelCriterion | SpokenCriterion | AllOf | AnyOf | Not
+@dataclass(frozen=True)
+class TextCriterion:
+    phrase: tuple[str, ...]  # normalised words
+    min_confidence: float = 80.0
+    start_ms: int = 0
+    end_ms: int | None = None
+
+
+Criterion = LabelCriterion | SpokenCriterion | TextCriterion | AllOf | AnyOf | Not
 MAX_PHRASE_WORDS = 6
 
 
@@ -174,6 +186,8 @@ def _parse(
         return AllOf(parsed) if key == "all" else AnyOf(parsed)
     if "spoken" in data:
         return _parse_spoken(data, path)
+    if "text" in data:
+        return _parse_text(data, path)
     return _parse_label(data, vocabulary, path)
 
 
@@ -214,6 +228,25 @@ def _parse_spoken(data: Mapping[str, Any], path: str) -> Criterion:
         )
     start, end = _window(data, path)
     return SpokenCriterion(phrase, _confidence(data, 50.0, path), start, end)
+
+
+_TEXT_KEYS = {"text", "min_confidence", "start_ms", "end_ms"}
+MAX_TEXT_CHARS = 64
+
+
+def _parse_text(data: Mapping[str, Any], path: str) -> Criterion:
+    unknown = set(data) - _TEXT_KEYS
+    if unknown:
+        raise _fail(f"Unknown criterion keys: {', '.join(sorted(unknown))}.", path)
+    text = data["text"]
+    phrase = normalise_words(text) if isinstance(text, str) else ()
+    if not phrase or not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+        raise _fail(
+            f"'text' is a word or phrase shown on screen, up to {MAX_TEXT_CHARS} characters.",
+            f"{path}.text",
+        )
+    start, end = _window(data, path)
+    return TextCriterion(phrase, _confidence(data, 80.0, path), start, end)
 
 
 _LABEL_KEYS = {
@@ -261,6 +294,18 @@ def _parse_region(data: object, path: str) -> Region:
     return Region(left, top, width, height)
 
 
+def label_names(criterion: Criterion) -> list[str]:
+    """The labels a criterion looks for, in order, once each (spoken words are not labels)."""
+    if isinstance(criterion, AllOf | AnyOf):
+        names = [n for c in criterion.items for n in label_names(c)]
+        return list(dict.fromkeys(names))
+    if isinstance(criterion, Not):
+        return label_names(criterion.item)
+    if isinstance(criterion, LabelCriterion):
+        return [criterion.label]
+    return []
+
+
 def to_dict(criterion: Criterion) -> dict[str, Any]:
     if isinstance(criterion, AllOf):
         return {"all": [to_dict(c) for c in criterion.items]}
@@ -268,6 +313,13 @@ def to_dict(criterion: Criterion) -> dict[str, Any]:
         return {"any": [to_dict(c) for c in criterion.items]}
     if isinstance(criterion, Not):
         return {"not": to_dict(criterion.item)}
+    if isinstance(criterion, TextCriterion):
+        return {
+            "text": " ".join(criterion.phrase),
+            "min_confidence": criterion.min_confidence,
+            "start_ms": criterion.start_ms,
+            "end_ms": criterion.end_ms,
+        }
     if isinstance(criterion, SpokenCriterion):
         return {
             "spoken": " ".join(criterion.phrase),
@@ -347,7 +399,46 @@ def _eval(criterion: Criterion, timeline: Timeline) -> _Result:
         return not holds, 100.0 - score, complete, True, evidence
     if isinstance(criterion, SpokenCriterion):
         return _eval_spoken(criterion, timeline)
+    if isinstance(criterion, TextCriterion):
+        return _eval_text(criterion, timeline)
     return _eval_label(criterion, timeline)
+
+
+def _holds_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    """`phrase` as consecutive words of `words`, its first and last word possibly inside a
+    longer OCR token ("EINFACH" in "EINFACH2"), its middle words whole."""
+    n = len(phrase)
+    for i in range(len(words) - n + 1):
+        window = words[i : i + n]
+        if n == 1:
+            if window[0].startswith(phrase[0]) or window[0].endswith(phrase[0]):
+                return True
+        elif (
+            window[0].endswith(phrase[0])
+            and window[-1].startswith(phrase[-1])
+            and window[1:-1] == phrase[1:-1]
+        ):
+            return True
+    return False
+
+
+def _eval_text(c: TextCriterion, timeline: Timeline) -> _Result:
+    hits = [
+        t
+        for t in timeline.texts
+        if t.timestamp_ms >= c.start_ms
+        and (c.end_ms is None or t.timestamp_ms < c.end_ms)
+        and _holds_phrase(normalise_words(t.text), c.phrase)
+    ]
+    score = max((t.confidence for t in hits), default=0.0)
+    label = "text: " + " ".join(c.phrase)
+    evidence = tuple(
+        EvidenceItem(label, t.text, t.timestamp_ms, t.confidence, (t.box,) if t.box else ())
+        for t in sorted(hits, key=lambda t: -t.confidence)[:EVIDENCE_PER_LABEL]
+        if t.confidence >= min(score, c.min_confidence)
+    )
+    complete = _covered(c.start_ms, c.end_ms, timeline, timeline.analysed_until_ms)
+    return score >= c.min_confidence, score, complete, False, evidence
 
 
 def _eval_spoken(c: SpokenCriterion, timeline: Timeline) -> _Result:

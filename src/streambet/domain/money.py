@@ -31,3 +31,10 @@ def share_bp(amount: int, bp: int) -> int:
     if not 0 <= bp <= BASIS_POINTS:
         raise ValueError(f"basis points out of range: {bp}")
     return amount * bp // BASIS_POINTS
+
+
+def format_minor(amount: int) -> str:
+    """Minor units as people read them in messages: 1250 -> "12.50"."""
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{whole}.{cents:02d}"

@@ -4,24 +4,28 @@ The API serves them with the analysis (`?format=timeline` -> `suggestions`), the
 shows them, and the original /api/analyze body's `betting_suggestion` is the first of them
 (`betting_suggestion()`), so an old client and the web app suggest the same market.
 
-First comes the original's suggestion: the most confident "activity" label (categories
-Sports or Person Description), or the most confident label when there is none. Then the
-labels seen at or above the auto-settle confidence (a market on them can settle by
-itself), the longest seen first, leaving out labels too generic to make a bet.
+A suggestion is a market the engine can settle by itself: a label seen clearly (at or
+above the auto-settle confidence), among the labels the engine's precision was measured
+for (`settleable`; None: every label), not too generic to make a bet, written as a plain
+question ("Will a bicycle appear?", "Will music be heard?"). The most prominent subject
+comes first: moments seen confidently times how much of the picture it fills (its largest
+box; a label without boxes counts as a quarter of the frame).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from streambet.timeline import LabelSample, Timeline
 
-ACTIVITY_CATEGORIES = ("Sports", "Person Description")
+SOUND_CATEGORY = "Sounds"
 SETTLE_CONFIDENCE = 80.0
+BOXLESS_SIZE = 0.25
 # Labels so generic they make a dull bet.
-TOO_GENERIC = frozenset({"person", "human", "people", "indoors", "outdoors"})
+TOO_GENERIC = frozenset({"person", "human", "people", "indoors", "outdoors", "silence"})
 
 
 @dataclass(frozen=True)
@@ -40,50 +44,56 @@ def _article(name: str) -> str:
     return "an" if name[:1].lower() in "aeiou" else "a"
 
 
+def _noun(name: str) -> str:
+    """As in a sentence: "Bicycle" -> "bicycle"; acronyms ("TV") stay."""
+    return name if name.isupper() else name.lower()
+
+
+def question(name: str, categories: Sequence[str]) -> str:
+    noun = _noun(name)
+    if SOUND_CATEGORY in categories:
+        return f"Will {noun} be heard?"
+    return f"Will {_article(noun)} {noun} appear?"
+
+
+def _size(items: Sequence[LabelSample]) -> float:
+    areas = [max(i.box.width * i.box.height for i in s.instances) for s in items if s.instances]
+    return statistics.median(areas) if areas else BOXLESS_SIZE
+
+
 def suggest(
-    timeline: Timeline, *, limit: int = 5, min_confidence: float = SETTLE_CONFIDENCE
+    timeline: Timeline,
+    *,
+    limit: int = 5,
+    min_confidence: float = SETTLE_CONFIDENCE,
+    settleable: Callable[[str], bool] | None = None,
 ) -> list[Suggestion]:
     by_label: dict[str, list[LabelSample]] = {}
     for s in timeline.samples:
         by_label.setdefault(s.name, []).append(s)
-    if not by_label:
-        return []
     moments = len({s.timestamp_ms for s in timeline.samples})
-    best = {name: round(max(s.confidence for s in items), 2) for name, items in by_label.items()}
-    confident = {
-        name: len({s.timestamp_ms for s in items if s.confidence >= min_confidence})
+    clear = {
+        name: [s for s in items if s.confidence >= min_confidence]
         for name, items in by_label.items()
+        if name.casefold() not in TOO_GENERIC and (settleable is None or settleable(name))
     }
-
-    def category(name: str) -> str:
-        info = timeline.info(name)
-        return info.categories[0] if info.categories else "Other"
-
-    def suggestion(name: str, question: str) -> Suggestion:
-        return Suggestion(
-            question=question,
+    prominence = {
+        name: len({s.timestamp_ms for s in items}) * _size(items)
+        for name, items in clear.items()
+        if items
+    }
+    ranked = sorted(prominence, key=lambda n: (-prominence[n], n))[: max(0, limit)]
+    return [
+        Suggestion(
+            question=question(name, timeline.info(name).categories),
             label=name,
             criteria={"label": name, "min_confidence": min_confidence},
-            confidence=best[name],
-            probability=round((confident[name] + 1) / (moments + 2), 4),
+            confidence=round(max(s.confidence for s in by_label[name]), 2),
+            probability=round((len({s.timestamp_ms for s in clear[name]}) + 1) / (moments + 2), 4),
             timestamps_ms=tuple(s.timestamp_ms for s in by_label[name]),
         )
-
-    by_confidence = sorted(by_label, key=lambda n: (-best[n], n))
-    activities = [n for n in by_confidence if category(n) in ACTIVITY_CATEGORIES]
-    first = (activities or by_confidence)[0]
-    out = [
-        suggestion(
-            first, f"Will '{first}' be detected with at least {min_confidence:g}% confidence?"
-        )
+        for name in ranked
     ]
-    strong = sorted(
-        (n for n in by_label if confident[n] and n != first and n.casefold() not in TOO_GENERIC),
-        key=lambda n: (-confident[n], -best[n], n),
-    )
-    for name in strong[: max(0, limit - 1)]:
-        out.append(suggestion(name, f"Will {_article(name)} {name} appear in the clip?"))
-    return out
 
 
 def betting_suggestion(suggestions: Sequence[Suggestion]) -> dict[str, Any]:

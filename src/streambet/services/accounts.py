@@ -30,7 +30,7 @@ from streambet.domain.accounts import (
     normalise_email,
     parse_role,
 )
-from streambet.domain.errors import Conflict, Unauthenticated
+from streambet.domain.errors import Conflict, NotFound, Unauthenticated
 from streambet.domain.responsible import check_age
 from streambet.services import throttle, wallet
 from streambet.services.throttle import LoginThrottle
@@ -266,3 +266,43 @@ def revoke_token(uow: UnitOfWork, token: str) -> None:
 def find_by_email(session: Session, email: str) -> Principal | None:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     return _principal(user) if user else None
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One line of `streambet users list`."""
+
+    user_id: int
+    email: str
+    display_name: str
+    role: str
+    created_at: datetime
+
+
+def list_accounts(uow: UnitOfWork) -> list[AccountRow]:
+    with uow:
+        return [
+            AccountRow(u.id, u.email, u.display_name, u.role, u.created_at)
+            for u in uow.session.scalars(select(User).order_by(User.id))
+        ]
+
+
+def reset_password(uow: UnitOfWork, email: str) -> str:
+    """Gives the account a new generated password (returned, to be shown once) and revokes
+    its tokens, so a session opened with the old one ends; NotFound for an unknown e-mail
+    (the caller is an administrator at the server's console)."""
+    email = normalise_email(email)
+    password = secrets.token_urlsafe(12)
+    password_hash = hash_password(password, email)  # slow: outside the transaction
+    now = datetime.now(UTC)
+    with uow:
+        user = uow.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            raise NotFound(f"No account with the e-mail {email}.")
+        user.password_hash = password_hash
+        for token in uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        ):
+            token.revoked_at = now
+        uow.commit()
+    return password

@@ -98,6 +98,9 @@ class AnalysisRead(ReadModel):
     attempts: int
     error: ErrorInfoRead | None
     video: dict[str, Any] | None
+    video_kept: bool = Field(
+        description="The upload itself is kept and served at .../video (STREAMBET_KEEP_UPLOADS)"
+    )
     # What the use cases and the API read, never sent as such.
     user_id: int = Field(exclude=True)
     timeline: dict[str, Any] | None = Field(default=None, exclude=True)
@@ -133,6 +136,8 @@ def analysis_read(row: Analysis, *, with_timeline: bool = True) -> AnalysisRead:
         else None,
         timeline=row.timeline if with_timeline else None,
         second_timeline=row.second_timeline if with_timeline else None,
+        # As services/evidence.kept_video decides: done, and its upload not deleted.
+        video_kept=row.status == AnalysisStatus.SUCCEEDED and row.storage_key is not None,
     )
 
 

@@ -13,6 +13,8 @@ from streambet.services.unit_of_work import UnitOfWork
 
 DEMO_OPERATOR = "operator@demo.streambet.local"
 DEMO_BETTORS = ("alice@demo.streambet.local", "bob@demo.streambet.local")
+# Reaches the review queue and rules on disputes from the web app.
+DEMO_ADMIN = "admin@demo.streambet.local"
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,15 @@ def ensure_demo_operator(uow: UnitOfWork) -> Principal:
 
 
 def seed_demo_accounts(uow: UnitOfWork, credit: int = 0) -> list[CreatedAccount]:
-    """Creates the demo operator and two bettors if missing; returns the new ones."""
+    """Creates the demo admin, operator and two bettors if missing; returns the new ones."""
     created = []
+    demo_accounts = (
+        (DEMO_ADMIN, "admin"),
+        (DEMO_OPERATOR, "operator"),
+        *((b, "bettor") for b in DEMO_BETTORS),
+    )
     with uow:
-        for email, role in ((DEMO_OPERATOR, "operator"), *((b, "bettor") for b in DEMO_BETTORS)):
+        for email, role in demo_accounts:
             principal, password = _ensure(uow.session, email, role, credit)
             if password is not None:
                 created.append(CreatedAccount(principal, password))

@@ -26,6 +26,7 @@ from streambet.domain.ledger import (
     Violation,
     transfer,
 )
+from streambet.domain.money import format_minor
 from streambet.domain.payments import PayoutStatus
 from streambet.services.unit_of_work import UnitOfWork
 
@@ -72,6 +73,15 @@ _CREDIT = (
 _LEGS = insert(LedgerEntry)
 
 
+def short_of(balance: int, needed: int) -> InsufficientFunds:
+    """The refusal of a debit, saying what there is and what was needed."""
+    return InsufficientFunds(
+        f"Not enough balance for that: your balance is {format_minor(balance)}, and this"
+        f" needs {format_minor(needed)}.",
+        details={"needed": needed, "balance": balance},
+    )
+
+
 def post(
     session: Session,
     movement: str,
@@ -92,7 +102,9 @@ def post(
     conn = session.connection()
     left = conn.execute(stmt, {"account": source[0], "amount": amount}).scalar()
     if left is None:
-        raise InsufficientFunds("Not enough balance for that.", details={"needed": amount})
+        # Only on refusal: the balance now, so the message can say what there is.
+        balance = int(conn.execute(_BALANCE_BY_ID, {"account": source[0]}).scalar() or 0)
+        raise short_of(balance, amount)
     conn.execute(_CREDIT, {"account": target[0], "amount": amount})
     now = datetime.now(UTC)
     conn.execute(
@@ -113,6 +125,7 @@ def post(
     return int(left)
 
 
+_BALANCE_BY_ID = select(LedgerAccount.balance).where(LedgerAccount.id == bindparam("account"))
 _BALANCE_OF = select(LedgerAccount.balance).where(LedgerAccount.code == bindparam("code"))
 
 

@@ -11,10 +11,17 @@ from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from streambet.adapters.orm.accounts import User
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.orm.betting import Market, MarketOutcome, Settlement
 from streambet.domain.accounts import Principal, Role
-from streambet.domain.criteria import FootageVocabulary, LabelVocabulary, parse_criteria, to_dict
+from streambet.domain.criteria import (
+    FootageVocabulary,
+    LabelVocabulary,
+    label_names,
+    parse_criteria,
+    to_dict,
+)
 from streambet.domain.errors import NotFound, ValidationFailed
 from streambet.domain.ledger import AccountKind, pool_code
 from streambet.domain.markets import (
@@ -53,6 +60,9 @@ class SettlementRead(ReadModel):
     evidence: dict[str, Any] | None
     model_version: str | None
     decided_at_ms: EpochMs = Field(validation_alias="created_at")
+    decided_by_name: str | None = Field(
+        description="The person who decided (an admin's ruling, a cancel), or null for the engine"
+    )
 
 
 class MarketRead(ReadModel):
@@ -75,12 +85,21 @@ class MarketRead(ReadModel):
     opens_at_ms: OptionalEpochMs = Field(validation_alias="opens_at")
     closes_at_ms: OptionalEpochMs = Field(validation_alias="closes_at")
     created_at_ms: EpochMs = Field(validation_alias="created_at")
+    creator: str = Field(description="Display name of the operator who made the market")
     pool: int
     outcomes: list[OutcomeRead]
     winning_outcome_id: int | None
     dispute_deadline_ms: OptionalEpochMs = Field(validation_alias="dispute_deadline")
     paid_at_ms: OptionalEpochMs = Field(validation_alias="paid_at")
+    takeout_amount: int | None = Field(description="Taken by the house at payout, or null")
+    breakage_amount: int | None = Field(
+        description="Left by rounding each payout down, to the house at payout, or null"
+    )
     settlement: SettlementRead | None
+    engine_settlement: SettlementRead | None = Field(
+        description="The engine's latest decision from the evidence, kept beside a person's"
+        " later ruling (the same as `settlement` when the engine decided last), or null"
+    )
 
 
 @dataclass(frozen=True)
@@ -118,19 +137,50 @@ def latest_settlement(session: Session, market_id: int) -> Settlement | None:
     )
 
 
+# Sources whose settlements carry the engine's evidence (the others are people's decisions).
+ENGINE_SOURCES = ("evidence", "client")
+
+
+def latest_engine_settlement(session: Session, market_id: int) -> Settlement | None:
+    return session.scalar(
+        select(Settlement)
+        .where(Settlement.market_id == market_id, Settlement.source.in_(ENGINE_SOURCES))
+        .order_by(Settlement.id.desc())
+        .limit(1)
+    )
+
+
+def _name(session: Session, user_id: int | None) -> str | None:
+    # session.get: the identity map answers repeats (one creator, many markets) for free.
+    user = None if user_id is None else session.get(User, user_id)
+    return None if user is None else user.display_name
+
+
+def settlement_read(session: Session, row: Settlement | None) -> SettlementRead | None:
+    if row is None:
+        return None
+    return read(SettlementRead, row, decided_by_name=_name(session, row.decided_by))
+
+
 def market_read(session: Session, market: Market) -> MarketRead:
     """The market as the API shows it: its row, plus its pool and live odds (from its
-    outcomes) and its latest settlement."""
+    outcomes), its creator, its latest settlement and, beside a person's ruling, the
+    engine's (a human ruling is recorded beside the engine's evidence, never instead)."""
     outcomes = outcomes_of(session, market.id)
     odds = decimal_odds({o.id: o.pool for o in outcomes}, market.takeout_bp)
     settlement = latest_settlement(session, market.id)
+    engine = settlement
+    if settlement is not None and settlement.source not in ENGINE_SOURCES:
+        engine = latest_engine_settlement(session, market.id)
     return read(
         MarketRead,
         market,
         disclosure=ANALYSED_BEFORE_OPEN if market.footage_analysed_before_open else None,
+        creator=_name(session, market.created_by) or "",
         pool=sum(o.pool for o in outcomes),
         outcomes=[read(OutcomeRead, o, odds=odds[o.id]) for o in outcomes],
-        settlement=None if settlement is None else read(SettlementRead, settlement),
+        settlement=settlement_read(session, settlement),
+        engine_settlement=settlement_read(session, engine),
     )
 
 
@@ -204,6 +254,34 @@ def _parse_outcomes(
             details={"field": "outcomes"},
         )
     return parsed
+
+
+@dataclass(frozen=True)
+class CriteriaCheck:
+    settles: str  # "engine" | "review"
+    unmeasured_labels: list[str]
+    message: str
+
+
+def check_criteria(
+    outcomes: Sequence[OutcomeDraft],
+    vocabulary: LabelVocabulary,
+    measured: Callable[[str], bool] | None,
+) -> CriteriaCheck:
+    """Before a market is made: are its criteria valid (raises as creation would), and can
+    the engine settle them by itself? `measured`: the configured engine's settleable
+    labels (None: it settles on every label)."""
+    parsed = _parse_outcomes(outcomes, vocabulary)
+    names = [n for c in parsed if c is not None for n in label_names(parse_criteria(c, vocabulary))]
+    unmeasured = [] if measured is None else [n for n in dict.fromkeys(names) if not measured(n)]
+    if unmeasured:
+        return CriteriaCheck(
+            "review",
+            unmeasured,
+            "Accepted, but always settled by a person: the engine's precision is not measured"
+            f" for {', '.join(unmeasured)}.",
+        )
+    return CriteriaCheck("engine", [], "The engine settles this market from its evidence.")
 
 
 def create_market(

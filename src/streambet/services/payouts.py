@@ -95,7 +95,7 @@ def no_checkpoint(stage: str) -> None:
 def lock_accounts(session: Session, market_id: int, pool_id: int, house_id: int) -> None:
     """Every account a payout of `market_id` moves money on (its bettors' wallets, its
     pool, the house), locked by account id, after the market row the caller holds: the
-    order wagers take them in too (services/wagers.lock_in_order), so a cancel and a batch
+    order wagers take them in too (streambet_place_wagers, migration 0014), so a cancel and a batch
     of wagers never wait on each other in a circle. PostgreSQL only (SQLite has one
     writer at a time)."""
     if session.get_bind().dialect.name != "postgresql":

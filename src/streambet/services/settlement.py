@@ -3,7 +3,7 @@ once the dispute window has closed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.betting import Dispute, Market, Settlement
 from streambet.domain.accounts import Principal
-from streambet.domain.criteria import parse_criteria
+from streambet.domain.criteria import label_names, parse_criteria
 from streambet.domain.errors import Conflict, ValidationFailed
 from streambet.domain.markets import Evidence, MarketStatus, check_transition
 from streambet.domain.settlement import Bands, Decision, OutcomeSpec, decide, second_opinion
@@ -59,6 +59,25 @@ class SettlementPolicy:
     # market's own evidence does, and reported labels are taken only by a market made
     # for them (Evidence.CLIENT), whose decision then always goes to review.
     client_labels_settle: bool = False
+    # Per engine (a timeline's `engine`): whether its precision at the bar was measured
+    # for a label. A decision on criteria naming any other label goes to review. Engines
+    # not listed settle on every label.
+    settleable: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+
+
+def unmeasured_labels(
+    specs: Sequence[OutcomeSpec], engine: str, policy: SettlementPolicy
+) -> list[str]:
+    """The criteria's labels `engine` cannot settle on by itself (see SettlementPolicy)."""
+    measured = policy.settleable.get(engine)
+    if measured is None:
+        return []
+    names = [n for o in specs if o.criteria is not None for n in label_names(o.criteria)]
+    return [n for n in dict.fromkeys(names) if not measured(n)]
+
+
+def unmeasured_reason(labels: Sequence[str]) -> str:
+    return "the engine's precision is not measured for " + ", ".join(labels) + ": a person decides"
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,10 @@ def settle_locked(
         decision = second_opinion(decision, specs, second)
     if review_only:
         decision = replace(decision, resolved=False, reason=f"{CLIENT_REVIEW} ({decision.reason})")
+    unmeasured = unmeasured_labels(specs, timeline.engine, policy)
+    if unmeasured:
+        reason = f"{unmeasured_reason(unmeasured)} ({decision.reason})"
+        decision = replace(decision, resolved=False, reason=reason)
     record_settlement(
         uow.session,
         market,

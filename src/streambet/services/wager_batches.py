@@ -10,6 +10,9 @@ under heavy load batches grow by themselves. A refused wager (no funds, market c
 replayed Idempotency-Key) is rolled back to its savepoint and does not disturb the rest;
 if the batch itself fails, each of its wagers is retried alone, so one request's failure
 is never another's. Odds are read once per market per batch and published after commit.
+On PostgreSQL the whole batch is one round trip to a server-side function (migration
+0014, services/wagers_postgres.py) that takes its locks in the global order and refuses
+a wager before writing any of it; the batch then commits once, as on SQLite.
 """
 
 from __future__ import annotations
@@ -19,19 +22,14 @@ import os
 import queue
 import threading
 from concurrent.futures import Future
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from streambet.domain.errors import StreamBetError
-from streambet.services import events
+from streambet.services import events, wagers_postgres
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from streambet.services.wagers import (
-    WagerOrder,
-    WagerRead,
-    lock_in_order,
-    odds_of,
-    place_in_transaction,
-)
+from streambet.services.wagers import WagerOrder, WagerRead, odds_of, place_in_transaction
 
 MAX_BATCH = 64  # bounds how long one batch holds the writer slot (about 30 ms)
 log = logging.getLogger(__name__)
@@ -89,14 +87,9 @@ class WagerBatcher:
     def _commit(self, uow: UnitOfWork, batch: list[_Item]) -> list[WagerRead | BaseException]:
         results: list[WagerRead | BaseException] = []
         takeouts: dict[int, int] = {}
-        lock_in_order(uow.session, [order for order, _ in batch])
-        for order, _ in batch:
-            try:
-                placed, takeout_bp = place_in_transaction(uow.session, order)
-            except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
-                results.append(exc)
-                continue
-            results.append(placed)
+        orders = [order for order, _ in batch]
+        for order, (result, takeout_bp) in zip(orders, _place_all(uow, orders), strict=True):
+            results.append(result)
             if takeout_bp is not None:
                 takeouts[order.market_id] = takeout_bp
         if uow.listening:  # read inside the transaction; published once it has committed
@@ -130,3 +123,21 @@ class WagerBatcher:
                     break
                 batch.append(item)
             self.run_batch(batch)
+
+
+_Placed = tuple[WagerRead | BaseException, int | None]
+
+
+def _place_all(uow: UnitOfWork, orders: list[WagerOrder]) -> list[_Placed]:
+    """Each order's wager or refusal, and its market's takeout when its odds changed."""
+    now = datetime.now(UTC)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # one round trip for the whole batch (a server-side function, migration 0014)
+        return list(wagers_postgres.place_batch(uow.session, orders, now))
+    out: list[_Placed] = []
+    for order in orders:  # SQLite: one writer, in-process statements are cheap
+        try:
+            out.append(place_in_transaction(uow.session, order, now))
+        except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
+            out.append((exc, None))
+    return out

@@ -4,13 +4,14 @@ Idempotency-Key.
 The balance check is the debit itself (`UPDATE ... WHERE balance >= stake`), and the
 market row is read with a shared lock (PostgreSQL; SQLite's write transactions are
 serialised by BEGIN IMMEDIATE), so a stake never lands on a market that has just locked
-and no two stakes spend the same money. On PostgreSQL a batch takes its row locks up
-front in one global order (`lock_in_order`), so wagers and cancels never deadlock.
+and no two stakes spend the same money. On PostgreSQL a batch is placed by a server-side
+function (services/wagers_postgres.py) that takes its row locks up front in one global
+order, so wagers and cancels never deadlock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +27,6 @@ from streambet.adapters.orm.live_markets import LiveMarket
 from streambet.domain.accounts import Principal, Role, check_may_wager
 from streambet.domain.errors import (
     Conflict,
-    InsufficientFunds,
     NotFound,
     StreamBetError,
     ValidationFailed,
@@ -189,31 +189,6 @@ def place_wager(
     return place(WagerOrder(bettor.user_id, market_id, outcome_id, stake, idempotency_key))
 
 
-def lock_in_order(session: Session, orders: Sequence[WagerOrder]) -> None:
-    """Takes, up front and in one global order, every row lock a batch of wagers will need
-    on PostgreSQL: the markets' rows (shared) by id, then the wallets and pools by account
-    id. A cancel or payout takes its market's row first and then its accounts by id too
-    (services/payouts.lock_accounts), so no two transactions ever wait on each other in a
-    circle. (SQLite runs one writer at a time: nothing to order.)"""
-    if session.get_bind().dialect.name != "postgresql" or not orders:
-        return
-    conn = session.connection()
-    market_ids = sorted({o.market_id for o in orders})
-    conn.execute(
-        select(Market.id)
-        .where(Market.id.in_(market_ids))
-        .order_by(Market.id)
-        .with_for_update(read=True)
-    ).all()
-    codes = {wallet_code(o.user_id) for o in orders} | {pool_code(m) for m in market_ids}
-    conn.execute(
-        select(LedgerAccount.id)
-        .where(LedgerAccount.code.in_(sorted(codes)))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-    ).all()
-
-
 def place_in_transaction(
     session: Session, order: WagerOrder, now: datetime | None = None
 ) -> tuple[WagerRead, int | None]:
@@ -245,6 +220,54 @@ def place_in_transaction(
     return placed
 
 
+@dataclass(frozen=True)
+class MarketTerms:
+    """What a market row says about taking a wager."""
+
+    status: str
+    min_stake: int
+    max_stake: int
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+def check_order(
+    terms: MarketTerms,
+    stake: int,
+    now: datetime,
+    *,
+    outcome_found: bool,
+    wallet_found: bool,
+    excluded_until: datetime | None,
+    in_play: bool,
+    market_id: int,
+) -> None:
+    """Raises why a wager may not be placed, in the order bettors are told (the Python
+    path and PostgreSQL's server-side one, services/wagers_postgres.py, both ask here)."""
+    check_not_excluded(excluded_until, now, "wagers")
+    if not outcome_found:
+        raise ValidationFailed(
+            "That outcome is not part of this market.", details={"field": "outcome_id"}
+        )
+    check_wager(
+        terms.status,
+        stake,
+        terms.min_stake,
+        terms.max_stake,
+        now,
+        terms.opens_at,
+        terms.closes_at,
+    )
+    if in_play:  # an in-play live market's wagers wait out its bet delay first
+        raise Conflict(
+            "This market is in play: a wager waits out its bet delay. Place it at"
+            f" /api/markets/{market_id}/held-wagers.",
+            code="in_play",
+        )
+    if not wallet_found:  # never funded: nothing to stake
+        raise ledger.short_of(0, stake)
+
+
 def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[WagerRead, int]:
     user_id, market_id = order.user_id, order.market_id
     outcome_id, stake = order.outcome_id, order.stake
@@ -264,20 +287,16 @@ def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[W
     status, min_stake, max_stake, opens_at, closes_at, takeout_bp = row[:6]
     found_outcome, wallet, pool, excluded_until, bet_delay = row[6:]
     now = now or datetime.now(UTC)
-    check_not_excluded(excluded_until, now, "wagers")
-    if found_outcome is None:
-        raise ValidationFailed(
-            "That outcome is not part of this market.", details={"field": "outcome_id"}
-        )
-    check_wager(status, stake, min_stake, max_stake, now, opens_at, closes_at)
-    if bet_delay:
-        raise Conflict(
-            "This market is in play: a wager waits out its bet delay. Place it at"
-            f" /api/markets/{market_id}/held-wagers.",
-            code="in_play",
-        )
-    if wallet is None:  # never funded: nothing to stake
-        raise InsufficientFunds("Not enough balance for that.", details={"needed": stake})
+    check_order(
+        MarketTerms(status, min_stake, max_stake, opens_at, closes_at),
+        stake,
+        now,
+        outcome_found=found_outcome is not None,
+        wallet_found=wallet is not None,
+        excluded_until=excluded_until,
+        in_play=bool(bet_delay),
+        market_id=market_id,
+    )
     created = datetime.now(UTC)
     wager_id = conn.execute(
         _NEW_WAGER,

@@ -1,6 +1,6 @@
 """The operator's market form beyond "a label is seen": how many at once, for how long,
-where in the frame, and words said on the sound track. What the form sends is what the
-market stores."""
+where in the frame, words said on the sound track and text shown on screen. What the form
+sends is what the market stores."""
 
 from __future__ import annotations
 
@@ -95,6 +95,20 @@ def test_a_spoken_market_from_the_form(
     assert criteria["spoken"] == "what a goal"  # the server stores the normalised phrase
     assert criteria["min_confidence"] == 50
     assert "label" not in criteria and "min_count" not in criteria
+
+
+def test_a_text_market_from_the_form(pages: Any, live_server: Any, photo_clip: Path) -> None:
+    token, page = _form_page(pages, live_server, photo_clip)
+    page.get_by_label("Question").fill("Will the score appear?")
+    page.get_by_label("Condition").select_option("text")
+    expect(page.get_by_label("Label (from the taxonomy)")).to_be_hidden()
+    page.get_by_role("button", name="Open market").click()
+    expect(page.locator("#market-error")).to_contain_text("Write the text")
+    page.get_by_label("Text shown (a word or phrase)").fill(" SCORE: ")
+    assert_labelled(page)
+    page.get_by_role("button", name="Open market").click()
+    criteria = _created(live_server, token, page)["outcomes"][0]["criteria"]
+    assert criteria["text"] == "score" and criteria["min_confidence"] == 80
 
 
 def test_switching_back_to_a_label_restores_its_confidence_default(

@@ -46,13 +46,11 @@ def test_two_bettors_see_each_other_move_the_odds(
         expect(page.locator("#conn")).to_have_text("● Live")
     expect(page_a.locator("#balance")).to_have_text("100.00 cr")
 
-    # Ana backs YES: the slip shows the payout at current odds (an empty pool starts at an
-    # even split net of the 10% takeout: 1.80 each).
+    # Ana backs YES: an empty pool has no odds; alone in it, her 30 would return 27 (10%
+    # takeout).
     page_a.get_by_label("YES").check()
     page_a.get_by_label("Stake").fill("30")
-    expect(page_a.locator("#payout")).to_have_text(
-        "Potential payout 54.00 cr at current odds 1.80×"
-    )
+    expect(page_a.locator("#payout")).to_contain_text("a win on YES would return 27.00 cr")
     page_a.get_by_role("button", name="Place wager").click()
     expect(page_a.locator("#balance")).to_have_text("70.00 cr")
     # Ben's list, never reloaded, shows her stake.
@@ -62,7 +60,8 @@ def test_two_bettors_see_each_other_move_the_odds(
     page_b.get_by_role("link", name="Open market: Will a Cat appear?").click()
     page_b.get_by_label("NO").check()
     page_b.get_by_label("Stake").fill("10.00")
-    expect(page_b.locator("#payout")).to_have_text("No odds yet on NO: be the first to back it.")
+    # gross 40, net 36, all of it to NO's 10 if NO wins.
+    expect(page_b.locator("#payout")).to_contain_text("a win on NO would return 36.00 cr")
     page_b.get_by_role("button", name="Place wager").click()
     expect(page_b.locator("#balance")).to_have_text("90.00 cr")
     expect(_pool(page_a, market["id"], no)).to_have_text("10.00 cr staked")
@@ -71,9 +70,8 @@ def test_two_bettors_see_each_other_move_the_odds(
     expect(page_a.locator(f"#outcome-{market['id']}-{yes} [data-role=odds]")).to_have_text("1.20×")
     expect(page_a.locator(f"#outcome-{market['id']}-{no} [data-role=odds]")).to_have_text("3.60×")
     page_a.get_by_label("Stake").fill("20")
-    expect(page_a.locator("#payout")).to_have_text(
-        "Potential payout 24.00 cr at current odds 1.20×"
-    )
+    # With her 20 in too: gross 60, net 54, x 20 / 50 = 21.60.
+    expect(page_a.locator("#payout")).to_contain_text("a win on YES would return 21.60 cr")
     screenshot(page_a, "06-market-bettor-a")
     screenshot(page_b, "07-market-bettor-b-phone")
 

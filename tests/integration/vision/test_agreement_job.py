@@ -58,8 +58,8 @@ def _settle(app: Flask, analysis_id: str) -> settlement.SettleResult:
         w.uow(),
         w.vocabulary,
         admin.principal,
-        "A cat?",
-        [markets.OutcomeDraft("YES", {"label": "Cat"}), markets.OutcomeDraft("NO")],
+        "A person?",
+        [markets.OutcomeDraft("YES", {"label": "Person"}), markets.OutcomeDraft("NO")],
         analysis_id=analysis_id,
         footage_policy=FootagePolicy.DISCLOSE,  # analysed first: what this test is about
         takeout_bp=0,
@@ -71,8 +71,9 @@ def _settle(app: Flask, analysis_id: str) -> settlement.SettleResult:
 def test_second_opinion_is_stored_served_and_gates_settlement(
     agree_app: Flask, four_photo_clip: Path
 ) -> None:
-    cat = [{"name": "Cat", "start_ms": 3000, "end_ms": 6000, "confidence": 90}]
-    agreeing = _analyse(agree_app, four_photo_clip, cat)
+    # the astronaut: a label the local engine settles on (measured, seen clearly)
+    person = [{"name": "Person", "start_ms": 6000, "end_ms": 9000, "confidence": 90}]
+    agreeing = _analyse(agree_app, four_photo_clip, person)
     state = agree_app.test_client().get(f"/api/analyses/{agreeing}?format=timeline").get_json()
     assert state["status"] == "succeeded" and state["progress"] == 100
     assert state["result"]["engine"] == "local"
@@ -80,14 +81,14 @@ def test_second_opinion_is_stored_served_and_gates_settlement(
     report = agree_app.test_client().get(f"/api/analyses/{agreeing}?format=agreement")
     body = report.get_json()["result"]
     assert body["engine_a"] == "local" and body["engine_b"] == "fake"
-    assert body["labels"]["Cat"]["agreed"], body["labels"]["Cat"]
+    assert body["labels"]["Person"]["agreed"], body["labels"]["Person"]
 
     agreed = _settle(agree_app, agreeing)
     assert agreed.decision is not None and agreed.decision.resolved
     assert agreed.market.status == "resolved"
     assert agreed.decision.evidence_json()["second_opinion"]["model_version"] == "fake-1"
 
-    # The second engine sees no cat: the first's confident YES goes to review.
+    # The second engine sees nobody: the first's confident YES goes to review.
     disagreeing = _analyse(agree_app, four_photo_clip, [])
     reviewed = _settle(agree_app, disagreeing)
     assert reviewed.decision is not None and not reviewed.decision.resolved

@@ -41,10 +41,13 @@ def test_person_found_in_the_astronaut_stretch_only(timeline: Timeline) -> None:
 
 
 def test_cat_found_as_cat_and_animal(timeline: Timeline) -> None:
+    """Found, at least for a person's review: from the classifier alone an animal family
+    label reaches 80 only above 99.8% (data/calibration.json; on the evaluation set it
+    called an animated rabbit a dog at 99%), and this 3 s cat is too short to persist."""
     for name in ("Cat", "Animal"):
         hits = [s for s in timeline.samples_of(name) if _in(s.timestamp_ms, 3000, 6000)]
         assert len(hits) >= 4, name
-        assert max(s.confidence for s in hits) >= 80, name
+        assert max(s.confidence for s in hits) >= 50, name
     tax = get_taxonomy()
     breeds = {s.name for s in timeline.samples if _in(s.timestamp_ms, 3000, 6000)}
     assert any(tax.is_a(b, "Cat") and b != "Cat" for b in breeds)
@@ -56,8 +59,10 @@ def test_cat_found_as_cat_and_animal(timeline: Timeline) -> None:
 
 
 def test_coffee_found(timeline: Timeline) -> None:
+    """A fine-grained class the classifier alone sees stays below 80 until it has
+    persisted about 3 s (calibration.py): a market on it goes to a person's review."""
     hits = [s for s in timeline.samples_of("Espresso") if _in(s.timestamp_ms, 0, 3000)]
-    assert hits and max(s.confidence for s in hits) >= 80
+    assert hits and 50 <= max(s.confidence for s in hits) < 80
     assert hits[0].timestamp_ms == 0  # backfilled to when it was first seen
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.accuracy import TAXONOMY_MODULES, first_of
 from bench.eval.scoring import parse_truth
 from scripts.fetch_eval_footage import CLIPS
+from streambet.vision.pipeline.taxonomy import get_taxonomy
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = json.loads((ROOT / "bench" / "eval" / "truth.json").read_text())
-NOT_YET_IN_TAXONOMY = {"Hand"}  # the truth wants it found; the engine cannot name it yet
 
 
 def test_every_clip_has_a_recipe_with_its_file_name() -> None:
@@ -23,13 +22,13 @@ def test_every_clip_has_a_recipe_with_its_file_name() -> None:
 
 
 def test_windows_lie_inside_their_clip_and_labels_are_the_engines() -> None:
-    tax = first_of(TAXONOMY_MODULES, "get_taxonomy")()  # wherever the vision package keeps it
+    tax = get_taxonomy()
     names = {info.name for info in tax.all_labels()}
     categories = {c for info in tax.all_labels() for c in info.categories}
     for clip in parse_truth(DOC):
         for w in clip.present + clip.acceptable:
             assert 0 <= w.start_ms < w.end_ms <= clip.duration_ms, (clip.id, w)
-            assert w.label in names | NOT_YET_IN_TAXONOMY, (clip.id, w.label)
+            assert w.label in names, (clip.id, w.label)
         assert clip.absent <= names, (clip.id, clip.absent - names)
         assert clip.closed <= categories, (clip.id, clip.closed - categories)
         assert all(0 < t < clip.duration_ms for t in clip.cuts_ms), clip.id

@@ -59,8 +59,17 @@ def test_merge_keeps_best_score_and_all_boxes() -> None:
         ]
     )
     det, source = merged["Person"]
-    assert (det.confidence, source) == (80, "faces")
+    # two models agree: wrong only if both are (0.2 x 0.4), named by the stronger
+    assert (det.confidence, source) == (92.0, "faces")
     assert [box for box, _ in det.boxes] == [a, b]
+    one_model = merge_detections(
+        [
+            ("classifier", Detection("Cat", 70, ())),
+            ("classifier:regions", Detection("Cat", 60, ())),
+            ("objects", Detection("Cat", 20, ())),  # below the agreement floor
+        ]
+    )
+    assert one_model["Cat"][0].confidence == 70  # the classifier's views are one model
 
 
 def test_a_video_shorter_than_the_hit_rule_keeps_its_single_sample() -> None:

@@ -81,7 +81,8 @@ def test_a_detected_car_and_a_classified_cab_are_one_car_and_one_vehicle() -> No
         det, source = merged[label]
         assert det.boxes == ((car, 80.0),)  # the coarse regions showed the same car
         assert source == "objects"
-    assert merged["Vehicle"][0].confidence == 80.0  # across detectors: the max
+    # across detectors the models agree: wrong only if both are (0.2 x 0.3)
+    assert merged["Vehicle"][0].confidence == 94.0
 
 
 def test_a_classifier_region_elsewhere_is_kept() -> None:

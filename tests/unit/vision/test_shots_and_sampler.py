@@ -65,3 +65,39 @@ def test_shots_start_where_the_analysed_range_starts() -> None:
     for i in range(10):
         det.update(5000 + i * 100, _frame(4))
     assert [(s.start_ms, s.end_ms) for s in det.finish(6000, start_ms=5000)] == [(5000, 6000)]
+
+
+def _thumb(name: str, shift: int = 0) -> np.ndarray:
+    """A packaged photo as the engine's 64 x 36 luma thumbnail, shifted right by `shift`."""
+    import cv2
+
+    from tests.support.clips import photo
+
+    grey = cv2.cvtColor(photo(name), cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(grey, (64 + 40, 36), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small[:, 40 - shift : 40 - shift + 64])
+
+
+def test_a_cut_between_similar_shots_is_a_spike_and_a_steady_pan_is_not() -> None:
+    """Another camera on the same studio (bench/accuracy.py's band clip, 176 x 144) scores
+    0.2-0.35, under the 0.3 threshold a cut between unlike shots passes; a pan raises
+    every frame's difference alike and is no cut."""
+    det = ShotDetector()
+    wide, close = _thumb("astronaut"), _thumb("astronaut", 1)  # scores about 0.2
+    close = np.clip(close.astype(np.int16) + 6, 0, 255).astype(np.uint8)
+    rng = np.random.default_rng(0)
+    cuts = []
+    for i in range(40):  # 4 s at 10 fps, the other camera from 2.0 s
+        frame = wide if i < 20 else close
+        noise = rng.normal(0, 3, frame.shape)  # sensor noise within each shot
+        noisy = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        if det.update(i * 100, noisy):
+            cuts.append(i * 100)
+    starts = [s.start_ms for s in det.finish(4000) if s.kind == "SHOT"]
+    assert starts == [0, 2000]  # dated at its own frame...
+    assert cuts and cuts[0] >= 2000  # ...and known once the frames after it are seen
+
+    panning = ShotDetector()
+    for i in range(40):  # a pixel of the thumbnail a frame: as large a change as the cut
+        panning.update(i * 100, _thumb("coffee", i))
+    assert [s.start_ms for s in panning.finish(4000) if s.kind == "SHOT"] == [0]

@@ -72,6 +72,7 @@ FLUSH_SECONDS = 0.1
 SNAPSHOT_SECONDS = 0.5
 SESSION_THREADS = 2
 RESUBSCRIBE_SECONDS = (0.5, 1, 2, 5, 10)
+RECONNECT_HINT = "node stopping: reconnect"  # the reason sent with 1012 when a node stops
 
 
 class Session(Protocol):
@@ -314,7 +315,7 @@ class Hub:
         return {**self.admission.counts(), **self.stats}
 
     def close(self, timeout: float = 5.0) -> None:
-        """Says goodbye (1001) to every socket and stops the threads."""
+        """Says goodbye (1012, reconnect) to every socket and stops the threads."""
         if self._closing.is_set():
             return
         self._closing.set()
@@ -350,7 +351,9 @@ class Hub:
 
     async def _goodbye(self) -> None:
         for peer in list(self.peers):
-            peer.close(CloseReason.GOING_AWAY, "server shutting down")
+            # 1012 (service restart): the node is stopping, another behind the load
+            # balancer answers a reconnect at once (the web app reconnects without backoff)
+            peer.close(CloseReason.SERVICE_RESTART, RECONNECT_HINT)
         for _ in range(20):  # the close frames go out with what was buffered before them
             if not self.peers:
                 break

@@ -22,7 +22,7 @@ PERSON, FACE = "Person", "Face"
 OBJECTS, FACES = "objects", "faces"
 ROLL_UP_SOURCES = (OBJECTS,)  # the classifier rolls up itself; faces name Person directly
 # lower ranks are the more precise boxes; unknown sources rank last
-SOURCE_RANK = {OBJECTS: 0, FACES: 1, "classifier": 2}
+SOURCE_RANK = {OBJECTS: 0, "hands": 0, FACES: 1, "classifier": 2}
 SAME_IOU = 0.5
 SAME_INSIDE = 0.8
 Found = list[tuple[str, Detection]]

@@ -32,7 +32,8 @@ class _Node:
 
 
 class Taxonomy:
-    def __init__(self, doc: dict[str, object]) -> None:
+    def __init__(self, doc: dict[str, object], settleable: frozenset[str] = frozenset()) -> None:
+        self._settleable = settleable
         nodes: dict[str, _Node] = {}
         raw_nodes = doc["nodes"]
         assert isinstance(raw_nodes, dict)
@@ -126,15 +127,25 @@ class Taxonomy:
         """The classifier's 1000 outputs, by index, as display labels."""
         return list(self._class_names)
 
+    def settleable(self, name: str) -> bool:
+        """Whether the engine's precision for this label at the auto-settle bar was
+        measured (data/calibration.json, fitted by scripts/fit_calibration.py): a market
+        on any other label goes to a person's review whatever the engine reports."""
+        info = self.resolve(name)
+        return info is not None and info.name in self._settleable
+
     def descendants(self, name: str) -> list[str]:
         return [n for n, info in self._infos.items() if name in info.parents]
 
 
+def _data(name: str) -> dict[str, object]:
+    text = resources.files("streambet.vision.pipeline").joinpath(f"data/{name}").read_text("utf-8")
+    doc: dict[str, object] = json.loads(text)
+    return doc
+
+
 @lru_cache(maxsize=1)
 def get_taxonomy() -> Taxonomy:
-    text = (
-        resources.files("streambet.vision.pipeline")
-        .joinpath("data/taxonomy.json")
-        .read_text("utf-8")
-    )
-    return Taxonomy(json.loads(text))
+    settleable = _data("calibration.json").get("settleable", [])
+    assert isinstance(settleable, list)
+    return Taxonomy(_data("taxonomy.json"), frozenset(settleable))

@@ -21,8 +21,9 @@ import { renderLiveMarkets } from './views/live_markets.js';
 const ROUTES = [
   { pattern: /^\/login$/, view: (m) => renderAuth(m, 'login'), public: true },
   { pattern: /^\/signup$/, view: (m) => renderAuth(m, 'signup'), public: true },
-  { pattern: /^\/markets$/, view: renderMarkets, nav: 'markets' },
-  { pattern: /^\/markets\/([\w-]+)$/, view: renderMarket, nav: 'markets' },
+  // Visitors browse markets and their odds before signing in (`browse`: logged in or not).
+  { pattern: /^\/markets$/, view: renderMarkets, nav: 'markets', browse: true },
+  { pattern: /^\/markets\/([\w-]+)$/, view: renderMarket, nav: 'markets', browse: true },
   { pattern: /^\/wagers$/, view: renderWagers, nav: 'wagers' },
   { pattern: /^\/upload$/, view: renderUpload, nav: 'upload', role: 'operator' },
   { pattern: /^\/analyses$/, view: renderAnalyses, nav: 'analyses', role: 'operator' },
@@ -62,7 +63,18 @@ function renderHeader() {
   const links = document.getElementById('nav-links');
   const account = document.getElementById('account');
   if (!session.loggedIn) {
-    replace(links);
+    replace(
+      links,
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { href: '#/markets', 'aria-current': currentNav === 'markets' ? 'page' : null },
+          'Markets',
+        ),
+      ),
+    );
     replace(
       account,
       h('a', { class: 'button', href: '#/login' }, 'Log in'),
@@ -132,7 +144,7 @@ async function route() {
       location.hash = '#/markets';
       return;
     }
-    if (!r.public && !session.loggedIn) {
+    if (!r.public && !r.browse && !session.loggedIn) {
       location.hash = '#/login';
       return;
     }
@@ -156,12 +168,20 @@ async function route() {
     cleanup = (await r.view(main, ...match.slice(1))) || null;
     return;
   }
-  location.hash = session.loggedIn ? '#/markets' : '#/login';
+  location.hash = '#/markets';
 }
+
+const CONNECTION_HELP = {
+  live: 'Live: odds, pools and results on this page update by themselves as they change.',
+  connecting: 'Connecting to live updates.',
+  reconnecting: 'The live connection dropped; reconnecting.',
+  polling: 'No live connection: the page asks for news every few seconds instead.',
+};
 
 function renderConnection(state) {
   const el = document.getElementById('conn');
   el.dataset.state = state;
+  el.title = CONNECTION_HELP[state];
   el.textContent = {
     live: '● Live',
     connecting: 'Connecting…',

@@ -22,43 +22,77 @@ export function evidenceItems(settlement) {
   return [...byTime.values()].sort((a, b) => a.t - b.t);
 }
 
+/** A frame's strongest detection, for choosing the best few. */
+function strength(frame) {
+  return Math.max(0, ...frame.detections.map((d) => Number(d.confidence) || 0));
+}
+
+/** The `limit` strongest frames, in time order, and the others (also in time order). */
+export function bestFrames(frames, limit) {
+  const ranked = [...frames].sort((a, b) => strength(b) - strength(a) || a.t - b.t);
+  const best = new Set(ranked.slice(0, limit));
+  return {
+    best: frames.filter((f) => best.has(f)),
+    rest: frames.filter((f) => !best.has(f)),
+  };
+}
+
 /**
  * The decisive frames: from the clip when this browser has it (it uploaded it, or a local
  * copy is picked here), otherwise the evidence frames the server stored for the analysis.
+ * The best few show at once (near-identical frames would fill a phone screen); the rest
+ * on demand.
  */
-export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
-  const shown = frames.slice(0, limit);
-  if (!shown.length) return h('p', { class: 'muted' }, 'No detections were recorded as evidence.');
-  const canvases = shown.map((f) =>
-    h('canvas', { width: 320, height: 180, role: 'img', 'aria-label': describe(f) }),
-  );
-  const grid = h(
-    'div',
-    { class: 'evidence', id: 'evidence' },
-    shown.map((f, i) =>
-      h(
-        'figure',
-        {},
-        h('div', { class: 'frame' }, canvases[i]),
-        h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)),
-      ),
-    ),
-  );
+export function evidenceGrid(frames, analysisId, { limit = 3 } = {}) {
+  if (!frames.length) return h('p', { class: 'muted' }, 'No detections were recorded as evidence.');
+  const { best, rest } = bestFrames(frames, limit);
+  const grid = h('div', { class: 'evidence', id: 'evidence' });
+  let shown = [];
   // A newer drawing (a local copy was just picked) supersedes one still in progress.
   let generation = 0;
   const draw = () => {
     const mine = ++generation;
     delete grid.dataset.drawn;
     const current = () => mine === generation;
+    const canvases = [...grid.querySelectorAll('canvas')];
     drawAll(shown, canvases, analysisId, current).finally(() => {
       if (current()) grid.dataset.drawn = 'true';
     });
   };
-  draw();
-  const more =
-    frames.length > limit
-      ? h('p', { class: 'muted' }, `and ${frames.length - limit} more moments.`)
-      : null;
+  const show = (list) => {
+    shown = list;
+    grid.replaceChildren(
+      ...list.map((f) =>
+        h(
+          'figure',
+          {},
+          h(
+            'div',
+            { class: 'frame' },
+            h('canvas', { width: 320, height: 180, role: 'img', 'aria-label': describe(f) }),
+          ),
+          h('figcaption', {}, h('strong', {}, formatMs(f.t)), ' · ', describe(f)),
+        ),
+      ),
+    );
+    draw();
+  };
+  show(best);
+  const more = rest.length
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          id: 'evidence-more',
+          onclick: (event) => {
+            event.currentTarget.remove();
+            show(frames);
+          },
+        },
+        `Show ${rest.length} more frame${rest.length === 1 ? '' : 's'}`,
+      )
+    : null;
   if (!analysisId || clipUrl(analysisId)) return h('div', { class: 'stack' }, grid, more);
   const pick = h('input', { type: 'file', accept: 'video/*' });
   pick.addEventListener('change', () => {
@@ -71,12 +105,28 @@ export function evidenceGrid(frames, analysisId, { limit = 6 } = {}) {
     { class: 'stack' },
     grid,
     more,
-    field(
-      'Show the pictures from a local copy of the clip',
-      pick,
-      'The stored evidence frames are small; the clip gives full resolution.',
+    h(
+      'details',
+      {},
+      h('summary', { class: 'muted' }, 'Have the clip? Draw these at full resolution'),
+      field(
+        'Show the pictures from a local copy of the clip',
+        pick,
+        'The stored evidence frames are small; the clip gives full resolution.',
+      ),
     ),
   );
+}
+
+/** The times of the analysis's stored frames (asked once per grid drawing): a frame is
+ * only fetched when one was stored, so nothing is asked for in vain. */
+async function storedTimes(analysisId) {
+  try {
+    const { frames } = await api(`/api/analyses/${encodeURIComponent(analysisId)}/frames`);
+    return frames;
+  } catch {
+    return [];
+  }
 }
 
 /** The stored evidence frame nearest `ms`, as a drawable bitmap, or null. */
@@ -88,7 +138,7 @@ async function storedFrame(analysisId, ms) {
     );
     return await createImageBitmap(await response.blob());
   } catch {
-    return null; // no stored frame: the boxes still show where things were
+    return null; // no stored frame: the canvas says so, and draws no box over nothing
   }
 }
 
@@ -112,6 +162,7 @@ async function drawAll(frames, canvases, analysisId, current) {
     });
     if (!ok) video = null;
   }
+  const stored = !video && analysisId ? await storedTimes(analysisId) : [];
   for (let i = 0; i < frames.length; i += 1) {
     if (!current()) return;
     const canvas = canvases[i];
@@ -123,17 +174,27 @@ async function drawAll(frames, canvases, analysisId, current) {
       if (!current()) return;
       drawFitted(ctx, canvas, video, video.videoWidth, video.videoHeight, frames[i]);
     } else {
-      const picture = analysisId ? await storedFrame(analysisId, frames[i].t) : null;
+      const picture = stored.length ? await storedFrame(analysisId, frames[i].t) : null;
       if (!current()) return;
       if (picture) {
         drawFitted(ctx, canvas, picture, picture.width, picture.height, frames[i]);
         picture.close();
       } else {
-        drawBoxes(ctx, frames[i], 0, 0, canvas.width, canvas.height);
+        // No picture: a box over black would claim a place in nothing; say so instead.
+        noPicture(ctx, canvas);
       }
     }
   }
   video?.removeAttribute('src'); // lets the browser drop the decoder
+}
+
+function noPicture(ctx, canvas) {
+  ctx.fillStyle = '#a3adbd';
+  ctx.font = '13px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  ctx.fillText('No picture stored for this moment', canvas.width / 2, canvas.height / 2);
+  ctx.textAlign = 'start';
+  canvas.dataset.picture = 'none';
 }
 
 /** Letterboxes a picture into the canvas and draws the frame's boxes over it. */

@@ -54,3 +54,24 @@ export function formatDate(value) {
   const date = typeof value === 'number' ? new Date(value) : new Date(String(value));
   return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
 }
+
+/** A moment in footage as people read it: 3000 -> "0:03", 754000 -> "12:34". */
+export function formatClock(ms) {
+  const total = Math.max(0, Math.floor((Number(ms) || 0) / 1000));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}
+
+/** Time left until `until` (ms since the epoch): "4 min 05 s", "2 h 10 min", or null when
+ * it has passed. */
+export function formatCountdown(until, now = Date.now()) {
+  const left = Math.floor((Number(until) - now) / 1000);
+  if (!Number.isFinite(left) || left <= 0) return null;
+  const d = Math.floor(left / 86400);
+  const hours = Math.floor((left % 86400) / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const sec = left % 60;
+  if (d) return `${d} d ${hours} h`;
+  if (hours) return `${hours} h ${String(m).padStart(2, '0')} min`;
+  if (m) return `${m} min ${String(sec).padStart(2, '0')} s`;
+  return `${sec} s`;
+}

@@ -15,6 +15,8 @@ const TOPICS = [
   'wager.held',
 ];
 const POLL_MS = 2000;
+// The close code a stopping node says goodbye with (server: api/sockets/hub.py).
+const SERVICE_RESTART = 1012;
 
 class Live {
   constructor() {
@@ -46,10 +48,15 @@ class Live {
       this.authenticate();
     });
     socket.addEventListener('message', (event) => this.dispatch(event.data));
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event) => {
       if (this.socket === socket) {
         this.socket = null;
-        this.scheduleReconnect();
+        if (event.code === SERVICE_RESTART) {
+          // a node stopping behind the load balancer: another answers now, no backoff
+          this.connect();
+        } else {
+          this.scheduleReconnect();
+        }
       }
     });
     // 'error' is always followed by 'close'; nothing else to do here.

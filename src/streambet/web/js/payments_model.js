@@ -61,7 +61,7 @@ export function paymentSteps(deposit) {
     ];
   }
   if (how.kind === 'stripe') {
-    return [`Card payment ${how.payment_intent}: complete it with Stripe on this page.`];
+    return [`Card payment ${how.payment_intent}: enter the card in Stripe's form below.`];
   }
   return [];
 }

@@ -26,19 +26,37 @@ function sampleInterval(timeline) {
  * Label bars: per label, runs of samples no further apart than 1.5 sample intervals, each
  * ending one interval after its last sample (capped at the analysed end) at the run's top
  * confidence; the same segments as the Rekognition SEGMENTS shape (vision/outputs.py).
- * -> [{name, categories, parents, bars: [{start, end, confidence}], max}], most confident first.
+ * One lane per label family: a parent seen above exactly one most specific label (Animal,
+ * Mammal, Feline over a Cat over an Egyptian Mau) shares that label's lane, its moments
+ * included; a parent over several (Person over a Face and a Hand) keeps a lane of its own.
+ * A shared lane is named after its most specific label seen within NAME_MARGIN of the
+ * family's best confidence (the classifier's parents sum their children's scores: "Cat"
+ * at 78 names the lane, not "Egyptian Mau" at 69); `members` lists every label in it.
+ * -> [{name, categories, parents, members, bars: [{start, end, confidence}], max}], most
+ * confident first.
  */
+const NAME_MARGIN = 5;
+
 export function lanesFromTimeline(timeline) {
   const interval = sampleInterval(timeline);
   const endCap = num(timeline.analysed_until_ms) || num(timeline.video?.duration_ms);
-  const byLabel = new Map();
+  const names = [...new Set((timeline.samples || []).map((s) => s.name).filter(Boolean))];
+  const parentsOf = (name) => infoOf(timeline, name).parents;
+  const leaves = names.filter((n) => !names.some((m) => parentsOf(m).includes(n)));
+  const laneOf = new Map(names.map((n) => [n, n]));
+  for (const n of names) {
+    const below = leaves.filter((leaf) => parentsOf(leaf).includes(n));
+    if (below.length === 1) laneOf.set(n, below[0]);
+  }
+  const byLane = new Map();
   for (const s of timeline.samples || []) {
     if (!s.name) continue;
-    if (!byLabel.has(s.name)) byLabel.set(s.name, []);
-    byLabel.get(s.name).push(s);
+    const key = laneOf.get(s.name);
+    if (!byLane.has(key)) byLane.set(key, []);
+    byLane.get(key).push(s);
   }
   const lanes = [];
-  for (const [name, samples] of byLabel) {
+  for (const [name, samples] of byLane) {
     samples.sort((a, b) => num(a.timestamp_ms) - num(b.timestamp_ms));
     const bars = [];
     let run = null;
@@ -59,11 +77,25 @@ export function lanesFromTimeline(timeline) {
       if (endCap) end = Math.max(start, Math.min(end, endCap));
       return { start, end, confidence };
     });
-    const { categories, parents } = infoOf(timeline, name);
     const max = Math.max(...closed.map((b) => b.confidence));
-    lanes.push({ name, categories, parents, bars: closed, max });
+    const top = new Map();
+    for (const s of samples) top.set(s.name, Math.max(top.get(s.name) ?? 0, num(s.confidence)));
+    // most specific first: the leaf, then its parents in order
+    const members = [name, ...parentsOf(name)].filter((n) => top.has(n));
+    const shown = members.find((n) => top.get(n) >= max - NAME_MARGIN) || name;
+    const { categories, parents } = infoOf(timeline, shown);
+    lanes.push({ name: shown, categories, parents, members, bars: closed, max });
   }
   return lanes.sort((a, b) => b.max - a.max || a.name.localeCompare(b.name));
+}
+
+// Boxes are ratios of the frame; one reaching past an edge is drawn up to the edge.
+function insideFrame(box) {
+  const left = Math.min(1, Math.max(0, box.left));
+  const top = Math.min(1, Math.max(0, box.top));
+  const width = Math.max(0, Math.min(box.width - (left - box.left), 1 - left));
+  const height = Math.max(0, Math.min(box.height - (top - box.top), 1 - top));
+  return { ...box, left, top, width, height };
 }
 
 // A box covering the whole frame is a classifier's score for the picture, not a location.
@@ -83,13 +115,16 @@ export function framesFromTimeline(timeline) {
       categories: infoOf(timeline, s.name).categories,
       boxes: (s.instances || [])
         .filter((i) => i.box && !isWholeFrame(i.box))
-        .map((i) => ({
-          left: num(i.box.left),
-          top: num(i.box.top),
-          width: num(i.box.width),
-          height: num(i.box.height),
-          confidence: num(i.confidence, num(s.confidence)),
-        })),
+        .map((i) =>
+          insideFrame({
+            left: num(i.box.left),
+            top: num(i.box.top),
+            width: num(i.box.width),
+            height: num(i.box.height),
+            confidence: num(i.confidence, num(s.confidence)),
+          }),
+        )
+        .filter((b) => b.width > 0 && b.height > 0),
     });
   }
   for (const frame of frames.values()) frame.labels.sort((a, b) => byName(a.name, b.name));

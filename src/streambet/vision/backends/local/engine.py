@@ -33,6 +33,7 @@ from streambet.vision.pipeline import detectors as registry
 from streambet.vision.pipeline.activities import PoseModel
 from streambet.vision.pipeline.audio.decode import decode_blocks
 from streambet.vision.pipeline.audio.models import AudioModels, has_sound
+from streambet.vision.pipeline.calibration import Calibration, get_calibration
 from streambet.vision.pipeline.decode import DecodeStats, decode_frames
 from streambet.vision.pipeline.detectors.base import Detector
 from streambet.vision.pipeline.probe import probe_video
@@ -110,9 +111,15 @@ class LocalEngine:
     name = "local"
 
     def __init__(
-        self, model_dir: Path, detectors: Sequence[str] = registry.DEFAULT_DETECTORS
+        self,
+        model_dir: Path,
+        detectors: Sequence[str] = registry.DEFAULT_DETECTORS,
+        calibration: Calibration | None = None,
     ) -> None:
+        """`calibration`: the packaged one by default; `Calibration.identity()` gives the
+        detectors' raw scores (what scripts/fit_calibration.py fits on)."""
         self.model_dir = Path(model_dir)
+        self.calibration = calibration or get_calibration()
         self.detector_names = tuple(detectors)
         self._loaded: dict[str, Detector] = {}
         self._lock = threading.Lock()

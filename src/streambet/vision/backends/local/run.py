@@ -8,8 +8,9 @@ duration or an end: a live stream feeds the same calls with its own clock's mill
 
 Per picture sample the frame detectors run side by side (onnxruntime and MediaPipe release
 the GIL, so a sample costs the slowest detector, not their sum); OCR runs on a thread of
-its own on changed frames only; detections are fused through the taxonomy, then
-aggregated over time, and pose activities run about once a second where people are seen.
+its own on changed frames only; scores are calibrated (calibration.py), detections are
+fused through the taxonomy, then aggregated over time, and pose activities run about once
+a second where people are seen.
 Confirmed label samples go to `on_labels` as they happen (from the thread that fed them).
 With `keep=False` the run keeps no samples, texts or words itself (the caller has them
 through the callbacks), so it can follow a stream for hours in bounded memory.
@@ -25,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from numpy.typing import NDArray
 
 from streambet.timeline import (
@@ -43,6 +45,7 @@ from streambet.vision.errors import AnalysisCanceled, TruncatedVideo
 from streambet.vision.pipeline.activities import ActivitySampler
 from streambet.vision.pipeline.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.pipeline.audio.stream import AudioStream, Heard
+from streambet.vision.pipeline.calibration import Calibration
 from streambet.vision.pipeline.decode import DecodedFrame, DecodeStats
 from streambet.vision.pipeline.detectors.base import Detection, Detector, SampleContext
 from streambet.vision.pipeline.detectors.shots import ShotDetector
@@ -54,8 +57,9 @@ if TYPE_CHECKING:
     from streambet.vision.backends.local.engine import LocalEngine
 
 MODEL_VERSION = (
-    "streambet-local-1.1 (efficientnet-lite0, blazeface-full, centernet-mobilenetv3,"
-    " pp-ocrv6-small, mediapipe-pose-full, yamnet, whisper-tiny.en)"
+    "streambet-local-1.2 (efficientnet-lite0, blazeface-full, mediapipe-hands-lite,"
+    " centernet-mobilenetv3, pp-ocrv6-small, mediapipe-pose-full, yamnet, whisper-tiny.en;"
+    " calibrated)"
 )
 MAX_SAMPLE_FPS = 30.0
 # Sound is analysed in blocks of this many seconds for speech (a file's whole track is
@@ -120,6 +124,7 @@ class LocalRun:
             options.category_exclusion,
         )
         self._tax = get_taxonomy()
+        self._calibration: Calibration = engine.calibration
         self._frame_ms = round(1000 / video.frame_rate) if video.frame_rate > 0 else 0
         self._ocr: OcrWorker | None = None
         try:
@@ -149,6 +154,7 @@ class LocalRun:
         self._sampled = 0
         self._last_ms = -1
         self._last_text_check = -(10**9)
+        self._text_luma: NDArray[Any] | None = None  # the thumbnail OCR last looked at
         self._changed, self._first = False, True
         # What was found. Samples, texts and words only with `keep`; labels always (a
         # label is one entry however often it is seen).
@@ -171,7 +177,7 @@ class LocalRun:
         self._last_ms = max(self._last_ms, frame.timestamp_ms)
         self._changed |= self._shots.update(frame.timestamp_ms, frame.luma)
         if frame.rgb is not None:
-            self._sample(frame.timestamp_ms, frame.rgb)
+            self._sample(frame.timestamp_ms, frame.rgb, frame.luma)
         if self._ocr is not None:
             self._take_ocr(self._ocr.taken())
 
@@ -264,16 +270,22 @@ class LocalRun:
 
     # -- pictures --
 
-    def _sample(self, timestamp_ms: int, rgb: NDArray[Any]) -> None:
+    def _sample(self, timestamp_ms: int, rgb: NDArray[Any], luma: NDArray[Any]) -> None:
         self._sampled += 1
+        read = self._text_luma
+        change = 1.0 if read is None else float(np.abs(luma.astype(np.int16) - read).mean()) / 255
         ctx = SampleContext(
-            timestamp_ms, self._changed or self._first, timestamp_ms - self._last_text_check
+            timestamp_ms,
+            self._changed or self._first,
+            timestamp_ms - self._last_text_check,
+            change,
         )
         self._changed, self._first = False, False
-        found = fuse(self._detect_all(rgb, ctx), self._tax)
+        found = fuse(self._calibration.apply(self._detect_all(rgb, ctx)), self._tax)
         ocr = self._ocr
         if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(rgb, ctx):
             self._last_text_check = timestamp_ms
+            self._text_luma = luma.astype(np.int16)
         merged = merge_detections(found)
         self._emit(self._aggregator.update(timestamp_ms, merged, ctx.scene_changed))
         if self._activities is not None:
@@ -296,7 +308,8 @@ class LocalRun:
     def _take_ocr(self, results: list[OcrResult]) -> None:
         # OCR runs on a few chosen frames only, so its hits cannot meet the aggregator's
         # consecutive-samples rule; its 0.8 score floor does that filtering instead.
-        for ts, detections, texts in results:
+        for ts, raw, texts in results:
+            detections = [d for _, d in self._calibration.apply([("text", d) for d in raw])]
             if self._keep:
                 with self._lock:
                     self._texts.extend(texts)

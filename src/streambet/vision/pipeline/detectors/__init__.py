@@ -22,6 +22,12 @@ def _faces() -> Detector:
     return FaceDetector()
 
 
+def _hands() -> Detector:
+    from streambet.vision.pipeline.detectors.hands import HandDetector
+
+    return HandDetector()
+
+
 def _objects() -> Detector:
     from streambet.vision.pipeline.detectors.objects import ObjectDetector
 
@@ -37,12 +43,14 @@ def _text() -> Detector:
 FRAME_DETECTORS: dict[str, Callable[[], Detector]] = {
     "classifier": _classifier,
     "faces": _faces,
+    "hands": _hands,
     "objects": _objects,
     "text": _text,
 }
-# "objects" runs on scene changes or every 4 s (ObjectDetector.min_interval_ms), which
-# keeps the engine near its 10x real-time target; see bench/analysis.py.
-DEFAULT_DETECTORS = ("classifier", "faces", "objects", "text")
+# "objects" runs on scene changes or every 4 s (ObjectDetector.min_interval_ms) and
+# "hands" every second, which keeps the engine near its 10x real-time target; see
+# bench/analysis.py.
+DEFAULT_DETECTORS = ("classifier", "faces", "hands", "objects", "text")
 
 
 def create(name: str) -> Detector:

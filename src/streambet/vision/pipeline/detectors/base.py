@@ -16,11 +16,14 @@ FULL_FRAME = BoundingBox(0.0, 0.0, 1.0, 1.0)
 @dataclass(frozen=True)
 class Detection:
     """One label in one frame. `confidence` is 0-100; `boxes` are the located instances
-    (ratios of the frame) with their own confidences."""
+    (ratios of the frame) with their own confidences. `corroborate`: nothing else in the
+    sample backs this label up, so it stays below the auto-settle bar until it persists
+    (calibration.py sets it, aggregate.py applies it)."""
 
     label: str
     confidence: float
     boxes: tuple[tuple[BoundingBox, float], ...] = ()
+    corroborate: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class SampleContext:
     timestamp_ms: int
     scene_changed: bool  # first sample, or a cut / big change since the previous sample
     ms_since_text_check: int  # time since the text detector last ran (large if never)
+    # how much the picture changed since the text detector last ran: mean absolute
+    # difference of the luma thumbnails, 0-1 (1 if it never ran)
+    change_since_text_check: float = 1.0
 
 
 class Detector(Protocol):

@@ -4,10 +4,14 @@ Works on the 64 x 36 luma thumbnail of every decoded frame (up to 15 a second): 
 a frame whose luma histogram and pixel-wise difference from the previous frame are both
 large, and large compared with the recent run of differences (so pans and zooms do not
 cut). Measured on clips of the packaged photos: a cut scores 0.47-0.8, a slow zoom within
-a shot at most 0.06; the threshold is 0.3. A black frame has a dark mean and almost no
-bright pixels. Like Rekognition's segment detection it yields SHOT and BLACK_FRAMES
-segments; the engine also uses the cuts to tell costly detectors (OCR) that the picture
-changed.
+a shot at most 0.06; the threshold is 0.3. A cut between two similar shots (the same
+studio from another camera, at 176 x 144) scores only 0.2-0.35, but it is a spike: one
+frame's difference several times its neighbours' on both sides, where a pan or a flicker
+raises a run of frames. Such a spike is a cut too; it is known `SPIKE_AFTER` frames late
+(the frames after it must be seen), and is dated at its own frame. A black frame has a
+dark mean and almost no bright pixels. Like Rekognition's segment detection it yields SHOT
+and BLACK_FRAMES segments; the engine also uses the cuts to tell costly detectors (OCR)
+that the picture changed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,13 @@ BLACK_MEAN = 24  # limited-range black is 16
 BLACK_BRIGHT_FRACTION = 0.02
 MIN_SHOT_MS = 500
 HIST_BINS = 32
+# The spike rule (bench/accuracy.py's band-session clip: its cuts score 0.19-0.34 against
+# 0.02-0.15 around them): at least SPIKE_MIN, SPIKE_RATIO times the median of the
+# SPIKE_BEFORE frames before it and SPIKE_AFTER after it, and 1.5 times either neighbour.
+SPIKE_MIN = 0.15
+SPIKE_RATIO = 2.5
+SPIKE_NEIGHBOUR = 1.5
+SPIKE_BEFORE, SPIKE_AFTER = 4, 2
 
 
 class ShotDetector:
@@ -37,6 +48,8 @@ class ShotDetector:
         self._prev: NDArray[Any] | None = None
         self._prev_hist: NDArray[Any] | None = None
         self._recent: deque[float] = deque(maxlen=15)
+        # (timestamp_ms, score, black) of the last frames, for the spike rule
+        self._window: deque[tuple[int, float, bool]] = deque(maxlen=SPIKE_BEFORE + 1 + SPIKE_AFTER)
         self._cuts: list[tuple[int, float]] = []  # (timestamp_ms, confidence)
         self._black: list[list[int]] = []  # [start_ms, end_ms] runs
         self._last_ts = 0
@@ -58,22 +71,52 @@ class ShotDetector:
             pixel_dist = float(np.abs(luma.astype(np.int16) - self._prev).mean()) / 64
             score = 0.5 * hist_dist + 0.5 * min(1.0, pixel_dist)
             baseline = float(np.median(self._recent)) if self._recent else 0.0
-            since_last = timestamp_ms - (self._cuts[-1][0] if self._cuts else 0)
+            black = self._is_black(luma)
             if (
                 score >= self.cut_threshold
                 and score >= 3 * baseline
-                and since_last >= MIN_SHOT_MS
-                and not self._is_black(luma)
+                and self._since_last(timestamp_ms) >= MIN_SHOT_MS
+                and not black
             ):
-                confidence = min(100.0, 50.0 + 50.0 * (score - self.cut_threshold) / 0.3)
-                self._cuts.append((timestamp_ms, round(confidence, 2)))
-                if not self._keep_history:
-                    del self._cuts[:-1]
+                self._cut(
+                    timestamp_ms, min(100.0, 50.0 + 50.0 * (score - self.cut_threshold) / 0.3)
+                )
                 cut = True
             self._recent.append(score)
+            self._window.append((timestamp_ms, score, black))
+            cut = self._spike() or cut
         self._prev = luma.astype(np.int16)
         self._prev_hist = hist
         return cut
+
+    def _since_last(self, timestamp_ms: int) -> int:
+        return timestamp_ms - (self._cuts[-1][0] if self._cuts else 0)
+
+    def _cut(self, timestamp_ms: int, confidence: float) -> None:
+        self._cuts.append((timestamp_ms, round(confidence, 2)))
+        if not self._keep_history:
+            del self._cuts[:-1]
+
+    def _spike(self) -> bool:
+        """Whether the frame SPIKE_AFTER frames back is a spike (see the module doc)."""
+        if len(self._window) < SPIKE_BEFORE + 1 + SPIKE_AFTER:
+            return False
+        frames = list(self._window)
+        t, score, black = frames[SPIKE_BEFORE]
+        others = [s for i, (_, s, _) in enumerate(frames) if i != SPIKE_BEFORE]
+        neighbours = max(frames[SPIKE_BEFORE - 1][1], frames[SPIKE_BEFORE + 1][1])
+        if (
+            black
+            or score < SPIKE_MIN
+            or score >= self.cut_threshold  # the immediate rule has judged it
+            or score < SPIKE_RATIO * float(np.median(others))
+            or score < SPIKE_NEIGHBOUR * neighbours
+            or self._since_last(t) < MIN_SHOT_MS
+            or (self._cuts and self._cuts[-1][0] >= t)
+        ):
+            return False
+        self._cut(t, 50.0 * score / self.cut_threshold)
+        return True
 
     @staticmethod
     def _is_black(luma: NDArray[Any]) -> bool:

@@ -11,6 +11,7 @@ import { live } from '../live.js';
 import { resultOf, resultsModel } from '../results.js';
 import { session } from '../session.js';
 import { resultsView } from './analysis_results.js';
+import { keptVideoUrl } from './filmstrip.js';
 import { marketForm } from './market_form.js';
 
 export async function renderAnalyses(main) {
@@ -220,10 +221,16 @@ export async function renderAnalysis(main, id) {
   }
 
   // The response that reported success carries the timeline: nothing more to fetch.
-  function showResults() {
+  async function showResults() {
     const timeline = resultOf(job);
     const model = resultsModel(timeline, job.video?.duration_ms);
-    replace(body, resultsView({ id, analysis: job, model, cleanups, videoUrl: clipUrl(id) }));
+    // The clip this page holds, else the upload the server kept (when it keeps them).
+    let videoUrl = clipUrl(id);
+    if (!videoUrl && job.video_kept) {
+      videoUrl = await keptVideoUrl(id);
+      if (videoUrl) cleanups.push(() => URL.revokeObjectURL(videoUrl));
+    }
+    replace(body, resultsView({ id, analysis: job, model, cleanups, videoUrl }));
   }
 
   return () => cleanups.forEach((fn) => fn());

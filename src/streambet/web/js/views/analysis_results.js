@@ -8,6 +8,7 @@ import { field, h, replace, toast } from '../dom.js';
 import { formatMs, formatPercent } from '../format.js';
 import { session } from '../session.js';
 import { frameAt, resultOf, textBars } from '../results.js';
+import { filmstrip } from './filmstrip.js';
 import { marketForm } from './market_form.js';
 
 /**
@@ -27,16 +28,21 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
   const overlay = h('div', { class: 'overlay', id: 'overlay', 'aria-hidden': 'true' });
   const nowLabels = h('p', { class: 'muted', id: 'now-labels', 'aria-live': 'off' });
   const localPick = h('input', { type: 'file', accept: 'video/*', id: 'local-copy' });
+  // Without the clip (reopened later, nothing kept) the stored frames stand in for the
+  // player, which stays hidden: no empty black box, no boxes over nothing.
+  const playerBox = h('div', { class: 'player', hidden: !videoUrl }, video, overlay);
   const player = h(
     'div',
     { class: 'stack' },
-    h('div', { class: 'player' }, video, overlay),
+    playerBox,
     nowLabels,
+    videoUrl ? null : filmstrip(id, model, (ms) => seek(ms)),
     videoUrl
       ? null
       : h(
-          'div',
+          'details',
           { class: 'card' },
+          h('summary', {}, 'Have the clip? Play it here'),
           field(
             'Play a local copy of this clip',
             localPick,
@@ -44,10 +50,12 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
           ),
         ),
   );
+  let pickedMs = 0; // the playhead without a video: the still last chosen
   localPick.addEventListener('change', () => {
     if (localPick.files?.[0]) {
       setClipFile(id, localPick.files[0]);
       video.src = clipUrl(id);
+      playerBox.hidden = false;
     }
   });
 
@@ -95,7 +103,8 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
 
   const pct = (ms) => `${Math.max(0, Math.min(100, (ms / durationMs) * 100))}%`;
   const seek = (ms) => {
-    video.currentTime = ms / 1000;
+    pickedMs = ms;
+    if (video.src) video.currentTime = ms / 1000;
     drawBoxes();
   };
   const barButton = (laneName, bar, cls, minC) =>
@@ -137,7 +146,15 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
   function renderLanes() {
     const min = Number(minConf.value);
     minConfOut.textContent = `${min}%`;
-    const items = visibleLanes().map((l) => lane(l.name, l.categories[0], l.bars, 'label', min));
+    const items = visibleLanes().map((l) =>
+      lane(
+        l.name,
+        l.parents.length ? l.parents.join(' › ') : l.categories[0],
+        l.bars,
+        'label',
+        min,
+      ),
+    );
     if (showShots.checked) {
       if (shots.length) items.push(lane('Shots', 'segments', shots, 'shot', 0));
       if (blackFrames.length) items.push(lane('Black frames', 'segments', blackFrames, 'shot', 0));
@@ -152,7 +169,8 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
   }
 
   function drawBoxes() {
-    const ms = video.currentTime * 1000;
+    const picture = video.videoWidth > 0; // no box where there is no picture
+    const ms = video.src ? video.currentTime * 1000 : pickedMs;
     for (const ph of lanesEl.querySelectorAll('.playhead')) ph.style.left = pct(ms);
     const frame = frameAt(frames, ms + 1, interval * 1.5);
     const min = Number(minConf.value);
@@ -165,7 +183,8 @@ export function resultsView({ id, analysis, model, cleanups, videoUrl }) {
         if (l.confidence < min) continue;
         if (category.value && !l.categories.includes(category.value)) continue;
         shown.push(`${l.name} ${formatPercent(l.confidence)}`);
-        for (const b of l.boxes) {
+        for (const b of picture ? l.boxes : []) {
+          if (b.confidence < min) continue; // a weak instance of a confident label
           const key = [b.left, b.top, b.width, b.height].map((v) => v.toFixed(3)).join();
           if (!boxes.has(key)) boxes.set(key, { ...b, names: [] });
           boxes.get(key).names.push(`${l.name} ${formatPercent(b.confidence)}`);

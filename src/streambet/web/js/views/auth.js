@@ -4,6 +4,8 @@ import { api, ApiError, describeError } from '../api.js';
 import { field, h } from '../dom.js';
 import { session } from '../session.js';
 
+export const WELCOME_KEY = 'streambet.welcome';
+
 export function renderAuth(main, mode) {
   const isSignup = mode === 'signup';
   const error = h('div', { class: 'alert', role: 'alert', id: 'auth-error', hidden: true });
@@ -53,6 +55,7 @@ export function renderAuth(main, mode) {
         ? 'New accounts get play-money credit to bet with.'
         : 'Bet on what happens in a video, settled by AI evidence.',
     ),
+    h('p', {}, h('a', { href: '#/markets' }, 'Browse the markets first')),
     error,
     field('E-mail', email),
     isSignup ? field('Display name (optional)', displayName) : null,
@@ -112,6 +115,8 @@ export function renderAuth(main, mode) {
         throw err;
       }
       await session.begin(result.token, result.user);
+      // The markets page confirms the starting credit once, right after sign-up.
+      if (isSignup) sessionStorage.setItem(WELCOME_KEY, '1');
       location.hash = '#/markets';
     } catch (err) {
       showError(describeError(err));

@@ -1,10 +1,31 @@
-// The bet slip: choose an outcome, type a stake, see the payout at the current odds, place
-// the wager (once, even when a retry follows a network error).
+// The bet slip: choose an outcome, type a stake, see the pool split and what a win would
+// return if the pool closed now (pari-mutuel: an estimate that moves), place the wager
+// (once, even when a retry follows a network error).
 
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
-import { formatMoney, formatOdds, parseMoney } from '../format.js';
-import { outcomeById, payoutPreview, stakeProblem } from '../markets_model.js';
+import { formatMoney, parseMoney } from '../format.js';
+import {
+  outcomeById,
+  outcomeShare,
+  payoutPreview,
+  poolSplitText,
+  stakeProblem,
+} from '../markets_model.js';
+
+/** An outcome's share of the pool beside its name in the slip. */
+function shareText(market, outcome) {
+  if (!market.pool) return 'no bets yet';
+  return `${outcomeShare(market, outcome)}% of the pool`;
+}
+
+/** The pool now, split by outcome; an empty pool says so instead of inventing odds. */
+function splitText(market) {
+  const split = poolSplitText(market);
+  return split
+    ? `Pool now ${formatMoney(market.pool)}: ${split}.`
+    : 'Nobody has bet yet: the pool is empty, so there are no odds yet.';
+}
 
 /**
  * The slip for an open market. `selected` is the outcome id chosen last (kept by the page
@@ -27,9 +48,10 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced, held = 
   });
   const payout = h(
     'p',
-    { class: 'payout num', id: 'payout', 'aria-live': 'polite' },
+    { class: 'payout', id: 'payout', 'aria-live': 'polite' },
     'Choose an outcome and a stake.',
   );
+  const split = h('p', { class: 'muted num', id: 'pool-split' }, splitText(market));
   const choices = h(
     'div',
     { class: 'choice' },
@@ -44,7 +66,7 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced, held = 
           checked: selected === null ? i === 0 : String(o.id) === selected,
         }),
         `${o.title} `,
-        h('span', { class: 'muted num', dataset: { role: 'slip-odds' } }, formatOdds(o.odds)),
+        h('span', { class: 'muted num', dataset: { role: 'slip-share' } }, shareText(market, o)),
       ),
     ),
   );
@@ -57,6 +79,7 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced, held = 
     'form',
     { class: 'card betslip', id: 'bet-slip', novalidate: true, 'aria-labelledby': 'slip-title' },
     h('h2', { id: 'slip-title' }, 'Bet slip'),
+    split,
     error,
     h('fieldset', {}, h('legend', {}, 'Outcome'), choices),
     field(
@@ -68,7 +91,8 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced, held = 
     h(
       'p',
       { class: 'hint' },
-      'Pool betting: odds move as others bet and are fixed when the market locks.',
+      'Pool betting: winners share everything staked, less the house takeout, in proportion' +
+        ' to their stakes; the returns are fixed when the market locks.',
     ),
     held ? h('p', { class: 'alert', id: 'bet-delay-notice' }, held.notice) : null,
     submit,
@@ -79,7 +103,7 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced, held = 
   const update = () => {
     const o = chosen();
     if (o) onSelect(String(o.id));
-    const preview = payoutPreview(o, stake.value);
+    const preview = payoutPreview(current, o, stake.value);
     if (preview.invalid) stake.setAttribute('aria-invalid', 'true');
     else stake.removeAttribute('aria-invalid');
     payout.textContent = preview.text;
@@ -88,10 +112,11 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced, held = 
   form.addEventListener('change', update);
   form.refreshOdds = (next) => {
     current = next;
-    const shown = choices.querySelectorAll('[data-role=slip-odds]');
+    const shown = choices.querySelectorAll('[data-role=slip-share]');
     for (const [i, o] of current.outcomes.entries()) {
-      if (shown[i]) shown[i].textContent = formatOdds(o.odds);
+      if (shown[i]) shown[i].textContent = shareText(current, o);
     }
+    split.textContent = splitText(current);
     update();
   };
 
@@ -101,7 +126,7 @@ export function betSlip({ market, balance, selected, onSelect, onPlaced, held = 
     error.hidden = true;
     const o = chosen();
     const amount = parseMoney(stake.value);
-    const problem = stakeProblem(current, o, amount);
+    const problem = stakeProblem(current, o, stake.value, balance ?? null);
     if (problem) {
       error.textContent = problem;
       error.hidden = false;

@@ -1,8 +1,9 @@
 // The operator's market form: from a suggestion or by hand. A market settles on a label
 // being seen (chosen from the taxonomy names this analysis produced, each label and its
 // parents, never typed; optionally how many at once, for how long, where in the frame)
-// or on words being said on the sound track; or several outcomes, one label each
-// (views/outcomes_editor.js).
+// or on words being said on the sound track, or on text shown on screen; or several
+// outcomes, one label each (views/outcomes_editor.js). A label the engine's precision was not measured for is
+// accepted, but the form says before creation that a person will settle the market.
 
 import { api, describeError } from '../api.js';
 import { field, h, toast } from '../dom.js';
@@ -12,6 +13,7 @@ import { outcomesEditor } from './outcomes_editor.js';
 const AUTO_SETTLE = 80;
 const SPOKEN_CONFIDENCE = 50; // the server's default for words: Whisper's word scores run lower
 const MAX_WORDS = 6;
+const MAX_TEXT_CHARS = 64;
 // Where in the frame a detection's box must lie (ratios of the frame, as the API takes them).
 const REGIONS = {
   anywhere: null,
@@ -30,9 +32,9 @@ const REGION_NAMES = {
 
 /** `analysis`: the page's one GET /api/analyses/{id}?format=timeline response. */
 export function marketForm({ analysisId, analysis, lanes, durationMs }) {
-  const taxonomy = [...new Set(lanes.flatMap((l) => [l.name, ...l.parents]))].sort((a, b) =>
-    a.localeCompare(b),
-  );
+  const taxonomy = [
+    ...new Set(lanes.flatMap((l) => [l.name, ...l.parents, ...(l.members || [])])),
+  ].sort((a, b) => a.localeCompare(b));
   const error = h('div', { class: 'alert', role: 'alert', id: 'market-error', hidden: true });
   const question = h('input', {
     type: 'text',
@@ -52,6 +54,7 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     { id: 'market-kind' },
     h('option', { value: 'label' }, 'A label is seen'),
     h('option', { value: 'spoken' }, 'Words are said'),
+    h('option', { value: 'text' }, 'Text is shown on screen'),
   );
   // Footage not analysed yet (held for its markets) has no labels of its own to choose
   // from: the label is typed, and the server checks it against the engine's taxonomy.
@@ -182,6 +185,29 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
         ),
   );
 
+  // What POST /api/markets/check says of the chosen label: settled by the engine, or
+  // always by a person. Only the latest answer counts.
+  const settleNote = h('p', { class: 'hint', id: 'market-settle-note', hidden: true });
+  let checking = 0;
+  async function checkSettle() {
+    const mine = ++checking;
+    settleNote.hidden = true;
+    const name = label.value.trim();
+    if (!name) return;
+    try {
+      const check = await api('/api/markets/check', {
+        method: 'POST',
+        body: { criteria: { label: name } },
+      });
+      if (mine !== checking) return;
+      settleNote.textContent = check.message;
+      settleNote.hidden = check.settles !== 'review';
+    } catch {
+      // an unknown label: the create call reports it in full
+    }
+  }
+  label.addEventListener('change', checkSettle);
+
   function use(s) {
     question.value = s.question;
     shape.value = 'yesno';
@@ -189,6 +215,7 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     kind.value = 'label';
     showKind();
     label.value = s.label;
+    checkSettle();
     minConf.value = AUTO_SETTLE;
     question.focus();
   }
@@ -201,6 +228,7 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
       label,
       'Parents match their children: “Animal” is met by a detected Cat.',
     ),
+    settleNote,
     h(
       'div',
       { class: 'row' },
@@ -219,11 +247,28 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     ),
   );
 
+  const shown = h('input', {
+    type: 'text',
+    id: 'market-text',
+    maxlength: MAX_TEXT_CHARS,
+    placeholder: 'e.g. GOAL',
+  });
+  const textFields = h(
+    'div',
+    { class: 'stack', id: 'text-fields', hidden: true },
+    field(
+      'Text shown (a word or phrase)',
+      shown,
+      'Read on screen by the engine; matched ignoring case and punctuation.',
+    ),
+  );
+
   // Each kind has its own confidence default; switching keeps a value the operator typed.
   function showKind() {
     const isSpoken = kind.value === 'spoken';
-    labelFields.hidden = isSpoken;
+    labelFields.hidden = kind.value !== 'label';
     spokenFields.hidden = !isSpoken;
+    textFields.hidden = kind.value !== 'text';
     const untouched = [String(AUTO_SETTLE), String(SPOKEN_CONFIDENCE)].includes(minConf.value);
     if (untouched) minConf.value = isSpoken ? SPOKEN_CONFIDENCE : AUTO_SETTLE;
   }
@@ -243,6 +288,7 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
     if (isSeveral) {
       labelFields.hidden = true;
       spokenFields.hidden = true;
+      textFields.hidden = true;
     } else {
       showKind();
     }
@@ -270,6 +316,7 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
       kindField,
       labelFields,
       spokenFields,
+      textFields,
       several.element,
       field('Minimum confidence (0–100)', minConf),
       h(
@@ -304,6 +351,8 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
         problems.push(
           `Write the word or phrase (1 to ${MAX_WORDS} words) that decides the market.`,
         );
+    } else if (!isSeveral && kind.value === 'text') {
+      if (!shown.value.trim()) problems.push('Write the text that decides the market.');
     } else if (!isSeveral) {
       if (!label.value) problems.push('Choose the label that decides the market.');
       if (!(Number.isInteger(count) && count >= 1))
@@ -327,7 +376,9 @@ export function marketForm({ analysisId, analysis, lanes, durationMs }) {
       const criteria =
         kind.value === 'spoken'
           ? { spoken: words.join(' '), ...shared }
-          : { label: label.value, ...shared };
+          : kind.value === 'text'
+            ? { text: shown.value.trim(), ...shared }
+            : { label: label.value, ...shared };
       if (kind.value === 'label') {
         if (count > 1) criteria.min_count = count;
         if (seconds > 0) criteria.min_duration_ms = Math.round(seconds * 1000);

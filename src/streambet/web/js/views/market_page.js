@@ -7,6 +7,7 @@ import { h, replace } from '../dom.js';
 import { live } from '../live.js';
 import { applyOdds, marketIdOf, normaliseMarket, oddsKey } from '../markets_model.js';
 import { session } from '../session.js';
+import { startCountdowns } from '../countdown.js';
 import { betSlip } from './bet_slip.js';
 import { flash, marketHeader, outcomeTiles } from './market_header.js';
 import { operatorControls } from './operator_controls.js';
@@ -25,13 +26,15 @@ export async function renderMarket(main, id) {
   const load = async () => {
     const mine = ++latest;
     const fresh = normaliseMarket(await api(`/api/markets/${id}`));
-    let wagers;
-    try {
-      wagers = listOf(await api('/api/me/wagers')).filter(
-        (w) => String(w.market_id) === String(id),
-      );
-    } catch {
-      wagers = [];
+    let wagers = [];
+    if (session.loggedIn) {
+      try {
+        wagers = listOf(await api('/api/me/wagers')).filter(
+          (w) => String(w.market_id) === String(id),
+        );
+      } catch {
+        wagers = [];
+      }
     }
     if (mine !== latest) return;
     market = fresh;
@@ -70,7 +73,8 @@ export async function renderMarket(main, id) {
     replace(tiles, outcomeTiles(market));
     replace(
       slipBox,
-      market.status === 'open'
+      market.status === 'open' && !session.loggedIn ? signUpToBet() : null,
+      market.status === 'open' && session.loggedIn
         ? betSlip({
             market,
             balance: session.balance,
@@ -85,6 +89,7 @@ export async function renderMarket(main, id) {
           })
         : null,
     );
+    mine.hidden = !session.loggedIn;
     replace(
       mine,
       h('h2', { id: 'mine-title' }, 'Your wagers on this market'),
@@ -121,6 +126,7 @@ export async function renderMarket(main, id) {
     h('div', { class: 'stack', style: { marginTop: '1rem' } }, settlementBox, mine),
   );
   drawAll();
+  cleanups.push(startCountdowns(root));
 
   cleanups.push(
     live.on('market.odds', (p) => {
@@ -145,4 +151,20 @@ export async function renderMarket(main, id) {
     }),
   );
   return () => cleanups.forEach((fn) => fn());
+}
+
+/** What a visitor sees instead of the slip. */
+function signUpToBet() {
+  return h(
+    'section',
+    { class: 'card stack', id: 'slip-signup', 'aria-labelledby': 'slip-signup-title' },
+    h('h2', { id: 'slip-signup-title' }, 'Want to bet on this?'),
+    h('p', {}, 'New accounts start with free play money. Sign up, then back an outcome here.'),
+    h(
+      'p',
+      { class: 'row' },
+      h('a', { class: 'button primary', href: '#/signup' }, 'Sign up'),
+      h('a', { class: 'button', href: '#/login' }, 'Log in'),
+    ),
+  );
 }

@@ -6,7 +6,43 @@ import { formatMoney } from '../format.js';
 import { live } from '../live.js';
 import { applyOdds, marketIdOf, normaliseMarket } from '../markets_model.js';
 import { session } from '../session.js';
-import { flash, outcomeTiles } from './market_header.js';
+import { startCountdowns } from '../countdown.js';
+import { WELCOME_KEY } from './auth.js';
+import { closingLine, flash, marketMeta, outcomeTiles } from './market_header.js';
+
+/** One line on what StreamBet is, for a visitor; and what the live indicator means. */
+function intro() {
+  return h(
+    'section',
+    { class: 'card intro', id: 'intro', 'aria-label': 'About StreamBet' },
+    h(
+      'p',
+      {},
+      h('strong', {}, 'StreamBet'),
+      ' lets you bet play money on what happens in a video: an AI engine watches the' +
+        ' footage and settles every market from the frames it saw, with the evidence shown.',
+    ),
+    h(
+      'p',
+      { class: 'row' },
+      h('a', { class: 'button primary', href: '#/signup' }, 'Sign up: start with free credit'),
+      h('a', { class: 'button', href: '#/login' }, 'Log in'),
+    ),
+  );
+}
+
+/** After sign-up, once: the starting credit, confirmed. */
+function welcome() {
+  if (!session.loggedIn || !sessionStorage.getItem(WELCOME_KEY)) return null;
+  sessionStorage.removeItem(WELCOME_KEY);
+  const name = session.user.display_name || session.user.email;
+  return h(
+    'p',
+    { class: 'card notice ok', id: 'welcome', role: 'status' },
+    `Welcome, ${name}! Your account starts with ${formatMoney(session.balance)} of play` +
+      ' money. Pick a market below, choose an outcome and stake some of it.',
+  );
+}
 
 export async function renderMarkets(main) {
   const cleanups = [];
@@ -21,6 +57,7 @@ export async function renderMarkets(main) {
   const list = h('ul', { class: 'market-list', id: 'market-list', 'aria-live': 'off' });
   const status = h('p', { class: 'muted', role: 'status' }, 'Loading markets…');
   main.append(
+    ...[session.loggedIn ? welcome() : intro()].filter(Boolean),
     h(
       'div',
       { class: 'row spread' },
@@ -34,6 +71,11 @@ export async function renderMarkets(main) {
           ? h('a', { class: 'button', href: '#/upload' }, 'New from footage')
           : null,
       ),
+    ),
+    h(
+      'p',
+      { class: 'muted', id: 'live-help' },
+      '● Live (top left) means odds, pools and results here update by themselves.',
     ),
     status,
     list,
@@ -55,10 +97,16 @@ export async function renderMarkets(main) {
         ),
       ),
       h('h3', {}, h('a', { href: `#/markets/${m.id}` }, m.question)),
+      marketMeta(m),
+      closingLine(m),
       outcomeTiles(m),
       h(
         'a',
-        { class: 'button', href: `#/markets/${m.id}`, 'aria-label': `Open market: ${m.question}` },
+        {
+          class: 'button',
+          href: `#/markets/${m.id}`,
+          'aria-label': `Open market: ${m.question} (#${m.id})`,
+        },
         m.status === 'open' ? 'Bet' : 'Details',
       ),
     );
@@ -97,6 +145,7 @@ export async function renderMarkets(main) {
   );
   cleanups.push(live.on('market.status', () => load().catch(() => {})));
   cleanups.push(live.poll(load));
+  cleanups.push(startCountdowns(list));
   try {
     await load();
   } catch (err) {

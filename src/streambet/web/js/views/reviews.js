@@ -7,6 +7,7 @@ import { evidenceGrid, evidenceItems } from '../evidence.js';
 import { formatDate, formatMoney, formatPercent } from '../format.js';
 import { live } from '../live.js';
 import { normaliseMarket } from '../markets_model.js';
+import { marketMeta } from './market_header.js';
 
 export async function renderReviews(main) {
   const list = h(
@@ -75,7 +76,8 @@ export async function renderReviews(main) {
 function reviewCard(item, reload) {
   const market = normaliseMarket(item.market);
   const disputes = item.disputes.filter((d) => d.status === 'open');
-  const s = market.settlement;
+  // The engine's decision, even when a person ruled after it (a disputed ruling).
+  const s = market.engineSettlement ?? market.settlement;
   const evidence = s?.evidence ?? {};
   const winner = market.outcomes.find((o) => String(o.id) === String(market.winningOutcomeId));
   const outcome = h(
@@ -198,6 +200,8 @@ function reviewCard(item, reload) {
       ),
       statusPill(market.status),
     ),
+    // Equal questions are told apart by number, creator and opening time.
+    marketMeta(market),
     h(
       'p',
       { class: 'muted num' },

@@ -1,8 +1,14 @@
-// A table of wagers: on one market (its page), or on many (the bettor's wagers page).
+// A table of wagers: on one market (its page), or on many (the bettor's wagers page). Paid
+// wagers show the exact return and profit the ledger booked; on a phone each row stacks
+// into labelled lines, so no column is cut off.
 
 import { h, statusPill } from '../dom.js';
 import { formatMoney } from '../format.js';
-import { outcomeById, wagerStatus } from '../markets_model.js';
+import { outcomeById, wagerResult, wagerStatus } from '../markets_model.js';
+
+function cell(label, content, cls = null) {
+  return h('td', { class: cls, dataset: { label } }, content);
+}
 
 /** Wagers as a table; `market` when they are all on one, else `markets` maps id -> market. */
 export function wagerTable(wagers, market, markets = new Map()) {
@@ -11,7 +17,7 @@ export function wagerTable(wagers, market, markets = new Map()) {
     { class: 'table-wrap' },
     h(
       'table',
-      { class: 'wagers' },
+      { class: 'wagers stacking' },
       h(
         'thead',
         {},
@@ -22,7 +28,8 @@ export function wagerTable(wagers, market, markets = new Map()) {
           h('th', {}, 'Outcome'),
           h('th', {}, 'Stake'),
           h('th', {}, 'Status'),
-          h('th', {}, 'Payout'),
+          h('th', {}, 'Return'),
+          h('th', {}, 'Profit'),
         ),
       ),
       h(
@@ -32,20 +39,26 @@ export function wagerTable(wagers, market, markets = new Map()) {
           const mId = w.market_id;
           const m = market || markets.get(String(mId));
           const outcome = m ? outcomeById(m, w.outcome_id) : undefined;
-          const title = outcome?.title ?? '—';
+          const result = wagerResult(w);
           return h(
             'tr',
             { dataset: { wager: w.id } },
             market
               ? null
-              : h('td', {}, h('a', { href: `#/markets/${mId}` }, m?.question ?? `Market ${mId}`)),
-            h('td', {}, title),
-            h('td', { class: 'num' }, formatMoney(w.stake)),
-            h('td', {}, statusPill(wagerStatus(w, m?.status))),
-            h(
-              'td',
-              { class: 'num' },
-              w.payout === undefined || w.payout === null ? '—' : formatMoney(w.payout),
+              : cell(
+                  'Market',
+                  h('a', { href: `#/markets/${mId}` }, m?.question ?? `Market ${mId}`),
+                ),
+            cell('Outcome', outcome?.title ?? '—'),
+            cell('Stake', formatMoney(w.stake), 'num'),
+            cell('Status', statusPill(wagerStatus(w, m?.status, m?.winningOutcomeId ?? null))),
+            cell('Return', result ? formatMoney(result.paid) : '—', 'num'),
+            cell(
+              'Profit',
+              result
+                ? `${result.profit >= 0 ? '+' : '−'}${formatMoney(Math.abs(result.profit))}`
+                : '—',
+              'num',
             ),
           );
         }),

@@ -4,11 +4,9 @@ import { api, describeError, listOf } from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatMoney } from '../format.js';
 import { live } from '../live.js';
-import { normaliseMarket, wagerStatus } from '../markets_model.js';
+import { normaliseMarket, wagerSettled } from '../markets_model.js';
 import { session } from '../session.js';
 import { wagerTable } from './wager_table.js';
-
-const OPEN = new Set(['open']);
 
 async function marketsFor(wagers) {
   const ids = [...new Set(wagers.map((w) => String(w.market_id)))];
@@ -37,7 +35,8 @@ export async function renderWagers(main) {
     const wagers = listOf(await api('/api/me/wagers'));
     const markets = await marketsFor(wagers);
     if (mine !== latest) return;
-    const isOpen = (w) => OPEN.has(wagerStatus(w, markets.get(String(w.market_id))?.status));
+    // Open until its money moves: a wager on a locked or in-review market is still open.
+    const isOpen = (w) => !wagerSettled(w, markets.get(String(w.market_id))?.status);
     const o = wagers.filter(isOpen);
     const s = wagers.filter((w) => !isOpen(w));
     summary.textContent = `Balance ${formatMoney(session.balance)} · ${o.length} open, ${s.length} settled.`;

@@ -7,6 +7,28 @@ import { formatDate, formatMoney, parseMoney } from '../format.js';
 import { live } from '../live.js';
 import { applyUpdate, paymentSteps, statusText } from '../payments_model.js';
 import { session } from '../session.js';
+import { cardForm, loadStripe } from '../stripe_card.js';
+
+/** Stripe's card form for a new deposit, under its steps, with a button to pay. */
+async function offerCard(steps, deposit, publishableKey) {
+  const box = h('div', { id: 'stripe-card', class: 'stack' });
+  const payButton = h('button', { type: 'button', class: 'primary', id: 'stripe-pay' }, 'Pay');
+  const said = h('p', { class: 'muted', 'aria-live': 'polite' });
+  steps.append(box, payButton, said);
+  try {
+    const stripe = await loadStripe(publishableKey);
+    const pay = cardForm(stripe, deposit.instructions.client_secret, box, window.location.href);
+    payButton.addEventListener('click', async () => {
+      payButton.disabled = true;
+      const outcome = await pay().catch((err) => ({ ok: false, text: describeError(err) }));
+      said.textContent = outcome.text;
+      payButton.disabled = outcome.ok;
+    });
+  } catch (err) {
+    payButton.remove();
+    said.textContent = describeError(err);
+  }
+}
 
 function paymentTable(kind, items) {
   if (!items.length) return h('p', { class: 'muted' }, `No ${kind}s yet.`);
@@ -102,6 +124,9 @@ export async function renderWallet(main) {
       const lines = paymentSteps(made);
       replace(steps, ...lines.map((line) => h('p', {}, line)));
       steps.hidden = !lines.length;
+      if (made.instructions?.kind === 'stripe' && providers?.stripe_publishable_key) {
+        offerCard(steps, made, providers.stripe_publishable_key);
+      }
       toast(`Deposit ${made.id}: ${statusText('deposit', made.status)}.`);
       amountIn.value = '';
       await session.refresh();
