@@ -113,8 +113,16 @@ def test_hostile_input_to_every_operation(any_db_app: Flask, tiny_clip: bytes) -
         content_type="multipart/form-data",
         headers=operator.headers,
     ).get_json()
+    stream = client.post(
+        "/api/streams",
+        json={"name": "cam", "source_url": "rtsp://93.184.216.34/cam"},
+        headers=operator.headers,
+    ).get_json()
     valid = {
         "market_id": str(market["id"]),
+        "stream_id": str(stream["id"]),
+        "event_id": "1",
+        "template_id": "1",
         "dispute_id": "1",
         "deposit_id": "1",
         "payout_id": "1",

@@ -157,3 +157,21 @@ def test_a_race_of_wagers_around_a_detection_keeps_the_books(any_db_app: Flask) 
             assert h.status is (Hold.REFUSED if covers else Hold.ACCEPTED), h
     total = sum(wallet.balance(w.read_uow(), b.user_id) for b in bettors)
     assert 800 - 40 <= total <= 800  # no takeout: all back to them, less breakage
+
+
+def test_held_wagers_go_back_when_the_market_is_canceled(app: Flask) -> None:
+    w = app.extensions["streambet"]
+    m, _, t0, yes, _ = in_play(app)
+    b = make_actor(app)
+    fund(app, b.user_id, 100)
+    bet_delay.place_held(w.uow(), b.principal, m.id, yes, 30, now_ms=t0 + 1_000)
+    op = make_actor(app, "admin")
+    settlement.cancel_market(w.uow(), m.id, op.principal, reason="the stream moved")
+    assert wallet.balance(w.read_uow(), b.user_id) == 70  # still held
+    sweep(app, t0 + 2_000)
+    (held,) = bet_delay.my_held(w.read_uow(), m.id, b.principal)
+    assert held.status is Hold.REFUSED
+    assert held.reason == "the market was canceled before the bet delay passed"
+    assert wallet.balance(w.read_uow(), b.user_id) == 100
+    assert verify_ledger(app) == []
+    assert live_settlement.due_live_markets(w.read_uow, t0 + 3_000) == []

@@ -1,6 +1,7 @@
 """Live faults in a live job: a source that drops mid-stream and comes back (the stream
 shows `reconnecting` with the reason, then `live`; the coverage has a gap with that
-reason), and a URL that never answers (`failed` with the reason, the job ends)."""
+reason), one whose server stops answering on an open connection (`stalled`, then `live`), and a URL
+that never answers (`failed` with the reason, the job ends)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def live_app(base_config: dict[str, Any], database_url: str) -> Iterator[Flask]:
             "model_dir": str(prepared_model_dir()),
             "job_lease_seconds": 3,
             "live_open_timeout_seconds": 2,
-            "live_read_timeout_seconds": 2,
+            "live_read_timeout_seconds": 6,  # a stall shows after half of it
             "live_give_up_seconds": 4,
         }
     )
@@ -86,6 +87,24 @@ def test_source_drops_and_comes_back(live_app: Flask, tmp_path: Path) -> None:
     gap = back["gaps"][0]
     assert gap["reason"].startswith("source lost:")
     assert gap["until_ms"] > gap["from_ms"]
+
+
+def test_a_stalled_source_shows_stalled_then_live(live_app: Flask, tmp_path: Path) -> None:
+    app = live_app
+    op = make_actor(app, "operator")
+    jobs = LiveJobs(app.extensions["streambet"], 1)
+    with live_hls(tmp_path, [("chelsea", 120)]) as source:
+        sid = _start(app, op, source.url)
+        try:
+            jobs.tick()
+            wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
+            source.hold()
+            stalled = wait_for(lambda: (s := _get(app, op, sid))["status"] == "stalled" and s, 30)
+            assert stalled["status_reason"] == "no picture from the source for a while"
+            source.release()
+            wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
+        finally:
+            jobs.stop(30)
 
 
 def test_never_answering_url_fails_with_reason(live_app: Flask) -> None:

@@ -40,6 +40,7 @@ def live_app(base_config: dict[str, Any], database_url: str, tmp_path: Path) -> 
         app.extensions["streambet"].close()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_replayed_cat_is_followed_live(live_app: Flask, tmp_path: Path) -> None:
     app = live_app
     w = app.extensions["streambet"]

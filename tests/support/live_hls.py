@@ -1,7 +1,8 @@
 """A real live HLS source for tests and the bench: PyAV's `hls` muxer writes 1 s segments
 in real time (each picture encoded when its time comes) into a folder that a local HTTP
 server thread serves. `drop()` makes the server refuse every request until `restore()`,
-as a source going away and coming back does.
+as a source going away and coming back does; `hold()` makes it keep every request open
+without answering (a connection that stalls) until `release()`.
 
     with live_hls(tmp_path, [("chelsea", 600)]) as source:
         url = source.url          # http://127.0.0.1:PORT/live.m3u8
@@ -32,6 +33,9 @@ class _Handler(SimpleHTTPRequestHandler):
     dropped: threading.Event
 
     def do_GET(self) -> None:
+        held: threading.Event = self.server.held  # type: ignore[attr-defined]
+        while held.is_set():
+            time.sleep(0.05)
         if self.server.dropped.is_set():  # type: ignore[attr-defined]
             self.send_error(503, "dropped")
             return
@@ -48,6 +52,13 @@ class LiveHls:
     stop: threading.Event
     dropped: threading.Event
     written: list[int] = field(default_factory=list)  # epoch ms of each encoded picture
+    held: threading.Event = field(default_factory=threading.Event)
+
+    def hold(self) -> None:
+        self.held.set()
+
+    def release(self) -> None:
+        self.held.clear()
 
     def drop(self) -> None:
         self.dropped.set()
@@ -116,6 +127,7 @@ def live_hls(
     source = LiveHls(
         f"http://127.0.0.1:{server.server_port}/live.m3u8", folder, threading.Event(), dropped
     )
+    server.held = source.held  # type: ignore[attr-defined]
     started = threading.Event()
     serve = threading.Thread(target=server.serve_forever, daemon=True)
     write = threading.Thread(
@@ -128,6 +140,7 @@ def live_hls(
         yield source
     finally:
         source.stop.set()
+        source.release()
         write.join(10)
         server.shutdown()
         serve.join()

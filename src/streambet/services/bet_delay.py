@@ -248,10 +248,12 @@ def decide_holds(
     safe_ms: int,
     *,
     final: bool,
+    closed: str | None = None,
 ) -> int:
     """Accepts or refuses the market's pending wagers that can be decided now (all of them
-    when `final`), inside the caller's unit of work, which holds the market's row. Returns
-    how many it decided."""
+    when `final`), inside the caller's unit of work, which holds the market's row.
+    `closed`: the market was decided or canceled by a person meanwhile: every pending
+    wager is refused for that reason. Returns how many it decided."""
     session = uow.session
     pending = session.scalars(
         select(HeldWager)
@@ -262,7 +264,11 @@ def decide_holds(
     now = datetime.now(UTC)
     decided = 0
     for row in pending:
-        verdict = hold_verdict(row.placed_ms, delay_ms, detections_ms, safe_ms, final=final)
+        verdict = (
+            Hold.REFUSED
+            if closed
+            else hold_verdict(row.placed_ms, delay_ms, detections_ms, safe_ms, final=final)
+        )
         if verdict is Hold.PENDING:
             continue
         if verdict is Hold.ACCEPTED:
@@ -270,7 +276,7 @@ def decide_holds(
         else:
             _release(session, row)
             near = any(abs(t - row.placed_ms) <= delay_ms for t in detections_ms)
-            row.reason = (
+            row.reason = closed or (
                 "a qualifying detection fell within the bet delay"
                 if near
                 else "the stream was not analysed over the bet delay before the market closed"

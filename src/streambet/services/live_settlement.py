@@ -186,6 +186,15 @@ def settle_live_market(
         if live is None or live.settled:
             return None
         if market.status not in SEALED:  # canceled or resolved by a person meanwhile
+            report.holds_decided += decide_holds(
+                uow,
+                market,
+                live.bet_delay_ms,
+                [],
+                0,
+                final=True,
+                closed=f"the market was {market.status} before the bet delay passed",
+            )
             live.settled = True
             uow.commit()
             return None
@@ -256,7 +265,8 @@ def _void(session: Session, market: Market, window: Window, cov: Coverage, now: 
 
 
 def due_live_markets(read: UnitOfWorkFactory, now: int, stream_id: int | None = None) -> list[int]:
-    """Live markets not settled yet whose window has begun, or that hold in-play wagers."""
+    """Live markets not settled yet whose window has begun, or that hold in-play wagers
+    (also when a person canceled or decided the market: those wagers go back)."""
     holding = (
         select(HeldWager.id)
         .where(HeldWager.market_id == LiveMarket.market_id, HeldWager.status == Hold.PENDING.value)
@@ -268,8 +278,7 @@ def due_live_markets(read: UnitOfWorkFactory, now: int, stream_id: int | None = 
             .join(Market, Market.id == LiveMarket.market_id)
             .where(
                 LiveMarket.settled.is_(False),
-                Market.status.in_(SEALED),
-                (LiveMarket.window_from_ms <= now) | holding,
+                (Market.status.in_(SEALED) & (LiveMarket.window_from_ms <= now)) | holding,
             )
             .order_by(LiveMarket.window_until_ms)
         )

@@ -20,7 +20,7 @@ def test_no_page_violates_the_policy_and_the_policy_bites(pages: Any, live_serve
     page = pages.open("/", token=operator.token)
     page.context.add_init_script(WATCH)
     page.reload()  # the watcher is in place before the app's own scripts run
-    for view in ("#/markets", "#/upload", "#/analyses", "#/wagers", "#/signup"):
+    for view in ("#/markets", "#/upload", "#/analyses", "#/wagers", "#/live", "#/signup"):
         page.goto("/" + view)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("window.__csp") == [], view

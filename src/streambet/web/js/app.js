@@ -45,7 +45,7 @@ const ROUTES = [
 
 const NAV = [
   { id: 'markets', href: '#/markets', text: 'Markets' },
-  { id: 'live', href: '#/live', text: 'Live markets' },
+  { id: 'live', href: '#/live', text: 'Live betting' },
   { id: 'wagers', href: '#/wagers', text: 'My wagers' },
   { id: 'upload', href: '#/upload', text: 'Upload', role: 'operator' },
   { id: 'analyses', href: '#/analyses', text: 'Analyses', role: 'operator' },
