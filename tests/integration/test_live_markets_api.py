@@ -200,6 +200,31 @@ def test_an_in_play_market_refuses_a_wager_that_skips_the_bet_delay(app: Flask) 
     assert balance == 100
 
 
+def test_a_stream_with_undecided_markets_is_not_deleted(app: Flask) -> None:
+    c = app.test_client()
+    op = make_actor(app, "operator")
+    stream = make_stream(app, op.user_id, status="ended")
+    made = c.post(
+        f"/api/streams/{stream}/markets",
+        json={
+            "question": "A person?",
+            "criteria": {"label": "Person"},
+            "minutes": 1,
+            "from_ms": now_ms() + 60_000,
+        },
+        headers=op.headers,
+    )
+    assert made.status_code == 201, made.get_json()
+    market_id = made.get_json()["market"]["id"]
+    refused = c.delete(f"/api/streams/{stream}", headers=op.headers)
+    assert refused.status_code == 409, refused.get_json()
+    error = refused.get_json()["error"]
+    assert error["code"] == "stream_has_markets" and error["details"]["market_ids"] == [market_id]
+    assert _count(app, LiveMarket) == 1
+    assert c.post(f"/api/markets/{market_id}/cancel", headers=op.headers).status_code == 200
+    assert c.delete(f"/api/streams/{stream}", headers=op.headers).status_code == 204
+
+
 def test_templates_open_one_market_per_period_across_workers_and_restarts(
     base_config: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -12,9 +12,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.base import utcnow
+from streambet.adapters.orm.betting import Market
+from streambet.adapters.orm.live_markets import LiveMarket
 from streambet.adapters.orm.streams import Stream, StreamChunk, StreamEvent, StreamInterval
 from streambet.domain.accounts import Principal, Role
 from streambet.domain.errors import Conflict, NotFound
+from streambet.domain.markets import MarketStatus
 from streambet.domain.streams import (
     Interval,
     StreamStatus,
@@ -237,6 +240,25 @@ def delete_stream(uow: UnitOfWork, stream_id: int, by: Principal) -> list[int]:
                 "Stop the stream before deleting it.",
                 code="stream_running",
                 details={"status": row.status},
+            )
+        # A market on the stream settles, and is disputed, from what is recorded of it:
+        # the stream stays until each has paid out or been canceled.
+        undecided = uow.session.scalars(
+            select(Market.id)
+            .join(LiveMarket, LiveMarket.market_id == Market.id)
+            .where(
+                LiveMarket.stream_id == row.id,
+                Market.status != MarketStatus.CANCELED.value,
+                Market.paid_at.is_(None),
+            )
+            .order_by(Market.id)
+        ).all()
+        if undecided:
+            raise Conflict(
+                "Markets on this stream are not yet paid out or canceled; their evidence"
+                " is the stream's. Delete it once they are.",
+                code="stream_has_markets",
+                details={"market_ids": list(undecided)},
             )
         frames = stream_frames(uow.session, row.id)
         for table in (StreamChunk, StreamEvent, StreamInterval):
