@@ -122,6 +122,7 @@ def test_hostile_input_to_every_operation(any_db_app: Flask, tiny_clip: bytes) -
         "market_id": str(market["id"]),
         "stream_id": str(stream["id"]),
         "event_id": "1",
+        "template_id": "1",
         "dispute_id": "1",
         "deposit_id": "1",
         "payout_id": "1",
