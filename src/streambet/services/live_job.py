@@ -115,7 +115,16 @@ class LiveJob:
             )
             uow.commit()
         if changed != 1:
-            self.lost_claim = True
+            # Still ours but no longer meant to run: its operator stopped it (the interval
+            # is then closed as stopped); otherwise another job holds the stream now.
+            with self.r.read() as uow:
+                row = uow.session.execute(
+                    select(Stream.status, Stream.attempts).where(Stream.id == self.claim.stream_id)
+                ).one_or_none()
+            if row is not None and row[1] == self.claim.attempt:
+                self.stopped = True
+            else:
+                self.lost_claim = True
             self.stop.set()
         return changed == 1
 

@@ -162,7 +162,6 @@ def rtmp_source(tmp_path: Path) -> Iterator[str]:
         stdin=subprocess.DEVNULL,
     )
     try:
-        time.sleep(1.0)  # until it listens
         yield url
     finally:
         proc.kill()
@@ -170,7 +169,14 @@ def rtmp_source(tmp_path: Path) -> Iterator[str]:
 
 
 def test_rtmp(rtmp_source: str) -> None:
-    found = _pictures(rtmp_source, 3, ReadConfig(open_timeout=5, read_timeout=5))
+    deadline = time.monotonic() + 30
+    while True:  # until ffmpeg listens (a refused connection takes nothing from it)
+        try:
+            found = _pictures(rtmp_source, 3, ReadConfig(open_timeout=5, read_timeout=5))
+            break
+        except SourceLost as exc:
+            assert "refused" in str(exc) and time.monotonic() < deadline, exc
+            time.sleep(0.5)
     assert len(found) == 3 and all(p.frame.rgb is not None for p in found)
 
 
