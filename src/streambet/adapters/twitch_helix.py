@@ -10,6 +10,7 @@ import requests
 
 from streambet.domain.errors import (
     Conflict,
+    NotFound,
     PermissionDenied,
     StreamBetError,
     Unavailable,
@@ -90,6 +91,8 @@ def _error(r: requests.Response) -> StreamBetError:
         return PermissionDenied(message)
     if r.status_code == 400:
         return ValidationFailed(message)
+    if r.status_code == 404:
+        return NotFound(message)
     if r.status_code == 409:
         return Conflict(message)
     return Unavailable(message)

@@ -24,6 +24,7 @@ from streambet.domain.markets import MarketStatus
 from streambet.domain.twitch import RUNNING, Mirror, prediction_of
 from streambet.services.live_markets import managed_stream
 from streambet.services.markets import load_market, outcomes_of
+from streambet.services.read_models import ReadModel
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,17 @@ class MirrorReport:
     failed: list[int] = field(default_factory=list)
 
 
+class TwitchChannelRead(ReadModel):
+    """What the API says of a connected channel: never the token."""
+
+    stream_id: int
+    broadcaster_id: str
+    mirrored: bool
+
+
 def connect_twitch(
     uow: UnitOfWork, box: Box, by: Principal, stream_id: int, broadcaster_id: str, token: str
-) -> None:
+) -> TwitchChannelRead:
     """Opt a stream in (or replace its channel): its live markets get mirrored from now on."""
     if not broadcaster_id.isdigit() or len(broadcaster_id) > 64:
         raise ValidationFailed("broadcaster_id is Twitch's numeric user id.")
@@ -75,6 +84,7 @@ def connect_twitch(
         row.broadcaster_id = broadcaster_id
         row.token_sealed = box.seal(token.strip())
         uow.commit()
+    return TwitchChannelRead(stream_id=stream_id, broadcaster_id=broadcaster_id, mirrored=True)
 
 
 def sync_predictions(
