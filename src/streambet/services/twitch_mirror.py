@@ -175,8 +175,6 @@ def _create(
         live = s.get(LiveMarket, market_id)
         if live is None or s.get(TwitchPrediction, market_id) is not None:
             return  # another worker claimed it
-        row = TwitchPrediction(market_id=market_id, stream_id=live.stream_id, outcome_ids={})
-        s.add(row)
         busy = s.scalar(
             select(TwitchPrediction.market_id)
             .where(
@@ -199,9 +197,17 @@ def _create(
                 )
             except ValidationFailed as exc:
                 reason = exc.message
-        row.status = Mirror.SKIPPED.value if reason else Mirror.SENDING.value
-        row.reason = reason
-        row.updated_at = at
+        status = Mirror.SKIPPED if reason else Mirror.SENDING
+        s.add(
+            TwitchPrediction(
+                market_id=market_id,
+                stream_id=live.stream_id,
+                outcome_ids={},
+                status=status.value,
+                reason=reason,
+                updated_at=at,
+            )
+        )
         channel = None if reason else _channel(uow, box, live.stream_id)
         uow.commit()
     if channel is None:
