@@ -21,7 +21,7 @@ from streambet.adapters.twitch_helix import Prediction
 from streambet.domain.accounts import Principal
 from streambet.domain.errors import StreamBetError, ValidationFailed
 from streambet.domain.markets import MarketStatus
-from streambet.domain.twitch import RUNNING, Mirror, prediction_of
+from streambet.domain.twitch import RUNNING, Mirror, PredictionDraft, prediction_of
 from streambet.services.live_markets import managed_stream
 from streambet.services.markets import load_market, outcomes_of
 from streambet.services.read_models import ReadModel
@@ -183,48 +183,36 @@ def _create(
             )
             .limit(1)
         )
-        closes = market.closes_at or at
         outcomes = outcomes_of(s, market_id)
-        reason = None
-        if market.status != MarketStatus.OPEN or closes <= at:
-            reason = "betting had closed before it could be sent"
-        elif busy is not None:
-            reason = f"the channel had a prediction running (market {busy}): one at a time"
-        else:
-            try:
-                draft = prediction_of(
-                    market.question, [o.title for o in outcomes], (closes - at).total_seconds()
-                )
-            except ValidationFailed as exc:
-                reason = exc.message
-        status = Mirror.SKIPPED if reason else Mirror.SENDING
+        plan = _plan(market, [o.title for o in outcomes], busy, at)
         s.add(
             TwitchPrediction(
                 market_id=market_id,
                 stream_id=live.stream_id,
                 outcome_ids={},
-                status=status.value,
-                reason=reason,
+                status=(Mirror.SKIPPED if isinstance(plan, str) else Mirror.SENDING).value,
+                reason=plan if isinstance(plan, str) else None,
                 updated_at=at,
             )
         )
-        channel = None if reason else _channel(uow, box, live.stream_id)
+        channel = _channel(uow, box, live.stream_id)
+        ours = [o.id for o in outcomes]
         uow.commit()
-    if channel is None:
+    if isinstance(plan, str):
         report.skipped.append(market_id)
-        log.info("twitch prediction skipped", extra={"market_id": market_id, "reason": reason})
+        log.info("twitch prediction skipped", extra={"market_id": market_id, "reason": plan})
         return
     try:
         made = helix.create_prediction(
-            channel.token, channel.broadcaster_id, draft.title, list(draft.outcomes), draft.window_s
+            channel.token, channel.broadcaster_id, plan.title, list(plan.outcomes), plan.window_s
         )
     except StreamBetError as exc:
         _record(write, market_id, Mirror.SENDING, Mirror.FAILED, exc.message, report)
         return
-    if len(made.outcome_ids) != len(outcomes):
+    if len(made.outcome_ids) != len(ours):
         _record(write, market_id, Mirror.SENDING, Mirror.FAILED, "outcomes differ", report)
         return
-    ids = {str(o.id): tid for o, tid in zip(outcomes, made.outcome_ids, strict=True)}
+    ids = {str(o): tid for o, tid in zip(ours, made.outcome_ids, strict=True)}
     with write() as uow:
         row = uow.session.get(TwitchPrediction, market_id, with_for_update=True)
         if row is not None and row.status == Mirror.SENDING:
@@ -234,6 +222,21 @@ def _create(
             row.updated_at = datetime.now(UTC)
             uow.commit()
             report.created.append(market_id)
+
+
+def _plan(
+    market: Market, titles: list[str], busy: int | None, at: datetime
+) -> PredictionDraft | str:
+    """The prediction to send, or why none is."""
+    closes = market.closes_at or at
+    if market.status != MarketStatus.OPEN or closes <= at:
+        return "betting had closed before it could be sent"
+    if busy is not None:
+        return f"the channel had a prediction running (market {busy}): one at a time"
+    try:
+        return prediction_of(market.question, titles, (closes - at).total_seconds())
+    except ValidationFailed as exc:
+        return exc.message
 
 
 def _advance(
