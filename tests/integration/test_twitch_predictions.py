@@ -139,7 +139,7 @@ def test_long_titles_are_shortened(app: Flask, helix: tuple[FakeHelix, HelixClie
     assert sent["title"] == "Will a person walk into the kitchen camera's…"
     assert len(sent["title"]) <= 45
     titles = [o["title"] for o in sent["outcomes"]]
-    assert titles == ["Yes, somebody walks right…", "No, the kitchen stays…"]
+    assert titles == ["Yes, somebody walks…", "No, the kitchen stays…"]
     assert all(len(t) <= 25 for t in titles)
     assert sent["prediction_window"] == 1800  # clamped to Twitch's longest
 

@@ -38,7 +38,7 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if " " in cut and cut.rfind(" ") >= limit // 2:
+    if text[len(cut)] != " " and cut.rfind(" ") >= limit // 2:  # mid-word: drop that word
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip() + "…"
 
