@@ -25,12 +25,12 @@ from streambet.metrics import Metrics
 from streambet.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from streambet.adapters.token_box import TokenBox
-    from streambet.adapters.twitch_helix import HelixClient
     from streambet.adapters.engines import EnginePool
     from streambet.adapters.events import EventBus
     from streambet.adapters.queue import JobQueue
     from streambet.adapters.storage import Storage
+    from streambet.adapters.token_box import TokenBox
+    from streambet.adapters.twitch_helix import HelixClient
     from streambet.domain.criteria import LabelVocabulary
     from streambet.domain.markets import FootagePolicy
     from streambet.services.accounts import AccountPolicy, Mailer

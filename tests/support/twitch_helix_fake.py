@@ -54,8 +54,10 @@ class FakeHelix:
                     user = self._auth()
                     if not isinstance(body, dict):
                         raise Refused(400, "The request body must be a JSON object.")
-                    made = self._create(user, body) if request.method == "POST" else (
-                        self._end(user, body)
+                    made = (
+                        self._create(user, body)
+                        if request.method == "POST"
+                        else (self._end(user, body))
                     )
                 except Refused as r:
                     self.calls.append((request.method, body, r.status))

@@ -14,9 +14,9 @@ from streambet.domain.errors import Conflict
 
 class TokenBox:
     def __init__(self, secret_key: str, purpose: str = "twitch-token") -> None:
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()
-        ).derive(secret_key.encode())
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+            secret_key.encode()
+        )
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def seal(self, secret: str) -> str:

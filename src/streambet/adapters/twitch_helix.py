@@ -65,7 +65,10 @@ class HelixClient:
         headers = {"Authorization": f"Bearer {token}", "Client-Id": self.client_id}
         try:
             r = self._http.request(
-                method, f"{self.base_url}/predictions", json=body, headers=headers,
+                method,
+                f"{self.base_url}/predictions",
+                json=body,
+                headers=headers,
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
