@@ -144,6 +144,28 @@ def test_long_titles_are_shortened(app: Flask, helix: tuple[FakeHelix, HelixClie
     assert sent["prediction_window"] == 1800  # clamped to Twitch's longest
 
 
+def test_a_prediction_twitch_locked_itself_is_still_resolved(
+    app: Flask, helix: tuple[FakeHelix, HelixClient]
+) -> None:
+    fake, client = helix
+    op, stream = connected(app)
+    t0 = now_ms()
+    a, b = t0 + 60_000, t0 + 120_000
+    market = person_market(app, op.principal, stream, a, b).market
+    sync(app, client)
+    made = fake.predictions[row(app, market.id).prediction_id or ""]
+    made["status"] = "LOCKED"  # as Twitch does when the prediction's window ends
+    w = app.extensions["streambet"]
+    markets.lock_market(w.uow(), market.id, by=None)
+    assert sync(app, client).locked == [market.id]  # refused (already locked): noted
+    locked = row(app, market.id)
+    assert locked.status == "locked" and "cannot become LOCKED" in (locked.reason or "")
+    cover(app, stream, a - 10_000, b + 15_000, end_reason="stopped")
+    assert settle(app, market.id, b + 20_000) == "resolved"  # covered, nobody: NO
+    assert sync(app, client).ended == [market.id]
+    assert made["status"] == "RESOLVED" and made["winning_outcome_id"] == made["outcomes"][1]["id"]
+
+
 def test_one_prediction_at_a_time(app: Flask, helix: tuple[FakeHelix, HelixClient]) -> None:
     fake, client = helix
     op, stream = connected(app)

@@ -274,6 +274,15 @@ def _advance(
             target.value.upper(),
             winner,
         )
+    except ValidationFailed as exc:
+        if target is Mirror.LOCKED:
+            # Twitch locks a prediction itself when its window ends (betting here may run
+            # longer than its 1800 s): no more predictions either way. Resolving it next
+            # still tells a real refusal apart.
+            _record(write, market_id, was, Mirror.LOCKED, exc.message, report)
+        else:
+            _record(write, market_id, was, Mirror.FAILED, exc.message, report)
+        return
     except StreamBetError as exc:
         _record(write, market_id, was, Mirror.FAILED, exc.message, report)
         return
