@@ -6,6 +6,7 @@ sealed at rest and never logged or shown; Twitch's refusals recorded, never bloc
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -304,3 +305,36 @@ def test_the_fake_refuses_what_twitch_refuses(helix: tuple[FakeHelix, HelixClien
     with pytest.raises(ValidationFailed):  # ended is ended
         client.end_prediction(TOKEN, BROADCASTER, made.id, "CANCELED")
     client.create_prediction(TOKEN, BROADCASTER, "next", ok, 1800)  # the channel is free again
+
+
+def test_the_worker_mirrors_with_the_settings(
+    base_config: dict[str, Any], database_url: str
+) -> None:
+    """STREAMBET_TWITCH_CLIENT_ID and _HELIX_URL set: the worker's live-market sweep
+    creates and locks the prediction by itself."""
+    from streambet import create_app
+    from streambet.worker import Worker
+
+    with fake_helix({TOKEN: BROADCASTER}) as (fake, url):
+        config = {"twitch_client_id": CLIENT_ID, "twitch_helix_url": url, "live_max_streams": 0}
+        app = create_app({**base_config, **config, "database_url": database_url})
+        w = app.extensions["streambet"]
+        consumer = Worker(w, workers=1)
+        consumer.start()
+        try:
+            op, stream = connected(app)
+            t0 = now_ms()
+            market = person_market(app, op.principal, stream, t0 + 60_000, t0 + 120_000).market
+            _wait_for(lambda: [p["status"] for p in fake.predictions.values()] == ["ACTIVE"])
+            markets.lock_market(w.uow(), market.id, by=None)
+            _wait_for(lambda: [p["status"] for p in fake.predictions.values()] == ["LOCKED"])
+        finally:
+            consumer.stop()
+            w.close()
+
+
+def _wait_for(check: Any, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not check():
+        assert time.monotonic() < deadline, "the worker did not get there"
+        time.sleep(0.1)
