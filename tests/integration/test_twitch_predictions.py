@@ -72,8 +72,9 @@ def settle(app: Flask, market_id: int, at: int) -> str | None:
     return live_settlement.settle_live_market(w.uow, market_id, Vocabulary(), POLICY, now=at)
 
 
-def test_create_lock_resolve(app: Flask, helix: tuple[FakeHelix, HelixClient]) -> None:
+def test_create_lock_resolve(any_db_app: Flask, helix: tuple[FakeHelix, HelixClient]) -> None:
     fake, client = helix
+    app = any_db_app
     op, stream = connected(app)
     t0 = now_ms()
     a, b = t0 + 60_000, t0 + 120_000
