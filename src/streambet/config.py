@@ -198,6 +198,9 @@ class Settings(_Model):
     # window the engine could not watch whole waits before its gap rule decides it.
     live_bet_delay_seconds: float = Field(default=5.0, gt=0, le=60)
     live_settle_timeout_seconds: float = Field(default=90.0, gt=0)
+    # Twitch Predictions mirroring (per stream, opt-in): the app's client id; empty: off.
+    twitch_client_id: str = ""
+    twitch_helix_url: str = "https://api.twitch.tv/helix"
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

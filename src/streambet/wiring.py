@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from streambet.adapters.events import EventBus
     from streambet.adapters.queue import JobQueue
     from streambet.adapters.storage import Storage
+    from streambet.adapters.token_box import TokenBox
+    from streambet.adapters.twitch_helix import HelixClient
     from streambet.domain.criteria import LabelVocabulary
     from streambet.domain.markets import FootagePolicy
     from streambet.services.accounts import AccountPolicy, Mailer
@@ -182,6 +184,20 @@ class Wiring:
         return LiveSettlementPolicy(
             self.settlement_policy, round(self.settings.live_settle_timeout_seconds * 1000)
         )
+
+    @cached_property
+    def twitch_helix(self) -> HelixClient | None:
+        """None unless STREAMBET_TWITCH_CLIENT_ID is set: no stream gets mirrored."""
+        from streambet.adapters.twitch_helix import HelixClient
+
+        s = self.settings
+        return HelixClient(s.twitch_helix_url, s.twitch_client_id) if s.twitch_client_id else None
+
+    @cached_property
+    def token_box(self) -> TokenBox:
+        from streambet.adapters.token_box import TokenBox
+
+        return TokenBox(self.settings.secret_key)
 
     @cached_property
     def footage_policy(self) -> FootagePolicy:

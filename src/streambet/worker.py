@@ -30,6 +30,7 @@ from streambet.services import (
     market_templates,
     orphans,
     sweeper,
+    twitch_mirror,
 )
 from streambet.services.analyses import RUN_TASK
 from streambet.services.orphans import GRACE
@@ -196,6 +197,8 @@ class Worker:
                     next_sweep = time.monotonic() + LIVE_MARKET_SWEEP_SECONDS
                     market_templates.open_due(w.uow, w.read_uow, w.vocabulary)
                     sweep()
+                    if w.twitch_helix is not None:
+                        twitch_mirror.sync_predictions(w.uow, w.twitch_helix, w.token_box)
             except Exception:
                 log.exception("live markets: settlement sweep failed")
                 if subscription is not None:

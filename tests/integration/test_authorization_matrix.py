@@ -475,6 +475,10 @@ RULES: dict[tuple[str, str], Rule] = {
         _live_stream("/templates"), owner_sees(200, "operator")
     ),
     ("POST", "/api/templates/<id:template_id>/stop"): Rule(_template, owner_sees(200, "operator")),
+    ("PUT", "/api/streams/<id:stream_id>/twitch"): Rule(
+        _live_stream("/twitch", {"broadcaster_id": "141981764", "access_token": "t0ken"}),
+        owner_sees(200, "operator"),
+    ),
 }
 
 

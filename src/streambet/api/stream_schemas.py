@@ -61,3 +61,16 @@ class StreamQuery(BaseModel):
 class StreamList(BaseModel):
     items: list[StreamRead]
     total: int
+
+
+class TwitchConnect(BaseModel):
+    """Mirror this stream's live markets as Twitch Predictions on the broadcaster's channel."""
+
+    model_config = ConfigDict(extra="forbid")
+    broadcaster_id: str = Field(pattern=r"^[0-9]{1,64}$", description="Twitch's numeric user id")
+    access_token: str = Field(
+        min_length=1,
+        max_length=512,
+        description="The broadcaster's user access token with channel:manage:predictions "
+        "(stored encrypted, never shown again)",
+    )

@@ -7,11 +7,12 @@ from flask import Blueprint, Response, jsonify
 
 from streambet.api.auth import principal, requires
 from streambet.api.openapi import documented
-from streambet.api.stream_schemas import StreamCreate, StreamList, StreamQuery
+from streambet.api.stream_schemas import StreamCreate, StreamList, StreamQuery, TwitchConnect
 from streambet.api.validation import parse_json, parse_query
 from streambet.domain.accounts import Role
-from streambet.services import live_frames, streams
+from streambet.services import live_frames, streams, twitch_mirror
 from streambet.services.streams import StreamRead
+from streambet.services.twitch_mirror import TwitchChannelRead
 from streambet.wiring import wiring
 
 bp = Blueprint("streams", __name__)
@@ -139,3 +140,20 @@ def event_frame(stream_id: int, event_id: int) -> Response:
     response.headers["Cache-Control"] = f"private, max-age={FRAME_MAX_AGE}"
     response.headers["X-Frame-Ms"] = str(at)
     return response
+
+
+@bp.put("/api/streams/<id:stream_id>/twitch")
+@documented(
+    "Mirror the stream's live markets as Twitch Predictions (the token is stored encrypted)",
+    tags=TAGS,
+    body=TwitchConnect,
+    responses={200: TwitchChannelRead, 400: None, 401: None, 403: None, 404: None},
+)
+@requires(Role.OPERATOR)
+def connect_twitch(stream_id: int) -> Response:
+    body = parse_json(TwitchConnect)
+    w = wiring()
+    done = twitch_mirror.connect_twitch(
+        w.uow(), w.token_box, principal(), stream_id, body.broadcaster_id, body.access_token
+    )
+    return jsonify(done.model_dump(mode="json"))
