@@ -14,7 +14,7 @@ PostgreSQL, Redis, moto's S3, one machine): prints figures, asserts nothing abou
    classifier alone, no pose or sound, 2 samples/s wanted) on one worker, then spread over
    two (each worker claims half: the other is paused with SIGSTOP for the second or two
    it takes to claim, well inside the lease): samples/s per stream (the stream.frame
-   announcements a WebSocket client through HAProxy hears), samples dropped, lag
+   announcements on the event bus, one per analysed sample), samples dropped, lag
    p50/p95. Then a worker holding a stream is killed (-9) and another stopped gracefully:
    the time until the other worker claims it, and until the stream is live again.
 
@@ -49,11 +49,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from streambet.adapters.events import RedisEventBus  # noqa: E402
 from streambet.adapters.orm.streams import Stream  # noqa: E402
 from streambet.cluster.control import Cluster, wait_for  # noqa: E402
 from tests.support import cluster as support  # noqa: E402
 from tests.support.clips import make_clip  # noqa: E402
-from tests.support.ws import open_page, ws_url  # noqa: E402
 
 CLIENTS = 32
 
@@ -296,30 +296,23 @@ def bench_takeover(cluster: Cluster, args: argparse.Namespace, clip: Path) -> No
 
 
 class _Frames:
-    """A WebSocket client through HAProxy, logged in as the streams' operator, keeping the
-    stream.frame announcements (one per analysed sample) with their arrival times."""
+    """A subscriber to the cluster's event bus (Redis), keeping the stream.frame
+    announcements (one per analysed sample, from whichever worker) with their times."""
 
-    def __init__(self, cluster: Cluster, token: str) -> None:
-        self.ws = open_page(ws_url(cluster.layout.lb_url), header_token=token)
-        self.ws.settimeout(0.5)
+    def __init__(self, cluster: Cluster) -> None:
+        # kept: the bus owns the connection pool the subscription reads from
+        self.bus = RedisEventBus(cluster.layout.node_env("bench")["STREAMBET_REDIS_URL"])
+        self.subscription = self.bus.subscribe("stream.frame")
         self.heard: list[tuple[float, dict[str, Any]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        import websocket
-
         while not self._stop.is_set():
-            try:
-                raw = self.ws.recv()
-            except websocket.WebSocketTimeoutException:
-                continue
-            except Exception:
-                return
-            message = json.loads(raw)
-            if message.get("topic") == "stream.frame":
-                self.heard.append((time.time(), message["payload"]))
+            event = self.subscription.get(timeout=0.5)
+            if event is not None:
+                self.heard.append((time.time(), event.payload))
 
     def of(self, sid: int, t0: float, t1: float) -> list[dict[str, Any]]:
         return [p for at, p in list(self.heard) if t0 <= at < t1 and p["stream_id"] == sid]
@@ -327,7 +320,8 @@ class _Frames:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(5)
-        self.ws.close()
+        self.subscription.close()
+        self.bus.close()
 
 
 class _Streams:
@@ -335,7 +329,12 @@ class _Streams:
 
     def __init__(self, cluster: Cluster, token: str, clip: Path) -> None:
         self.cluster, self.clip = cluster, clip
-        self.options = {"loop": True, "detectors": ["classifier"], "pose": False, "audio": False}
+        self.options: dict[str, Any] = {
+            "loop": True,
+            "detectors": ["classifier"],
+            "pose": False,
+            "audio": False,
+        }
         self.headers = {"Authorization": f"Bearer {token}"}
         self.db = support.database(cluster)
 
@@ -465,7 +464,7 @@ def bench_live(cluster: Cluster, args: argparse.Namespace, clip: Path) -> None:
     finally:
         db.dispose()
     streams = _Streams(cluster, token, clip)
-    frames = _Frames(cluster, token)
+    frames = _Frames(cluster)
     try:
         n = args.streams
         cluster.stop("worker2")
@@ -481,7 +480,7 @@ def bench_live(cluster: Cluster, args: argparse.Namespace, clip: Path) -> None:
         sids = _hold(streams, n - half, "worker1", "worker2", "two-a")
         sids += _hold(streams, half, "worker2", "worker1", "two-b")
         two = _measure(streams, frames, sids, args.live_seconds, f"{n} stream(s) on 2 workers")
-        print(f"    samples/s per stream, 2 workers / 1 worker: {two / one:.2f}")
+        print(f"    samples/s per stream, 2 workers / 1 worker: {two / max(one, 1e-9):.2f}")
         for how in ("kill -9", "graceful stop"):
             _live_takeover(streams, how, args.lease)
     finally:
