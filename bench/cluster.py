@@ -423,7 +423,8 @@ def _measure(
         lags += [p["lag_ms"] for p in heard if p.get("lag_ms") is not None]
     rate = statistics.mean(rates)
     print(
-        f"    {label}: {rate:.2f} samples/s per stream (2 wanted; min {min(rates):.2f}),"
+        f"    {label}: {rate:.2f} samples/s per stream (2 wanted; {min(rates):.2f} to"
+        f" {max(rates):.2f}),"
         f" {dropped} dropped in {seconds} s, lag p50 {_pct(lags, 50):.0f} ms p95"
         f" {_pct(lags, 95):.0f} ms; load average {load:.1f}"
     )
