@@ -71,9 +71,13 @@ class LiveJobs:
             thread.start()
             self._jobs[claim.stream_id] = (thread, stop)
 
-    def stop(self, timeout: float) -> None:
+    def signal_stop(self) -> None:
+        """Tells every live job to hand its stream back (without waiting for it)."""
         for _, stop in self._jobs.values():
             stop.set()
+
+    def stop(self, timeout: float) -> None:
+        self.signal_stop()
         for thread, _ in self._jobs.values():
             thread.join(timeout)
         self._jobs.clear()
@@ -209,10 +213,13 @@ class Worker:
             subscription.close()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Running analyses are interrupted and handed back to the queue, so they resume
-        on the next start instead of waiting for their lease to lapse."""
+        """Running analyses are interrupted and handed back to the queue, and live streams
+        are handed back, so they resume on the next start (or on another worker) instead
+        of waiting for their lease to lapse."""
         self.queue.stopping.set()
         self._stop.set()
+        # Live jobs hand their streams back now, not after the running analyses are back.
+        self._live.signal_stop()
         self._consumer.stop(timeout)
         self._live.stop(timeout)
         for thread in self._threads:

@@ -1,17 +1,18 @@
 """Faults on the local cluster (streambet.cluster: HAProxy, two web nodes, two workers,
 PostgreSQL, Redis, moto's S3, all real processes on loopback): a web node killed during a
-storm of wagers, a worker killed or stopped mid-analysis, Redis and PostgreSQL restarted.
-Each test leaves the cluster whole for the next. Live streams (issue 14) are not covered
-here yet: see the README's cluster section."""
+storm of wagers, a worker killed or stopped mid-analysis or mid-live-stream, Redis and
+PostgreSQL restarted. Each test leaves the cluster whole for the next."""
 
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -21,10 +22,12 @@ from sqlalchemy import func, select
 from streambet.adapters.db import Database
 from streambet.adapters.orm.analyses import Analysis
 from streambet.adapters.orm.betting import Wager
+from streambet.adapters.orm.streams import Stream
 from streambet.cluster.control import Cluster, wait_for
 from streambet.services import wallet
 from streambet.services.unit_of_work import UnitOfWork
 from tests.support import cluster as support
+from tests.support.clips import make_clip
 from tests.support.media import make_video
 from tests.support.otlp import Receiver, receiving
 from tests.support.ws import open_page, ws_url
@@ -38,6 +41,7 @@ pytestmark = [
 ]
 
 RETRYABLE = {502, 503, 504}  # what a client retries with the same Idempotency-Key
+LEASE = 10  # STREAMBET_JOB_LEASE_SECONDS on this cluster
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def cluster(
 ) -> Iterator[Cluster]:
     run = tmp_path_factory.mktemp("cluster")
     extra = (("STREAMBET_ANALYSIS_BACKEND", "fake"), ("STREAMBET_OTLP_ENDPOINT", traces[1]))
-    with support.running_cluster(run, job_lease_seconds=10, extra_env=extra) as c:
+    with support.running_cluster(run, job_lease_seconds=LEASE, extra_env=extra) as c:
         yield c
 
 
@@ -308,6 +312,126 @@ def test_a_worker_lost_mid_analysis(
         assert row.attempts == 2
     print(f"{how}: finished {took:.1f} s after the worker was lost")
     _back_up(cluster, holder)
+
+
+def _stream(cluster: Cluster, token: str, stream_id: int) -> dict[str, Any]:
+    r = requests.get(
+        f"{cluster.layout.lb_url}/api/streams/{stream_id}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _lease(db: Database, stream_id: int) -> tuple[int, str | None]:
+    """The stream's current attempt and the worker holding it ("host:pid")."""
+    with db.read_sessions() as s:
+        row = s.get(Stream, stream_id)
+        assert row is not None
+        return row.attempts, row.worker
+
+
+def _node_of(cluster: Cluster, holder: str | None) -> str | None:
+    """Which worker node a stream's holder ("host:pid") is, by the supervisor's pids."""
+    pid = holder.rsplit(":", 1)[1] if holder else "-"
+    # a stopped or killed program answers "0" (and a non-zero exit): not the holder
+    return next(
+        (w for w in cluster.layout.workers if cluster.ctl("pid", w, check=False).strip() == pid),
+        None,
+    )
+
+
+def _status(cluster: Cluster, program: str) -> str:
+    return cluster.ctl("status", program, check=False)
+
+
+def _consuming(cluster: Cluster, worker: str) -> bool:
+    """The worker's current process has started its consumer (and claims streams)."""
+    pid = cluster.pid(worker)
+    return any(
+        line.get("message") == "queue consumer started" and line.get("pid") == pid
+        for line in support.log_lines(cluster, worker)
+    )
+
+
+@pytest.mark.parametrize("how", ["kill -9", "graceful stop"])
+def test_a_worker_lost_mid_live_stream(
+    cluster: Cluster, db: Database, tmp_path: Path, how: str
+) -> None:
+    """A looping replay stream, started through the load balancer, live with labels on one
+    worker. Killed, the other worker takes it over once the lease lapses; stopped
+    gracefully, the stopping worker hands it back and the other takes it at once. Either
+    way the stream is live again and the time between is a gap with the reason."""
+    _back_up(cluster, *cluster.layout.workers)
+    for w in cluster.layout.workers:  # booted: the one that is not killed claims at once
+        wait_for(f"{w} consuming", lambda w=w: _consuming(cluster, w), timeout=120)
+    _, token = support.operator(db)
+    headers = {"Authorization": f"Bearer {token}"}
+    clip = make_clip(tmp_path / "cat.mp4", [("chelsea", 3), ("coffee", 3)], fps=10)
+    made = requests.post(
+        f"{cluster.layout.lb_url}/api/streams",
+        json={
+            "name": f"cluster cam ({how})",
+            "source_url": f"replay:{clip}",
+            "options": {"loop": True, "detectors": ["classifier"], "pose": False, "audio": False},
+            "start": True,
+        },
+        headers=headers,
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    sid = int(made.json()["id"])
+    try:
+        wait_for(
+            "the stream live with labels",
+            lambda: bool(
+                (s := _stream(cluster, token, sid))["status"] == "live"
+                and s["events"]
+                and s["coverage"]
+            ),
+            timeout=180,
+        )
+        time.sleep(1.5)  # the interval's end is written about once a second
+        attempt, holder = _lease(db, sid)
+        victim = _node_of(cluster, holder)
+        assert victim is not None, holder
+        lost_at, lost_ms = time.monotonic(), int(time.time() * 1000)
+        # SIGTERM is what supervisord's stop sends; sent here so the claim is timed
+        # from the signal, not from the process's exit (which follows the hand-back)
+        cluster.kill(victim, signal.SIGKILL if how == "kill -9" else signal.SIGTERM)
+        wait_for("another worker's claim", lambda: _lease(db, sid)[0] > attempt, timeout=60)
+        took = time.monotonic() - lost_at
+        wait_for(f"{victim} gone", lambda: "RUNNING" not in _status(cluster, victim), 60)
+        gone_ms = int(time.time() * 1000)
+        taker = _node_of(cluster, _lease(db, sid)[1])
+        assert taker is not None and taker != victim
+        wait_for(
+            "live again after a gap",
+            lambda: bool(
+                (s := _stream(cluster, token, sid))["status"] == "live" and len(s["coverage"]) >= 2
+            ),
+            timeout=120,
+        )
+        after = _stream(cluster, token, sid)
+        print(f"{how}: stream {sid} claimed by {taker} {took:.1f} s after {victim} was lost")
+    finally:
+        requests.post(
+            f"{cluster.layout.lb_url}/api/streams/{sid}/stop", headers=headers, timeout=30
+        )
+    assert len(after["gaps"]) == 1, after["gaps"]
+    gap = after["gaps"][0]
+    if how == "kill -9":
+        # the lease lapses, then the other worker's next look for streams (every second)
+        assert took <= LEASE + 5
+        assert gap["reason"] == "the worker stopped without a word (its lease lapsed)"
+    else:
+        # handed back on SIGTERM (the queue's stopping event), not waited out
+        assert took < LEASE / 2
+        assert gap["reason"] == "its worker shut down"
+    assert gap["from_ms"] <= gone_ms and gap["until_ms"] >= lost_ms
+    _back_up(cluster, victim)
 
 
 def test_redis_restarted_loses_no_job(cluster: Cluster, db: Database, tmp_path: Path) -> None:
