@@ -29,7 +29,9 @@ def test_reopened_results_show_what_the_server_kept(
     if server_config["keep_uploads"]:
         # The kept upload plays in the player; the boxes come with its picture.
         expect(page.locator(".player")).to_be_visible()
-        page.wait_for_function("document.querySelector('#player').readyState >= 2")
+        # A function, not an expression: Playwright evals a bare expression in the page,
+        # which the app's CSP (no 'unsafe-eval') refuses.
+        page.wait_for_function("() => document.querySelector('#player').readyState >= 2")
         assert page.locator("#player").evaluate("v => v.videoWidth") > 0
         expect(page.locator("#filmstrip")).to_have_count(0)
         expect(page.locator("#local-copy")).to_have_count(0)
