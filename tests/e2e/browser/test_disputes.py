@@ -66,7 +66,7 @@ def test_dispute_then_admin_overturns_from_the_review_queue(
     for page in (pa, pb):
         expect(page.locator("#conn")).to_have_text("● Live")
     expect(pb.locator("#settlement-outcome")).to_contain_text("Outcome: YES")
-    expect(pb.locator("#settlement")).to_contain_text("Disputes are open until")
+    expect(pb.locator("#settlement")).to_contain_text("Disputes are open for")
     pb.get_by_role("button", name="Dispute this result").click()
     expect(pb.get_by_role("alert")).to_have_text("Say what you think the evidence got wrong.")
     pb.get_by_label("Reason for your dispute").fill("That is a photo of a photo, not a face.")
