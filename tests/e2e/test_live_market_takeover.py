@@ -17,7 +17,7 @@ from streambet.adapters.orm.betting import Settlement
 from tests.support.api import make_actor
 from tests.support.betting import fund
 from tests.support.clips import make_clip
-from tests.support.live import prepared_model_dir, wait_for
+from tests.support.live import prepared_model_dir, start_replay_stream, wait_for
 from tests.support.server import Server, server_env, streambet
 
 pytestmark = pytest.mark.slow
@@ -51,19 +51,7 @@ def test_a_killed_worker_leaves_a_gap_that_sends_the_market_to_review(tmp_path: 
 
     first = Server(env, log)
     try:
-        made = requests.post(
-            first.url + "/api/streams",
-            json={
-                "name": "cat cam",
-                "source_url": f"replay:{clip}",
-                "options": {"loop": True, "detectors": ["classifier"], "pose": False},
-                "start": True,
-            },
-            headers=op.headers,
-            timeout=10,
-        )
-        assert made.status_code == 201, made.text
-        sid = made.json()["id"]
+        sid = start_replay_stream(first.url, op.headers, clip)
         wait_for(lambda: get(first, f"/api/streams/{sid}")["status"] == "live", 120)
         start = int(time.time() * 1000) + 10_000  # time to bet, even on a loaded machine
         market = requests.post(

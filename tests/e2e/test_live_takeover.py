@@ -14,7 +14,7 @@ import requests
 from streambet import create_app
 from tests.support.api import make_actor
 from tests.support.clips import make_clip
-from tests.support.live import prepared_model_dir, wait_for
+from tests.support.live import prepared_model_dir, start_replay_stream, wait_for
 from tests.support.server import Server, server_env, streambet
 
 pytestmark = pytest.mark.slow
@@ -48,19 +48,7 @@ def test_kill_9_takeover_records_the_gap(tmp_path: Path) -> None:
 
     first = Server(env, log)
     try:
-        made = requests.post(
-            first.url + "/api/streams",
-            json={
-                "name": "cat cam",
-                "source_url": f"replay:{clip}",
-                "options": {"loop": True, "detectors": ["classifier"], "pose": False},
-                "start": True,
-            },
-            headers=op.headers,
-            timeout=10,
-        )
-        assert made.status_code == 201, made.text
-        sid = made.json()["id"]
+        sid = start_replay_stream(first.url, op.headers, clip)
         wait_for(lambda: stream(first)["status"] == "live" and stream(first)["events"], 120)
         time.sleep(1.5)  # the interval's end is written about once a second
         before = stream(first)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from streambet.config import load_settings
 
@@ -32,3 +33,22 @@ def wait_for(what: Callable[[], Any], timeout: float = 60, step: float = 0.2) ->
             return found
         assert time.monotonic() < deadline, "timed out"
         time.sleep(step)
+
+
+def start_replay_stream(base_url: str, headers: dict[str, str], clip: Path) -> int:
+    """Starts a looping `replay:` stream of `clip` (classifier only, no pose) through the
+    API, as its operator; returns its id."""
+    made = requests.post(
+        base_url + "/api/streams",
+        json={
+            "name": "cat cam",
+            "source_url": f"replay:{clip}",
+            "options": {"loop": True, "detectors": ["classifier"], "pose": False},
+            "start": True,
+        },
+        headers=headers,
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    stream_id: int = made.json()["id"]
+    return stream_id
