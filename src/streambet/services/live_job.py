@@ -260,6 +260,10 @@ class LiveJob:
             interval, interval_id = self._interval, self._interval_id
         if interval is None:
             return
+        # A picture stands for its sample interval, but the end written never lies past
+        # this moment: stream time is wall time, and a job killed before its next sample
+        # has not covered what had not yet happened (its gap starts at this write at most).
+        interval = (interval[0], max(interval[0], min(interval[1], now_ms())))
         with self.r.write() as uow:
             if interval_id is None:
                 row = StreamInterval(
