@@ -33,6 +33,7 @@ from streambet.services.unit_of_work import UnitOfWorkFactory
 from streambet.timeline import LabelSample
 from streambet.vision.backends.local.engine import LocalEngine
 from streambet.vision.live.analysis import LiveAnalysis
+from streambet.vision.live.guard import VetHost
 from streambet.vision.live.labels import LabelEvent
 from streambet.vision.live.resolve import ClientFactory
 from streambet.vision.live.source import now_ms
@@ -64,6 +65,8 @@ class LiveRunner:
     engine: Callable[[tuple[str, ...] | None], LocalEngine]  # by detector names (None: all)
     policy: LivePolicy
     kinesis_clients: ClientFactory | None = None
+    # Production: a host's addresses, checked again at every connection (None: anywhere).
+    vet_host: VetHost | None = None
 
 
 def rowcount(result: object) -> int:

@@ -23,6 +23,8 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from streambet.vision.live.errors import SourceRefused
+from streambet.vision.live.guard import Guard
 from streambet.vision.pipeline.audio.decode import SAMPLE_RATE
 from streambet.vision.pipeline.decode import (
     DecodedFrame,
@@ -102,26 +104,42 @@ class _Clock:
         return at
 
 
-def read_source(url: str, config: ReadConfig, stop: threading.Event) -> Iterator[Item]:
+def read_source(
+    url: str, config: ReadConfig, stop: threading.Event, guard: Guard | None = None
+) -> Iterator[Item]:
     """Items from one connection to `url` (a path for replay:) until it ends. Raises
-    SourceLost when it fails or a network source closes, SourceEnded when a replay is over."""
+    SourceLost when it fails or a network source closes, SourceEnded when a replay is over,
+    SourceRefused when `guard` refuses a host it would connect to (guard.py)."""
     replay = url.startswith("replay:")
     target = url.split(":", 1)[1] if replay else url
     sampler = FrameSampler(config.sample_interval_ms)
     clock = _Clock(paced=replay)
     while not stop.is_set():
+        options = ffmpeg_options(target)
+        io_open = None
+        if guard is not None and not replay:
+            guard.refused = None
+            if target.split(":", 1)[0].lower() in ("http", "https"):
+                # Every request FFmpeg makes goes through the guard; its own persistent
+                # and parallel HTTP connections need FFmpeg's own I/O, so they are off.
+                io_open = guard.io_open
+                options |= {"http_persistent": "0", "http_multiple": "0"}
+            else:
+                target = guard.pinned(url)
         try:
             container = av.open(
                 target,
                 mode="r",
-                options=ffmpeg_options(target),
+                options=options,
                 timeout=None if replay else (config.open_timeout, config.read_timeout),
                 metadata_errors="ignore",
+                io_open=io_open,
             )
-        except (av.error.FFmpegError, OSError) as exc:
+        except (av.error.FFmpegError, OSError, SourceRefused) as exc:
+            _refused(guard)
             raise SourceLost(f"could not open the source ({_why(exc)})") from exc
         try:
-            span_ms = yield from _read(container, config, sampler, clock, stop, replay)
+            span_ms = yield from _read(container, config, sampler, clock, stop, replay, guard)
         finally:
             container.close()
         if stop.is_set():
@@ -135,6 +153,13 @@ def read_source(url: str, config: ReadConfig, stop: threading.Event) -> Iterator
         clock.offset += span_ms
 
 
+def _refused(guard: Guard | None) -> None:
+    """A refused request may only show as a failed open or a skipped segment: the guard
+    remembers it."""
+    if guard is not None and guard.refused is not None:
+        raise SourceRefused(guard.refused)
+
+
 def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
@@ -146,6 +171,7 @@ def _read(
     clock: _Clock,
     stop: threading.Event,
     paced: bool,
+    guard: Guard | None,
 ) -> Generator[Item, None, int]:
     """Yields from one open container; returns the presentation time it spanned (ms, the
     last picture's end less the first's start)."""
@@ -175,9 +201,12 @@ def _read(
         try:
             packet = next(packets)
         except StopIteration:
+            _refused(guard)
             return last - (first or 0) + frame_ms
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, OSError, SourceRefused) as exc:
+            _refused(guard)
             raise SourceLost(f"reading the source failed ({_why(exc)})") from exc
+        _refused(guard)
         if packet.is_corrupt or (packet.dts is None and packet.pts is None):
             continue
         try:
