@@ -47,6 +47,16 @@ def test_replay_is_paced_and_loops(tmp_path: Path) -> None:
     assert all(p.frame.rgb is not None and p.frame.rgb.shape == (180, 320, 3) for p in found)
 
 
+def test_looping_replay_keeps_time_when_frames_are_skipped(tmp_path: Path) -> None:
+    """At 30 fps with 2 samples a second, frames nothing refers to are not decoded; each
+    round of a looping replay still lasts the file's whole length (its end is read from
+    the packets), so samples stay on the 500 ms grid round after round."""
+    clip = make_clip(tmp_path / "c.mp4", [("chelsea", 1.0)], fps=30, size=(320, 180))
+    found = _pictures(f"replay:{clip}", 9, ReadConfig(sample_interval_ms=500, loop=True))
+    times = [p.frame.timestamp_ms - found[0].frame.timestamp_ms for p in found]
+    assert all(abs(t - 500 * k) <= 40 for k, t in enumerate(times)), times
+
+
 def test_replay_without_loop_ends(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "c.mp4", [("chelsea", 1.0)], fps=10, size=(160, 90))
     events: list[tuple[str, Any]] = []

@@ -5,7 +5,9 @@ Network sources are opened with open and read timeouts (FFmpeg's interrupt callb
 silent server cannot hang the reader). Stream time is the source's presentation time
 mapped onto the wall clock at the first picture; the mapping is set again when it would
 put a picture in the future or far in the past (a timestamp jump), so pictures of an HLS
-segment that arrives at once still get their own times. `replay:` files are paced: each
+segment that arrives at once still get their own times. Pictures are sampled every sample
+interval, and at once at a cut (the shot detector on every decoded picture's thumbnail).
+`replay:` files are paced: each
 picture is handed over at its stream time, and a looping replay starts again with its
 clock running on. Corrupt packets and damaged pictures are skipped.
 """
@@ -32,11 +34,14 @@ from streambet.vision.pipeline.decode import (
     _analysis_size,
     _luma_thumb,
 )
+from streambet.vision.pipeline.detectors.shots import ShotDetector
 
 # Sound is handed over in pieces of about this long (the sound models want whole seconds).
 SOUND_PIECE_SECONDS = 1.0
 # Skip decoding non-reference frames with at least this many frames a sample.
 NONREF_MIN_FRAMES_PER_SAMPLE = 8
+# A cut is sampled at once if the last sample is at least this fraction of an interval old.
+CUT_MIN_GAP_DIVISOR = 4
 # A mapped time further behind the wall clock than this is a timestamp jump, not lag.
 MAX_BEHIND_MS = 30_000
 
@@ -194,21 +199,30 @@ def _read(
     pending_start: int | None = None
     sound_next: int | None = None
     first: int | None = None
-    last = 0
+    last = end = 0
     frame_ms = round(1000 / rate) if rate > 0 else 40
+    shots = ShotDetector(keep_history=False)
+    min_gap = config.sample_interval_ms // CUT_MIN_GAP_DIVISOR
+    last_sample = -(10**15)
     packets = container.demux(*streams)
     while not stop.is_set():
         try:
             packet = next(packets)
         except StopIteration:
             _refused(guard)
-            return last - (first or 0) + frame_ms
+            return max(last + frame_ms, end) - (first or 0)
         except (av.error.FFmpegError, OSError, SourceRefused) as exc:
             _refused(guard)
             raise SourceLost(f"reading the source failed ({_why(exc)})") from exc
         _refused(guard)
         if packet.is_corrupt or (packet.dts is None and packet.pts is None):
             continue
+        if packet.stream is video and packet.pts is not None and packet.time_base is not None:
+            # The file's end, from the packets: frames nothing refers to are not decoded,
+            # so the last picture seen may be a few frames short of it (a looping replay
+            # would lose that much stream time every round).
+            tail = packet.pts + (packet.duration or 0)
+            end = max(end, round(float(tail * packet.time_base) * 1000))
         try:
             frames = packet.decode()
         except (av.error.InvalidDataError, av.error.FFmpegError):
@@ -245,9 +259,16 @@ def _read(
                 wait = (at - now_ms()) / 1000
                 if wait > 0 and stop.wait(wait):
                     return 0
-            if not sampler.take(at):
+            luma = _luma_thumb(frame)
+            # A cut is sampled at once, not at the next tick: a new scene's labels need two
+            # samples to be confirmed, so this saves up to a sample interval of latency.
+            cut = shots.update(at, luma) and at - last_sample >= min_gap
+            if not sampler.take(at) and not cut:
                 continue
+            if cut:
+                sampler.restart(at)
+            last_sample = at
             size = _analysis_size(frame.width, frame.height)
             rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-            yield Picture(DecodedFrame(at, _luma_thumb(frame), rgb))
+            yield Picture(DecodedFrame(at, luma, rgb))
     return 0
