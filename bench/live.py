@@ -208,12 +208,35 @@ class Listener:
         ]
 
     def cat_starts(self, sid: int) -> list[float]:
+        return [at for at, _ in self.cat_events(sid)]
+
+    def cat_events(self, sid: int) -> list[tuple[float, dict[str, Any]]]:
         return [
-            at
+            (at, e)
             for at, p in self.of("stream.labels", sid)
             for e in p["events"]
             if e["label"] == "Cat" and e["kind"] == "start"
         ]
+
+
+def _split(glass: list[float], events: list[tuple[float, dict[str, Any]]]) -> str:
+    """Where the time went, medians over cycles: glass to the picture the label was seen
+    in (the source's delivery and sampling), that picture to its announcement (the models
+    and the second sample that confirms), announcement to arrival (bus and WebSocket)."""
+    parts: list[tuple[float, float, float]] = []
+    for k, g in enumerate(glass):
+        until = glass[k + 1] if k + 1 < len(glass) else float("inf")
+        hits = [(at, e) for at, e in events if g <= at < until]
+        if hits:
+            at, e = hits[0]
+            parts.append((e["stream_ms"] - g, e["wall_ms"] - e["stream_ms"], at - e["wall_ms"]))
+    if not parts:
+        return ""
+    seen, announced, arrived = (statistics.median(p[i] for p in parts) for i in range(3))
+    return (
+        f"    median split: to the picture seen {seen:.0f} ms, to its announcement "
+        f"{announced:.0f} ms, to the client {arrived:.0f} ms"
+    )
 
 
 def _latencies(glass: list[float], arrivals: list[float]) -> tuple[list[float], int]:
@@ -262,6 +285,7 @@ def latency(cycles: int) -> None:
             values, missed = _latencies(glass, listener.cat_starts(sid))
             results["replay"] = values
             _report_latency("replay (direct)", values, missed)
+            print(_split(glass, listener.cat_events(sid)))
 
             # HLS, 1 s segments: the glass time is when the writer encoded the picture.
             with live_hls(env.media, segments * (cycles + 2), fps=FPS, size=SIZE) as source:
@@ -282,6 +306,7 @@ def latency(cycles: int) -> None:
                 values, missed = _latencies(glass[:cycles], arrivals)
                 results["hls"] = values
                 _report_latency("HLS, 1 s segments", values, missed)
+                print(_split(glass[:cycles], listener.cat_events(sid)))
         finally:
             listener.close()
     if results.get("replay") and results.get("hls"):
