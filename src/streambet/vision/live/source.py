@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from streambet.vision.live.errors import SourceRefused
 from streambet.vision.live.guard import Guard
+from streambet.vision.live.srt import PIPE_OPTIONS, SrtChild
 from streambet.vision.pipeline.audio.decode import SAMPLE_RATE
 from streambet.vision.pipeline.decode import (
     DecodedFrame,
@@ -82,7 +83,8 @@ def now_ms() -> int:
 
 
 def ffmpeg_options(url: str) -> dict[str, str]:
-    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS from its live edge."""
+    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS from its live edge.
+    (SRT is read through Debian's ffmpeg: srt.py.)"""
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("rtsp", "rtsps"):
         return {"rtsp_transport": "tcp"}
@@ -131,22 +133,35 @@ def read_source(
                 options |= {"http_persistent": "0", "http_multiple": "0"}
             else:
                 target = guard.pinned(url)
+        child: SrtChild | None = None
         try:
-            container = av.open(
-                target,
-                mode="r",
-                options=options,
-                timeout=None if replay else (config.open_timeout, config.read_timeout),
-                metadata_errors="ignore",
-                io_open=io_open,
-            )
-        except (av.error.FFmpegError, OSError, SourceRefused) as exc:
+            if target.split(":", 1)[0].lower() == "srt":
+                child = SrtChild(target, config.open_timeout, config.read_timeout)
+                container = av.open(child.pipe, mode="r", format="mpegts", metadata_errors="ignore")
+            else:
+                container = av.open(
+                    target,
+                    mode="r",
+                    options=options,
+                    timeout=None if replay else (config.open_timeout, config.read_timeout),
+                    metadata_errors="ignore",
+                    io_open=io_open,
+                )
+        except (av.error.FFmpegError, OSError) as exc:
+            if child is not None:
+                child.close()
             _refused(guard)
             raise SourceLost(f"could not open the source ({_why(exc)})") from exc
+        except SourceRefused:
+            if child is not None:
+                child.close()
+            raise
         try:
             span_ms = yield from _read(container, config, sampler, clock, stop, replay, guard)
         finally:
             container.close()
+            if child is not None:
+                child.close()
         if stop.is_set():
             return
         if not replay:
