@@ -137,7 +137,13 @@ def read_source(
         try:
             if target.split(":", 1)[0].lower() == "srt":
                 child = SrtChild(target, config.open_timeout, config.read_timeout)
-                container = av.open(child.pipe, mode="r", format="mpegts", metadata_errors="ignore")
+                container = av.open(
+                    child.pipe,
+                    mode="r",
+                    format="mpegts",
+                    options=PIPE_OPTIONS,
+                    metadata_errors="ignore",
+                )
             else:
                 container = av.open(
                     target,

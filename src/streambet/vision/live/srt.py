@@ -12,7 +12,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from streambet.vision.live.errors import SourceRefused
 
-
 # Find the streams within a second of live data (the default waits up to 5 s).
 PROBE = ("-analyzeduration", "1000000", "-probesize", "500000")
 PIPE_OPTIONS = {"analyzeduration": "1000000", "probesize": "500000", "fflags": "nobuffer"}
