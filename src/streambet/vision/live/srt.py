@@ -47,6 +47,7 @@ class SrtChild:
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
+            bufsize=0,  # unbuffered: a read returns what has come, not a full buffer's worth
             stderr=subprocess.DEVNULL,
         )
         assert self.proc.stdout is not None
