@@ -282,3 +282,20 @@ def test_a_stream_whose_name_rebinds_after_creation_fails_at_connect(tmp_path: P
         finally:
             jobs.stop(15)
             w.close()
+
+
+def test_guarded_mpegts_over_http(files: tuple[Path, int, list[str]]) -> None:
+    """A plain MPEG-TS over HTTP (no playlist) read through the guard's connection."""
+    from streambet.vision.live.source import SourceLost, read_source
+
+    folder, port, paths = files
+    make_clip(folder / "live.ts", [("chelsea", 3)], fps=15, size=(320, 180))
+    found: list[Item] = []
+    url = f"http://cam.example:{port}/live.ts"
+    with pytest.raises(SourceLost, match="closed the connection"):
+        for item in read_source(
+            url, ReadConfig(), threading.Event(), guard(Dns(cam_example=["127.0.0.1"]))
+        ):
+            found.append(item)
+    assert found and isinstance(found[0], Picture) and found[0].frame.rgb is not None
+    assert paths == ["/live.ts"]

@@ -86,7 +86,7 @@ class Guard:
             raise self._refuse("a live source is only read")
         return self.fetch(url)
 
-    def fetch(self, url: str) -> urllib3.BaseHTTPResponse:
+    def fetch(self, url: str) -> _Body:
         for _ in range(MAX_REDIRECTS + 1):
             parts = urlsplit(url)
             scheme = parts.scheme.lower()
@@ -126,5 +126,20 @@ class Guard:
             if response.status >= 400:
                 response.release_conn()
                 raise OSError(f"HTTP {response.status} for {url[:200]}")
-            return response
+            return _Body(response)
         raise OSError("too many redirects")
+
+
+class _Body:
+    """A response as the file PyAV reads: a read returns what has arrived (up to `n`), not
+    a full buffer's worth, so a slow MPEG-TS stream is not handed over in bursts."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
+        self._response = response
+
+    def read(self, n: int = -1) -> bytes:
+        return self._response.read1(n) if n > 0 else self._response.read()
+
+    def close(self) -> None:
+        self._response.release_conn()
+        self._response.close()
