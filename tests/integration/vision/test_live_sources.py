@@ -5,6 +5,7 @@ server; and the follower's faults: a dropped source reconnects, a silent one fai
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 import subprocess
@@ -50,11 +51,29 @@ def test_replay_is_paced_and_loops(tmp_path: Path) -> None:
 def test_looping_replay_keeps_time_when_frames_are_skipped(tmp_path: Path) -> None:
     """At 30 fps with 2 samples a second, frames nothing refers to are not decoded; each
     round of a looping replay still lasts the file's whole length (its end is read from
-    the packets), so samples stay on the 500 ms grid round after round."""
-    clip = make_clip(tmp_path / "c.mp4", [("chelsea", 1.0)], fps=30, size=(320, 180))
-    found = _pictures(f"replay:{clip}", 9, ReadConfig(sample_interval_ms=500, loop=True))
+    the packets, its last pictures flushed from the decoder): the cut from black to the
+    cat, sampled at once, comes every 1000 ms round after round."""
+    clip = make_clip(tmp_path / "c.mp4", [("black", 0.5), ("chelsea", 0.5)], fps=30)
+    found = _pictures(f"replay:{clip}", 12, ReadConfig(sample_interval_ms=500, loop=True))
+    cats = [
+        p.frame.timestamp_ms for p in found if p.frame.rgb is not None and p.frame.rgb.mean() > 40
+    ]
+    firsts = [t for k, t in enumerate(cats) if k == 0 or t - cats[k - 1] > 600]
+    assert len(firsts) >= 3, [p.frame.timestamp_ms - found[0].frame.timestamp_ms for p in found]
+    assert all(abs(b - a - 1000) <= 40 for a, b in itertools.pairwise(firsts)), firsts
+
+
+def test_a_cut_is_sampled_at_once_and_the_next_sample_waits_half_an_interval(
+    tmp_path: Path,
+) -> None:
+    """Black for 1.1 s, then the cat: a sample lands on the cut's first frames instead of
+    at the next 500 ms tick, and the one after it comes at least 250 ms later."""
+    clip = make_clip(tmp_path / "c.mp4", [("black", 1.1), ("chelsea", 2.0)], fps=30)
+    found = _pictures(f"replay:{clip}", 6, ReadConfig(sample_interval_ms=500))
     times = [p.frame.timestamp_ms - found[0].frame.timestamp_ms for p in found]
-    assert all(abs(t - 500 * k) <= 40 for k, t in enumerate(times)), times
+    cut = next(k for k, t in enumerate(times) if t >= 1100)
+    assert times[cut] <= 1100 + 70, times  # within two frames of the cut
+    assert times[cut + 1] - times[cut] >= 250, times
 
 
 def test_replay_without_loop_ends(tmp_path: Path) -> None:

@@ -41,8 +41,6 @@ from streambet.vision.pipeline.detectors.shots import ShotDetector
 SOUND_PIECE_SECONDS = 1.0
 # Skip decoding non-reference frames with at least this many frames a sample.
 NONREF_MIN_FRAMES_PER_SAMPLE = 8
-# A cut is sampled at once if the last sample is at least this fraction of an interval old.
-CUT_MIN_GAP_DIVISOR = 4
 # A mapped time further behind the wall clock than this is a timestamp jump, not lag.
 MAX_BEHIND_MS = 30_000
 
@@ -222,9 +220,7 @@ def _read(
     first: int | None = None
     last = end = 0
     frame_ms = round(1000 / rate) if rate > 0 else 40
-    shots = ShotDetector(keep_history=False)
-    min_gap = config.sample_interval_ms // CUT_MIN_GAP_DIVISOR
-    last_sample = -(10**15)
+    shots = ShotDetector(keep_history=False)  # reports a cut at most every 500 ms
     packets = container.demux(*streams)
     while not stop.is_set():
         try:
@@ -236,7 +232,9 @@ def _read(
             _refused(guard)
             raise SourceLost(f"reading the source failed ({_why(exc)})") from exc
         _refused(guard)
-        if packet.is_corrupt or (packet.dts is None and packet.pts is None):
+        # The demuxer's last packet of a stream is empty: decoding it flushes the pictures
+        # the decoder still holds (its threads and reordering keep a few frames back).
+        if packet.is_corrupt or (packet.dts is None and packet.pts is None and packet.size):
             continue
         if packet.stream is video and packet.pts is not None and packet.time_base is not None:
             # The file's end, from the packets: frames nothing refers to are not decoded,
@@ -283,12 +281,11 @@ def _read(
             luma = _luma_thumb(frame)
             # A cut is sampled at once, not at the next tick: a new scene's labels need two
             # samples to be confirmed, so this saves up to a sample interval of latency.
-            cut = shots.update(at, luma) and at - last_sample >= min_gap
+            cut = shots.update(at, luma)
             if not sampler.take(at) and not cut:
                 continue
             if cut:
                 sampler.restart(at)
-            last_sample = at
             size = _analysis_size(frame.width, frame.height)
             rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
             yield Picture(DecodedFrame(at, luma, rgb))

@@ -85,8 +85,10 @@ class FrameSampler:
         return True
 
     def restart(self, timestamp_ms: int) -> None:
-        """A sample was taken at `timestamp_ms` out of turn: the next is a tick after it."""
-        self._next = (timestamp_ms // self.interval_ms + 1) * self.interval_ms
+        """A sample was taken at `timestamp_ms` out of turn (a cut): the next comes half an
+        interval later, not at the next tick, which may be a frame away: two samples of one
+        moment would confirm a label as if it had lasted (the smoothing counts samples)."""
+        self._next = timestamp_ms + self.interval_ms // 2
 
 
 def decode_frames(
