@@ -232,9 +232,13 @@ def _read(
             _refused(guard)
             raise SourceLost(f"reading the source failed ({_why(exc)})") from exc
         _refused(guard)
-        # The demuxer's last packet of a stream is empty: decoding it flushes the pictures
-        # the decoder still holds (its threads and reordering keep a few frames back).
-        if packet.is_corrupt or (packet.dts is None and packet.pts is None and packet.size):
+        # A file's last packet of a stream is empty: decoding it flushes the pictures the
+        # decoder still holds (its threads and reordering keep a few frames back). A live
+        # demuxer (HLS) may hand over empty packets mid-stream: draining the decoder there
+        # would end its decoding, so they are skipped.
+        if packet.is_corrupt or (
+            packet.dts is None and packet.pts is None and (packet.size or not paced)
+        ):
             continue
         if packet.stream is video and packet.pts is not None and packet.time_base is not None:
             # The file's end, from the packets: frames nothing refers to are not decoded,
