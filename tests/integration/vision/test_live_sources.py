@@ -72,6 +72,7 @@ def test_a_cut_is_sampled_at_once_and_the_next_sample_waits_half_an_interval(
     cut = next(k for k, t in enumerate(times) if t >= 1100)
     assert times[cut] <= 1100 + 70, times  # within two frames of the cut
     assert times[cut + 1] - times[cut] >= 250, times
+    assert times[cut + 2] - times[cut + 1] >= 250, times
 
 
 def test_replay_without_loop_ends(tmp_path: Path) -> None:

@@ -101,3 +101,19 @@ def test_a_cut_between_similar_shots_is_a_spike_and_a_steady_pan_is_not() -> Non
     for i in range(40):  # a pixel of the thumbnail a frame: as large a change as the cut
         panning.update(i * 100, _thumb("coffee", i))
     assert [s.start_ms for s in panning.finish(4000) if s.kind == "SHOT"] == [0]
+
+
+def test_sampler_after_a_sample_out_of_turn_keeps_half_an_interval() -> None:
+    """A cut sampled at 1200 ms: the next comes 250 ms on (1460, the first frame from
+    1450), the one after it 250 ms after that (1720), not at the tick of 1500 two frames
+    later; then on the ticks again."""
+    sampler = FrameSampler(500)
+    frames = range(1000, 3100, 20)  # 50 fps
+    taken = []
+    for ms in frames:
+        if ms == 1200:
+            sampler.restart(ms)
+            taken.append(ms)
+        elif sampler.take(ms):
+            taken.append(ms)
+    assert taken == [1000, 1200, 1460, 1720, 2000, 2500, 3000]

@@ -77,18 +77,23 @@ class FrameSampler:
     def __init__(self, interval_ms: int) -> None:
         self.interval_ms = max(1, interval_ms)
         self._next = 0
+        self._off_grid = False  # since a sample out of turn, until back on the ticks
 
     def take(self, timestamp_ms: int) -> bool:
         if timestamp_ms + 1 < self._next:  # 1 ms tolerance for rounded rational times
             return False
         self._next = (timestamp_ms // self.interval_ms + 1) * self.interval_ms
+        if self._off_grid:
+            self._next = max(self._next, timestamp_ms + self.interval_ms // 2)
+            self._off_grid = False
         return True
 
     def restart(self, timestamp_ms: int) -> None:
-        """A sample was taken at `timestamp_ms` out of turn (a cut): the next comes half an
-        interval later, not at the next tick, which may be a frame away: two samples of one
-        moment would confirm a label as if it had lasted (the smoothing counts samples)."""
+        """A sample was taken at `timestamp_ms` out of turn (a cut): the next two come at
+        least half an interval apart, not at ticks that may be a frame away: two samples of
+        one moment would confirm a label as if it had lasted (the smoothing counts them)."""
         self._next = timestamp_ms + self.interval_ms // 2
+        self._off_grid = True
 
 
 def decode_frames(
