@@ -220,5 +220,6 @@ def _read(
                 continue
             size = _analysis_size(frame.width, frame.height)
             rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-            yield Picture(DecodedFrame(at, _luma_thumb(frame), rgb))
+            picture = frame if frame.width > size[0] else None  # OCR crops from it
+            yield Picture(DecodedFrame(at, _luma_thumb(frame), rgb, picture))
     return 0

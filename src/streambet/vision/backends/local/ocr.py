@@ -9,12 +9,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import av
 from numpy.typing import NDArray
 
 from streambet.timeline import TextDetection
 from streambet.vision.pipeline.detectors.base import Detection, Detector, FrameResult, SampleContext
+from streambet.vision.pipeline.detectors.text import TextDetector, frame_result
+from streambet.vision.pipeline.text_regions import TextRegions
 
+# (sample time, its "Text" detection if text is in view, readings closed by this look)
 OcrResult = tuple[int, list[Detection], list[TextDetection]]
+_Job = tuple[NDArray[Any], SampleContext, "av.VideoFrame | None"]
 
 
 def timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
@@ -31,13 +36,14 @@ def timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext
 
 
 class OcrWorker:
-    """Runs one slow detector on a thread of its own; requests beyond a queue of two are
-    refused (the caller retries on a later sample), so OCR never holds up the pipeline.
-    Results wait in `results` until the run takes them."""
+    """Runs OCR on a thread of its own, beside the other detectors. Every look the run asks
+    for is made: with two waiting, `submit` waits for the thread, so what is read depends
+    on the pictures, never on how busy the machine is. Results wait in `results` until the
+    run takes them."""
 
     def __init__(
         self,
-        detector: Detector,
+        detector: TextDetector,
         load: Callable[[], None] | None = None,
         call_lock: threading.Lock | None = None,
     ) -> None:
@@ -46,20 +52,20 @@ class OcrWorker:
         self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: queue.SimpleQueue[OcrResult] = queue.SimpleQueue()
         self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, calls
-        self._queue: queue.Queue[tuple[NDArray[Any], SampleContext] | None] = queue.Queue(2)
+        self._queue: queue.Queue[_Job | None] = queue.Queue(2)
         self._in_flight: collections.deque[int] = collections.deque()  # times, oldest first
+        self._regions = TextRegions()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="vision-ocr", daemon=True)
         self._thread.start()
 
-    def submit(self, rgb: NDArray[Any], ctx: SampleContext) -> bool:
+    def submit(
+        self, rgb: NDArray[Any], ctx: SampleContext, picture: av.VideoFrame | None = None
+    ) -> None:
+        """Queues a look at the analysis picture `rgb`; `picture` is the decoded frame at its
+        own size, which lines are cropped from when it is larger."""
         self._in_flight.append(ctx.timestamp_ms)
-        try:
-            self._queue.put_nowait((rgb, ctx))
-        except queue.Full:
-            self._in_flight.pop()
-            return False
-        return True
+        self._queue.put((rgb, ctx, picture))
 
     def pending_from(self) -> int | None:
         """The earliest sample time whose text is still being read, or None."""
@@ -84,24 +90,34 @@ class OcrWorker:
             except BaseException as exc:
                 self._error = exc
         while (item := self._queue.get()) is not None:
-            rgb, ctx = item
+            rgb, ctx, picture = item
             try:
                 if self._error is None:
-                    self._read(rgb, ctx)
+                    self._look(rgb, ctx, picture)
             except BaseException as exc:
                 self._error = exc
             finally:
                 self._in_flight.popleft()
 
-    def _read(self, rgb: NDArray[Any], ctx: SampleContext) -> None:
+    def _look(self, rgb: NDArray[Any], ctx: SampleContext, picture: av.VideoFrame | None) -> None:
+        """Finds the lines, reads those not read before (cropped at full resolution)."""
+        det = self.detector
+        wall, cpu = time.perf_counter(), time.thread_time()
         with self._call_lock:
-            found = timed(self.timing, self.detector, rgb, ctx)
-        texts = [TextDetection(ctx.timestamp_ms, t.text, t.confidence, t.box) for t in found.texts]
-        self.results.put((ctx.timestamp_ms, found.detections, texts))
+            lines = det.find(rgb)
+            unread = self._regions.unread(lines)
+            full = picture.to_ndarray(format="rgb24") if picture is not None and unread else None
+            texts = det.read([lines[i] for i in unread], rgb, full)
+        readings = dict(zip(unread, texts, strict=True))
+        in_view, closed = self._regions.update(ctx.timestamp_ms, lines, readings)
+        self.timing[0] += time.perf_counter() - wall
+        self.timing[1] += time.thread_time() - cpu
+        self.timing[2] += 1
+        self.results.put((ctx.timestamp_ms, frame_result(in_view).detections, closed))
 
-    def close(self, wait: bool = True) -> None:
+    def close(self, wait: bool = True, end_ms: int | None = None) -> None:
         """Reads what is queued (`wait`) or drops it, then stops the thread; with `wait`,
-        re-raises the thread's error."""
+        re-raises the thread's error, and closes the lines still in view at `end_ms`."""
         if not wait:
             while True:
                 try:
@@ -113,3 +129,5 @@ class OcrWorker:
         self._thread.join()
         if self._error is not None and wait:
             raise self._error
+        if wait and end_ms is not None:
+            self.results.put((end_ms, [], self._regions.close(end_ms)))

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import av
 import numpy as np
 from numpy.typing import NDArray
 
@@ -65,6 +66,9 @@ MAX_SAMPLE_FPS = 30.0
 # Sound is analysed in blocks of this many seconds for speech (a file's whole track is
 # one block up to ten minutes long); a live stream wants shorter ones.
 AUDIO_BLOCK_SECONDS = 600
+# The luma thumbnail (64 x 36) in blocks of this many pixels (rows, columns) for the change
+# that makes OCR look again: a caption appearing changes a strip, not the whole picture.
+CHANGE_BLOCK = (9, 16)
 LabelsFn = Callable[[list[LabelSample]], None]
 WordsFn = Callable[[list[TranscriptWord]], None]
 
@@ -77,6 +81,17 @@ class Coverage:
     until_ms: int  # pictures analysed up to here (the last one fed, plus a frame)
     settled_ms: int  # label samples before this are final (none waits for confirmation)
     audio_until_ms: int  # sound events, and words when speech is on, final up to here
+
+
+def block_change(luma: NDArray[Any], before: NDArray[Any]) -> float:
+    """The largest mean absolute difference (0-1) of the thumbnails' blocks."""
+    diff = np.abs(luma.astype(np.int16) - before)
+    rows, cols = CHANGE_BLOCK
+    h, w = diff.shape[0] // rows * rows, diff.shape[1] // cols * cols
+    if h == 0 or w == 0:
+        return float(diff.mean()) / 255
+    blocks = diff[:h, :w].reshape(h // rows, rows, w // cols, cols).mean(axis=(1, 3))
+    return float(blocks.max()) / 255
 
 
 class _Cancel:
@@ -154,6 +169,7 @@ class LocalRun:
         self._sampled = 0
         self._last_ms = -1
         self._last_text_check = -(10**9)
+        self._last_cut = 0
         self._text_luma: NDArray[Any] | None = None  # the thumbnail OCR last looked at
         self._changed, self._first = False, True
         # What was found. Samples, texts and words only with `keep`; labels always (a
@@ -177,7 +193,7 @@ class LocalRun:
         self._last_ms = max(self._last_ms, frame.timestamp_ms)
         self._changed |= self._shots.update(frame.timestamp_ms, frame.luma)
         if frame.rgb is not None:
-            self._sample(frame.timestamp_ms, frame.rgb, frame.luma)
+            self._sample(frame.timestamp_ms, frame.rgb, frame.luma, frame.picture)
         if self._ocr is not None:
             self._take_ocr(self._ocr.taken())
 
@@ -213,7 +229,7 @@ class LocalRun:
         try:
             self._emit(self._aggregator.flush_short_video(self._sampled))
             if self._ocr is not None:
-                self._ocr.close()
+                self._ocr.close(end_ms=self._last_ms + self._frame_ms)
                 self._timings["text"] = self._ocr.timing
                 self._take_ocr(self._ocr.taken())
                 self._ocr = None
@@ -270,20 +286,30 @@ class LocalRun:
 
     # -- pictures --
 
-    def _sample(self, timestamp_ms: int, rgb: NDArray[Any], luma: NDArray[Any]) -> None:
+    def _sample(
+        self,
+        timestamp_ms: int,
+        rgb: NDArray[Any],
+        luma: NDArray[Any],
+        picture: av.VideoFrame | None = None,
+    ) -> None:
         self._sampled += 1
         read = self._text_luma
-        change = 1.0 if read is None else float(np.abs(luma.astype(np.int16) - read).mean()) / 255
+        cut = self._changed or self._first
+        if cut:
+            self._last_cut = timestamp_ms
         ctx = SampleContext(
             timestamp_ms,
-            self._changed or self._first,
+            cut,
             timestamp_ms - self._last_text_check,
-            change,
+            1.0 if read is None else block_change(luma, read),
+            timestamp_ms - self._last_cut,
         )
         self._changed, self._first = False, False
         found = fuse(self._calibration.apply(self._detect_all(rgb, ctx)), self._tax)
         ocr = self._ocr
-        if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(rgb, ctx):
+        if ocr is not None and ocr.detector.wants(ctx):
+            ocr.submit(rgb, ctx, picture)
             self._last_text_check = timestamp_ms
             self._text_luma = luma.astype(np.int16)
         merged = merge_detections(found)

@@ -46,9 +46,10 @@ class SampleContext:
     timestamp_ms: int
     scene_changed: bool  # first sample, or a cut / big change since the previous sample
     ms_since_text_check: int  # time since the text detector last ran (large if never)
-    # how much the picture changed since the text detector last ran: mean absolute
-    # difference of the luma thumbnails, 0-1 (1 if it never ran)
+    # how much a part of the picture changed since the text detector last ran: the largest
+    # mean absolute difference of the luma thumbnails' blocks, 0-1 (1 if it never ran)
     change_since_text_check: float = 1.0
+    ms_since_cut: int = 0  # time since the last cut (or the first sample)
 
 
 class Detector(Protocol):
