@@ -39,9 +39,9 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def picture_engine(model_dir: Path) -> LocalEngine:
-    """Every frame detector but OCR, whose results depend on how fast its thread keeps up
-    (it skips frames when behind), so two runs of one clip give the same samples."""
-    return LocalEngine(model_dir, detectors=("classifier", "faces", "objects"))
+    """The frame detectors, OCR included: it reads every picture the run asks it to, on a
+    thread of its own, so two runs of one clip give the same samples and readings."""
+    return LocalEngine(model_dir, detectors=("classifier", "faces", "objects", "text"))
 
 
 @pytest.fixture(scope="module")
