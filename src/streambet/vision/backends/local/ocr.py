@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import queue
 import threading
 import time
@@ -13,7 +14,14 @@ import av
 from numpy.typing import NDArray
 
 from streambet.timeline import TextDetection
-from streambet.vision.pipeline.detectors.base import Detection, Detector, FrameResult, SampleContext
+from streambet.vision.pipeline.detectors.base import (
+    NEW_PICTURE,
+    Detection,
+    Detector,
+    FrameResult,
+    SampleContext,
+    picture_change,
+)
 from streambet.vision.pipeline.detectors.text import TextDetector, frame_result
 from streambet.vision.pipeline.text_regions import TextRegions
 
@@ -36,10 +44,14 @@ def timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext
 
 
 class OcrWorker:
-    """Runs OCR on a thread of its own, beside the other detectors. Every look the run asks
-    for is made: with two waiting, `submit` waits for the thread, so what is read depends
-    on the pictures, never on how busy the machine is. Results wait in `results` until the
-    run takes them."""
+    """Runs OCR on a thread of its own, beside the other detectors. The run offers it every
+    sample, in order; the thread decides which ones to look at (`TextDetector.wants`, from
+    what it saw before: its last look, the last cut, text in view) and makes every look it
+    decides on. With `QUEUE` samples waiting, `offer` waits for the thread, so what is read
+    depends on the pictures, never on how busy the machine is. Results wait in `results`
+    until the run takes them."""
+
+    QUEUE = 8  # about 4 s of samples at 2 a second, 6 MB of 640 x 360 pictures
 
     def __init__(
         self,
@@ -51,19 +63,24 @@ class OcrWorker:
         self._call_lock = call_lock or threading.Lock()
         self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: queue.SimpleQueue[OcrResult] = queue.SimpleQueue()
-        self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, calls
-        self._queue: queue.Queue[_Job | None] = queue.Queue(2)
+        self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, looks
+        self._queue: queue.Queue[_Job | None] = queue.Queue(self.QUEUE)
         self._in_flight: collections.deque[int] = collections.deque()  # times, oldest first
         self._regions = TextRegions()
+        # what the thread saw: its last look (time, thumbnail), the last cut, text in view
+        self._looked_ms = -(10**9)
+        self._looked_luma: NDArray[Any] | None = None
+        self._cut_ms = 0
+        self._text_in_view = False
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="vision-ocr", daemon=True)
         self._thread.start()
 
-    def submit(
+    def offer(
         self, rgb: NDArray[Any], ctx: SampleContext, picture: av.VideoFrame | None = None
     ) -> None:
-        """Queues a look at the analysis picture `rgb`; `picture` is the decoded frame at its
-        own size, which lines are cropped from when it is larger."""
+        """One sample (`ctx.luma` its thumbnail); `picture` is the decoded frame at its own
+        size, which lines are cropped from when it is larger than `rgb`."""
         self._in_flight.append(ctx.timestamp_ms)
         self._queue.put((rgb, ctx, picture))
 
@@ -92,12 +109,29 @@ class OcrWorker:
         while (item := self._queue.get()) is not None:
             rgb, ctx, picture = item
             try:
-                if self._error is None:
+                if self._error is None and self._wants(ctx):
                     self._look(rgb, ctx, picture)
             except BaseException as exc:
                 self._error = exc
             finally:
                 self._in_flight.popleft()
+
+    def _wants(self, ctx: SampleContext) -> bool:
+        if ctx.scene_changed:
+            self._cut_ms = ctx.timestamp_ms
+        seen = dataclasses.replace(
+            ctx,
+            ms_since_text_check=ctx.timestamp_ms - self._looked_ms,
+            change_since_text_check=(
+                picture_change(ctx.luma, self._looked_luma) if ctx.luma is not None else NEW_PICTURE
+            ),
+            ms_since_cut=ctx.timestamp_ms - self._cut_ms,
+            text_in_view=self._text_in_view,
+        )
+        if not self.detector.wants(seen):
+            return False
+        self._looked_ms, self._looked_luma = ctx.timestamp_ms, ctx.luma
+        return True
 
     def _look(self, rgb: NDArray[Any], ctx: SampleContext, picture: av.VideoFrame | None) -> None:
         """Finds the lines, reads those not read before (cropped at full resolution)."""
@@ -110,6 +144,7 @@ class OcrWorker:
             texts = det.read([lines[i] for i in unread], rgb, full)
         readings = dict(zip(unread, texts, strict=True))
         in_view, closed = self._regions.update(ctx.timestamp_ms, lines, readings)
+        self._text_in_view = bool(lines)
         self.timing[0] += time.perf_counter() - wall
         self.timing[1] += time.thread_time() - cpu
         self.timing[2] += 1

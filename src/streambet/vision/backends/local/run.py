@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import av
-import numpy as np
 from numpy.typing import NDArray
 
 from streambet.timeline import (
@@ -66,9 +65,6 @@ MAX_SAMPLE_FPS = 30.0
 # Sound is analysed in blocks of this many seconds for speech (a file's whole track is
 # one block up to ten minutes long); a live stream wants shorter ones.
 AUDIO_BLOCK_SECONDS = 600
-# The luma thumbnail (64 x 36) in blocks of this many pixels (rows, columns) for the change
-# that makes OCR look again: a caption appearing changes a strip, not the whole picture.
-CHANGE_BLOCK = (9, 16)
 LabelsFn = Callable[[list[LabelSample]], None]
 WordsFn = Callable[[list[TranscriptWord]], None]
 
@@ -81,17 +77,6 @@ class Coverage:
     until_ms: int  # pictures analysed up to here (the last one fed, plus a frame)
     settled_ms: int  # label samples before this are final (none waits for confirmation)
     audio_until_ms: int  # sound events, and words when speech is on, final up to here
-
-
-def block_change(luma: NDArray[Any], before: NDArray[Any]) -> float:
-    """The largest mean absolute difference (0-1) of the thumbnails' blocks."""
-    diff = np.abs(luma.astype(np.int16) - before)
-    rows, cols = CHANGE_BLOCK
-    h, w = diff.shape[0] // rows * rows, diff.shape[1] // cols * cols
-    if h == 0 or w == 0:
-        return float(diff.mean()) / 255
-    blocks = diff[:h, :w].reshape(h // rows, rows, w // cols, cols).mean(axis=(1, 3))
-    return float(blocks.max()) / 255
 
 
 class _Cancel:
@@ -168,9 +153,6 @@ class LocalRun:
         self._frames = 0
         self._sampled = 0
         self._last_ms = -1
-        self._last_text_check = -(10**9)
-        self._last_cut = 0
-        self._text_luma: NDArray[Any] | None = None  # the thumbnail OCR last looked at
         self._changed, self._first = False, True
         # What was found. Samples, texts and words only with `keep`; labels always (a
         # label is one entry however often it is seen).
@@ -294,24 +276,11 @@ class LocalRun:
         picture: av.VideoFrame | None = None,
     ) -> None:
         self._sampled += 1
-        read = self._text_luma
-        cut = self._changed or self._first
-        if cut:
-            self._last_cut = timestamp_ms
-        ctx = SampleContext(
-            timestamp_ms,
-            cut,
-            timestamp_ms - self._last_text_check,
-            1.0 if read is None else block_change(luma, read),
-            timestamp_ms - self._last_cut,
-        )
+        ctx = SampleContext(timestamp_ms, self._changed or self._first, 0, luma=luma)
         self._changed, self._first = False, False
         found = fuse(self._calibration.apply(self._detect_all(rgb, ctx)), self._tax)
-        ocr = self._ocr
-        if ocr is not None and ocr.detector.wants(ctx):
-            ocr.submit(rgb, ctx, picture)
-            self._last_text_check = timestamp_ms
-            self._text_luma = luma.astype(np.int16)
+        if self._ocr is not None:
+            self._ocr.offer(rgb, ctx, picture)
         merged = merge_detections(found)
         self._emit(self._aggregator.update(timestamp_ms, merged, ctx.scene_changed))
         if self._activities is not None:

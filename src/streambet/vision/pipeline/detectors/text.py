@@ -7,7 +7,7 @@ perspective warp so tilted text reads level, and runs the recogniser on the crop
 OCR worker (backends/local/ocr.py) reads only the lines that are new or whose look
 changed (pipeline/text_regions.py); which samples it looks at at all is `wants`: a cut, the
 picture settled after a cut (titles fade or build up after it), a part of the picture
-changed since the last look, or `recheck_ms` without one.
+changed since the last look (`new_text_may_show`), or `recheck_ms` without one.
 
 RapidOCR's configuration normalises the detector's input as the older PP-OCR detectors
 want ((x - 0.5) / 0.5, BGR); the PP-OCRv6 detector was trained on ImageNet's mean and
@@ -32,6 +32,7 @@ from streambet.timeline import BoundingBox
 from streambet.vision.pipeline.detectors.base import (
     Detection,
     FrameResult,
+    PictureChange,
     SampleContext,
     TextHit,
     box_from_pixels,
@@ -43,6 +44,12 @@ MIN_TEXT_SCORE = 0.8
 MAX_BOX_AREA = 0.4
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
+# Picture changes since the last look that make OCR look again (see new_text_may_show;
+# measured on bench/accuracy.py's footage and bench/analysis.py's slowly zooming clip, whose
+# blocks change alike: the largest at most 2.7 times the median, which reaches 0.09 in 15 s).
+PART_CHANGE = 0.06
+LOCAL_RATIO = 3.0
+WHOLE_CHANGE = 0.12
 # The picture's look around a line, to tell an unchanged line from a new one (rows x cols).
 SIGNATURE_SHAPE = (8, 32)
 
@@ -64,13 +71,11 @@ class TextDetector:
         self,
         recheck_ms: int = 30_000,
         det_side: int = 384,
-        min_gap_ms: int = 1_000,
-        min_change: float = 0.06,
+        min_gap_ms: int = 1_500,
         settle_ms: int = 1_000,
     ) -> None:
         self.recheck_ms = recheck_ms
         self.min_gap_ms = min_gap_ms
-        self.min_change = min_change
         self.settle_ms = settle_ms
         self._det_side = det_side
         self._engine: Any = None
@@ -99,7 +104,10 @@ class TextDetector:
         since = ctx.ms_since_text_check
         # the last look was at the cut or just after it: look again once the picture settled
         settled = ctx.ms_since_cut >= self.settle_ms and since > ctx.ms_since_cut - self.settle_ms
-        changed = since >= self.min_gap_ms and ctx.change_since_text_check >= self.min_change
+        change = ctx.change_since_text_check
+        # where text is, more may come (a title building up word by word)
+        building = ctx.text_in_view and change.part >= PART_CHANGE
+        changed = since >= self.min_gap_ms and (building or new_text_may_show(change))
         return settled or changed or since >= self.recheck_ms
 
     def find(self, rgb: NDArray[Any]) -> list[TextLine]:
@@ -148,9 +156,18 @@ class TextDetector:
     def detect(self, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
         """Every line of one picture, found and read (no memory of earlier samples)."""
         lines = self.find(rgb)
+        readings = self.read(lines, rgb)
         return frame_result(
-            [(line.box, text, score) for line, (text, score) in zip(lines, self.read(lines, rgb))]
+            [(line.box, text, score) for line, (text, score) in zip(lines, readings, strict=True)]
         )
+
+
+def new_text_may_show(change: PictureChange) -> bool:
+    """A part of the picture changed where the rest did not (a caption, a sign coming into
+    view), or the whole picture changed much (a pan to something else). A slow zoom or pan
+    changes every block alike, a little: no reason to look again."""
+    local = change.part >= PART_CHANGE and change.part >= LOCAL_RATIO * change.whole
+    return local or change.whole >= WHOLE_CHANGE
 
 
 def readable(text: str, score: float) -> bool:
