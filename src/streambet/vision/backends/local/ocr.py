@@ -51,7 +51,7 @@ class OcrWorker:
     depends on the pictures, never on how busy the machine is. Results wait in `results`
     until the run takes them."""
 
-    QUEUE = 8  # about 4 s of samples at 2 a second, 6 MB of 640 x 360 pictures
+    QUEUE = 4  # 2 s of samples at 2 a second: how far settled labels may wait for OCR
 
     def __init__(
         self,
@@ -144,7 +144,7 @@ class OcrWorker:
             texts = det.read([lines[i] for i in unread], rgb, full)
         readings = dict(zip(unread, texts, strict=True))
         in_view, closed = self._regions.update(ctx.timestamp_ms, lines, readings)
-        self._text_in_view = bool(lines)
+        self._text_in_view = bool(in_view)
         self.timing[0] += time.perf_counter() - wall
         self.timing[1] += time.thread_time() - cpu
         self.timing[2] += 1

@@ -46,9 +46,9 @@ IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 # Picture changes since the last look that make OCR look again (see new_text_may_show;
 # measured on bench/accuracy.py's footage and bench/analysis.py's slowly zooming clip, whose
-# blocks change alike: the largest at most 2.7 times the median, which reaches 0.09 in 15 s).
+# blocks change alike: the largest at most 3 times the median, which reaches 0.09 in 15 s).
 PART_CHANGE = 0.06
-LOCAL_RATIO = 3.0
+LOCAL_RATIO = 4.0
 WHOLE_CHANGE = 0.12
 # The picture's look around a line, to tell an unchanged line from a new one (rows x cols).
 SIGNATURE_SHAPE = (8, 32)
