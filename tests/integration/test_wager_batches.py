@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from streambet.domain.errors import InsufficientFunds, NotFound, StreamBetError, ValidationFailed
@@ -227,7 +226,7 @@ def test_a_batch_is_one_round_trip_on_postgresql(app: Flask) -> None:
         WagerBatcher(lambda: UnitOfWork(w.db.write_sessions)).run_batch(batch)
     assert [f.result(timeout=0).balance for _, f in batch] == [90, 80, 70, 60, 50]
     assert sent.round_trips == 1, sent.lines
-    assert len(sent.sent) == 1 and "streambet_place_wagers" in sent.sent[0]
+    assert sent.statements == 1 and sent.mentions("streambet_place_wagers")
     assert verify_ledger(app) == []
 
 

@@ -24,10 +24,21 @@ class Wire:
         return sum(1 for line in self.lines if "\tReadyForQuery\t" in line)
 
     @property
-    def sent(self) -> list[str]:
-        """The statements the client sent (simple queries and prepared ones alike)."""
-        kinds = ("\tQuery\t", "\tParse\t")
-        return [line for line in self.lines if line.startswith("F") and any(k in line for k in kinds)]
+    def statements(self) -> int:
+        """Statements executed: a simple Query, or a Bind (prepared or not) each."""
+        return sum(
+            1
+            for line in self.lines
+            if line.startswith(("F\t", "F ")) and _kind(line) in ("Query", "Bind")
+        )
+
+    def mentions(self, text: str) -> bool:
+        return any(text in line for line in self.lines if line.startswith("F"))
+
+
+def _kind(line: str) -> str:
+    parts = line.split("\t")
+    return parts[2] if len(parts) > 2 else ""
 
 
 @contextmanager

@@ -23,6 +23,7 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
@@ -97,9 +98,9 @@ class WagerBatcher:
         orders = [order for order, _ in batch]
         now = datetime.now(UTC)
         if uow.session.get_bind().dialect.name == "postgresql":
-            placed = wagers_postgres.place_batch(uow.session, orders, now)
-            return [result for result, _ in placed], _takeouts(orders, placed)
-        placed = []
+            committed = wagers_postgres.place_batch(uow.session, orders, now)
+            return [result for result, _ in committed], _takeouts(orders, committed)
+        placed: list[_Placed] = []
         for order in orders:  # SQLite: one writer, in-process statements are cheap
             try:
                 placed.append(place_in_transaction(uow.session, order, now))
@@ -138,10 +139,10 @@ class WagerBatcher:
             self.run_batch(batch)
 
 
-_Placed = tuple[WagerRead | BaseException, int | None]
+_Placed = tuple[WagerRead | Exception, int | None]
 
 
-def _takeouts(orders: list[WagerOrder], placed: list[_Placed]) -> dict[int, int]:
+def _takeouts(orders: list[WagerOrder], placed: Sequence[_Placed]) -> dict[int, int]:
     """The markets whose odds changed, with their takeout."""
     return {
         order.market_id: takeout_bp
