@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streambet.timeline import BoundingBox
 from streambet.vision.pipeline.detectors.base import Detection
 from streambet.vision.pipeline.taxonomy import Taxonomy
@@ -63,7 +65,7 @@ def roll_up(found: Found, taxonomy: Taxonomy) -> Found:
             continue
         info = taxonomy.resolve(det.label)
         for parent in info.parents if info else ():
-            out.append((source, Detection(parent, det.confidence, det.boxes)))
+            out.append((source, replace(det, label=parent, corroborate=False)))
     return out
 
 
@@ -103,13 +105,15 @@ def _by_precision(found: Found) -> Found:
     for i in ranked:
         source, det = found[i]
         earlier = kept_by_label.setdefault(det.label, [])
-        boxes: Boxes = tuple(
-            (box, score)
-            for box, score in det.boxes
+        kept = [
+            (box, score, track)
+            for box, score, track in det.instances()
             if not any(same_thing(box, other) for other in earlier)
-        )
-        earlier.extend(box for box, _ in boxes)
-        result[i] = (source, Detection(det.label, det.confidence, boxes))
+        ]
+        earlier.extend(box for box, _, _ in kept)
+        boxes: Boxes = tuple((box, score) for box, score, _ in kept)
+        tracks = tuple(t or 0 for _, _, t in kept) if det.tracks else ()
+        result[i] = (source, Detection(det.label, det.confidence, boxes, tracks=tracks))
     return [result[i] for i in range(len(found))]
 
 
