@@ -43,7 +43,7 @@ from streambet.vision.model_cache.objects import (
     cached_tarball,
     ensure_object_model,
 )
-from streambet.vision.pipeline.change import block_change
+from streambet.vision.pipeline.change import block_change, mean_change
 from streambet.vision.pipeline.detectors.coco import COCO_LABELS, CocoLabel
 from streambet.vision.pipeline.fusion import same_thing
 from streambet.vision.pipeline.tracking import CONTINUE_FLOOR, ObjectTracker, Seen, Tracked
@@ -62,6 +62,8 @@ SMALL_HEIGHT = 0.2
 # picture drifted since the detector last looked
 MOVED = 24.0
 DRIFTED = 40.0
+# below this mean change since the last run the scene is the same one (tracks may coast)
+STEADY = 12.0
 log = logging.getLogger(__name__)
 
 
@@ -310,7 +312,10 @@ class ObjectDetector:
         if width >= TILE_ASPECT * height and any(h.box.height < SMALL_HEIGHT for h in hits):
             self.tiled_runs += 1
             hits = merge_views(hits, self.model.detect_tiles(rgb, weak_floor=CONTINUE_FLOOR))
-        tracked = self._tracker.update([Seen(h.label, h.confidence, h.box, h.strong) for h in hits])
+        looked, now = self._looked, ctx.picture
+        steady = looked is not None and now is not None and mean_change(now, looked) < STEADY
+        seen = [Seen(h.label, h.confidence, h.box, h.strong) for h in hits]
+        tracked = self._tracker.update(seen, steady)
         result = tracked_result(tracked)
         self._last_ms, self._last, self._looked = ctx.timestamp_ms, result, ctx.picture
         return result
