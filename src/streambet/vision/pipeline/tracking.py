@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from streambet.timeline import BoundingBox
+from streambet.vision.pipeline.fusion import iou
 
 # Boxes of one object half a second apart overlap at IoU >= 1 - this (after the Kalman
 # prediction): walking people at 2 samples a second stay one track, crossing ones rarely
@@ -90,11 +91,13 @@ class ObjectTracker:
         self._tracks: dict[int, _Track] = {}
         self._next_id = 1
         self._ids: dict[int, int] = {}  # norfair's object id -> ours (unique across cuts)
+        self._shown: dict[int, tuple[str, BoundingBox]] = {}  # last label and box shown
 
     def reset(self) -> None:
         self._tracker = None
         self._tracks.clear()
         self._ids.clear()
+        self._shown.clear()
 
     def _norfair(self) -> Any:
         if self._tracker is None:
@@ -114,6 +117,7 @@ class ObjectTracker:
         of the previous run (else missed objects are not predicted)."""
         from norfair.tracker import Detection
 
+        seen = self._continuing(seen)
         detections = [
             Detection(
                 points=_points(s.box), scores=np.array([s.score, s.score]), label=s.label, data=s
@@ -141,14 +145,34 @@ class ObjectTracker:
             if box is None:
                 continue
             score = max(track.score(), hit.score if hit is not None else 0.0)
-            ours = self._ids.setdefault(obj.id, self._next_id)
-            self._next_id += ours == self._next_id
-            out.append(Tracked(ours, str(obj.label), score, box, hit is not None))
+            if obj.id not in self._ids:
+                self._ids[obj.id] = self._next_id
+                self._next_id += 1
+            self._shown[obj.id] = (str(obj.label), box)
+            out.append(Tracked(self._ids[obj.id], str(obj.label), score, box, hit is not None))
         alive = {obj.id for obj in tracker.tracked_objects}
+        shown = {t.track for t in out}
         for gone in [i for i in self._tracks if i not in alive]:
             del self._tracks[gone]
             self._ids.pop(gone, None)
+        self._shown = {i: v for i, v in self._shown.items() if self._ids.get(i) in shown}
         return out
+
+    def _continuing(self, seen: list[Seen]) -> list[Seen]:
+        """Strong hits, and the weak ones that continue an object shown last time and
+        that no strong hit of the label already covers (a weak box must not start a
+        track of its own beside the strong one, or take a strong one's place)."""
+        strong = [s for s in seen if s.strong]
+        reach = 1.0 - MAX_DISTANCE
+        return strong + [
+            s
+            for s in seen
+            if not s.strong
+            and not any(t.label == s.label and iou(t.box, s.box) >= reach for t in strong)
+            and any(
+                lbl == s.label and iou(box, s.box) >= reach for lbl, box in self._shown.values()
+            )
+        ]
 
     def _track_of(self, norfair_id: int) -> _Track:
         return self._tracks.setdefault(norfair_id, _Track())

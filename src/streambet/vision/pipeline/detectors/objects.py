@@ -60,10 +60,10 @@ TILE_ASPECT = 1.5
 SMALL_HEIGHT = 0.2
 # picture change (pipeline/change.py): a block moved since the previous sample / the
 # picture drifted since the detector last looked
-MOVED = 24.0
+MOVED = 14.0
 DRIFTED = 40.0
 # below this mean change since the last run the scene is the same one (tracks may coast)
-STEADY = 12.0
+STEADY = 35.0
 log = logging.getLogger(__name__)
 
 
