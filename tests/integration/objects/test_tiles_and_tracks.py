@@ -68,7 +68,9 @@ def test_tracks_keep_one_id_per_person_and_count_distinct_people(
         result = detector.detect(frame, ctx)
         (people,) = [d for d in result.detections if d.label == "Person"]
         assert len(people.tracks) == len(people.boxes)  # every box has its track
-        per_sample.append({t: box.left for (box, _), t in zip(people.boxes, people.tracks)})
+        per_sample.append(
+            {t: box.left for (box, _), t in zip(people.boxes, people.tracks, strict=True)}
+        )
     distinct = set().union(*per_sample)
     assert len(distinct) == len(LEFTS), per_sample
     first, last = per_sample[0], per_sample[-1]
@@ -85,3 +87,34 @@ def test_a_missed_object_coasts_only_in_a_steady_scene(object_model_dir: Path, p
     # the picture is replaced without a cut: the cat is not predicted into it
     result = detector.detect(cup, SampleContext(4500, False, 0, picture=thumbnail(cup)))
     assert [d.label for d in result.detections] == ["Cup"]
+
+
+def test_every_object_sample_carries_its_tracked_box(
+    object_model_dir: Path, tmp_path: Path
+) -> None:
+    """Through the whole engine: the astronaut is one tracked person in every sample she
+    is claimed in, the cup one tracked cup, and the cup's roll-up (Kitchenware) carries
+    the cup's track, so a count of kitchenware counts it once."""
+    from streambet.timeline import Timeline
+    from streambet.vision.backends import AnalysisOptions
+    from streambet.vision.backends.local.engine import LocalEngine
+    from tests.support.clips import make_clip
+
+    clip = make_clip(tmp_path / "a.mp4", [("astronaut", 4), ("coffee", 4)], fps=10, size=(960, 540))
+    timeline: Timeline = LocalEngine(model_dir=object_model_dir).analyze(
+        clip, AnalysisOptions(min_confidence=20)
+    )
+
+    def tracks(name: str, start: int, end: int) -> list[set[int]]:
+        return [
+            {i.track for i in s.instances if i.track is not None}
+            for s in timeline.samples
+            if s.name == name and start <= s.timestamp_ms < end
+        ]
+
+    person, cup = tracks("Person", 0, 4000), tracks("Cup", 4000, 8000)
+    assert person and all(len(t) == 1 for t in person)  # a tracked box in every sample
+    assert cup and all(len(t) == 1 for t in cup)
+    (astronaut,), (mug,) = set.union(*person), set.union(*cup)
+    assert astronaut != mug
+    assert set.union(*tracks("Kitchenware", 4000, 8000)) == {mug}
