@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from streambet.timeline import BoundingBox
+from streambet.vision.pipeline.boxes import SAME_INSIDE, SAME_IOU, inside, iou, same_thing
 from streambet.vision.pipeline.detectors.base import Detection
 from streambet.vision.pipeline.taxonomy import Taxonomy
 
@@ -25,32 +26,8 @@ OBJECTS, FACES = "objects", "faces"
 ROLL_UP_SOURCES = (OBJECTS,)  # the classifier rolls up itself; faces name Person directly
 # lower ranks are the more precise boxes; unknown sources rank last
 SOURCE_RANK = {OBJECTS: 0, "hands": 0, FACES: 1, "classifier": 2}
-SAME_IOU = 0.5
-SAME_INSIDE = 0.8
 Found = list[tuple[str, Detection]]
 Boxes = tuple[tuple[BoundingBox, float], ...]
-
-
-def _intersection(a: BoundingBox, b: BoundingBox) -> float:
-    w = min(a.left + a.width, b.left + b.width) - max(a.left, b.left)
-    h = min(a.top + a.height, b.top + b.height) - max(a.top, b.top)
-    return max(0.0, w) * max(0.0, h)
-
-
-def iou(a: BoundingBox, b: BoundingBox) -> float:
-    inter = _intersection(a, b)
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union > 0 else 0.0
-
-
-def inside(a: BoundingBox, b: BoundingBox) -> float:
-    """Share of `a`'s area that lies within `b`."""
-    area = a.width * a.height
-    return _intersection(a, b) / area if area > 0 else 0.0
-
-
-def same_thing(a: BoundingBox, b: BoundingBox) -> bool:
-    return iou(a, b) >= SAME_IOU or max(inside(a, b), inside(b, a)) >= SAME_INSIDE
 
 
 def face_in_body(face: BoundingBox, body: BoundingBox) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from streambet.timeline import BoundingBox
-from streambet.vision.pipeline.fusion import iou
+from streambet.vision.pipeline.boxes import iou
 
 # Boxes of one object half a second apart overlap at IoU >= 1 - this (after the Kalman
 # prediction): walking people at 2 samples a second stay one track, crossing ones rarely

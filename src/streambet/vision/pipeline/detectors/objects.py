@@ -43,9 +43,9 @@ from streambet.vision.model_cache.objects import (
     cached_tarball,
     ensure_object_model,
 )
+from streambet.vision.pipeline.boxes import same_thing
 from streambet.vision.pipeline.change import block_change, mean_change
 from streambet.vision.pipeline.detectors.coco import COCO_LABELS, CocoLabel
-from streambet.vision.pipeline.fusion import same_thing
 from streambet.vision.pipeline.tracking import CONTINUE_FLOOR, ObjectTracker, Seen, Tracked
 
 if TYPE_CHECKING:  # the engine's detector protocol
