@@ -4,9 +4,9 @@ numpy/scipy only, no model), so one thing seen in many samples is one object.
 Why tracks and not per-sample boxes:
 - presence is continuous: a confirmed object the detector misses for a sample or two
   (motion blur, a pose the model scores low) keeps its place at the box the tracker's
-  Kalman filter predicts, for at most `COAST_SAMPLES`, and only while the picture as a
-  whole stays the same scene (the caller says so: a thing whose picture was replaced
-  is not predicted into the new one);
+  Kalman filter predicts, for at most `COAST_SAMPLES` while the scene stays steady, for
+  one across a big change that is no cut (a fast pan blurs what it passes; the object
+  detector ran every 4 s before tracks, and its result stood until the next run);
 - a weak detection (score from `CONTINUE_FLOOR` up, below its class's floor) continues a
   track that a strong one started, but never starts one (ByteTrack's idea);
 - a track's score is the mean of its best `TRACK_BEST` scores: an object recognised
@@ -113,8 +113,8 @@ class ObjectTracker:
         return self._tracker
 
     def update(self, seen: list[Seen], steady: bool = True) -> list[Tracked]:
-        """One detector run's hits -> the objects in view. `steady`: the scene is the one
-        of the previous run (else missed objects are not predicted)."""
+        """One detector run's hits -> the objects in view. `steady`: the picture changed
+        little since the previous run (a missed object is predicted for longer)."""
         from norfair.tracker import Detection
 
         seen = self._continuing(seen)
@@ -138,7 +138,7 @@ class ObjectTracker:
                 track.missed = 0
             else:
                 track.missed += 1
-            coasting_allowed = steady and track.missed <= COAST_SAMPLES
+            coasting_allowed = track.missed <= (COAST_SAMPLES if steady else 1)
             if not track.strong or (hit is None and not coasting_allowed):
                 continue
             box = hit.box if hit is not None else _box(obj.estimate)

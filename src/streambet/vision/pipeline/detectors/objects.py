@@ -62,7 +62,7 @@ SMALL_HEIGHT = 0.2
 # picture drifted since the detector last looked
 MOVED = 14.0
 DRIFTED = 40.0
-# below this mean change since the last run the scene is the same one (tracks may coast)
+# below this mean change since the last run the scene is steady (tracks coast longer)
 STEADY = 35.0
 log = logging.getLogger(__name__)
 
@@ -229,8 +229,8 @@ class ObjectDetector:
     It looks at every sample where the picture changed: a cut, something moving since the
     previous sample (a block of the thumbnail changed by `MOVED` or more), the picture
     having drifted since it last looked (`DRIFTED`, a slow pan or zoom), or
-    `max_interval_ms` gone by. An unchanged sample repeats its last result: the same
-    things are where they were. Wide frames (`TILE_ASPECT`) are also looked at as square
+    `max_interval_ms` gone by. An unchanged sample repeats its last result (the same
+    things are where they were) unless that held a predicted box. Wide frames (`TILE_ASPECT`) are also looked at as square
     tiles when the whole frame holds a small thing (`SMALL_HEIGHT`), where more small
     things usually are. Hits go through ObjectTracker (pipeline/tracking.py): each box
     carries its track, a missed object coasts a sample or two, weak hits continue tracks.
@@ -250,6 +250,7 @@ class ObjectDetector:
         self._looked: NDArray[Any] | None = None  # thumbnail of the last run
         self._previous: NDArray[Any] | None = None  # thumbnail of the previous sample
         self._judged_ms: int | None = None
+        self._coasting = False  # the last result holds a predicted box
         self._changed = False
 
     def __copy__(self) -> ObjectDetector:
@@ -278,6 +279,8 @@ class ObjectDetector:
     def wants(self, ctx: SampleContext) -> bool:
         changed = self._judge(ctx)
         if ctx.scene_changed or self._last_ms is None or self._last is None or changed:
+            return True
+        if self._coasting:  # a predicted box is not repeated: look whether it is there
             return True
         return bool(ctx.timestamp_ms - self._last_ms >= self.max_interval_ms)
 
@@ -316,6 +319,7 @@ class ObjectDetector:
         steady = looked is not None and now is not None and mean_change(now, looked) < STEADY
         seen = [Seen(h.label, h.confidence, h.box, h.strong) for h in hits]
         tracked = self._tracker.update(seen, steady)
+        self._coasting = any(not t.detected for t in tracked)
         result = tracked_result(tracked)
         self._last_ms, self._last, self._looked = ctx.timestamp_ms, result, ctx.picture
         return result
