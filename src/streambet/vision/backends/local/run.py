@@ -46,6 +46,7 @@ from streambet.vision.pipeline.activities import ActivitySampler
 from streambet.vision.pipeline.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.pipeline.audio.stream import AudioStream, Heard
 from streambet.vision.pipeline.calibration import Calibration
+from streambet.vision.pipeline.change import thumbnail
 from streambet.vision.pipeline.decode import DecodedFrame, DecodeStats
 from streambet.vision.pipeline.detectors.base import Detection, Detector, SampleContext
 from streambet.vision.pipeline.detectors.shots import ShotDetector
@@ -279,6 +280,7 @@ class LocalRun:
             self._changed or self._first,
             timestamp_ms - self._last_text_check,
             change,
+            thumbnail(rgb),
         )
         self._changed, self._first = False, False
         found = fuse(self._calibration.apply(self._detect_all(rgb, ctx)), self._tax)

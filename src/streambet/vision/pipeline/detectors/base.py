@@ -18,12 +18,23 @@ class Detection:
     """One label in one frame. `confidence` is 0-100; `boxes` are the located instances
     (ratios of the frame) with their own confidences. `corroborate`: nothing else in the
     sample backs this label up, so it stays below the auto-settle bar until it persists
-    (calibration.py sets it, aggregate.py applies it)."""
+    (calibration.py sets it, aggregate.py applies it). `tracks`: the object track of
+    each box, in the same order (pipeline/tracking.py; 0 for a box without one), or empty
+    when no box is tracked."""
 
     label: str
     confidence: float
     boxes: tuple[tuple[BoundingBox, float], ...] = ()
     corroborate: bool = False
+    tracks: tuple[int, ...] = ()
+
+    def instances(self) -> list[tuple[BoundingBox, float, int | None]]:
+        """(box, confidence, track or None) per box."""
+        tracks = self.tracks or (0,) * len(self.boxes)
+        return [
+            (box, score, track or None)
+            for (box, score), track in zip(self.boxes, tracks, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,9 @@ class SampleContext:
     # how much the picture changed since the text detector last ran: mean absolute
     # difference of the luma thumbnails, 0-1 (1 if it never ran)
     change_since_text_check: float = 1.0
+    # the picture as pipeline/change.py's grey thumbnail, for detectors that skip samples
+    # where nothing changed (None: not known)
+    picture: NDArray[Any] | None = field(default=None, compare=False, repr=False)
 
 
 class Detector(Protocol):
