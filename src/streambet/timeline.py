@@ -121,12 +121,14 @@ class Shot(JsonData):
 
 @dataclass(frozen=True)
 class TextDetection(JsonData):
-    """Text read on screen at one sampled timestamp."""
+    """Text read on screen: first read at `timestamp_ms`, seen in the same place with the
+    same look until `end_ms` (exclusive; None from writers that read single samples)."""
 
     timestamp_ms: int
     text: str
     confidence: float
     box: BoundingBox | None = None
+    end_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -423,17 +423,24 @@ def _holds_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
 
 
 def _eval_text(c: TextCriterion, timeline: Timeline) -> _Result:
+    # a reading is read once and holds for its window (until end_ms, exclusive)
     hits = [
         t
         for t in timeline.texts
-        if t.timestamp_ms >= c.start_ms
+        if max(t.timestamp_ms + 1, t.end_ms or 0) > c.start_ms
         and (c.end_ms is None or t.timestamp_ms < c.end_ms)
         and _holds_phrase(normalise_words(t.text), c.phrase)
     ]
     score = max((t.confidence for t in hits), default=0.0)
     label = "text: " + " ".join(c.phrase)
     evidence = tuple(
-        EvidenceItem(label, t.text, t.timestamp_ms, t.confidence, (t.box,) if t.box else ())
+        EvidenceItem(
+            label,
+            t.text,
+            max(t.timestamp_ms, c.start_ms),  # inside the window: the text was on screen
+            t.confidence,
+            (t.box,) if t.box else (),
+        )
         for t in sorted(hits, key=lambda t: -t.confidence)[:EVIDENCE_PER_LABEL]
         if t.confidence >= min(score, c.min_confidence)
     )
