@@ -59,10 +59,14 @@ class BoundingBox(JsonData):
 
 @dataclass(frozen=True)
 class Instance(JsonData):
-    """One located occurrence of a label in one sample (a person, a face, a tile hit)."""
+    """One located occurrence of a label in one sample (a person, a face, a tile hit).
+    `track`: the object it is, the same number in every sample the tracker followed it
+    through (the local engine's object detector), so counting distinct tracks counts
+    distinct objects; None when untracked."""
 
     box: BoundingBox
     confidence: float
+    track: int | None = None
 
 
 @dataclass(frozen=True)

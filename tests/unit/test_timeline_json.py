@@ -56,13 +56,14 @@ def _rich() -> Timeline:
 
 
 # What the hand-written to_dict methods wrote for _rich(), key order included: rows in
-# every database hold this shape (plus the texts' end_ms, which older rows lack).
+# every database hold this shape (plus an instance's "track", added with object tracks, and
+# the texts' end_ms; rows stored before them lack the keys and load as untracked / open).
 STORED = """{"video": {"codec": "h264", "duration_ms": 8000, "format": "QuickTime / MOV",
 "frame_rate": 29.97, "frame_width": 1280, "frame_height": 720, "color_range": "FULL"},
 "model_version": "local-test-1", "sample_interval_ms": 500, "analysed_from_ms": 0,
 "analysed_until_ms": 7500, "samples": [{"timestamp_ms": 0, "name": "Cat", "confidence": 91.5,
 "top_confidence": 93.25, "instances": [{"box": {"left": 0.1, "top": 0.2, "width": 0.3,
-"height": 0.4}, "confidence": 88.0}], "source": "classifier"}, {"timestamp_ms": 500,
+"height": 0.4}, "confidence": 88.0, "track": null}], "source": "classifier"}, {"timestamp_ms": 500,
 "name": "Person", "confidence": 70.5, "top_confidence": 72.5, "instances": [], "source": ""}],
 "labels": {"Cat": {"name": "Cat", "parents": ["Animal", "Pet"], "aliases": ["Kitty"],
 "categories": ["Animals and Pets"]}, "Person": {"name": "Person", "parents": [],
@@ -79,6 +80,14 @@ STORED = """{"video": {"codec": "h264", "duration_ms": 8000, "format": "QuickTim
 def test_the_stored_shape_is_unchanged_key_order_included() -> None:
     dumped = _rich().to_dict()
     assert json.dumps(dumped) == json.dumps(json.loads(STORED))
+
+
+def test_instances_stored_before_tracks_load_as_untracked() -> None:
+    old = json.loads(STORED)
+    del old["samples"][0]["instances"][0]["track"]
+    timeline = Timeline.from_dict(old)
+    assert timeline.samples[0].instances[0].track is None
+    assert timeline == _rich()
 
 
 def test_round_trip_gives_equal_dataclasses() -> None:

@@ -46,6 +46,7 @@ from streambet.vision.pipeline.activities import ActivitySampler
 from streambet.vision.pipeline.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.pipeline.audio.stream import AudioStream, Heard
 from streambet.vision.pipeline.calibration import Calibration
+from streambet.vision.pipeline.change import thumbnail
 from streambet.vision.pipeline.decode import DecodedFrame, DecodeStats
 from streambet.vision.pipeline.detectors.base import Detection, Detector, SampleContext
 from streambet.vision.pipeline.detectors.shots import ShotDetector
@@ -276,7 +277,9 @@ class LocalRun:
         picture: av.VideoFrame | None = None,
     ) -> None:
         self._sampled += 1
-        ctx = SampleContext(timestamp_ms, self._changed or self._first, 0, luma=luma)
+        ctx = SampleContext(
+            timestamp_ms, self._changed or self._first, 0, luma=luma, picture=thumbnail(rgb)
+        )
         self._changed, self._first = False, False
         found = fuse(self._calibration.apply(self._detect_all(rgb, ctx)), self._tax)
         if self._ocr is not None:

@@ -19,12 +19,23 @@ class Detection:
     """One label in one frame. `confidence` is 0-100; `boxes` are the located instances
     (ratios of the frame) with their own confidences. `corroborate`: nothing else in the
     sample backs this label up, so it stays below the auto-settle bar until it persists
-    (calibration.py sets it, aggregate.py applies it)."""
+    (calibration.py sets it, aggregate.py applies it). `tracks`: the object track of
+    each box, in the same order (pipeline/tracking.py; 0 for a box without one), or empty
+    when no box is tracked."""
 
     label: str
     confidence: float
     boxes: tuple[tuple[BoundingBox, float], ...] = ()
     corroborate: bool = False
+    tracks: tuple[int, ...] = ()
+
+    def instances(self) -> list[tuple[BoundingBox, float, int | None]]:
+        """(box, confidence, track or None) per box."""
+        tracks = self.tracks or (0,) * len(self.boxes)
+        return [
+            (box, score, track or None)
+            for (box, score), track in zip(self.boxes, tracks, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,9 @@ class SampleContext:
     ms_since_cut: int = 0  # time since the last cut (or the first sample)
     text_in_view: bool = False  # its last look found text
     luma: NDArray[Any] | None = None  # this sample's luma thumbnail (pipeline/decode.py)
+    # the picture as pipeline/change.py's area-averaged grey thumbnail, for detectors that
+    # skip samples where nothing changed (None: not known)
+    picture: NDArray[Any] | None = field(default=None, compare=False, repr=False)
 
 
 class Detector(Protocol):
