@@ -84,6 +84,10 @@ class FrameSampler:
         self._next = (timestamp_ms // self.interval_ms + 1) * self.interval_ms
         return True
 
+    def restart(self, timestamp_ms: int) -> None:
+        """A sample was taken at `timestamp_ms` out of turn: the next is a tick after it."""
+        self._next = (timestamp_ms // self.interval_ms + 1) * self.interval_ms
+
 
 def decode_frames(
     path: Path,
