@@ -142,3 +142,15 @@ def test_four_people_in_a_grid_are_four_instances_one_per_quadrant(detector, pho
         for h in people
     )
     assert quadrants == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def test_a_black_and_white_horse_is_a_horse_with_its_box(detector) -> None:
+    """scikit-image's horse: a black silhouette on white, nothing but shape to go on."""
+    from skimage import data
+
+    horse = np.repeat(data.horse()[..., None], 3, axis=2).astype(np.uint8) * 255
+    hits = detector.detect(np.ascontiguousarray(horse))
+    assert [h.label for h in hits] == ["Horse"]
+    box = hits[0].box
+    # the silhouette fills the picture but for a margin
+    assert box.width > 0.8 and box.height > 0.8 and box.left < 0.1 and box.top < 0.1

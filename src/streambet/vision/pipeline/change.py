@@ -4,8 +4,9 @@ block difference between two of them.
 Area-averaged (not the decoder's stride-sampled luma, whose aliasing makes a slow zoom
 look like motion): on the evaluation footage and bench/analysis.py's clip, a slow zoom
 over a photo changes every block by 3-9 grey levels from one sample to the next, people
-40-100 px tall walking across a fixed camera's picture change a block by 45-95 (a single
-one 40 px tall in a 640 px frame by 15-25).
+40-100 px tall walking across a fixed camera's picture change a block by 45-95, and one
+person 40 px tall in a 640x360 frame who moves 4 or 8 px by 15 or 29
+(tests/integration/objects/test_tiles_and_tracks.py's crowd).
 """
 
 from __future__ import annotations

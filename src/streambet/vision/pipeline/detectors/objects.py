@@ -244,7 +244,7 @@ class ObjectDetector:
         self.max_interval_ms = max_interval_ms
         self.model: CocoModel | None = None
         self.unavailable: str | None = None  # why it finds nothing, when it cannot run
-        self.tiled_runs = 0  # runs that looked at tiles too (bench/analysis.py prints it)
+        self.tiled_runs = 0  # runs that also looked at tiles
         self._tracker = ObjectTracker()
         self._last_ms: int | None = None
         self._last: Any = None
