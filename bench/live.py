@@ -1,7 +1,8 @@
 """Live streams: glass-to-label latency, capacity and memory. Prints figures, asserts nothing.
 
     .venv/bin/python bench/live.py latency [--cycles 8]
-    .venv/bin/python bench/live.py capacity [--streams 1,2,3,4] [--seconds 60] [--reduced]
+    .venv/bin/python bench/live.py capacity [--streams 1,2,3,4] [--seconds 60 | --minutes 10]
+                                            [--reduced]
     .venv/bin/python bench/live.py memory [--minutes 10]
     .venv/bin/python bench/live.py all      # each of the three in a process of its own
 
@@ -21,7 +22,10 @@ as the streams' operator.
   the samples wanted (sample_fps x seconds), samples dropped to keep up, lag p50/p95 and
   the lag's trend (last third's mean less first third's). Ratios are to N=1 in this run.
   A stream count keeps up when at least 90% of the wanted samples are analysed and the
-  lag does not grow.
+  lag does not grow. Because the machine may be shared, it also prints a figure other
+  processes barely move: the process's CPU seconds per stream-second (all threads:
+  decoding, models, app, server), so 2 cores carry 2 / that many streams, and the CPU
+  split by thread kind.
 - memory: one 720p30 replay with the default detectors for --minutes; peak RSS of the
   process after 1 minute and at the end (VmHWM), and the difference.
 
@@ -33,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -64,6 +69,7 @@ from tests.support.ws import open_page, ws_url  # noqa: E402
 SIZE, FPS = (1280, 720), 30
 CYCLE_S = 8  # 4 s black, then 4 s of the cat
 BENCH = ROOT / "var" / "bench"
+CORES = os.cpu_count() or 1
 
 
 def _load() -> str:
@@ -79,6 +85,23 @@ def _rss_kb(field_name: str) -> int:
         if line.startswith(field_name + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds per thread name (Python's and native threads: FFmpeg, onnxruntime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    named = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended
+        name = named.get(int(task.name)) or stat[stat.index("(") + 1 : stat.rindex(")")]
+        name = re.sub(r"[-_/:]?\d+$", "", name)  # one figure per kind of thread
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def _clip(name: str, segments: list[tuple[str, float]]) -> Path:
@@ -185,12 +208,35 @@ class Listener:
         ]
 
     def cat_starts(self, sid: int) -> list[float]:
+        return [at for at, _ in self.cat_events(sid)]
+
+    def cat_events(self, sid: int) -> list[tuple[float, dict[str, Any]]]:
         return [
-            at
+            (at, e)
             for at, p in self.of("stream.labels", sid)
             for e in p["events"]
             if e["label"] == "Cat" and e["kind"] == "start"
         ]
+
+
+def _split(glass: list[float], events: list[tuple[float, dict[str, Any]]]) -> str:
+    """Where the time went, medians over cycles: glass to the picture the label was seen
+    in (the source's delivery and sampling), that picture to its announcement (the models
+    and the second sample that confirms), announcement to arrival (bus and WebSocket)."""
+    parts: list[tuple[float, float, float]] = []
+    for k, g in enumerate(glass):
+        until = glass[k + 1] if k + 1 < len(glass) else float("inf")
+        hits = [(at, e) for at, e in events if g <= at < until]
+        if hits:
+            at, e = hits[0]
+            parts.append((e["stream_ms"] - g, e["wall_ms"] - e["stream_ms"], at - e["wall_ms"]))
+    if not parts:
+        return ""
+    seen, announced, arrived = (statistics.median(p[i] for p in parts) for i in range(3))
+    return (
+        f"    median split: to the picture seen {seen:.0f} ms, to its announcement "
+        f"{announced:.0f} ms, to the client {arrived:.0f} ms"
+    )
 
 
 def _latencies(glass: list[float], arrivals: list[float]) -> tuple[list[float], int]:
@@ -239,6 +285,7 @@ def latency(cycles: int) -> None:
             values, missed = _latencies(glass, listener.cat_starts(sid))
             results["replay"] = values
             _report_latency("replay (direct)", values, missed)
+            print(_split(glass, listener.cat_events(sid)))
 
             # HLS, 1 s segments: the glass time is when the writer encoded the picture.
             with live_hls(env.media, segments * (cycles + 2), fps=FPS, size=SIZE) as source:
@@ -259,6 +306,7 @@ def latency(cycles: int) -> None:
                 values, missed = _latencies(glass[:cycles], arrivals)
                 results["hls"] = values
                 _report_latency("HLS, 1 s segments", values, missed)
+                print(_split(glass[:cycles], listener.cat_events(sid)))
         finally:
             listener.close()
     if results.get("replay") and results.get("hls"):
@@ -281,7 +329,9 @@ def capacity(counts: list[int], seconds: int, reduced: bool) -> None:
                 sids = [env.start(f"s{i}", f"replay:{clip}", options) for i in range(n)]
                 time.sleep(8)  # models loaded, streams claimed and live
                 t0 = time.time() * 1000
+                cpu0, threads0 = time.process_time(), _thread_cpu()
                 time.sleep(seconds)
+                cpu, threads1 = time.process_time() - cpu0, _thread_cpu()
                 t1 = time.time() * 1000
                 for sid in sids:
                     env.stop(sid)
@@ -292,7 +342,11 @@ def capacity(counts: list[int], seconds: int, reduced: bool) -> None:
                 listener.close()
         rates, lags, trends = [], [], []
         for sid in sids:
-            frames = [(at, p) for at, p in listener.of("stream.frame", sid) if t0 <= at < t1]
+            # By the picture's stream time (a replay's is its wall time), not by when the
+            # WebSocket client got it: a busy machine may deliver late, not fewer.
+            frames = [
+                (at, p) for at, p in listener.of("stream.frame", sid) if t0 <= p["stream_ms"] < t1
+            ]
             rates.append(len(frames) / ((t1 - t0) / 1000))
             lag = [p["lag_ms"] for _, p in frames]
             lags += lag
@@ -303,12 +357,22 @@ def capacity(counts: list[int], seconds: int, reduced: bool) -> None:
         rate = statistics.mean(rates)
         base = base or rate
         keeps_up = rate >= 0.9 * 2.0 and max(trends) < 500
+        # CPU time of the whole process (every thread: decoding, models, app, server) per
+        # second of stream analysed: other processes' load barely moves it, unlike lag.
+        # A stream that dropped samples did less work, so it is scaled to the wanted rate.
+        per_stream = cpu / (n * (t1 - t0) / 1000)
+        wanted = per_stream * 2.0 / rate if rate > 0 else float("inf")
         print(
             f"  {n} stream(s): {rate:.2f} samples/s each ({rate / base:.2f}x of 1 stream), "
             f"dropped {sum(drops)}, lag p50 {_pct(lags, 50):.0f} ms p95 {_pct(lags, 95):.0f} ms, "
             f"lag trend {max(trends):+.0f} ms -> {'keeps up' if keeps_up else 'falls behind'}; "
-            f"{load}"
+            f"{load}\n"
+            f"    CPU {per_stream:.3f} s per stream-second ({wanted:.3f} at 2 samples/s): "
+            f"{CORES} cores carry {CORES / wanted:.1f} streams"
         )
+        spent = {k: v - threads0.get(k, 0.0) for k, v in threads1.items()}
+        top = sorted(spent.items(), key=lambda kv: -kv[1])[:10]
+        print("    by thread: " + ", ".join(f"{k} {v / cpu:.0%}" for k, v in top))
 
 
 def memory(minutes: float) -> None:
@@ -338,14 +402,15 @@ def main() -> None:
     parser.add_argument("--streams", default="1,2,3,4")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--reduced", action="store_true")
-    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--minutes", type=float, help="capacity: instead of --seconds; memory: 10")
     args = parser.parse_args()
     if args.phase == "latency":
         latency(args.cycles)
     elif args.phase == "capacity":
-        capacity([int(n) for n in args.streams.split(",")], args.seconds, args.reduced)
+        seconds = round(args.minutes * 60) if args.minutes else args.seconds
+        capacity([int(n) for n in args.streams.split(",")], seconds, args.reduced)
     elif args.phase == "memory":
-        memory(args.minutes)
+        memory(args.minutes or 10)
     else:
         me = [sys.executable, __file__]
         subprocess.run([*me, "latency", "--cycles", str(args.cycles)], check=True)
@@ -362,7 +427,7 @@ def main() -> None:
                 ],
                 check=True,
             )
-        subprocess.run([*me, "memory", "--minutes", str(args.minutes)], check=True)
+        subprocess.run([*me, "memory", "--minutes", str(args.minutes or 10)], check=True)
 
 
 if __name__ == "__main__":

@@ -319,7 +319,19 @@ class Wiring:
                 give_up_seconds=s.live_give_up_seconds,
                 retention_hours=s.live_retention_hours,
             ),
+            vet_host=self.vet_live_host if s.is_production else None,
         )
+
+    def vet_live_host(self, host: str) -> list[str]:
+        """A live job's check of a host it is about to connect to (production)."""
+        from streambet.domain.errors import ValidationFailed
+        from streambet.services.streams import connect_addresses
+        from streambet.vision.live.errors import SourceRefused
+
+        try:
+            return connect_addresses(host, self.source_checks)
+        except ValidationFailed as exc:
+            raise SourceRefused(str(exc)) from None
 
     @cached_property
     def wagers(self) -> WagerBatcher:

@@ -170,3 +170,35 @@ def test_sound_events_and_words_on_the_live_audio_track(live_app: Flask, tmp_pat
     first = min(e["stream_ms"] for e in events)
     word = next(e for e in events if e["source"] == "speech" and "goal" in e["text"])
     assert 1000 <= word["stream_ms"] - first <= 6000  # said about 1-4 s into the clip
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_coverage_never_reaches_past_the_moment_it_was_written(live_app: Flask) -> None:
+    """A picture stands for its sample interval, but a job killed right after writing must
+    not have claimed stream time that had not happened yet (the kill -9 takeover's gap
+    then starts before the kill)."""
+    import threading
+
+    from streambet.services.live_job import LiveJob
+    from streambet.vision.live.source import now_ms
+
+    app = live_app
+    w = app.extensions["streambet"]
+    op = make_actor(app, "operator")
+    made = app.test_client().post(
+        "/api/streams",
+        json={"name": "cam", "source_url": "replay:/nowhere.mp4", "start": True},
+        headers=op.headers,
+    )
+    assert made.status_code == 201, made.get_json()
+    claim = live_runs.claim_next(w.live_runner, "test", set())
+    assert claim is not None
+    job = LiveJob(w.live_runner, claim, op.user_id, threading.Event())
+    picture_ms = now_ms()
+    job.analysed(picture_ms, picture_ms + 500, 0, b"\xff\xd8")  # the first: written at once
+    written_by = now_ms()
+    with w.read_uow() as uow:
+        (interval,) = uow.session.query(StreamInterval).filter_by(stream_id=claim.stream_id)
+        from_ms, until_ms = interval.from_ms, interval.until_ms
+    assert from_ms == picture_ms
+    assert picture_ms <= until_ms <= written_by < picture_ms + 500

@@ -33,6 +33,7 @@ from streambet.services.unit_of_work import UnitOfWorkFactory
 from streambet.timeline import LabelSample
 from streambet.vision.backends.local.engine import LocalEngine
 from streambet.vision.live.analysis import LiveAnalysis
+from streambet.vision.live.guard import VetHost
 from streambet.vision.live.labels import LabelEvent
 from streambet.vision.live.resolve import ClientFactory
 from streambet.vision.live.source import now_ms
@@ -64,6 +65,8 @@ class LiveRunner:
     engine: Callable[[tuple[str, ...] | None], LocalEngine]  # by detector names (None: all)
     policy: LivePolicy
     kinesis_clients: ClientFactory | None = None
+    # Production: a host's addresses, checked again at every connection (None: anywhere).
+    vet_host: VetHost | None = None
 
 
 def rowcount(result: object) -> int:
@@ -260,6 +263,10 @@ class LiveJob:
             interval, interval_id = self._interval, self._interval_id
         if interval is None:
             return
+        # A picture stands for its sample interval, but the end written never lies past
+        # this moment: stream time is wall time, and a job killed before its next sample
+        # has not covered what had not yet happened (its gap starts at this write at most).
+        interval = (interval[0], max(interval[0], min(interval[1], now_ms())))
         with self.r.write() as uow:
             if interval_id is None:
                 row = StreamInterval(

@@ -30,6 +30,7 @@ from streambet.timeline import VideoMetadata
 from streambet.vision.backends import AnalysisOptions, Features
 from streambet.vision.live.analysis import LiveAnalysis
 from streambet.vision.live.follow import FollowConfig, follow
+from streambet.vision.live.guard import Guard
 from streambet.vision.live.source import ReadConfig, now_ms
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,12 @@ def run_stream(r: LiveRunner, claim: Claim, stop: threading.Event) -> None:
         follower = threading.Thread(
             target=follow,
             args=(url, FollowConfig(read_config, r.policy.give_up_seconds), analysis, stop),
-            kwargs={"kinesis_clients": r.kinesis_clients},
+            kwargs={
+                "kinesis_clients": r.kinesis_clients,
+                "guard": Guard(r.vet_host, r.policy.open_timeout, r.policy.read_timeout)
+                if r.vet_host is not None
+                else None,
+            },
             name=f"live-source-{claim.stream_id}",
             daemon=True,
         )

@@ -58,6 +58,16 @@ def check_source(url: str, checks: SourceChecks) -> None:
         check_addresses(source.host, checks.addresses(source.host), checks.policy)
 
 
+def connect_addresses(host: str, checks: SourceChecks) -> list[str]:
+    """The host's addresses, looked up now, for a live job about to connect (at every
+    connect and reconnect, and for every host an HLS playlist names); ValidationFailed
+    unless every one is allowed. A name may resolve elsewhere than when the stream was
+    made (DNS rebinding)."""
+    addresses = checks.addresses(host)
+    check_addresses(host, addresses, checks.policy)
+    return addresses
+
+
 class IntervalRead(ReadModel):
     from_ms: int
     until_ms: int

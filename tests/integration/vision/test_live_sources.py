@@ -47,6 +47,16 @@ def test_replay_is_paced_and_loops(tmp_path: Path) -> None:
     assert all(p.frame.rgb is not None and p.frame.rgb.shape == (180, 320, 3) for p in found)
 
 
+def test_looping_replay_keeps_time_when_frames_are_skipped(tmp_path: Path) -> None:
+    """At 30 fps with 2 samples a second, frames nothing refers to are not decoded; each
+    round of a looping replay still lasts the file's whole length (its end is read from
+    the packets), so samples stay on the 500 ms grid round after round."""
+    clip = make_clip(tmp_path / "c.mp4", [("chelsea", 1.0)], fps=30, size=(320, 180))
+    found = _pictures(f"replay:{clip}", 9, ReadConfig(sample_interval_ms=500, loop=True))
+    times = [p.frame.timestamp_ms - found[0].frame.timestamp_ms for p in found]
+    assert all(abs(t - 500 * k) <= 40 for k, t in enumerate(times)), times
+
+
 def test_replay_without_loop_ends(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "c.mp4", [("chelsea", 1.0)], fps=10, size=(160, 90))
     events: list[tuple[str, Any]] = []
@@ -255,3 +265,87 @@ def test_mpegts_over_http(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
     assert found and isinstance(found[0], Picture) and found[0].frame.rgb is not None
+
+
+DEBIAN_PYTHON = "/usr/bin/python3"  # Debian's, where python3-gi and GStreamer's RTSP server live
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def rtsp_url() -> Iterator[str]:
+    """GStreamer's RTSP server (tests/support/rtsp_server.py), TCP only."""
+    check = subprocess.run(
+        [DEBIAN_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"],
+        capture_output=True,
+    )
+    if check.returncode != 0:
+        pytest.skip("GStreamer's RTSP server is not installed (.ci/run installs it)")
+    port = _free_port()
+    script = Path(__file__).parents[2] / "support" / "rtsp_server.py"
+    proc = subprocess.Popen(
+        [DEBIAN_PYTHON, str(script), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        yield f"rtsp://127.0.0.1:{port}/live"
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+def test_rtsp_over_tcp(rtsp_url: str) -> None:
+    """The server offers TCP (interleaved) transport only: pictures mean the reader asked
+    for TCP."""
+    t0 = time.time() * 1000
+    found = _pictures(rtsp_url, 3, ReadConfig(open_timeout=5, read_timeout=5))
+    assert len(found) == 3
+    assert all(p.frame.rgb is not None and p.frame.rgb.shape == (360, 640, 3) for p in found)
+    assert all(t0 <= p.frame.timestamp_ms <= time.time() * 1000 + 50 for p in found)
+
+
+@pytest.fixture
+def srt_url(tmp_path: Path) -> Iterator[str]:
+    """Debian's ffmpeg (built with libsrt) serving a looping clip as an SRT listener."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("Debian's ffmpeg is not installed")
+    clip = make_clip(tmp_path / "s.mp4", [("chelsea", 4)], fps=15, size=(320, 180))
+    port = _free_port()
+    args = ["-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip)]
+    proc = subprocess.Popen(
+        [ffmpeg, *args, "-c", "copy", "-f", "mpegts", f"srt://127.0.0.1:{port}?mode=listener"],
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        yield f"srt://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_srt(srt_url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:  # until ffmpeg listens
+        try:
+            found = _pictures(srt_url, 3, ReadConfig(open_timeout=3, read_timeout=5))
+            break
+        except SourceLost as exc:
+            assert time.monotonic() < deadline, exc
+            time.sleep(0.5)
+    assert len(found) == 3 and all(p.frame.rgb is not None for p in found)
+    assert found[0].frame.rgb is not None and found[0].frame.rgb.shape == (180, 320, 3)
+
+
+def test_srt_that_never_answers_is_lost_in_time() -> None:
+    port = _free_port()  # nobody listens
+    t0 = time.monotonic()
+    with pytest.raises(SourceLost):
+        next(read_source(f"srt://127.0.0.1:{port}", ReadConfig(open_timeout=2), threading.Event()))
+    assert time.monotonic() - t0 < 15

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from streambet.vision.live.errors import SourceRefused
+from streambet.vision.live.guard import Guard
 from streambet.vision.live.resolve import ClientFactory, media_url
 from streambet.vision.live.source import Item, ReadConfig, SourceEnded, SourceLost, read_source
 
@@ -30,7 +32,7 @@ class FollowConfig:
     give_up_seconds: float = 60.0
 
 
-Reader = Callable[[str, ReadConfig, threading.Event], Iterator[Item]]
+Reader = Callable[[str, ReadConfig, threading.Event, Guard | None], Iterator[Item]]
 
 
 def follow(
@@ -41,8 +43,10 @@ def follow(
     *,
     reader: Reader = read_source,
     kinesis_clients: ClientFactory | None = None,
+    guard: Guard | None = None,
 ) -> None:
-    """Runs until `stop` is set or the source is given up (listener.finished)."""
+    """Runs until `stop` is set or the source is given up (listener.finished). With a
+    `guard`, every connection's hosts are checked again (a refusal fails the stream)."""
     attempt = 0
     delay = BACKOFF_FIRST
     last_picture = time.monotonic()
@@ -52,7 +56,7 @@ def follow(
         listener.connecting(attempt)
         reason = ""
         try:
-            for item in reader(media_url(url, kinesis_clients), config.read, stop):
+            for item in reader(media_url(url, kinesis_clients), config.read, stop, guard):
                 listener.item(item)
                 last_picture = time.monotonic()
                 seen_any = True
@@ -62,6 +66,9 @@ def follow(
             reason = "the source closed the connection"
         except SourceEnded as exc:
             listener.finished(True, str(exc))
+            return
+        except SourceRefused as exc:
+            listener.finished(False, f"the source was refused ({exc})")
             return
         except SourceLost as exc:
             reason = str(exc)

@@ -5,7 +5,9 @@ Network sources are opened with open and read timeouts (FFmpeg's interrupt callb
 silent server cannot hang the reader). Stream time is the source's presentation time
 mapped onto the wall clock at the first picture; the mapping is set again when it would
 put a picture in the future or far in the past (a timestamp jump), so pictures of an HLS
-segment that arrives at once still get their own times. `replay:` files are paced: each
+segment that arrives at once still get their own times. Pictures are sampled every sample
+interval, and at once at a cut (the shot detector on every decoded picture's thumbnail).
+`replay:` files are paced: each
 picture is handed over at its stream time, and a looping replay starts again with its
 clock running on. Corrupt packets and damaged pictures are skipped.
 """
@@ -23,6 +25,9 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from streambet.vision.live.errors import SourceRefused
+from streambet.vision.live.guard import Guard
+from streambet.vision.live.srt import PIPE_OPTIONS, SrtChild
 from streambet.vision.pipeline.audio.decode import SAMPLE_RATE
 from streambet.vision.pipeline.decode import (
     DecodedFrame,
@@ -30,11 +35,14 @@ from streambet.vision.pipeline.decode import (
     _analysis_size,
     _luma_thumb,
 )
+from streambet.vision.pipeline.detectors.shots import ShotDetector
 
 # Sound is handed over in pieces of about this long (the sound models want whole seconds).
 SOUND_PIECE_SECONDS = 1.0
 # Skip decoding non-reference frames with at least this many frames a sample.
 NONREF_MIN_FRAMES_PER_SAMPLE = 8
+# A cut is sampled at once if the last sample is at least this fraction of an interval old.
+CUT_MIN_GAP_DIVISOR = 4
 # A mapped time further behind the wall clock than this is a timestamp jump, not lag.
 MAX_BEHIND_MS = 30_000
 
@@ -75,7 +83,8 @@ def now_ms() -> int:
 
 
 def ffmpeg_options(url: str) -> dict[str, str]:
-    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS from its live edge."""
+    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS from its live edge.
+    (SRT is read through Debian's ffmpeg: srt.py.)"""
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("rtsp", "rtsps"):
         return {"rtsp_transport": "tcp"}
@@ -102,28 +111,63 @@ class _Clock:
         return at
 
 
-def read_source(url: str, config: ReadConfig, stop: threading.Event) -> Iterator[Item]:
+def read_source(
+    url: str, config: ReadConfig, stop: threading.Event, guard: Guard | None = None
+) -> Iterator[Item]:
     """Items from one connection to `url` (a path for replay:) until it ends. Raises
-    SourceLost when it fails or a network source closes, SourceEnded when a replay is over."""
+    SourceLost when it fails or a network source closes, SourceEnded when a replay is over,
+    SourceRefused when `guard` refuses a host it would connect to (guard.py)."""
     replay = url.startswith("replay:")
     target = url.split(":", 1)[1] if replay else url
     sampler = FrameSampler(config.sample_interval_ms)
     clock = _Clock(paced=replay)
     while not stop.is_set():
+        options = ffmpeg_options(target)
+        io_open = None
+        if guard is not None and not replay:
+            guard.refused = None
+            if target.split(":", 1)[0].lower() in ("http", "https"):
+                # Every request FFmpeg makes goes through the guard; its own persistent
+                # and parallel HTTP connections need FFmpeg's own I/O, so they are off.
+                io_open = guard.io_open
+                options |= {"http_persistent": "0", "http_multiple": "0"}
+            else:
+                target = guard.pinned(url)
+        child: SrtChild | None = None
         try:
-            container = av.open(
-                target,
-                mode="r",
-                options=ffmpeg_options(target),
-                timeout=None if replay else (config.open_timeout, config.read_timeout),
-                metadata_errors="ignore",
-            )
+            if target.split(":", 1)[0].lower() == "srt":
+                child = SrtChild(target, config.open_timeout, config.read_timeout)
+                container = av.open(
+                    child.pipe,
+                    mode="r",
+                    format="mpegts",
+                    options=PIPE_OPTIONS,
+                    metadata_errors="ignore",
+                )
+            else:
+                container = av.open(
+                    target,
+                    mode="r",
+                    options=options,
+                    timeout=None if replay else (config.open_timeout, config.read_timeout),
+                    metadata_errors="ignore",
+                    io_open=io_open,
+                )
         except (av.error.FFmpegError, OSError) as exc:
+            if child is not None:
+                child.close()
+            _refused(guard)
             raise SourceLost(f"could not open the source ({_why(exc)})") from exc
+        except SourceRefused:
+            if child is not None:
+                child.close()
+            raise
         try:
-            span_ms = yield from _read(container, config, sampler, clock, stop, replay)
+            span_ms = yield from _read(container, config, sampler, clock, stop, replay, guard)
         finally:
             container.close()
+            if child is not None:
+                child.close()
         if stop.is_set():
             return
         if not replay:
@@ -133,6 +177,13 @@ def read_source(url: str, config: ReadConfig, stop: threading.Event) -> Iterator
         # The next round's pictures follow on the same clock.
         assert clock.offset is not None
         clock.offset += span_ms
+
+
+def _refused(guard: Guard | None) -> None:
+    """A refused request may only show as a failed open or a skipped segment: the guard
+    remembers it."""
+    if guard is not None and guard.refused is not None:
+        raise SourceRefused(guard.refused)
 
 
 def _why(exc: BaseException) -> str:
@@ -146,6 +197,7 @@ def _read(
     clock: _Clock,
     stop: threading.Event,
     paced: bool,
+    guard: Guard | None,
 ) -> Generator[Item, None, int]:
     """Yields from one open container; returns the presentation time it spanned (ms, the
     last picture's end less the first's start)."""
@@ -168,18 +220,30 @@ def _read(
     pending_start: int | None = None
     sound_next: int | None = None
     first: int | None = None
-    last = 0
+    last = end = 0
     frame_ms = round(1000 / rate) if rate > 0 else 40
+    shots = ShotDetector(keep_history=False)
+    min_gap = config.sample_interval_ms // CUT_MIN_GAP_DIVISOR
+    last_sample = -(10**15)
     packets = container.demux(*streams)
     while not stop.is_set():
         try:
             packet = next(packets)
         except StopIteration:
-            return last - (first or 0) + frame_ms
-        except av.error.FFmpegError as exc:
+            _refused(guard)
+            return max(last + frame_ms, end) - (first or 0)
+        except (av.error.FFmpegError, OSError, SourceRefused) as exc:
+            _refused(guard)
             raise SourceLost(f"reading the source failed ({_why(exc)})") from exc
+        _refused(guard)
         if packet.is_corrupt or (packet.dts is None and packet.pts is None):
             continue
+        if packet.stream is video and packet.pts is not None and packet.time_base is not None:
+            # The file's end, from the packets: frames nothing refers to are not decoded,
+            # so the last picture seen may be a few frames short of it (a looping replay
+            # would lose that much stream time every round).
+            tail = packet.pts + (packet.duration or 0)
+            end = max(end, round(float(tail * packet.time_base) * 1000))
         try:
             frames = packet.decode()
         except (av.error.InvalidDataError, av.error.FFmpegError):
@@ -216,9 +280,17 @@ def _read(
                 wait = (at - now_ms()) / 1000
                 if wait > 0 and stop.wait(wait):
                     return 0
-            if not sampler.take(at):
+            luma = _luma_thumb(frame)
+            # A cut is sampled at once, not at the next tick: a new scene's labels need two
+            # samples to be confirmed, so this saves up to a sample interval of latency.
+            cut = shots.update(at, luma) and at - last_sample >= min_gap
+            if not sampler.take(at) and not cut:
                 continue
+            if cut:
+                sampler.restart(at)
+            last_sample = at
             size = _analysis_size(frame.width, frame.height)
             rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-            yield Picture(DecodedFrame(at, _luma_thumb(frame), rgb))
+            picture = frame if frame.width > size[0] else None  # OCR crops from it
+            yield Picture(DecodedFrame(at, luma, rgb, picture))
     return 0
