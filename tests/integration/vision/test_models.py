@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 def test_legacy_pth_reads_every_tensor() -> None:
     weights = read_legacy_pth(efficientnet_source())
-    assert len(weights) == 386  # Lite2: 21 blocks
+    assert len(weights) == 296
     assert weights["_conv_stem.weight"].shape == (32, 3, 3, 3)
     assert weights["_fc.weight"].shape == (1000, 1280)
     assert weights["_fc.weight"].dtype == np.float32

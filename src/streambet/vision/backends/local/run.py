@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from streambet.vision.backends.local.engine import LocalEngine
 
 MODEL_VERSION = (
-    "streambet-local-1.3 (efficientnet-lite2, blazeface-full, mediapipe-hands-lite,"
+    "streambet-local-1.2 (efficientnet-lite0, blazeface-full, mediapipe-hands-lite,"
     " centernet-mobilenetv3, pp-ocrv6-small, mediapipe-pose-full, yamnet, whisper-tiny.en;"
     " calibrated)"
 )

@@ -1,8 +1,7 @@
-"""ImageNet-1k classification with EfficientNet-Lite2 on onnxruntime, whole frame + regions.
+"""ImageNet-1k classification with EfficientNet-Lite0 on onnxruntime, whole frame + regions.
 
-One forward pass per sample on the whole frame resized to short side 256 (Lite2 was trained
-at 260; long side a multiple of 32, so a 16:9 frame becomes 448 x 256 and nothing is
-cropped away). The graph
+One forward pass per sample on the whole frame resized to short side 224 (long side a
+multiple of 32, so a 16:9 frame becomes 384 x 224 and nothing is cropped away). The graph
 also returns the last feature map (stride 32); pooling it over overlapping windows (2 rows
 x 3 columns) and applying the classifier head in numpy gives per-region probabilities at
 almost no extra cost, which finds smaller objects and gives them a coarse box. This replaced
@@ -34,8 +33,8 @@ from streambet.vision.pipeline.detectors.base import (
 )
 from streambet.vision.pipeline.taxonomy import get_taxonomy
 
-SHORT_SIDE = 256
-MAX_LONG_SIDE = 512
+SHORT_SIDE = 224
+MAX_LONG_SIDE = 448
 # A label is reported for a frame from this probability up (the engine's MinConfidence
 # and the temporal aggregation filter further).
 REPORT_FLOOR = 0.10
