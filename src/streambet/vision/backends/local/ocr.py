@@ -48,8 +48,9 @@ class OcrWorker:
     sample, in order; the thread decides which ones to look at (`TextDetector.wants`, from
     what it saw before: its last look, the last cut, text in view) and makes every look it
     decides on. With `QUEUE` samples waiting, `offer` waits for the thread, so what is read
-    depends on the pictures, never on how busy the machine is. Results wait in `results`
-    until the run takes them."""
+    depends on the pictures, never on how busy the machine is (while the thread loads the
+    model, samples wait without a bound: loading holds up no picture). Results wait in
+    `results` until the run takes them."""
 
     QUEUE = 4  # 2 s of samples at 2 a second: how far settled labels may wait for OCR
 
@@ -64,7 +65,9 @@ class OcrWorker:
         self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: queue.SimpleQueue[OcrResult] = queue.SimpleQueue()
         self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, looks
-        self._queue: queue.Queue[_Job | None] = queue.Queue(self.QUEUE)
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._room = threading.Condition()  # notified as the thread takes a sample
+        self._loading = load is not None
         self._in_flight: collections.deque[int] = collections.deque()  # times, oldest first
         self._regions = TextRegions()
         # what the thread saw: its last look (time, thumbnail), the last cut, text in view
@@ -83,6 +86,8 @@ class OcrWorker:
         size, which lines are cropped from when it is larger than `rgb`."""
         self._in_flight.append(ctx.timestamp_ms)
         self._queue.put((rgb, ctx, picture))
+        with self._room:
+            self._room.wait_for(lambda: self._loading or self._queue.qsize() <= self.QUEUE)
 
     def pending_from(self) -> int | None:
         """The earliest sample time whose text is still being read, or None."""
@@ -106,7 +111,10 @@ class OcrWorker:
                 self._load()
             except BaseException as exc:
                 self._error = exc
-        while (item := self._queue.get()) is not None:
+        with self._room:
+            self._loading = False
+            self._room.notify_all()
+        while (item := self._take()) is not None:
             rgb, ctx, picture = item
             try:
                 if self._error is None and self._wants(ctx):
@@ -115,6 +123,12 @@ class OcrWorker:
                 self._error = exc
             finally:
                 self._in_flight.popleft()
+
+    def _take(self) -> _Job | None:
+        item = self._queue.get()
+        with self._room:
+            self._room.notify_all()
+        return item
 
     def _wants(self, ctx: SampleContext) -> bool:
         if ctx.scene_changed:
