@@ -52,8 +52,9 @@ cluster: models
 cluster-down: install
 	$(BIN)/streambet cluster down --port $(CLUSTER_PORT) --dir $(CLUSTER_DIR)
 
-# The web app's unit tests need Node.js only (node --test), not npm.
-test: models
+# The web app's unit tests run on Node.js (node --test); npm installs the devDependencies
+# that also carry test data (npm `tracking`'s photo of a hand).
+test: models js-install
 	@command -v node >/dev/null 2>&1 || { echo "make test runs the web app's unit tests with Node.js (node --test), which is not installed: install Node.js (Debian: apt-get install nodejs npm)." >&2; exit 1; }
 	node --test $(JS_TESTS)
 	$(BIN)/pytest

@@ -192,19 +192,7 @@ def http_wagers(
     tag: str,
 ) -> tuple[int, float, list[float]]:
     """Each bettor on its own keep-alive connection places `per_bettor` wagers in a row."""
-    market_id, yes, no = market
-    calls = [
-        [
-            loadgen.Call(
-                "POST",
-                f"/api/markets/{market_id}/wagers",
-                {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{tag}-{user_id}-{i}"},
-                {"outcome_id": yes if i % 3 else no, "stake": 1 + i % 50},
-            )
-            for i in range(per_bettor)
-        ]
-        for user_id, token in bettors
-    ]
+    calls = loadgen.wager_calls(bettors, market, per_bettor, tag)
     result = loadgen.run(base, calls)
     placed = result.count(201)
     if placed != len(bettors) * per_bettor:

@@ -66,19 +66,7 @@ def wagers(
     tag: str,
 ) -> tuple[float, float, float, int]:
     """wagers/s, p50 ms, p99 ms, how many were not 201."""
-    market_id, yes, no = market
-    calls = [
-        [
-            loadgen.Call(
-                "POST",
-                f"/api/markets/{market_id}/wagers",
-                {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{tag}-{user_id}-{i}"},
-                {"outcome_id": yes if i % 3 else no, "stake": 1 + i % 50},
-            )
-            for i in range(per_bettor)
-        ]
-        for user_id, token in people
-    ]
+    calls = loadgen.wager_calls(people, market, per_bettor, tag)
     result = loadgen.run(cluster.layout.lb_url, calls)
     placed = result.count(201)
     rate = placed / result.elapsed_s

@@ -57,6 +57,7 @@ import numpy as np  # noqa: E402
 
 from streambet import create_app  # noqa: E402
 from streambet.adapters.orm.streams import Stream  # noqa: E402
+from streambet.memory import limit_malloc_arenas  # noqa: E402
 from streambet.worker import LiveJobs  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.api import Actor, make_actor  # noqa: E402
@@ -417,6 +418,7 @@ def memory(minutes: float) -> None:
 
 
 def main() -> None:
+    limit_malloc_arenas()  # as `streambet serve` / `worker` start, before any thread
     parser = argparse.ArgumentParser()
     parser.add_argument("phase", choices=["latency", "capacity", "memory", "all"])
     parser.add_argument("--cycles", type=int, default=8)

@@ -109,3 +109,23 @@ def run(base: str, per_connection: Sequence[Sequence[Call]]) -> Result:
 def percentile_ms(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def wager_calls(
+    bettors: Sequence[tuple[int, str]], market: tuple[int, int, int], per_bettor: int, tag: str
+) -> list[list[Call]]:
+    """Per bettor (user id, token), `per_bettor` wagers in a row on `market` (id, yes, no):
+    two in three on yes, stakes 1-50, each with its own Idempotency-Key."""
+    market_id, yes, no = market
+    return [
+        [
+            Call(
+                "POST",
+                f"/api/markets/{market_id}/wagers",
+                {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{tag}-{user_id}-{i}"},
+                {"outcome_id": yes if i % 3 else no, "stake": 1 + i % 50},
+            )
+            for i in range(per_bettor)
+        ]
+        for user_id, token in bettors
+    ]

@@ -231,19 +231,7 @@ def health(base: str, n: int = 300) -> tuple[float, float]:
 def wagers(
     base: str, bettors: list[tuple[int, str]], market: tuple[int, int, int], n: int, tag: str
 ) -> tuple[float, float, float]:
-    market_id, yes, no = market
-    calls = [
-        [
-            loadgen.Call(
-                "POST",
-                f"/api/markets/{market_id}/wagers",
-                {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{tag}-{uid}-{i}"},
-                {"outcome_id": yes if i % 3 else no, "stake": 1 + i % 50},
-            )
-            for i in range(n)
-        ]
-        for uid, token in bettors
-    ]
+    calls = loadgen.wager_calls(bettors, market, n, tag)
     result = loadgen.run(base, calls)
     placed = result.count(201)
     if placed != len(bettors) * n:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streambet.config import ConfigError, Settings, load_settings
+from streambet.memory import limit_malloc_arenas
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -362,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_malloc_arenas()  # before any thread starts (serve, worker, live streams)
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)

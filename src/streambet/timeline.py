@@ -59,10 +59,14 @@ class BoundingBox(JsonData):
 
 @dataclass(frozen=True)
 class Instance(JsonData):
-    """One located occurrence of a label in one sample (a person, a face, a tile hit)."""
+    """One located occurrence of a label in one sample (a person, a face, a tile hit).
+    `track`: the object it is, the same number in every sample the tracker followed it
+    through (the local engine's object detector), so counting distinct tracks counts
+    distinct objects; None when untracked."""
 
     box: BoundingBox
     confidence: float
+    track: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,12 +121,14 @@ class Shot(JsonData):
 
 @dataclass(frozen=True)
 class TextDetection(JsonData):
-    """Text read on screen at one sampled timestamp."""
+    """Text read on screen: first read at `timestamp_ms`, seen in the same place with the
+    same look until `end_ms` (exclusive; None from writers that read single samples)."""
 
     timestamp_ms: int
     text: str
     confidence: float
     box: BoundingBox | None = None
+    end_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,9 @@ class Wiring:
         return UnitOfWork(self.db.write_sessions, self._publish)
 
     def read_uow(self) -> UnitOfWork:
-        """A unit of work for a use case that only reads (never takes SQLite's write lock)."""
+        """A unit of work for a use case that only reads: it never takes SQLite's write
+        lock, and on PostgreSQL it runs without a transaction (adapters/db.py), so it must
+        not write: each statement would commit by itself."""
         return UnitOfWork(self.db.read_sessions)
 
     def _publish(self, topic: str, payload: dict[str, Any]) -> None:

@@ -3,11 +3,6 @@ subprocess is SIGKILLed in the middle of the payout transaction, then payout run
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,29 +14,7 @@ from streambet.services import markets, settlement, wallet
 from streambet.services.settlement import SettlementPolicy
 from tests.support.api import make_actor
 from tests.support.betting import bet, cat_market, fund, verify_ledger
-
-CHILD = textwrap.dedent(
-    """
-    import sys, time
-    from datetime import datetime, timedelta, UTC
-    from streambet.config import load_settings
-    from streambet.wiring import build_wiring
-    from streambet.services import settlement
-
-    market_id, stop_at = int(sys.argv[1]), sys.argv[2]
-
-    def checkpoint(stage):
-        if stage == stop_at:
-            print("STOPPED AT", stage, flush=True)
-            time.sleep(600)
-
-    w = build_wiring(load_settings())
-    settlement.finalize_market(
-        w.uow(), market_id, now=datetime.now(UTC) + timedelta(hours=1), checkpoint=checkpoint
-    )
-    print("FINISHED", flush=True)
-    """
-)
+from tests.support.kill import kill_at
 
 
 @pytest.mark.slow
@@ -62,28 +35,17 @@ def test_killed_mid_payout_pays_exactly_once(any_db_app: Flask, stage: str) -> N
     markets.lock_market(w.uow(), m.id, by=None)
     settlement.resolve_manually(w.uow(), m.id, yes, op.principal, SettlementPolicy())
 
-    settings = w.settings
-    env = {
-        **os.environ,
-        "STREAMBET_DATABASE_URL": settings.resolved_database_url,
-        "STREAMBET_DATA_DIR": str(settings.data_dir),
-        "STREAMBET_ENV": "test",
-    }
-    with subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(m.id), stage],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as child:
-        assert child.stdout is not None and child.stderr is not None
-        line = child.stdout.readline()
-        if line.strip() != f"STOPPED AT {stage}":
-            child.kill()
-            pytest.fail(f"child did not reach {stage!r}: {line!r} {child.stderr.read()}")
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    kill_at(
+        app,
+        stage,
+        f"""
+        from datetime import datetime, timedelta, UTC
+        from streambet.services import settlement
+        settlement.finalize_market(
+            w.uow(), {m.id}, now=datetime.now(UTC) + timedelta(hours=1), checkpoint=checkpoint
+        )
+        """,
+    )
 
     def balances() -> list[int]:
         return [wallet.balance(w.read_uow(), b.user_id) for b in bettors]

@@ -5,11 +5,6 @@ answer and books it once."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,26 +14,7 @@ from streambet.domain.payments import PayoutStatus
 from streambet.services import wallet, withdrawals
 from tests.support.api import make_actor
 from tests.support.betting import fund, verify_ledger
-
-CHILD = textwrap.dedent(
-    """
-    import sys, time
-    from streambet.config import load_settings
-    from streambet.wiring import build_wiring
-    from streambet.services import withdrawals
-
-    payout_id, stop_at = int(sys.argv[1]), sys.argv[2]
-
-    def checkpoint(stage):
-        if stage == stop_at:
-            print("STOPPED AT", stage, flush=True)
-            time.sleep(600)
-
-    w = build_wiring(load_settings())
-    withdrawals.send_one(w.uow, w.payments.payouts, payout_id, checkpoint=checkpoint)
-    print("FINISHED", flush=True)
-    """
-)
+from tests.support.kill import kill_at
 
 
 @pytest.mark.slow
@@ -49,28 +25,14 @@ def test_killed_after_the_providers_answer_pays_exactly_once(any_db_app: Flask, 
     a = make_actor(app)
     fund(app, a.user_id, 1_000)
     made = withdrawals.request_withdrawal(w.uow(), w.payments.policy, "play", a.user_id, 600)
-    settings = w.settings
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("STREAMBET_")},
-        "STREAMBET_DATABASE_URL": settings.resolved_database_url,
-        "STREAMBET_DATA_DIR": str(settings.data_dir),
-        "STREAMBET_ENV": "test",
-    }
-    with subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(made.id), stage],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as child:
-        assert child.stdout is not None and child.stderr is not None
-        line = child.stdout.readline()
-        if line.strip() != f"STOPPED AT {stage}":
-            child.kill()
-            pytest.fail(f"child did not reach {stage!r}: {line!r} {child.stderr.read()}")
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    kill_at(
+        app,
+        stage,
+        f"""
+        from streambet.services import withdrawals
+        withdrawals.send_one(w.uow, w.payments.payouts, {made.id}, checkpoint=checkpoint)
+        """,
+    )
 
     provider = w.payments.payouts
     payouts = [r for r in provider.records() if r["direction"] == "payout"]

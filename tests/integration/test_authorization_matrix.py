@@ -301,6 +301,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(_fixed("/"), everyone(200)),
     ("GET", "/static/<path:filename>"): Rule(_fixed("/static/js/app.js"), everyone(200)),
     ("GET", "/api/health"): Rule(_fixed("/api/health"), everyone(200)),
+    ("GET", "/api/health/live"): Rule(_fixed("/api/health/live"), everyone(200)),
     ("GET", "/api/openapi.json"): Rule(_fixed("/api/openapi.json"), everyone(200)),
     ("GET", "/metrics"): Rule(
         _fixed("/metrics"), everyone(404), "production with no scraper configured"

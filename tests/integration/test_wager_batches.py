@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from streambet.domain.errors import InsufficientFunds, NotFound, StreamBetError, ValidationFailed
@@ -18,6 +17,7 @@ from streambet.services import markets, responsible, wallet
 from streambet.services.unit_of_work import UnitOfWork
 from streambet.services.wager_batches import WagerBatcher
 from streambet.services.wagers import WagerOrder, WagerRead
+from tests.support import wire
 from tests.support.api import make_actor
 from tests.support.betting import cat_market, collecting, fund, verify_ledger
 
@@ -221,18 +221,39 @@ def test_every_refusal_reads_the_same_on_either_database(any_db_app: Flask) -> N
 def test_a_batch_is_one_round_trip_on_postgresql(app: Flask) -> None:
     w = app.extensions["streambet"]
     bettor, market_id, yes = _bettor_with_100_on_a_market(app)
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = w.db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with wire.traced(w.db.engine) as sent:  # BEGIN and COMMIT would be round trips too
         batch = _batch([WagerOrder(bettor, market_id, yes, 10, f"t{i}") for i in range(5)])
         WagerBatcher(lambda: UnitOfWork(w.db.write_sessions)).run_batch(batch)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert [f.result(timeout=0).balance for _, f in batch] == [90, 80, 70, 60, 50]
-    assert len(statements) == 1 and "streambet_place_wagers" in statements[0]
+    assert sent.round_trips == 1, sent.lines
+    assert sent.statements == 1 and sent.mentions("streambet_place_wagers")
+    assert verify_ledger(app) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_batch_that_fails_midway_writes_nothing_then_each_wager_is_placed_once(
+    app: Flask,
+) -> None:
+    """The batch commits with its one statement: when the server fails it after writing a
+    wager or two, none of it stays, so retrying the wagers one by one places each once."""
+    w = app.extensions["streambet"]
+    bettor, market_id, yes = _bettor_with_100_on_a_market(app)
+    with w.db.engine.begin() as conn:  # the server refuses any wager of 13, as it writes it
+        conn.exec_driver_sql(
+            "CREATE FUNCTION refuse_13() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'no 13'; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_13 BEFORE INSERT ON wager FOR EACH ROW"
+            " WHEN (NEW.stake = 13) EXECUTE FUNCTION refuse_13()"
+        )
+    stakes = [10, 20, 13, 30]
+    batch = _batch([WagerOrder(bettor, market_id, yes, st, f"f{st}") for st in stakes])
+    WagerBatcher(lambda: UnitOfWork(w.db.write_sessions)).run_batch(batch)
+    outcomes = [_outcome(f) for _, f in batch]
+    assert "no 13" in str(outcomes[2])
+    placed = [o for o in outcomes if isinstance(o, WagerRead)]
+    assert [p.balance for p in placed] == [90, 70, 40]
+    assert not any(p.replayed for p in placed)
+    assert wallet.balance(w.read_uow(), bettor) == 40
     assert verify_ledger(app) == []

@@ -193,13 +193,27 @@ describe('shots and texts', () => {
       ],
     });
     const texts = textsFromTimeline(tl);
-    assert.deepEqual(texts[0], { t: 0, text: 'GOAL', confidence: 90 });
+    assert.deepEqual(texts[0], { t: 0, end: null, text: 'GOAL', confidence: 90 });
     const bars = textBars(texts, 500);
     assert.deepEqual(bars.get('GOAL'), [
       { start: 0, end: 1000, confidence: 95 },
       { start: 2500, end: 3000, confidence: 70 },
     ]);
     assert.deepEqual(bars.get('1-0'), [{ start: 500, end: 1000, confidence: 80 }]);
+  });
+
+  it('draws a reading over its window (read once, seen until end_ms)', () => {
+    const tl = timeline([], {
+      texts: [
+        { timestamp_ms: 1000, end_ms: 9000, text: 'TAXI', confidence: 99, box: LEFT },
+        { timestamp_ms: 9000, end_ms: 9500, text: 'TAXI', confidence: 90, box: LEFT },
+      ],
+    });
+    const texts = textsFromTimeline(tl);
+    assert.equal(texts[0].end, 9000);
+    assert.deepEqual(textBars(texts, 500).get('TAXI'), [
+      { start: 1000, end: 9500, confidence: 99 },
+    ]);
   });
 });
 

@@ -113,3 +113,19 @@ def test_evaluation_is_pure() -> None:
     tl = timeline([sample(0, "Cat", 90)])
     c = crit({"label": "Cat"})
     assert evaluate(c, tl) == evaluate(c, tl)
+
+
+def test_one_tracked_object_counts_once_under_a_parent() -> None:
+    """The engine names a tracked car Car and Vehicle in one sample with the same box and
+    track: a count of vehicles counts it once; two tracked cars count twice."""
+    from streambet.timeline import Instance, LabelSample
+
+    def tracked(name: str, *cars: tuple[float, int]) -> LabelSample:
+        inst = tuple(Instance(box(left), 90.0, track) for left, track in cars)
+        return LabelSample(0, name, 90.0, 90.0, inst, "objects")
+
+    one = timeline([tracked("Car", (0.1, 7)), tracked("Vehicle", (0.1, 7))])
+    assert not evaluate(crit({"label": "Vehicle", "min_count": 2}), one).holds
+    two = timeline([tracked("Car", (0.1, 7), (0.5, 8)), tracked("Vehicle", (0.1, 7), (0.5, 8))])
+    assert evaluate(crit({"label": "Vehicle", "min_count": 2}), two).holds
+    assert not evaluate(crit({"label": "Vehicle", "min_count": 3}), two).holds

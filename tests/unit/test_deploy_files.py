@@ -92,7 +92,7 @@ def test_the_load_balancer_and_prometheus_reach_every_node() -> None:
     assert set(re.findall(r"server (\w+) (\w+:\d+)", haproxy)) == {
         (n, f"{n}:{p}") for n, p in webs.items()
     }
-    assert "option httpchk GET /api/health" in haproxy
+    assert "option httpchk GET /api/health/live" in haproxy
     prometheus = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     targets = {
         t

@@ -57,6 +57,23 @@ def test_window_and_confidence_decide_and_a_weak_reading_goes_to_review() -> Non
     assert won.resolved and won.outcome_id == 1
 
 
+def test_a_reading_holds_for_its_window() -> None:
+    """OCR reads a line once and keeps it while the line stays: a market from 5 s on
+    settles on a sign read at 1 s and still on screen until 9 s, not on one gone at 3 s."""
+    tl = timeline([], duration_ms=10_000)
+    tl = dataclasses.replace(
+        tl,
+        texts=[
+            TextDetection(1000, "unverbesserlich.DE", 99.0, SIGN, 9000),
+            TextDetection(1000, "SCORE 2-1", 95.0, SIGN, 3000),
+        ],
+    )
+    sign = evaluate(parse_criteria({"text": "unverbesserlich", "start_ms": 5000}, Vocabulary()), tl)
+    assert sign.holds and [e.timestamp_ms for e in sign.evidence] == [5000]
+    assert not evaluate(parse_criteria({"text": "score", "start_ms": 3000}, Vocabulary()), tl).holds
+    assert not evaluate(parse_criteria({"text": "score", "start_ms": 9000}, Vocabulary()), tl).holds
+
+
 @pytest.mark.parametrize(
     "data",
     [{"text": ""}, {"text": "!!"}, {"text": 5}, {"text": "x" * 65}, {"text": "a", "label": "Cat"}],

@@ -45,7 +45,7 @@ def _rich() -> Timeline:
         },
         shots=[Shot("SHOT", 0, 4000, 99.0, 0), Shot("BLACK_FRAMES", 4000, 4500, 95.5, 1)],
         texts=[
-            TextDetection(1000, "GOAL", 97.0, BoundingBox(0.02, 0.05, 0.5, 0.1)),
+            TextDetection(1000, "GOAL", 97.0, BoundingBox(0.02, 0.05, 0.5, 0.1), 3000),
             TextDetection(2000, "x", 60.0),
         ],
         engine="local",
@@ -56,21 +56,23 @@ def _rich() -> Timeline:
 
 
 # What the hand-written to_dict methods wrote for _rich(), key order included: rows in
-# every database hold this shape.
+# every database hold this shape (plus an instance's "track", added with object tracks, and
+# the texts' end_ms; rows stored before them lack the keys and load as untracked / open).
 STORED = """{"video": {"codec": "h264", "duration_ms": 8000, "format": "QuickTime / MOV",
 "frame_rate": 29.97, "frame_width": 1280, "frame_height": 720, "color_range": "FULL"},
 "model_version": "local-test-1", "sample_interval_ms": 500, "analysed_from_ms": 0,
 "analysed_until_ms": 7500, "samples": [{"timestamp_ms": 0, "name": "Cat", "confidence": 91.5,
 "top_confidence": 93.25, "instances": [{"box": {"left": 0.1, "top": 0.2, "width": 0.3,
-"height": 0.4}, "confidence": 88.0}], "source": "classifier"}, {"timestamp_ms": 500,
+"height": 0.4}, "confidence": 88.0, "track": null}], "source": "classifier"}, {"timestamp_ms": 500,
 "name": "Person", "confidence": 70.5, "top_confidence": 72.5, "instances": [], "source": ""}],
 "labels": {"Cat": {"name": "Cat", "parents": ["Animal", "Pet"], "aliases": ["Kitty"],
 "categories": ["Animals and Pets"]}, "Person": {"name": "Person", "parents": [],
 "aliases": [], "categories": []}}, "shots": [{"kind": "SHOT", "start_ms": 0, "end_ms": 4000,
 "confidence": 99.0, "index": 0}, {"kind": "BLACK_FRAMES", "start_ms": 4000, "end_ms": 4500,
 "confidence": 95.5, "index": 1}], "texts": [{"timestamp_ms": 1000, "text": "GOAL",
-"confidence": 97.0, "box": {"left": 0.02, "top": 0.05, "width": 0.5, "height": 0.1}},
-{"timestamp_ms": 2000, "text": "x", "confidence": 60.0, "box": null}], "engine": "local",
+"confidence": 97.0, "box": {"left": 0.02, "top": 0.05, "width": 0.5, "height": 0.1},
+"end_ms": 3000}, {"timestamp_ms": 2000, "text": "x", "confidence": 60.0, "box": null,
+"end_ms": null}], "engine": "local",
 "skipped_packets": 2, "words": [{"word": "goal", "start_ms": 2860, "end_ms": 3600,
 "probability": 96.7}], "speech_until_ms": 8000}"""
 
@@ -78,6 +80,14 @@ STORED = """{"video": {"codec": "h264", "duration_ms": 8000, "format": "QuickTim
 def test_the_stored_shape_is_unchanged_key_order_included() -> None:
     dumped = _rich().to_dict()
     assert json.dumps(dumped) == json.dumps(json.loads(STORED))
+
+
+def test_instances_stored_before_tracks_load_as_untracked() -> None:
+    old = json.loads(STORED)
+    del old["samples"][0]["instances"][0]["track"]
+    timeline = Timeline.from_dict(old)
+    assert timeline.samples[0].instances[0].track is None
+    assert timeline == _rich()
 
 
 def test_round_trip_gives_equal_dataclasses() -> None:
@@ -99,6 +109,8 @@ def _oldest(data: dict[str, Any]) -> dict[str, Any]:
         del s["top_confidence"], s["source"]
     for shot in data["shots"]:
         del shot["index"]
+    for text in data["texts"]:
+        del text["end_ms"]
     return data
 
 
@@ -112,6 +124,7 @@ def test_a_row_stored_by_older_code_still_loads() -> None:
         (70.5, 70.5, ""),
     ]
     assert [s.index for s in old.shots] == [0, 0]
+    assert [t.end_ms for t in old.texts] == [None, None]
 
 
 def test_parts_load_alone_too() -> None:

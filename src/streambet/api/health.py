@@ -1,4 +1,10 @@
-"""Liveness and dependency status."""
+"""Liveness and dependency status.
+
+Two questions, two endpoints: `/api/health/live` says whether this node can take requests
+(the load balancer's check), `/api/health` whether the node and what it depends on work. A
+shared dependency's outage (PostgreSQL, Redis, S3) fails every node alike; were it the load
+balancer's check, all nodes would leave together and clients would get the balancer's bare
+503 instead of the app's own answer (503 with Retry-After, in the error envelope)."""
 
 from __future__ import annotations
 
@@ -49,3 +55,9 @@ def health() -> tuple[Response, int]:
         "checks": checks,
     }
     return jsonify(body), 200 if healthy else 503
+
+
+@bp.get("/api/health/live")
+@documented("Whether this node answers (the load balancer's check)", tags=("service",))
+def live() -> tuple[Response, int]:
+    return jsonify({"status": "alive", "service": "streambet"}), 200

@@ -119,7 +119,8 @@ def _index(node: str) -> int:
 
 
 def haproxy_cfg(layout: Layout) -> str:
-    """Round robin over the web nodes; /api/health decides who is in. A node that stops
+    """Round robin over the web nodes; /api/health/live decides who is in (not the
+    dependencies: their outage is the app's to answer, with 503 and Retry-After). A node that stops
     closes its listener (gunicorn) and fails its checks, so new requests go to the others
     while its in-flight ones finish; a connection refused is retried on another node (it
     never reached the app). WebSockets pass through as tunnels."""
@@ -148,7 +149,7 @@ frontend lb
 
 backend web
     balance roundrobin
-    option httpchk GET /api/health
+    option httpchk GET /api/health/live
     http-check expect status 200
     default-server inter 1s fall 2 rise 2
 {servers}

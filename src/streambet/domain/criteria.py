@@ -29,7 +29,7 @@ occurrence's weakest word probability; for on-screen text, the best reading hold
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -423,17 +423,24 @@ def _holds_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
 
 
 def _eval_text(c: TextCriterion, timeline: Timeline) -> _Result:
+    # a reading is read once and holds for its window (until end_ms, exclusive)
     hits = [
         t
         for t in timeline.texts
-        if t.timestamp_ms >= c.start_ms
+        if max(t.timestamp_ms + 1, t.end_ms or 0) > c.start_ms
         and (c.end_ms is None or t.timestamp_ms < c.end_ms)
         and _holds_phrase(normalise_words(t.text), c.phrase)
     ]
     score = max((t.confidence for t in hits), default=0.0)
     label = "text: " + " ".join(c.phrase)
     evidence = tuple(
-        EvidenceItem(label, t.text, t.timestamp_ms, t.confidence, (t.box,) if t.box else ())
+        EvidenceItem(
+            label,
+            t.text,
+            max(t.timestamp_ms, c.start_ms),  # inside the window: the text was on screen
+            t.confidence,
+            (t.box,) if t.box else (),
+        )
         for t in sorted(hits, key=lambda t: -t.confidence)[:EVIDENCE_PER_LABEL]
         if t.confidence >= min(score, c.min_confidence)
     )
@@ -482,16 +489,33 @@ class _Point:
     boxes: tuple[BoundingBox, ...]
 
 
+_Seen = tuple[float, BoundingBox, int | None]  # an instance: confidence, box, track
+
+
+def _distinct(seen: Iterable[_Seen]) -> list[_Seen]:
+    """Best first, one per tracked object: a car is also a Vehicle in the same sample, and
+    a criterion on Vehicle sees both samples' boxes of it (untracked boxes all count)."""
+    out: list[_Seen] = []
+    tracks: set[int] = set()
+    for item in sorted(seen, key=lambda x: -x[0]):
+        if item[2] is not None:
+            if item[2] in tracks:
+                continue
+            tracks.add(item[2])
+        out.append(item)
+    return out
+
+
 def _points(c: LabelCriterion, timeline: Timeline) -> list[_Point]:
     """One scored point per sampled timestamp inside the window where the label appears."""
-    by_time: dict[int, list[tuple[str, float, list[tuple[float, BoundingBox]]]]] = {}
+    by_time: dict[int, list[tuple[str, float, list[_Seen]]]] = {}
     for s in timeline.samples:
         if s.timestamp_ms < c.start_ms or (c.end_ms is not None and s.timestamp_ms >= c.end_ms):
             continue
         if not matches(timeline.info(s.name), c.label):
             continue
         inst = [
-            (i.confidence, i.box)
+            (i.confidence, i.box, i.track)
             for i in s.instances
             if c.region is None or c.region.contains_centre(i.box)
         ]
@@ -500,7 +524,7 @@ def _points(c: LabelCriterion, timeline: Timeline) -> list[_Point]:
     for t in sorted(by_time):
         hits = by_time[t]
         best_name, best_conf, _ = max(hits, key=lambda h: h[1])
-        instances = sorted((x for h in hits for x in h[2]), key=lambda x: -x[0])
+        instances = _distinct(x for h in hits for x in h[2])
         if c.region is None and c.min_count == 1:
             # A detection with an empty Instances list still counts once.
             score = best_conf
@@ -508,7 +532,7 @@ def _points(c: LabelCriterion, timeline: Timeline) -> list[_Point]:
             score = min(best_conf, instances[c.min_count - 1][0])
         else:
             continue
-        points.append(_Point(t, score, best_name, tuple(b for _, b in instances[:10])))
+        points.append(_Point(t, score, best_name, tuple(b for _, b, _ in instances[:10])))
     return points
 
 

@@ -45,6 +45,7 @@ from streambet.domain.money import check_amount
 from streambet.domain.payments import Decision, DepositReport, DepositStatus, decide
 from streambet.services import events, ledger, responsible, wallet, withdrawals
 from streambet.services.payment_policy import EventResult, Providers
+from streambet.services.payment_rows import own_row, own_rows, record_event
 from streambet.services.read_models import EpochMs, ReadModel, read
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -207,20 +208,7 @@ def _apply(session: Session, row: Deposit, report: DepositReport) -> tuple[Decis
 def _record_and_apply(uow: UnitOfWork, row: Deposit, event: ProviderEvent) -> EventResult:
     assert event.deposit is not None
     decision, note = _apply(uow.session, row, event.deposit)
-    uow.session.add(
-        PaymentEvent(
-            provider=row.provider,
-            event_key=event.key,
-            event_type=event.type,
-            provider_ref=event.provider_ref,
-            deposit_id=row.id,
-            decision=decision.value,
-            note=note,
-            payload=event.payload,
-        )
-    )
-    uow.session.flush()
-    return EventResult(decision, deposit_id=row.id, note=note)
+    return record_event(uow.session, row.provider, event, decision, note, deposit_id=row.id)
 
 
 def _find(session: Session, provider: str, event: ProviderEvent) -> Deposit | None:
@@ -259,7 +247,7 @@ def receive_event(uow: UnitOfWork, provider: DepositProvider, event: ProviderEve
             if event.deposit is not None:
                 row = _find(session, name, event)
                 if row is None:
-                    result = _record_unknown(session, name, event, "no such deposit")
+                    result = record_event(session, name, event, "unknown", "no such deposit")
                 else:
                     if row.provider_ref is None and event.provider_ref is not None:
                         row.provider_ref = event.provider_ref
@@ -268,7 +256,7 @@ def receive_event(uow: UnitOfWork, provider: DepositProvider, event: ProviderEve
             elif event.payout is not None:
                 result = withdrawals.apply_report(uow, name, event)
             else:
-                result = _record_unknown(session, name, event, None, decision="ignored")
+                result = record_event(session, name, event, "ignored", None)
             uow.commit()
     except Conflict:
         log.warning("payment event replayed", extra={"provider": name, "event_key": event.key})
@@ -335,46 +323,12 @@ def receive_webhook(
     return result
 
 
-def _record_unknown(
-    session: Session,
-    provider: str,
-    event: ProviderEvent,
-    note: str | None,
-    *,
-    decision: str = "unknown",
-) -> EventResult:
-    session.add(
-        PaymentEvent(
-            provider=provider,
-            event_key=event.key,
-            event_type=event.type,
-            provider_ref=event.provider_ref,
-            decision=decision,
-            note=note,
-            payload=event.payload,
-        )
-    )
-    session.flush()
-    return EventResult(decision, note=note)
-
-
 def my_deposits(uow: UnitOfWork, user_id: int, limit: int = 50) -> list[DepositRead]:
-    with uow:
-        rows = uow.session.scalars(
-            select(Deposit)
-            .where(Deposit.user_id == user_id)
-            .order_by(Deposit.id.desc())
-            .limit(limit)
-        ).all()
-        return [_read(uow.session, r) for r in rows]
+    return own_rows(uow, Deposit, user_id, _read, limit)
 
 
 def deposit_of(uow: UnitOfWork, user_id: int, deposit_id: int) -> DepositRead:
-    with uow:
-        row = uow.session.get(Deposit, deposit_id)
-        if row is None or row.user_id != user_id:
-            raise NotFound(f"No deposit {deposit_id}.")
-        return _read(uow.session, row)
+    return own_row(uow, Deposit, user_id, deposit_id, _read, "deposit")
 
 
 def deposits_for_review(uow: UnitOfWork, limit: int = 100) -> list[DepositRead]:

@@ -12,7 +12,9 @@ if the batch itself fails, each of its wagers is retried alone, so one request's
 is never another's. Odds are read once per market per batch and published after commit.
 On PostgreSQL the whole batch is one round trip to a server-side function (migration
 0014, services/wagers_postgres.py) that takes its locks in the global order and refuses
-a wager before writing any of it; the batch then commits once, as on SQLite.
+a wager before writing any of it; the call is one statement in autocommit, so it commits
+the batch as it returns, and the odds are read after it, once the bettors have their
+answers. A batch is retried wager by wager only when nothing of it was committed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
@@ -58,7 +61,7 @@ class WagerBatcher:
         answered = False
         try:
             with self._uow() as uow:
-                results = self._commit(uow, batch)
+                results, odds_later = self._commit(uow, batch)
                 # Committed: the callers get their answers now, and the odds go out when
                 # the unit of work ends, so no wager waits for the event bus.
                 for (_, future), result in zip(batch, results, strict=True):
@@ -67,9 +70,11 @@ class WagerBatcher:
                     else:
                         future.set_result(result)
                 answered = True
+                _emit_odds(uow, odds_later)
+                uow.commit()  # nothing left to write: hands the odds to the publisher
         except BaseException as exc:
-            if answered:  # the wagers stand; only closing the session failed
-                log.exception("could not close a committed batch")
+            if answered:  # the wagers stand; only the odds or closing the session failed
+                log.exception("could not finish a committed batch")
                 return
             if len(batch) == 1:
                 batch[0][1].set_exception(exc)
@@ -84,19 +89,28 @@ class WagerBatcher:
             self._queue.put(None)
             thread.join(timeout=10)
 
-    def _commit(self, uow: UnitOfWork, batch: list[_Item]) -> list[WagerRead | BaseException]:
-        results: list[WagerRead | BaseException] = []
-        takeouts: dict[int, int] = {}
+    def _commit(
+        self, uow: UnitOfWork, batch: list[_Item]
+    ) -> tuple[list[WagerRead | BaseException], dict[int, int]]:
+        """Places and commits `batch`: each order's wager or refusal, and the markets whose
+        odds are still to be read ({market id: takeout}, on PostgreSQL, where the batch is
+        one statement that commits by itself and the odds are read after it)."""
         orders = [order for order, _ in batch]
-        for order, (result, takeout_bp) in zip(orders, _place_all(uow, orders), strict=True):
-            results.append(result)
-            if takeout_bp is not None:
-                takeouts[order.market_id] = takeout_bp
-        if uow.listening:  # read inside the transaction; published once it has committed
-            for market_id, takeout_bp in takeouts.items():
-                uow.emit(events.ODDS, odds_of(uow.session, market_id, takeout_bp))
+        now = datetime.now(UTC)
+        if uow.session.get_bind().dialect.name == "postgresql":
+            committed = wagers_postgres.place_batch(uow.session, orders, now)
+            return [result for result, _ in committed], _takeouts(orders, committed)
+        placed: list[_Placed] = []
+        for order in orders:  # SQLite: one writer, in-process statements are cheap
+            try:
+                placed.append(place_in_transaction(uow.session, order, now))
+            except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
+                placed.append((exc, None))
+        # read inside the transaction, so they are the odds this batch left; published once
+        # it has committed
+        _emit_odds(uow, _takeouts(orders, placed))
         uow.commit()
-        return results
+        return [result for result, _ in placed], {}
 
     def _ensure_thread(self) -> None:
         with self._lock:
@@ -125,19 +139,19 @@ class WagerBatcher:
             self.run_batch(batch)
 
 
-_Placed = tuple[WagerRead | BaseException, int | None]
+_Placed = tuple[WagerRead | Exception, int | None]
 
 
-def _place_all(uow: UnitOfWork, orders: list[WagerOrder]) -> list[_Placed]:
-    """Each order's wager or refusal, and its market's takeout when its odds changed."""
-    now = datetime.now(UTC)
-    if uow.session.get_bind().dialect.name == "postgresql":
-        # one round trip for the whole batch (a server-side function, migration 0014)
-        return list(wagers_postgres.place_batch(uow.session, orders, now))
-    out: list[_Placed] = []
-    for order in orders:  # SQLite: one writer, in-process statements are cheap
-        try:
-            out.append(place_in_transaction(uow.session, order, now))
-        except (IntegrityError, StreamBetError) as exc:  # refused; savepoint undone
-            out.append((exc, None))
-    return out
+def _takeouts(orders: list[WagerOrder], placed: Sequence[_Placed]) -> dict[int, int]:
+    """The markets whose odds changed, with their takeout."""
+    return {
+        order.market_id: takeout_bp
+        for order, (_, takeout_bp) in zip(orders, placed, strict=True)
+        if takeout_bp is not None
+    }
+
+
+def _emit_odds(uow: UnitOfWork, takeouts: dict[int, int]) -> None:
+    if uow.listening:  # nobody listening: the odds are not even read
+        for market_id, takeout_bp in takeouts.items():
+            uow.emit(events.ODDS, odds_of(uow.session, market_id, takeout_bp))

@@ -26,13 +26,18 @@ _CALL = text(
     " CAST(:stakes AS bigint[]), CAST(:keys AS text[]), :now)"
 )
 
-Placed = tuple[WagerRead | StreamBetError, int | None]
+Placed = tuple[WagerRead | Exception, int | None]
 
 
 def place_batch(session: Session, orders: Sequence[WagerOrder], now: datetime) -> list[Placed]:
     """Each order's wager (or why not) and its market's takeout for new odds (None when
-    nothing changed), in order, inside the caller's transaction."""
-    rows = session.connection().execute(
+    nothing changed), in order, committed when this returns.
+
+    The call runs in autocommit, which makes the one statement its own transaction (all of
+    it or none of it is written): BEGIN and COMMIT around it were two more round trips
+    each batch waited for. `session` must not have used its connection yet."""
+    conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    rows = conn.execute(
         _CALL,
         {
             "users": [o.user_id for o in orders],
@@ -44,7 +49,13 @@ def place_batch(session: Session, orders: Sequence[WagerOrder], now: datetime) -
         },
     )
     by_ord = {row.ord: row for row in rows}
-    return [_answer(by_ord[i], order, now) for i, order in enumerate(orders, start=1)]
+    answers: list[Placed] = []
+    for i, order in enumerate(orders, start=1):
+        try:
+            answers.append(_answer(by_ord[i], order, now))
+        except Exception as exc:  # the batch is committed: only this answer failed
+            answers.append((exc, None))
+    return answers
 
 
 def _answer(row: Any, order: WagerOrder, now: datetime) -> Placed:

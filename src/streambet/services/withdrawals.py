@@ -22,7 +22,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from streambet.adapters.orm.payments import PaymentEvent, PayoutIntent
+from streambet.adapters.orm.payments import PayoutIntent
 from streambet.adapters.payments.ports import (
     PayoutDeclined,
     PayoutOrder,
@@ -50,6 +50,7 @@ from streambet.domain.payments import (
 )
 from streambet.services import events, ledger, wallet
 from streambet.services.payment_policy import EventResult, PaymentPolicy
+from streambet.services.payment_rows import own_row, own_rows, record_event
 from streambet.services.read_models import EpochMs, ReadModel, read
 from streambet.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -340,39 +341,16 @@ def apply_report(uow: UnitOfWork, provider: str, event: ProviderEvent) -> EventR
             decision, note = "same", None
         else:
             decision, note = "no_change", f"withdrawal already {row.status}"
-    session.add(
-        PaymentEvent(
-            provider=provider,
-            event_key=event.key,
-            event_type=event.type,
-            provider_ref=event.provider_ref,
-            payout_id=row.id if row is not None else None,
-            decision=decision,
-            note=note,
-            payload=event.payload,
-        )
-    )
-    session.flush()
-    return EventResult(decision, payout_id=row.id if row is not None else None, note=note)
+    payout_id = row.id if row is not None else None
+    return record_event(session, provider, event, decision, note, payout_id=payout_id)
 
 
 def my_withdrawals(uow: UnitOfWork, user_id: int, limit: int = 50) -> list[PayoutRead]:
-    with uow:
-        rows = uow.session.scalars(
-            select(PayoutIntent)
-            .where(PayoutIntent.user_id == user_id)
-            .order_by(PayoutIntent.id.desc())
-            .limit(limit)
-        ).all()
-        return [_read(uow.session, r) for r in rows]
+    return own_rows(uow, PayoutIntent, user_id, _read, limit)
 
 
 def withdrawal_of(uow: UnitOfWork, user_id: int, payout_id: int) -> PayoutRead:
-    with uow:
-        row = uow.session.get(PayoutIntent, payout_id)
-        if row is None or row.user_id != user_id:
-            raise NotFound(f"No withdrawal {payout_id}.")
-        return _read(uow.session, row)
+    return own_row(uow, PayoutIntent, user_id, payout_id, _read, "withdrawal")
 
 
 def approval_queue(uow: UnitOfWork, limit: int = 100) -> list[PayoutRead]:

@@ -215,6 +215,43 @@ def call(server: LiveServer, method: str, path: str, token: str | None = None, *
     return response.json() if response.content else None
 
 
+def upload(
+    server: LiveServer, token: str, clip: Path, query: str = "wait=true", **kw: Any
+) -> dict[str, Any]:
+    """`clip` uploaded for analysis as an operator (`wait=true`: analysed; `hold=true`:
+    kept until a market on it locks)."""
+    with clip.open("rb") as fh:
+        return dict(
+            call(
+                server,
+                "POST",
+                f"/api/analyze?{query}",
+                token,
+                files={"file": (clip.name, fh, "video/mp4")},
+                **kw,
+            )
+        )
+
+
+def label_market(
+    server: LiveServer, token: str, analysis_id: str, question: str, label: str
+) -> dict[str, Any]:
+    """A yes/no market on `label` at the auto-settle bar, on an uploaded analysis."""
+    return dict(
+        call(
+            server,
+            "POST",
+            "/api/markets",
+            token,
+            json={
+                "question": question,
+                "analysis_id": analysis_id,
+                "criteria": {"label": label, "min_confidence": 80},
+            },
+        )
+    )
+
+
 def signup(server: LiveServer, name: str) -> dict[str, Any]:
     """A bettor with the sign-up credit: {"token", "user"}."""
     body = {"email": f"{name.lower()}@example.test", "password": "correct horse battery"}

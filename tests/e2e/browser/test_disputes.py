@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import assert_labelled, call, signup
+from tests.e2e.browser.conftest import assert_labelled, call, label_market, signup, upload
 from tests.support.api import make_actor
 
 
@@ -27,25 +27,10 @@ def test_dispute_then_admin_overturns_from_the_review_queue(
     operator = make_actor(engine_server.app, "operator")
     admin = make_actor(engine_server.app, "admin")
     ana, ben = signup(engine_server, "Ana"), signup(engine_server, "Ben")
-    with photo_clip.open("rb") as clip:
-        done = call(
-            engine_server,
-            "POST",
-            "/api/analyze?wait=true",
-            operator.token,
-            files={"file": (photo_clip.name, clip, "video/mp4")},
-        )
-    market = call(
-        engine_server,
-        "POST",
-        "/api/markets",
-        operator.token,
-        json={
-            # a label the local engine settles on by itself (measured), seen clearly
-            "question": "Will a face appear in the clip?",
-            "analysis_id": done["job_id"],
-            "criteria": {"label": "Face", "min_confidence": 80},
-        },
+    done = upload(engine_server, operator.token, photo_clip)
+    # a label the local engine settles on by itself (measured), seen clearly
+    market = label_market(
+        engine_server, operator.token, done["job_id"], "Will a face appear in the clip?", "Face"
     )
     mid = market["id"]
     yes, no = (o["id"] for o in market["outcomes"])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import assert_labelled, call
+from tests.e2e.browser.conftest import assert_labelled, call, upload
 from tests.support.api import make_actor
 
 SCRIPT = [{"name": "Cat", "start_ms": 0, "end_ms": 3000, "confidence": 95}]
@@ -33,15 +33,8 @@ def _form_page(
     """An operator's token and their results page, with the market form, for a fresh
     analysis of `clip` on which the fake engine reports `script`."""
     token = make_actor(server.app, "operator").token
-    with clip.open("rb") as fh:
-        done = call(
-            server,
-            "POST",
-            "/api/analyze?wait=true",
-            token,
-            data={"options": json.dumps({"extra": {"fake_labels": script}})},
-            files={"file": (clip.name, fh, "video/mp4")},
-        )
+    options = json.dumps({"extra": {"fake_labels": script}})
+    done = upload(server, token, clip, data={"options": options})
     return token, pages.open(f"/#/analyses/{done['job_id']}", token=token)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import call
+from tests.e2e.browser.conftest import upload
 from tests.support.api import make_actor
 
 
@@ -17,14 +17,7 @@ def test_timeline_bars_seek_the_video_and_show_the_boxes(
     pages: Any, engine_server: Any, photo_clip: Path, screenshot: Any
 ) -> None:
     operator = make_actor(engine_server.app, "operator")
-    with photo_clip.open("rb") as clip:
-        done = call(
-            engine_server,
-            "POST",
-            "/api/analyze?wait=true",
-            operator.token,
-            files={"file": (photo_clip.name, clip, "video/mp4")},
-        )
+    done = upload(engine_server, operator.token, photo_clip)
     page = pages.open(f"/#/analyses/{done['job_id']}", token=operator.token)
     # This browser did not upload the clip: it plays a local copy, nothing is sent again.
     page.get_by_label("Play a local copy of this clip").set_input_files(str(photo_clip))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser.conftest import assert_labelled, call, signup
+from tests.e2e.browser.conftest import assert_labelled, call, label_market, signup, upload
 from tests.e2e.browser.ux_flows import shot
 from tests.support.api import make_actor
 
@@ -34,24 +34,9 @@ def test_sign_up_browse_bet_watch_it_settle_see_the_evidence_dispute(
     pages: Any, engine_server: Any, photo_clip: Path, size: str
 ) -> None:
     operator = make_actor(engine_server.app, "operator")
-    with photo_clip.open("rb") as clip:
-        held = call(
-            engine_server,
-            "POST",
-            "/api/analyze?hold=true",
-            operator.token,
-            files={"file": (photo_clip.name, clip, "video/mp4")},
-        )
-    market = call(
-        engine_server,
-        "POST",
-        "/api/markets",
-        operator.token,
-        json={
-            "question": "Will a Person appear in the clip?",
-            "analysis_id": held["job_id"],
-            "criteria": {"label": "Person", "min_confidence": 80},
-        },
+    held = upload(engine_server, operator.token, photo_clip, "hold=true")
+    market = label_market(
+        engine_server, operator.token, held["job_id"], "Will a Person appear in the clip?", "Person"
     )
     mid = market["id"]
     yes = market["outcomes"][0]["id"]

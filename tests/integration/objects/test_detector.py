@@ -88,24 +88,32 @@ def test_without_a_prepared_model_it_says_so(tmp_path, monkeypatch):
     )
 
 
-def test_engine_protocol_runs_on_scene_changes_and_intervals_only(object_model_dir, photo):
+def test_engine_protocol_runs_where_the_picture_changed(object_model_dir, photo):
+    from streambet.vision.pipeline.change import thumbnail
     from streambet.vision.pipeline.detectors.objects import ObjectDetector
 
-    detector = ObjectDetector(min_interval_ms=2000)
+    detector = ObjectDetector(max_interval_ms=2000)
     detector.load(object_model_dir)
     cat, cup = photo("chelsea"), photo("coffee")
 
-    first = detector.detect(cat, SampleContext(0, True, 0))
+    def ctx(ms: int, picture, cut: bool = False) -> SampleContext:
+        return SampleContext(ms, cut, 0, picture=thumbnail(picture))
+
+    first = detector.detect(cat, ctx(0, cat, cut=True))
     assert [d.label for d in first.detections] == ["Cat"]
     (box, confidence), *_ = first.detections[0].boxes
     assert confidence == first.detections[0].confidence and box.width > 0.5
-    # 500 ms later, same shot: not due, the last result stands
-    assert not detector.wants(SampleContext(500, False, 0))
-    assert detector.detect(cup, SampleContext(500, False, 0)) is first
-    # a cut makes it look again
-    cut = detector.detect(cup, SampleContext(1000, True, 0))
-    assert [d.label for d in cut.detections] == ["Cup"]
-    assert detector.wants(SampleContext(3000, False, 0))
+    # 500 ms later, the same picture: nothing to look at, the last result stands
+    assert not detector.wants(ctx(500, cat))
+    assert detector.detect(cat, ctx(500, cat)) is first
+    # the picture changed without a cut (the cup slid in): it looks again
+    assert detector.wants(ctx(1000, cup))
+    changed = detector.detect(cup, ctx(1000, cup))
+    assert "Cup" in [d.label for d in changed.detections]
+    detector.detect(cup, ctx(1500, cup))  # the cat's predicted box is looked for: gone
+    # unchanged for the interval: it looks again anyway
+    assert not detector.wants(ctx(3000, cup))
+    assert detector.wants(ctx(3500, cup))
 
 
 def test_engine_protocol_without_a_model_finds_nothing_and_says_why(tmp_path, caplog):
@@ -134,3 +142,15 @@ def test_four_people_in_a_grid_are_four_instances_one_per_quadrant(detector, pho
         for h in people
     )
     assert quadrants == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def test_a_black_and_white_horse_is_a_horse_with_its_box(detector) -> None:
+    """scikit-image's horse: a black silhouette on white, nothing but shape to go on."""
+    from skimage import data
+
+    horse = np.repeat(data.horse()[..., None], 3, axis=2).astype(np.uint8) * 255
+    hits = detector.detect(np.ascontiguousarray(horse))
+    assert [h.label for h in hits] == ["Horse"]
+    box = hits[0].box
+    # the silhouette fills the picture but for a margin
+    assert box.width > 0.8 and box.height > 0.8 and box.left < 0.1 and box.top < 0.1

@@ -4,18 +4,34 @@ from pathlib import Path
 
 import pytest
 
+from streambet.config import load_settings
 from streambet.vision.backends.local.engine import LocalEngine
+from streambet.vision.model_cache.objects import ObjectModelUnavailableError, ensure_object_model
 from tests.support.clips import make_clip
 
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty model folder: the models that ship inside Python packages (the classifier,
+    OCR, hands) still load; the object detector is absent."""
     return tmp_path_factory.mktemp("models")
 
 
 @pytest.fixture(scope="session")
-def engine(model_dir: Path) -> LocalEngine:
-    return LocalEngine(model_dir=model_dir)
+def model_cache() -> Path:
+    """The configured model cache (what `make models` fills) with the object detector in
+    it, so engine-level assertions about objects test the object detector."""
+    path = load_settings().resolved_model_dir
+    try:
+        ensure_object_model(path)
+    except ObjectModelUnavailableError as exc:
+        pytest.skip(str(exc))
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine(model_cache: Path) -> LocalEngine:
+    return LocalEngine(model_dir=model_cache)
 
 
 @pytest.fixture(scope="session")

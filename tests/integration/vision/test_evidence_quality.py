@@ -65,3 +65,15 @@ def test_the_first_suggestion_is_settleable_and_plain(timeline: Timeline) -> Non
     first = out[0]
     assert first.question.startswith("Will ") and first.question.endswith("?")
     assert not any(tax.is_a(first.label, bad) for bad in NEVER_CONFIDENT)
+
+
+def test_the_cup_is_a_tracked_object_with_a_tight_box(timeline: Timeline) -> None:
+    """The object detector (the model cache, conftest.py) boxes the cup in every sample of
+    the coffee's 4 s, as one track, and nowhere in the astronaut's."""
+    cups = [s for s in timeline.samples_of("Cup") if s.source == "objects" and s.confidence >= 80]
+    assert {s.timestamp_ms for s in cups} == set(range(4000, 8000, 500))
+    assert all(s.instances for s in cups)
+    assert len({s.instances[0].track for s in cups}) == 1
+    box = cups[0].instances[0].box
+    assert 0.35 < box.left + box.width / 2 < 0.65 and box.width < 0.6  # the cup, not the frame
+    assert not [s for s in timeline.samples_of("Cup") if s.timestamp_ms < 4000]

@@ -39,8 +39,8 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def picture_engine(model_dir: Path) -> LocalEngine:
-    """Every frame detector but OCR, whose results depend on how fast its thread keeps up
-    (it skips frames when behind), so two runs of one clip give the same samples."""
+    """Every frame detector but OCR (whose readings are tested on footage with text,
+    test_text_on_footage.py): its thread may hold settled coverage back a little."""
     return LocalEngine(model_dir, detectors=("classifier", "faces", "objects"))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.fit_calibration import MIN_SUPPORT, curve, fit, threshold
+from scripts.fit_calibration import MIN_SUPPORT, best_tail, ceiling, curve, fit, threshold
 
 
 def test_threshold_is_the_lowest_score_whose_every_tail_is_right_enough() -> None:
@@ -45,8 +45,28 @@ def test_fit_writes_curves_and_a_settleable_vocabulary() -> None:
             "reason": "listed absent",
         }
     ] * 20
-    doc = fit(claims)
+    doc, below_50 = fit(claims)
     assert doc["curves"]["objects"]["Person"][1] == [40.0, 80.0]
     assert doc["curves"]["objects"]["Sports Equipment"] == [[0.0, 0.0], [100.0, 49.0]]
     assert doc["settleable"] == ["Person"]
     assert "Household Item" in doc["generic"]
+    # Sports Equipment stays below 50 because no tail of it was ever right: measured
+    assert below_50["objects Sports Equipment"] == (0.0, 60.0, 20)
+
+
+def test_best_tail_tells_a_measured_cap_from_an_artefact_of_the_every_tail_rule() -> None:
+    wrong_top = [(90.0, False)] * MIN_SUPPORT
+    right_below = [(float(s), True) for s in range(50, 80)]
+    # the top tail is wrong, so threshold() finds no 50; a lower tail is 30/38 right
+    assert threshold(wrong_top + right_below, 0.60) is None
+    assert best_tail(wrong_top + right_below) == (30 / 38, 50.0, 38)
+    assert best_tail([(50.0, True)] * (MIN_SUPPORT - 1)) is None
+
+
+def test_the_ceiling_counts_windows_the_raw_run_never_claimed() -> None:
+    windows = [
+        {"clip": "a", "label": "Cat", "best": 12.5},
+        {"clip": "a", "label": "Drum", "best": 0.0},
+        {"clip": "b", "label": "Taxicab", "best": None},
+    ]
+    assert ceiling(windows) == (1, ["a: Drum", "b: Taxicab"])

@@ -292,5 +292,6 @@ def _read(
                 sampler.restart(at)
             size = _analysis_size(frame.width, frame.height)
             rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-            yield Picture(DecodedFrame(at, luma, rgb))
+            picture = frame if frame.width > size[0] else None  # OCR crops from it
+            yield Picture(DecodedFrame(at, luma, rgb, picture))
     return 0

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from streambet.timeline import BoundingBox, Instance, LabelSample
+from streambet.timeline import Instance, LabelSample
 from streambet.vision.pipeline.detectors.base import Detection
 
 
@@ -69,10 +69,19 @@ def merge_detections(found: list[tuple[str, Detection]]) -> dict[str, tuple[Dete
             continue
         prev, prev_source = merged[det.label]
         best_source = source if det.confidence > prev.confidence else prev_source
-        boxes = prev.boxes + tuple(b for b in det.boxes if b not in prev.boxes)
+        instances = prev.instances()
+        instances += [i for i in det.instances() if i[:2] not in prev.boxes]
+        boxes = tuple((box, score) for box, score, _ in instances)
+        tracks = tuple(t or 0 for _, _, t in instances)
         corroborate = det.corroborate and prev.corroborate and len(votes) == 1
         merged[det.label] = (
-            Detection(det.label, max(det.confidence, prev.confidence), boxes, corroborate),
+            Detection(
+                det.label,
+                max(det.confidence, prev.confidence),
+                boxes,
+                corroborate,
+                tracks if any(tracks) else (),
+            ),
             best_source,
         )
     return {
@@ -81,8 +90,8 @@ def merge_detections(found: list[tuple[str, Detection]]) -> dict[str, tuple[Dete
     }
 
 
-def _instances(boxes: tuple[tuple[BoundingBox, float], ...]) -> tuple[Instance, ...]:
-    return tuple(Instance(box, conf) for box, conf in boxes)
+def _instances(det: Detection) -> tuple[Instance, ...]:
+    return tuple(Instance(box, conf, track) for box, conf, track in det.instances())
 
 
 # Below the auto-settle bar (80): where an uncorroborated detection stays.
@@ -133,7 +142,7 @@ class TemporalAggregator:
             run.top = max(run.top, score)
             # once it has persisted, its earlier samples count at their own scores too
             smoothed = round(float(np.median(run.scores if held else run.uncapped)), 2)
-            entry = (timestamp_ms, smoothed, run.top, _instances(det.boxes), source)
+            entry = (timestamp_ms, smoothed, run.top, _instances(det), source)
             if run.confirmed:
                 out.append(LabelSample(timestamp_ms, name, smoothed, run.top, entry[3], source))
                 continue

@@ -39,6 +39,9 @@ class DecodedFrame:
     timestamp_ms: int
     luma: NDArray[Any]  # THUMB_H x THUMB_W uint8, every decoded frame
     rgb: NDArray[Any] | None  # H x W x 3 uint8 at analysis size, sampled frames only
+    # the decoded picture at its own size, on sampled frames larger than the analysis size:
+    # OCR crops text regions from it (converted only where it reads)
+    picture: av.VideoFrame | None = None
 
 
 @dataclass
@@ -222,9 +225,10 @@ def _decode_into(
                 if not sampled and ts - last_stat_ms < stat_interval_ms:
                     continue
                 last_stat_ms = ts
-                rgb = None
+                rgb, picture = None, None
                 if sampled:
                     rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                    picture = frame if frame.width > size[0] else None
                     stats.sampled += 1
-                if not put(DecodedFrame(ts, _luma_thumb(frame), rgb)):
+                if not put(DecodedFrame(ts, _luma_thumb(frame), rgb, picture)):
                     return

@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streambet.timeline import BoundingBox
+from streambet.vision.pipeline.boxes import SAME_INSIDE, SAME_IOU, inside, iou, same_thing
 from streambet.vision.pipeline.detectors.base import Detection
 from streambet.vision.pipeline.taxonomy import Taxonomy
 
@@ -23,32 +26,8 @@ OBJECTS, FACES = "objects", "faces"
 ROLL_UP_SOURCES = (OBJECTS,)  # the classifier rolls up itself; faces name Person directly
 # lower ranks are the more precise boxes; unknown sources rank last
 SOURCE_RANK = {OBJECTS: 0, "hands": 0, FACES: 1, "classifier": 2}
-SAME_IOU = 0.5
-SAME_INSIDE = 0.8
 Found = list[tuple[str, Detection]]
 Boxes = tuple[tuple[BoundingBox, float], ...]
-
-
-def _intersection(a: BoundingBox, b: BoundingBox) -> float:
-    w = min(a.left + a.width, b.left + b.width) - max(a.left, b.left)
-    h = min(a.top + a.height, b.top + b.height) - max(a.top, b.top)
-    return max(0.0, w) * max(0.0, h)
-
-
-def iou(a: BoundingBox, b: BoundingBox) -> float:
-    inter = _intersection(a, b)
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union > 0 else 0.0
-
-
-def inside(a: BoundingBox, b: BoundingBox) -> float:
-    """Share of `a`'s area that lies within `b`."""
-    area = a.width * a.height
-    return _intersection(a, b) / area if area > 0 else 0.0
-
-
-def same_thing(a: BoundingBox, b: BoundingBox) -> bool:
-    return iou(a, b) >= SAME_IOU or max(inside(a, b), inside(b, a)) >= SAME_INSIDE
 
 
 def face_in_body(face: BoundingBox, body: BoundingBox) -> bool:
@@ -63,7 +42,7 @@ def roll_up(found: Found, taxonomy: Taxonomy) -> Found:
             continue
         info = taxonomy.resolve(det.label)
         for parent in info.parents if info else ():
-            out.append((source, Detection(parent, det.confidence, det.boxes)))
+            out.append((source, replace(det, label=parent, corroborate=False)))
     return out
 
 
@@ -103,13 +82,15 @@ def _by_precision(found: Found) -> Found:
     for i in ranked:
         source, det = found[i]
         earlier = kept_by_label.setdefault(det.label, [])
-        boxes: Boxes = tuple(
-            (box, score)
-            for box, score in det.boxes
+        kept = [
+            (box, score, track)
+            for box, score, track in det.instances()
             if not any(same_thing(box, other) for other in earlier)
-        )
-        earlier.extend(box for box, _ in boxes)
-        result[i] = (source, Detection(det.label, det.confidence, boxes))
+        ]
+        earlier.extend(box for box, _, _ in kept)
+        boxes: Boxes = tuple((box, score) for box, score, _ in kept)
+        tracks = tuple(t or 0 for _, _, t in kept) if det.tracks else ()
+        result[i] = (source, Detection(det.label, det.confidence, boxes, tracks=tracks))
     return [result[i] for i in range(len(found))]
 
 

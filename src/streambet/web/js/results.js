@@ -153,10 +153,12 @@ export function shotsFromTimeline(timeline) {
   };
 }
 
-/** On-screen text readings: [{t, text, confidence}]. */
+/** On-screen text readings: [{t, end, text, confidence}]; `end` (exclusive) is where the
+ * engine last saw the line unchanged, null from engines that read single samples. */
 export function textsFromTimeline(timeline) {
   return (timeline.texts || []).map((t) => ({
     t: num(t.timestamp_ms),
+    end: t.end_ms === null || t.end_ms === undefined ? null : num(t.end_ms),
     text: t.text ?? '',
     confidence: num(t.confidence),
   }));
@@ -192,17 +194,19 @@ export function frameAt(frames, ms, span) {
   return ms - frames[found].t <= span ? frames[found] : null;
 }
 
-/** Text detections merged into bars: same text on consecutive samples is one bar. */
+/** Text detections merged into bars: a reading spans its window (one sample without
+ * one); the same text on consecutive samples or windows is one bar. */
 export function textBars(texts, interval) {
   const byText = new Map();
   for (const t of [...texts].sort((a, b) => a.t - b.t)) {
     const bars = byText.get(t.text) || [];
     const last = bars[bars.length - 1];
+    const end = Math.max(t.end ?? 0, t.t + interval);
     if (last && t.t - last.end <= interval * 1.5) {
-      last.end = t.t + interval;
+      last.end = Math.max(last.end, end);
       last.confidence = Math.max(last.confidence, t.confidence);
     } else {
-      bars.push({ start: t.t, end: t.t + interval, confidence: t.confidence });
+      bars.push({ start: t.t, end, confidence: t.confidence });
     }
     byText.set(t.text, bars);
   }

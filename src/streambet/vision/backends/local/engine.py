@@ -36,6 +36,7 @@ from streambet.vision.pipeline.audio.models import AudioModels, has_sound
 from streambet.vision.pipeline.calibration import Calibration, get_calibration
 from streambet.vision.pipeline.decode import DecodeStats, decode_frames
 from streambet.vision.pipeline.detectors.base import Detector
+from streambet.vision.pipeline.detectors.text import TextDetector
 from streambet.vision.pipeline.probe import probe_video
 
 # Skip decoding non-reference frames when there are at least this many frames a sample
@@ -162,8 +163,10 @@ class LocalEngine:
         loading delays no picture."""
         with self._lock:
             if "text" in self._loaded:
-                return OcrWorker(self._loaded["text"], call_lock=self.call_locks["text"])
-        det = registry.create("text")
+                loaded = self._loaded["text"]
+                assert isinstance(loaded, TextDetector)
+                return OcrWorker(loaded, call_lock=self.call_locks["text"])
+        det = TextDetector()
 
         def load() -> None:
             det.load(self.model_dir)

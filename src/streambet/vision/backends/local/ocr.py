@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import av
 from numpy.typing import NDArray
 
 from streambet.timeline import TextDetection
-from streambet.vision.pipeline.detectors.base import Detection, Detector, FrameResult, SampleContext
+from streambet.vision.pipeline.detectors.base import (
+    NEW_PICTURE,
+    Detection,
+    Detector,
+    FrameResult,
+    SampleContext,
+    picture_change,
+)
+from streambet.vision.pipeline.detectors.text import TextDetector, frame_result
+from streambet.vision.pipeline.text_regions import TextRegions
 
+# (sample time, its "Text" detection if text is in view, readings closed by this look)
 OcrResult = tuple[int, list[Detection], list[TextDetection]]
+_Job = tuple[NDArray[Any], SampleContext, "av.VideoFrame | None"]
 
 
 def timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext) -> FrameResult:
@@ -31,13 +44,19 @@ def timed(acc: list[float], det: Detector, rgb: NDArray[Any], ctx: SampleContext
 
 
 class OcrWorker:
-    """Runs one slow detector on a thread of its own; requests beyond a queue of two are
-    refused (the caller retries on a later sample), so OCR never holds up the pipeline.
-    Results wait in `results` until the run takes them."""
+    """Runs OCR on a thread of its own, beside the other detectors. The run offers it every
+    sample, in order; the thread decides which ones to look at (`TextDetector.wants`, from
+    what it saw before: its last look, the last cut, text in view) and makes every look it
+    decides on. With `QUEUE` samples waiting, `offer` waits for the thread, so what is read
+    depends on the pictures, never on how busy the machine is (while the thread loads the
+    model, samples wait without a bound: loading holds up no picture). Results wait in
+    `results` until the run takes them."""
+
+    QUEUE = 4  # 2 s of samples at 2 a second: how far settled labels may wait for OCR
 
     def __init__(
         self,
-        detector: Detector,
+        detector: TextDetector,
         load: Callable[[], None] | None = None,
         call_lock: threading.Lock | None = None,
     ) -> None:
@@ -45,21 +64,30 @@ class OcrWorker:
         self._call_lock = call_lock or threading.Lock()
         self._load = load  # run on the worker thread, so model loading delays no frame
         self.results: queue.SimpleQueue[OcrResult] = queue.SimpleQueue()
-        self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, calls
-        self._queue: queue.Queue[tuple[NDArray[Any], SampleContext] | None] = queue.Queue(2)
+        self.timing = [0.0, 0.0, 0]  # wall s, CPU s of this thread, looks
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._room = threading.Condition()  # notified as the thread takes a sample
+        self._loading = load is not None
         self._in_flight: collections.deque[int] = collections.deque()  # times, oldest first
+        self._regions = TextRegions()
+        # what the thread saw: its last look (time, thumbnail), the last cut, text in view
+        self._looked_ms = -(10**9)
+        self._looked_luma: NDArray[Any] | None = None
+        self._cut_ms = 0
+        self._text_in_view = False
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="vision-ocr", daemon=True)
         self._thread.start()
 
-    def submit(self, rgb: NDArray[Any], ctx: SampleContext) -> bool:
+    def offer(
+        self, rgb: NDArray[Any], ctx: SampleContext, picture: av.VideoFrame | None = None
+    ) -> None:
+        """One sample (`ctx.luma` its thumbnail); `picture` is the decoded frame at its own
+        size, which lines are cropped from when it is larger than `rgb`."""
         self._in_flight.append(ctx.timestamp_ms)
-        try:
-            self._queue.put_nowait((rgb, ctx))
-        except queue.Full:
-            self._in_flight.pop()
-            return False
-        return True
+        self._queue.put((rgb, ctx, picture))
+        with self._room:
+            self._room.wait_for(lambda: self._loading or self._queue.qsize() <= self.QUEUE)
 
     def pending_from(self) -> int | None:
         """The earliest sample time whose text is still being read, or None."""
@@ -83,25 +111,62 @@ class OcrWorker:
                 self._load()
             except BaseException as exc:
                 self._error = exc
-        while (item := self._queue.get()) is not None:
-            rgb, ctx = item
+        with self._room:
+            self._loading = False
+            self._room.notify_all()
+        while (item := self._take()) is not None:
+            rgb, ctx, picture = item
             try:
-                if self._error is None:
-                    self._read(rgb, ctx)
+                if self._error is None and self._wants(ctx):
+                    self._look(rgb, ctx, picture)
             except BaseException as exc:
                 self._error = exc
             finally:
                 self._in_flight.popleft()
 
-    def _read(self, rgb: NDArray[Any], ctx: SampleContext) -> None:
-        with self._call_lock:
-            found = timed(self.timing, self.detector, rgb, ctx)
-        texts = [TextDetection(ctx.timestamp_ms, t.text, t.confidence, t.box) for t in found.texts]
-        self.results.put((ctx.timestamp_ms, found.detections, texts))
+    def _take(self) -> _Job | None:
+        item = self._queue.get()
+        with self._room:
+            self._room.notify_all()
+        return item
 
-    def close(self, wait: bool = True) -> None:
+    def _wants(self, ctx: SampleContext) -> bool:
+        if ctx.scene_changed:
+            self._cut_ms = ctx.timestamp_ms
+        seen = dataclasses.replace(
+            ctx,
+            ms_since_text_check=ctx.timestamp_ms - self._looked_ms,
+            change_since_text_check=(
+                picture_change(ctx.luma, self._looked_luma) if ctx.luma is not None else NEW_PICTURE
+            ),
+            ms_since_cut=ctx.timestamp_ms - self._cut_ms,
+            text_in_view=self._text_in_view,
+        )
+        if not self.detector.wants(seen):
+            return False
+        self._looked_ms, self._looked_luma = ctx.timestamp_ms, ctx.luma
+        return True
+
+    def _look(self, rgb: NDArray[Any], ctx: SampleContext, picture: av.VideoFrame | None) -> None:
+        """Finds the lines, reads those not read before (cropped at full resolution)."""
+        det = self.detector
+        wall, cpu = time.perf_counter(), time.thread_time()
+        with self._call_lock:
+            lines = det.find(rgb)
+            unread = self._regions.unread(lines)
+            full = picture.to_ndarray(format="rgb24") if picture is not None and unread else None
+            texts = det.read([lines[i] for i in unread], rgb, full)
+        readings = dict(zip(unread, texts, strict=True))
+        in_view, closed = self._regions.update(ctx.timestamp_ms, lines, readings)
+        self._text_in_view = bool(in_view)
+        self.timing[0] += time.perf_counter() - wall
+        self.timing[1] += time.thread_time() - cpu
+        self.timing[2] += 1
+        self.results.put((ctx.timestamp_ms, frame_result(in_view).detections, closed))
+
+    def close(self, wait: bool = True, end_ms: int | None = None) -> None:
         """Reads what is queued (`wait`) or drops it, then stops the thread; with `wait`,
-        re-raises the thread's error."""
+        re-raises the thread's error, and closes the lines still in view at `end_ms`."""
         if not wait:
             while True:
                 try:
@@ -113,3 +178,5 @@ class OcrWorker:
         self._thread.join()
         if self._error is not None and wait:
             raise self._error
+        if wait and end_ms is not None:
+            self.results.put((end_ms, [], self._regions.close(end_ms)))

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import av
 from numpy.typing import NDArray
 
 from streambet.timeline import (
@@ -46,6 +46,7 @@ from streambet.vision.pipeline.activities import ActivitySampler
 from streambet.vision.pipeline.aggregate import TemporalAggregator, merge_detections
 from streambet.vision.pipeline.audio.stream import AudioStream, Heard
 from streambet.vision.pipeline.calibration import Calibration
+from streambet.vision.pipeline.change import thumbnail
 from streambet.vision.pipeline.decode import DecodedFrame, DecodeStats
 from streambet.vision.pipeline.detectors.base import Detection, Detector, SampleContext
 from streambet.vision.pipeline.detectors.shots import ShotDetector
@@ -153,8 +154,6 @@ class LocalRun:
         self._frames = 0
         self._sampled = 0
         self._last_ms = -1
-        self._last_text_check = -(10**9)
-        self._text_luma: NDArray[Any] | None = None  # the thumbnail OCR last looked at
         self._changed, self._first = False, True
         # What was found. Samples, texts and words only with `keep`; labels always (a
         # label is one entry however often it is seen).
@@ -177,7 +176,7 @@ class LocalRun:
         self._last_ms = max(self._last_ms, frame.timestamp_ms)
         self._changed |= self._shots.update(frame.timestamp_ms, frame.luma)
         if frame.rgb is not None:
-            self._sample(frame.timestamp_ms, frame.rgb, frame.luma)
+            self._sample(frame.timestamp_ms, frame.rgb, frame.luma, frame.picture)
         if self._ocr is not None:
             self._take_ocr(self._ocr.taken())
 
@@ -213,7 +212,7 @@ class LocalRun:
         try:
             self._emit(self._aggregator.flush_short_video(self._sampled))
             if self._ocr is not None:
-                self._ocr.close()
+                self._ocr.close(end_ms=self._last_ms + self._frame_ms)
                 self._timings["text"] = self._ocr.timing
                 self._take_ocr(self._ocr.taken())
                 self._ocr = None
@@ -270,22 +269,21 @@ class LocalRun:
 
     # -- pictures --
 
-    def _sample(self, timestamp_ms: int, rgb: NDArray[Any], luma: NDArray[Any]) -> None:
+    def _sample(
+        self,
+        timestamp_ms: int,
+        rgb: NDArray[Any],
+        luma: NDArray[Any],
+        picture: av.VideoFrame | None = None,
+    ) -> None:
         self._sampled += 1
-        read = self._text_luma
-        change = 1.0 if read is None else float(np.abs(luma.astype(np.int16) - read).mean()) / 255
         ctx = SampleContext(
-            timestamp_ms,
-            self._changed or self._first,
-            timestamp_ms - self._last_text_check,
-            change,
+            timestamp_ms, self._changed or self._first, 0, luma=luma, picture=thumbnail(rgb)
         )
         self._changed, self._first = False, False
         found = fuse(self._calibration.apply(self._detect_all(rgb, ctx)), self._tax)
-        ocr = self._ocr
-        if ocr is not None and ocr.detector.wants(ctx) and ocr.submit(rgb, ctx):
-            self._last_text_check = timestamp_ms
-            self._text_luma = luma.astype(np.int16)
+        if self._ocr is not None:
+            self._ocr.offer(rgb, ctx, picture)
         merged = merge_detections(found)
         self._emit(self._aggregator.update(timestamp_ms, merged, ctx.scene_changed))
         if self._activities is not None:

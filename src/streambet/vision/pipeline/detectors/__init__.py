@@ -47,9 +47,9 @@ FRAME_DETECTORS: dict[str, Callable[[], Detector]] = {
     "objects": _objects,
     "text": _text,
 }
-# "objects" runs on scene changes or every 4 s (ObjectDetector.min_interval_ms) and
-# "hands" every second, which keeps the engine near its 10x real-time target; see
-# bench/analysis.py.
+# "objects" runs where the picture changed (at least every 4 s), "hands" where a part of it
+# changed (at least every 4 s) and "text" where text may have appeared: what leaves the
+# CPU room for the 10x real-time target; see bench/analysis.py.
 DEFAULT_DETECTORS = ("classifier", "faces", "hands", "objects", "text")
 
 
