@@ -23,6 +23,7 @@ from streambet.vision.live.follow import FollowConfig, follow
 from streambet.vision.live.resolve import kinesis_hls_url, media_url, streamlink_url
 from streambet.vision.live.source import Item, Picture, ReadConfig, SourceLost, read_source
 from tests.support.clips import make_clip
+from tests.support.follow_recorder import Recorder
 from tests.support.live_hls import live_hls
 
 
@@ -81,7 +82,7 @@ def test_replay_without_loop_ends(tmp_path: Path) -> None:
     follow(
         f"replay:{clip}",
         FollowConfig(ReadConfig(sample_interval_ms=250), give_up_seconds=5),
-        _Recorder(events),
+        Recorder(events),
         threading.Event(),
     )
     assert events[-1] == ("finished", (True, "the replayed file has ended"))
@@ -96,29 +97,12 @@ def test_live_hls(tmp_path: Path) -> None:
     assert max(lags) < 10_000
 
 
-class _Recorder:
-    def __init__(self, events: list[tuple[str, Any]], stop_after: int = 0) -> None:
-        self.events = events
-
-    def connecting(self, attempt: int) -> None:
-        self.events.append(("connecting", attempt))
-
-    def item(self, item: Item) -> None:
-        self.events.append(("picture" if isinstance(item, Picture) else "sound", None))
-
-    def lost(self, reason: str) -> None:
-        self.events.append(("lost", reason))
-
-    def finished(self, ended: bool, reason: str) -> None:
-        self.events.append(("finished", (ended, reason)))
-
-
 def test_dropped_hls_reconnects(tmp_path: Path) -> None:
     events: list[tuple[str, Any]] = []
     stop = threading.Event()
     config = FollowConfig(ReadConfig(open_timeout=3, read_timeout=3), give_up_seconds=30)
     with live_hls(tmp_path, [("chelsea", 60)]) as source:
-        thread = threading.Thread(target=follow, args=(source.url, config, _Recorder(events), stop))
+        thread = threading.Thread(target=follow, args=(source.url, config, Recorder(events), stop))
         thread.start()
         _wait(lambda: ("picture", None) in events)
         source.drop()
@@ -142,7 +126,7 @@ def test_never_answering_source_fails_in_time() -> None:
     config = FollowConfig(ReadConfig(open_timeout=1, read_timeout=1), give_up_seconds=3)
     t0 = time.monotonic()
     try:
-        follow(url, config, _Recorder(events), threading.Event())
+        follow(url, config, Recorder(events), threading.Event())
     finally:
         silent.close()
     assert time.monotonic() - t0 < 15

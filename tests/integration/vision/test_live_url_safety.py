@@ -27,6 +27,7 @@ from streambet.vision.live.follow import FollowConfig, follow
 from streambet.vision.live.guard import Guard
 from streambet.vision.live.source import Item, Picture, ReadConfig
 from tests.support.clips import make_clip
+from tests.support.follow_recorder import Recorder
 from tests.support.live_hls import live_hls
 
 CONFIG = FollowConfig(ReadConfig(open_timeout=3, read_timeout=3), give_up_seconds=20)
@@ -54,32 +55,6 @@ def guard(dns: Dns, *, allow_loopback: bool = True) -> Guard:
             raise SourceRefused(str(exc)) from None
 
     return Guard(vet, open_timeout=3, read_timeout=3)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, Any]] = []
-
-    def connecting(self, attempt: int) -> None:
-        self.events.append(("connecting", attempt))
-
-    def item(self, item: Item) -> None:
-        self.events.append(("picture" if isinstance(item, Picture) else "sound", None))
-
-    def lost(self, reason: str) -> None:
-        self.events.append(("lost", reason))
-
-    def finished(self, ended: bool, reason: str) -> None:
-        self.events.append(("finished", (ended, reason)))
-
-    @property
-    def pictures(self) -> int:
-        return sum(1 for kind, _ in self.events if kind == "picture")
-
-    @property
-    def outcome(self) -> tuple[bool, str] | None:
-        done = [v for kind, v in self.events if kind == "finished"]
-        return done[-1] if done else None
 
 
 def _follow(url: str, g: Guard, until: Any, timeout: float = 30) -> tuple[Recorder, Any]:
