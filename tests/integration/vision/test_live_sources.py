@@ -25,6 +25,8 @@ from streambet.vision.live.source import Item, Picture, ReadConfig, SourceLost, 
 from tests.support.clips import make_clip
 from tests.support.follow_recorder import Recorder
 from tests.support.live_hls import live_hls
+from tests.support.rtmp_server import PATH as RTMP_PATH
+from tests.support.rtmp_server import free_port, rtmp_listener
 
 
 def _pictures(url: str, n: int, config: ReadConfig | None = None) -> list[Picture]:
@@ -147,37 +149,8 @@ def test_unreachable_url_is_lost_not_hung() -> None:
 
 @pytest.fixture
 def rtmp_source(tmp_path: Path) -> Iterator[str]:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        pytest.skip("Debian's ffmpeg is not installed")
-    clip = make_clip(tmp_path / "r.mp4", [("chelsea", 20)], fps=15, size=(320, 180))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"rtmp://127.0.0.1:{port}/live/test"
-    proc = subprocess.Popen(
-        [
-            ffmpeg,
-            "-loglevel",
-            "error",
-            "-re",
-            "-i",
-            str(clip),
-            "-c",
-            "copy",
-            "-f",
-            "flv",
-            "-listen",
-            "1",
-            url,
-        ],
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        yield url
-    finally:
-        proc.kill()
-        proc.wait()
+    with rtmp_listener(tmp_path) as port:
+        yield f"rtmp://127.0.0.1:{port}{RTMP_PATH}"
 
 
 def test_rtmp(rtmp_source: str) -> None:
@@ -272,13 +245,6 @@ def test_mpegts_over_http(tmp_path: Path) -> None:
 DEBIAN_PYTHON = "/usr/bin/python3"  # Debian's, where python3-gi and GStreamer's RTSP server live
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
 @pytest.fixture
 def rtsp_url() -> Iterator[str]:
     """GStreamer's RTSP server (tests/support/rtsp_server.py), TCP only."""
@@ -288,7 +254,7 @@ def rtsp_url() -> Iterator[str]:
     )
     if check.returncode != 0:
         pytest.skip("GStreamer's RTSP server is not installed (.ci/run installs it)")
-    port = _free_port()
+    port = free_port()
     script = Path(__file__).parents[2] / "support" / "rtsp_server.py"
     proc = subprocess.Popen(
         [DEBIAN_PYTHON, str(script), str(port)], stdout=subprocess.PIPE, text=True
@@ -319,7 +285,7 @@ def srt_url(tmp_path: Path) -> Iterator[str]:
     if ffmpeg is None:
         pytest.skip("Debian's ffmpeg is not installed")
     clip = make_clip(tmp_path / "s.mp4", [("chelsea", 4)], fps=15, size=(320, 180))
-    port = _free_port()
+    port = free_port()
     args = ["-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip)]
     proc = subprocess.Popen(
         [ffmpeg, *args, "-c", "copy", "-f", "mpegts", f"srt://127.0.0.1:{port}?mode=listener"],
@@ -346,7 +312,7 @@ def test_srt(srt_url: str) -> None:
 
 
 def test_srt_that_never_answers_is_lost_in_time() -> None:
-    port = _free_port()  # nobody listens
+    port = free_port()  # nobody listens
     t0 = time.monotonic()
     with pytest.raises(SourceLost):
         next(read_source(f"srt://127.0.0.1:{port}", ReadConfig(open_timeout=2), threading.Event()))

@@ -8,8 +8,6 @@ names here do not exist in any DNS, only in the scripted lookup the policy is gi
 from __future__ import annotations
 
 import functools
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from streambet.vision.live.source import Item, Picture, ReadConfig
 from tests.support.clips import make_clip
 from tests.support.follow_recorder import Recorder
 from tests.support.live_hls import live_hls
+from tests.support.rtmp_server import rtmp_listener
 
 CONFIG = FollowConfig(ReadConfig(open_timeout=3, read_timeout=3), give_up_seconds=20)
 
@@ -176,25 +175,8 @@ def test_guarded_hls_is_read_over_the_vetted_address_and_rebinding_is_refused(
 
 @pytest.fixture
 def rtmp_port(tmp_path: Path) -> Iterator[int]:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        pytest.skip("Debian's ffmpeg is not installed")
-    import socket
-
-    clip = make_clip(tmp_path / "r.mp4", [("chelsea", 20)], fps=15, size=(320, 180))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    args = ["-loglevel", "error", "-re", "-i", str(clip), "-c", "copy", "-f", "flv"]
-    proc = subprocess.Popen(
-        [ffmpeg, *args, "-listen", "1", f"rtmp://127.0.0.1:{port}/live/test"],
-        stdin=subprocess.DEVNULL,
-    )
-    try:
+    with rtmp_listener(tmp_path) as port:
         yield port
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_rtmp_connects_to_the_vetted_address_and_refuses_a_private_one(rtmp_port: int) -> None:
