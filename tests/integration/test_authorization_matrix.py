@@ -25,7 +25,7 @@ from flask import Flask
 from streambet import create_app
 from streambet.services import accounts
 from tests.support import databases
-from tests.support.api import ADULT, PASSWORD, Actor, make_actor
+from tests.support.api import ADULT, PASSWORD, Actor, make_actor, production_config
 from tests.support.betting import fund
 
 ACTORS = ("anon", "bet1", "bet2", "op1", "op2", "admin")
@@ -489,13 +489,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, tiny_clip: bytes) -> Iterato
     with databases.sqlite_database(tmp) as url:
         app = create_app(
             {
-                "env": "production",
-                "secret_key": "a-private-test-secret-of-enough-length",
-                "data_dir": str(tmp / "var"),
-                "queue_backend": "memory",
-                "embedded_worker": False,
-                "analysis_backend": "fake",
-                "database_url": url,
+                **production_config(tmp / "var", url),
                 "keep_uploads": True,
                 "dispute_window_seconds": 600,
                 # many logins from one test client: the throttle has its own tests

@@ -12,7 +12,7 @@ from flask import Flask
 from streambet import create_app
 from streambet.adapters.orm.streams import Stream
 from tests.support import databases
-from tests.support.api import Actor, make_actor
+from tests.support.api import Actor, make_actor, production_config
 
 
 def _count(app: Flask) -> int:
@@ -97,14 +97,8 @@ def production(tmp_path: Path) -> Any:
     def make(**extra: Any) -> Any:
         return create_app(
             {
-                "env": "production",
-                "secret_key": "a-private-test-secret-of-enough-length",
-                "data_dir": str(tmp_path / "var"),
-                "queue_backend": "memory",
-                "embedded_worker": False,
-                "analysis_backend": "fake",
+                **production_config(tmp_path / "var", url),
                 "live_media_dir": str(media),
-                "database_url": url,
                 **extra,
             }
         )

@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -33,6 +34,21 @@ class Actor:
     def principal(self) -> Principal:
         """Who the actor is, for calling a use case directly."""
         return Principal(self.user_id, self.email, self.email.split("@")[0], Role(self.role))
+
+
+def production_config(data_dir: Path, database_url: str, **extra: Any) -> dict[str, Any]:
+    """Settings of a production app for a test: a private secret, the in-memory queue, no
+    embedded worker, the fake engine; `extra` adds or overrides."""
+    return {
+        "env": "production",
+        "secret_key": "a-private-test-secret-of-enough-length",
+        "data_dir": str(data_dir),
+        "queue_backend": "memory",
+        "embedded_worker": False,
+        "analysis_backend": "fake",
+        "database_url": database_url,
+        **extra,
+    }
 
 
 def make_actor(app: Flask, role: str = "bettor", email: str | None = None) -> Actor:

@@ -198,21 +198,15 @@ def test_a_stream_whose_name_rebinds_after_creation_fails_at_connect(tmp_path: P
     from streambet import create_app
     from streambet.worker import LiveJobs
     from tests.support import databases
-    from tests.support.api import make_actor
+    from tests.support.api import make_actor, production_config
     from tests.support.live import wait_for
 
     dns = Dns(cam_example=["93.184.216.34"])
     with databases.sqlite_database(tmp_path) as url:
         app = create_app(
             {
-                "env": "production",
-                "secret_key": "a-private-test-secret-of-enough-length",
-                "data_dir": str(tmp_path / "var"),
-                "queue_backend": "memory",
-                "embedded_worker": False,
-                "analysis_backend": "fake",
+                **production_config(tmp_path / "var", url),
                 "live_media_dir": str(tmp_path),
-                "database_url": url,
             }
         )
         w = app.extensions["streambet"]
