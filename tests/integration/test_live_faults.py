@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from streambet import create_app
 from streambet.worker import LiveJobs
 from tests.support.api import Actor, make_actor
 from tests.support.live import prepared_model_dir, wait_for
-from tests.support.live_hls import live_hls
+from tests.support.live_hls import LiveHls, live_hls
 
 
 @pytest.fixture
@@ -62,8 +63,10 @@ def _get(app: Flask, op: Actor, sid: int) -> dict[str, Any]:
     return body
 
 
-def test_source_drops_and_comes_back(live_app: Flask, tmp_path: Path) -> None:
-    app = live_app
+@contextmanager
+def _live(app: Flask, tmp_path: Path) -> Iterator[tuple[Actor, int, LiveHls]]:
+    """An operator's stream of a live HLS source, followed by one live job until it is
+    `live`: (operator, stream id, source); the job is stopped on the way out."""
     op = make_actor(app, "operator")
     jobs = LiveJobs(app.extensions["streambet"], 1)
     with live_hls(tmp_path, [("chelsea", 120)]) as source:
@@ -71,18 +74,22 @@ def test_source_drops_and_comes_back(live_app: Flask, tmp_path: Path) -> None:
         try:
             jobs.tick()
             wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
-            source.drop()
-            down = wait_for(lambda: (s := _get(app, op, sid))["status"] == "reconnecting" and s, 30)
-            assert down["status_reason"].startswith("source lost:")
-            source.restore()
-            back = wait_for(
-                lambda: (
-                    (s := _get(app, op, sid))["status"] == "live" and len(s["coverage"]) == 2 and s
-                ),
-                60,
-            )
+            yield op, sid, source
         finally:
             jobs.stop(30)
+
+
+def test_source_drops_and_comes_back(live_app: Flask, tmp_path: Path) -> None:
+    app = live_app
+    with _live(app, tmp_path) as (op, sid, source):
+        source.drop()
+        down = wait_for(lambda: (s := _get(app, op, sid))["status"] == "reconnecting" and s, 30)
+        assert down["status_reason"].startswith("source lost:")
+        source.restore()
+        back = wait_for(
+            lambda: (s := _get(app, op, sid))["status"] == "live" and len(s["coverage"]) == 2 and s,
+            60,
+        )
     assert len(back["gaps"]) == 1
     gap = back["gaps"][0]
     assert gap["reason"].startswith("source lost:")
@@ -91,20 +98,12 @@ def test_source_drops_and_comes_back(live_app: Flask, tmp_path: Path) -> None:
 
 def test_a_stalled_source_shows_stalled_then_live(live_app: Flask, tmp_path: Path) -> None:
     app = live_app
-    op = make_actor(app, "operator")
-    jobs = LiveJobs(app.extensions["streambet"], 1)
-    with live_hls(tmp_path, [("chelsea", 120)]) as source:
-        sid = _start(app, op, source.url)
-        try:
-            jobs.tick()
-            wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
-            source.hold()
-            stalled = wait_for(lambda: (s := _get(app, op, sid))["status"] == "stalled" and s, 30)
-            assert stalled["status_reason"] == "no picture from the source for a while"
-            source.release()
-            wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
-        finally:
-            jobs.stop(30)
+    with _live(app, tmp_path) as (op, sid, source):
+        source.hold()
+        stalled = wait_for(lambda: (s := _get(app, op, sid))["status"] == "stalled" and s, 30)
+        assert stalled["status_reason"] == "no picture from the source for a while"
+        source.release()
+        wait_for(lambda: _get(app, op, sid)["status"] == "live", 60)
 
 
 def test_never_answering_url_fails_with_reason(live_app: Flask) -> None:
