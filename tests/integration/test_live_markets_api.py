@@ -23,7 +23,7 @@ from streambet.services.live_markets import now_ms
 from streambet.services.live_settlement import LiveSettlementPolicy
 from streambet.services.settlement import SettlementPolicy
 from tests.support import databases
-from tests.support.api import make_actor
+from tests.support.api import Actor, make_actor
 from tests.support.betting import Vocabulary, fund
 from tests.support.live_markets import cover, detect, make_stream
 
@@ -34,6 +34,12 @@ def _count(app: Flask, table: Any) -> int:
     w = app.extensions["streambet"]
     with w.read_uow() as uow:
         return int(uow.session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _person_market(app: Flask, stream: int, who: Actor, **body: Any) -> Any:
+    """POST a live market "A person?" on `stream` as `who`; `body` adds or overrides."""
+    full = {"question": "A person?", "criteria": {"label": "Person"}, **body}
+    return app.test_client().post(f"/api/streams/{stream}/markets", json=full, headers=who.headers)
 
 
 @pytest.mark.parametrize(
@@ -54,10 +60,7 @@ def test_bad_live_markets_are_refused_and_leave_nothing(
 ) -> None:
     op = make_actor(app, "operator")
     stream = make_stream(app, op.user_id)
-    full = {"question": "A person?", "criteria": {"label": "Person"}, **body}
-    response = app.test_client().post(
-        f"/api/streams/{stream}/markets", json=full, headers=op.headers
-    )
+    response = _person_market(app, stream, op, **body)
     assert response.status_code == 400, response.get_json()
     error = response.get_json()["error"]
     assert field in str(error["details"])
@@ -67,11 +70,7 @@ def test_bad_live_markets_are_refused_and_leave_nothing(
 def test_someone_elses_stream_is_not_found(app: Flask) -> None:
     op, other = make_actor(app, "operator"), make_actor(app, "operator")
     stream = make_stream(app, op.user_id)
-    body = {"question": "A person?", "criteria": {"label": "Person"}, "minutes": 1}
-    body["from_ms"] = now_ms() + 60_000
-    response = app.test_client().post(
-        f"/api/streams/{stream}/markets", json=body, headers=other.headers
-    )
+    response = _person_market(app, stream, other, minutes=1, from_ms=now_ms() + 60_000)
     assert response.status_code == 404
     assert _count(app, Market) == 0
 
@@ -141,17 +140,7 @@ def test_in_play_wagers_are_held_over_http(app: Flask) -> None:
     op, bettor = make_actor(app, "operator"), make_actor(app)
     fund(app, bettor.user_id, 100)
     stream = make_stream(app, op.user_id)
-    made = c.post(
-        f"/api/streams/{stream}/markets",
-        json={
-            "question": "A person?",
-            "criteria": {"label": "Person"},
-            "minutes": 1,
-            "in_play": True,
-            "bet_delay_ms": 3_000,
-        },
-        headers=op.headers,
-    ).get_json()
+    made = _person_market(app, stream, op, minutes=1, in_play=True, bet_delay_ms=3_000).get_json()
     market = made["market"]
     assert made["live"]["bet_delay_ms"] == 3_000 and made["live"]["in_play"]
     path = f"/api/markets/{market['id']}/held-wagers"
@@ -178,16 +167,7 @@ def test_an_in_play_market_refuses_a_wager_that_skips_the_bet_delay(app: Flask) 
     op, bettor = make_actor(app, "operator"), make_actor(app)
     fund(app, bettor.user_id, 100)
     stream = make_stream(app, op.user_id)
-    made = c.post(
-        f"/api/streams/{stream}/markets",
-        json={
-            "question": "A person?",
-            "criteria": {"label": "Person"},
-            "minutes": 1,
-            "in_play": True,
-        },
-        headers=op.headers,
-    ).get_json()
+    made = _person_market(app, stream, op, minutes=1, in_play=True).get_json()
     market = made["market"]
     direct = c.post(
         f"/api/markets/{market['id']}/wagers",
@@ -204,16 +184,7 @@ def test_a_stream_with_undecided_markets_is_not_deleted(app: Flask) -> None:
     c = app.test_client()
     op = make_actor(app, "operator")
     stream = make_stream(app, op.user_id, status="ended")
-    made = c.post(
-        f"/api/streams/{stream}/markets",
-        json={
-            "question": "A person?",
-            "criteria": {"label": "Person"},
-            "minutes": 1,
-            "from_ms": now_ms() + 60_000,
-        },
-        headers=op.headers,
-    )
+    made = _person_market(app, stream, op, minutes=1, from_ms=now_ms() + 60_000)
     assert made.status_code == 201, made.get_json()
     market_id = made.get_json()["market"]["id"]
     refused = c.delete(f"/api/streams/{stream}", headers=op.headers)
