@@ -25,9 +25,10 @@ def test_a_taxi_sign_on_a_car_the_classifier_saw_makes_a_taxicab() -> None:
 
 
 def test_on_a_detected_car_the_reading_must_lie_on_its_box() -> None:
-    on_car = {"Car": Detection("Car", 90.0, ((CAR_UNDER_SIGN, 90.0),))}
-    (taxi,) = _named("Taxi 24h", on_car)
-    assert taxi.label == "Taxicab" and taxi.boxes[0][0] == CAR_UNDER_SIGN
+    """The claim is that car's: its box, its track and its own score (99% x 90%)."""
+    boxes = ((CAR_ELSEWHERE, 95.0), (CAR_UNDER_SIGN, 90.0))
+    (taxi,) = _named("Taxi 24h", {"Car": Detection("Car", 95.0, boxes, tracks=(4, 7))})
+    assert taxi.label == "Taxicab" and taxi.instances() == [(CAR_UNDER_SIGN, 89.1, 7)]
     assert _named("TAXI", {"Car": Detection("Car", 90.0, ((CAR_ELSEWHERE, 90.0),))}) == []
 
 

@@ -7,11 +7,13 @@ L is evidence of L when L's direct parent was seen in the same sample, so the wo
 a thing seen, never create one: "TAXI" on a Car is a Taxicab, "AMBULANCE" on a Car an
 Ambulance. L must lie two levels down at least (a word may not name a thing under a whole
 family: "BUS" on a bus stop beside a Vehicle is no bus). Where the thing was seen with
-boxes (the object detector's), the reading must lie on one of them; the classifier's views
-carry no boxes, so there the same picture suffices.
+boxes (the object detector's), the reading must lie on one of them, and the claim carries
+that box and its track; the classifier's views carry no boxes, so there the same picture
+suffices and the claim is where the words are.
 
-The confidence is the product of the reading's and the thing's (both calibrated): both
-must be right for the claim to be, and they come from independent models.
+The confidence is the product of the reading's and the thing's (its box's, where it has
+boxes; both calibrated): both must be right for the claim to be, and they come from
+independent models.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from streambet.timeline import BoundingBox
 from streambet.vision.pipeline.boxes import inside
 from streambet.vision.pipeline.detectors.base import Detection, TextHit
 from streambet.vision.pipeline.taxonomy import Taxonomy
@@ -53,13 +54,14 @@ def named_by_text(
             thing = seen.get(taxonomy.info(label).parents[0])
             if thing is None:
                 continue
-            box: BoundingBox = hit.box
-            if thing.boxes:
-                holding = [b for b, _ in thing.boxes if inside(hit.box, b) >= ON_THING]
+            box, score, track = hit.box, thing.confidence, None
+            if thing.boxes:  # the one the words are on
+                holding = [i for i in thing.instances() if inside(hit.box, i[0]) >= ON_THING]
                 if not holding:
                     continue
-                box = holding[0]
-            confidence = round(hit.confidence * thing.confidence / 100, 2)
+                box, score, track = holding[0]
+            confidence = round(hit.confidence * score / 100, 2)
             if label not in found or found[label].confidence < confidence:
-                found[label] = Detection(label, confidence, ((box, confidence),))
+                tracks = (track,) if track is not None else ()
+                found[label] = Detection(label, confidence, ((box, confidence),), tracks=tracks)
     return list(found.values())

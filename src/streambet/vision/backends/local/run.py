@@ -363,7 +363,7 @@ class LocalRun:
                 d.label,
                 d.confidence,
                 d.confidence,
-                tuple(Instance(b, c) for b, c in d.boxes),
+                tuple(Instance(b, c, t) for b, c, t in d.instances()),
                 TEXT_NAMES,
             )
             for d in named_by_text(hits, seen, self._tax)
