@@ -10,7 +10,9 @@ Per picture sample the frame detectors run side by side (onnxruntime and MediaPi
 the GIL, so a sample costs the slowest detector, not their sum); OCR runs on a thread of
 its own on changed frames only; scores are calibrated (calibration.py), detections are
 fused through the taxonomy, then aggregated over time, and pose activities run about once
-a second where people are seen.
+a second where people are seen. What OCR reads may name a thing its sample saw (a taxi's
+roof sign on a car: text_names.py), so the run keeps each sample's detections until OCR
+has answered for it.
 Confirmed label samples go to `on_labels` as they happen (from the thread that fed them).
 With `keep=False` the run keeps no samples, texts or words itself (the caller has them
 through the callbacks), so it can follow a stream for hours in bounded memory.
