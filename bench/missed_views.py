@@ -10,7 +10,10 @@ of the window's frames, in the views the engine has and in closer ones it has no
   2 x 3 windows, classifier.py);
 - `fine`: the same feature map pooled over 3 x 3 windows of 45% and 4 x 4 of 30%;
 - `tiles`: separate inferences on full-resolution crops, 3 x 3 of 66% and of 50% of the
-  frame (what a finer look would cost: 18 more inferences a sample).
+  frame (what a finer look would cost: 18 more inferences a sample);
+- `boxes`: a second stage on the object detector's boxes (weak ones too, from
+  `CONTINUE_FLOOR`), each cropped at full resolution with `BOX_PAD` of its size around it
+  (an instrument held by a person, an animal at a usable size).
 
 A window whose label stays near 0 in every view is beyond this classifier: no grid, crop or
 calibration brings it to 50. Prints figures, never passes or fails.
@@ -33,10 +36,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.eval.scoring import parse_truth  # noqa: E402
 from streambet.vision.pipeline.detectors import classifier as clf  # noqa: E402
+from streambet.vision.pipeline.detectors.objects import CocoModel  # noqa: E402
 from streambet.vision.pipeline.taxonomy import get_taxonomy  # noqa: E402
+from streambet.vision.pipeline.tracking import CONTINUE_FLOOR  # noqa: E402
 
 TRUTH = ROOT / "bench" / "eval" / "truth.json"
 FRAMES = 3  # per window, evenly inside it
+BOX_PAD = 0.15  # share of an object box's width and height added on each side
+VIEWS = ("frame", "grid", "fine", "tiles", "boxes")
 
 
 def _pooled(fmap: NDArray[Any], frac: float, n: int) -> list[NDArray[Any]]:
@@ -47,8 +54,28 @@ def _pooled(fmap: NDArray[Any], frac: float, n: int) -> list[NDArray[Any]]:
     return [fmap[:, r : r + wh, c : c + ww].mean(axis=(1, 2)) for r in rows for c in cols]
 
 
+def _crop_probability(det: clf.ClassifierDetector, crop: NDArray[Any], ids: list[int]) -> float:
+    x, _, _ = det._input(np.ascontiguousarray(crop))
+    p = det._session.run(None, {"image": x})[0]  # type: ignore[attr-defined]
+    return float(p[0, ids].sum())
+
+
+def boxes(coco: CocoModel, det: clf.ClassifierDetector, rgb: NDArray[Any], ids: list[int]) -> float:
+    """The label's best probability on the padded crops of the object detector's boxes."""
+    h, w = rgb.shape[:2]
+    best = 0.0
+    for hit in coco.detect(rgb, weak_floor=CONTINUE_FLOOR):
+        b = hit.box
+        x0, x1 = (b.left - BOX_PAD * b.width) * w, (b.left + (1 + BOX_PAD) * b.width) * w
+        y0, y1 = (b.top - BOX_PAD * b.height) * h, (b.top + (1 + BOX_PAD) * b.height) * h
+        crop = rgb[max(0, int(y0)) : min(h, int(y1)), max(0, int(x0)) : min(w, int(x1))]
+        if min(crop.shape[:2]) >= 8:
+            best = max(best, _crop_probability(det, crop, ids))
+    return best
+
+
 def views(det: clf.ClassifierDetector, rgb: NDArray[Any], ids: list[int]) -> dict[str, float]:
-    """The label's best probability in each kind of view of one frame."""
+    """The label's best probability in each of the classifier's own kinds of view."""
     x, _, _ = det._input(rgb)
     probs, features = det._session.run(None, {"image": x})  # type: ignore[attr-defined]
     fmap = features[0]
@@ -65,9 +92,7 @@ def views(det: clf.ClassifierDetector, rgb: NDArray[Any], ids: list[int]) -> dic
         ch, cw = int(h * frac), int(w * frac)
         for y in np.linspace(0, h - ch, 3).astype(int):
             for x0 in np.linspace(0, w - cw, 3).astype(int):
-                crop, _, _ = det._input(np.ascontiguousarray(rgb[y : y + ch, x0 : x0 + cw]))
-                p = det._session.run(None, {"image": crop})[0]  # type: ignore[attr-defined]
-                tiles = max(tiles, float(p[0, ids].sum()))
+                tiles = max(tiles, _crop_probability(det, rgb[y : y + ch, x0 : x0 + cw], ids))
     return {
         "frame": float(probs[0, ids].sum()),
         "grid": head(grid),
@@ -88,18 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     classes = tax.class_names()
     det = clf.ClassifierDetector()
     det.load(args.model_dir)
+    coco = CocoModel(args.model_dir)
     missed = [w for w in report["windows"] if not w["best"]]
-    heads = "".join(f"{k:>7}" for k in ("frame", "grid", "fine", "tiles"))
+    heads = "".join(f"{k:>7}" for k in VIEWS)
     print(f"{'window':<48}{heads}  (best of {FRAMES} frames)")
     for w in missed:
         ids = [i for i, name in enumerate(classes) if tax.is_a(name, w["label"])]
         cap = cv2.VideoCapture(str(args.clips / files[w["clip"]]))
-        best = dict.fromkeys(("frame", "grid", "fine", "tiles"), 0.0)
+        best = dict.fromkeys(VIEWS, 0.0)
         for t in np.linspace(w["start_ms"], w["end_ms"], FRAMES + 2)[1:-1]:
             cap.set(cv2.CAP_PROP_POS_MSEC, float(t))
             ok, bgr = cap.read()
             if ok and ids:
-                seen = views(det, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), ids)
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                seen = views(det, rgb, ids) | {"boxes": boxes(coco, det, rgb, ids)}
                 best = {k: max(v, seen[k]) for k, v in best.items()}
         cap.release()
         name = f"{w['clip']}: {w['label']} {w['start_ms']}-{w['end_ms']}"

@@ -50,7 +50,8 @@ BELOW_50, BELOW_80 = 49.0, 79.0
 GENERIC = ("Household Item", "Sports Equipment", "Tool", "Container", "Electronics", "Outdoors")
 ABOVE = 1.0  # t80 lies this far above the best-scored claim of a thing listed absent
 T80_FLOOR = {"classifier:frame": 50.0, "classifier:regions": 50.0}
-# Sources calibrated here; pose and the sound track are left as they are.
+# Sources calibrated here; pose, the sound track and text:names (a product of calibrated
+# confidences, pipeline/text_names.py) are left as they are.
 SOURCES = ("classifier:frame", "classifier:regions", "objects", "faces", "hands", "text")
 
 

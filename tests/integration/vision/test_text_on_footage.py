@@ -71,6 +71,27 @@ def test_a_red_on_white_roof_sign_is_found_and_read(footage: Path, model_dir: Pa
     assert 0.05 < box.left < 0.2 and 0.3 < box.top < 0.5  # the sign, left of the middle
 
 
+def test_a_roof_sign_read_on_a_car_makes_it_a_taxi(footage: Path, model_dir: Path) -> None:
+    """The taxi shot (2.4-3.0 s) shows only the roof and its sign: the classifier never
+    tells a taxi there (Taxicab below 20 raw). The sign read on the car the engine sees is
+    the evidence (pipeline/text_names.py); where the object detector boxes the car the
+    sign is on, the taxi is that box and track. No other shot of the clip has a taxi."""
+    engine = LocalEngine(model_dir)
+    timeline = engine.analyze(footage / "city-bikes.mp4", AnalysisOptions(min_confidence=20))
+    taxis = [s for s in timeline.samples if s.name == "Taxicab"]
+    assert taxis and all(1_400 <= s.timestamp_ms <= 4_040 for s in taxis), taxis
+    assert max(s.confidence for s in taxis) >= 50
+    assert {s.source for s in taxis} == {"text:names"}
+    cars = {
+        i.track
+        for s in timeline.samples
+        if s.name == "Car" and s.source == "objects"
+        for i in s.instances
+    }
+    tracks = {i.track for s in taxis for i in s.instances} - {None}
+    assert tracks <= cars, taxis
+
+
 def test_a_caption_after_a_cut_and_a_title_building_up_are_read(
     footage: Path, text_engine: LocalEngine
 ) -> None:

@@ -16,7 +16,6 @@ from numpy.typing import NDArray
 from streambet.timeline import TextDetection
 from streambet.vision.pipeline.detectors.base import (
     NEW_PICTURE,
-    Detection,
     Detector,
     FrameResult,
     SampleContext,
@@ -25,8 +24,8 @@ from streambet.vision.pipeline.detectors.base import (
 from streambet.vision.pipeline.detectors.text import TextDetector, frame_result
 from streambet.vision.pipeline.text_regions import TextRegions
 
-# (sample time, its "Text" detection if text is in view, readings closed by this look)
-OcrResult = tuple[int, list[Detection], list[TextDetection]]
+# (sample time, the lines in view with their "Text" detection, readings closed by this look)
+OcrResult = tuple[int, FrameResult, list[TextDetection]]
 _Job = tuple[NDArray[Any], SampleContext, "av.VideoFrame | None"]
 
 
@@ -162,7 +161,7 @@ class OcrWorker:
         self.timing[0] += time.perf_counter() - wall
         self.timing[1] += time.thread_time() - cpu
         self.timing[2] += 1
-        self.results.put((ctx.timestamp_ms, frame_result(in_view).detections, closed))
+        self.results.put((ctx.timestamp_ms, frame_result(in_view), closed))
 
     def close(self, wait: bool = True, end_ms: int | None = None) -> None:
         """Reads what is queued (`wait`) or drops it, then stops the thread; with `wait`,
@@ -179,4 +178,4 @@ class OcrWorker:
         if self._error is not None and wait:
             raise self._error
         if wait and end_ms is not None:
-            self.results.put((end_ms, [], self._regions.close(end_ms)))
+            self.results.put((end_ms, FrameResult(), self._regions.close(end_ms)))

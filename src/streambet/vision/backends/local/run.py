@@ -10,7 +10,9 @@ Per picture sample the frame detectors run side by side (onnxruntime and MediaPi
 the GIL, so a sample costs the slowest detector, not their sum); OCR runs on a thread of
 its own on changed frames only; scores are calibrated (calibration.py), detections are
 fused through the taxonomy, then aggregated over time, and pose activities run about once
-a second where people are seen.
+a second where people are seen. What OCR reads may name a thing its sample saw (a taxi's
+roof sign on a car: text_names.py), so the run keeps each sample's detections until OCR
+has answered for it.
 Confirmed label samples go to `on_labels` as they happen (from the thread that fed them).
 With `keep=False` the run keeps no samples, texts or words itself (the caller has them
 through the callbacks), so it can follow a stream for hours in bounded memory.
@@ -18,12 +20,13 @@ through the callbacks), so it can follow a stream for hours in bounded memory.
 
 from __future__ import annotations
 
+import collections
 import copy
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import av
@@ -48,11 +51,18 @@ from streambet.vision.pipeline.audio.stream import AudioStream, Heard
 from streambet.vision.pipeline.calibration import Calibration
 from streambet.vision.pipeline.change import thumbnail
 from streambet.vision.pipeline.decode import DecodedFrame, DecodeStats
-from streambet.vision.pipeline.detectors.base import Detection, Detector, SampleContext
+from streambet.vision.pipeline.detectors.base import (
+    Detection,
+    Detector,
+    FrameResult,
+    SampleContext,
+)
 from streambet.vision.pipeline.detectors.shots import ShotDetector
 from streambet.vision.pipeline.filters import LabelFilter
 from streambet.vision.pipeline.fusion import PERSON, fuse
 from streambet.vision.pipeline.taxonomy import get_taxonomy
+from streambet.vision.pipeline.text_names import SOURCE as TEXT_NAMES
+from streambet.vision.pipeline.text_names import named_by_text
 
 if TYPE_CHECKING:
     from streambet.vision.backends.local.engine import LocalEngine
@@ -66,6 +76,7 @@ MAX_SAMPLE_FPS = 30.0
 # Sound is analysed in blocks of this many seconds for speech (a file's whole track is
 # one block up to ten minutes long); a live stream wants shorter ones.
 AUDIO_BLOCK_SECONDS = 600
+RECENT_SAMPLES = 256
 LabelsFn = Callable[[list[LabelSample]], None]
 WordsFn = Callable[[list[TranscriptWord]], None]
 
@@ -146,6 +157,11 @@ class LocalRun:
         )
         self._timings: dict[str, list[float]] = {d.name: [0.0, 0.0, 0] for d in self._inline}
         self._shots = ShotDetector(keep_history=keep)
+        # the detections by label of the samples OCR has not answered for yet (a few; the
+        # bound only matters if its thread failed)
+        self._recent: collections.deque[tuple[int, dict[str, Detection]]] = collections.deque(
+            maxlen=RECENT_SAMPLES
+        )
         self._aggregator = TemporalAggregator()
         self._sound: AudioStream | None = None
         self._sound_checked = not options.features.audio  # no sound wanted: nothing to load
@@ -285,6 +301,8 @@ class LocalRun:
         if self._ocr is not None:
             self._ocr.offer(rgb, ctx, picture)
         merged = merge_detections(found)
+        if self._ocr is not None:  # what text read on this sample may name (_named_by_text)
+            self._recent.append((timestamp_ms, {k: d for k, (d, _) in merged.items()}))
         self._emit(self._aggregator.update(timestamp_ms, merged, ctx.scene_changed))
         if self._activities is not None:
             person = merged[PERSON][0] if PERSON in merged else None
@@ -306,8 +324,9 @@ class LocalRun:
     def _take_ocr(self, results: list[OcrResult]) -> None:
         # OCR runs on a few chosen frames only, so its hits cannot meet the aggregator's
         # consecutive-samples rule; its 0.8 score floor does that filtering instead.
-        for ts, raw, texts in results:
-            detections = [d for _, d in self._calibration.apply([("text", d) for d in raw])]
+        for ts, read, texts in results:
+            calibrated = self._calibration.apply([("text", d) for d in read.detections])
+            detections = [d for _, d in calibrated]
             if self._keep:
                 with self._lock:
                     self._texts.extend(texts)
@@ -324,6 +343,33 @@ class LocalRun:
                     for d in detections
                 ]
             )
+            self._emit(self._named_by_text(ts, read, detections))
+
+    def _named_by_text(
+        self, ts: int, read: FrameResult, calibrated: list[Detection]
+    ) -> list[LabelSample]:
+        """What the readings of the sample at `ts` say the things seen there are
+        (pipeline/text_names.py), with the readings' confidences calibrated as the Text
+        detection's boxes were (one box per line, in order)."""
+        recent = self._recent
+        while recent and recent[0][0] < ts:  # OCR answers in order: earlier ones are done
+            recent.popleft()
+        seen = recent[0][1] if recent and recent[0][0] == ts else None
+        if seen is None or not read.texts or not calibrated:
+            return []
+        scores = [score for _, score in calibrated[0].boxes]
+        hits = [replace(h, confidence=c) for h, c in zip(read.texts, scores, strict=True)]
+        return [
+            LabelSample(
+                ts,
+                d.label,
+                d.confidence,
+                d.confidence,
+                tuple(Instance(b, c, t) for b, c, t in d.instances()),
+                TEXT_NAMES,
+            )
+            for d in named_by_text(hits, seen, self._tax)
+        ]
 
     def _emit(self, batch: list[LabelSample]) -> None:
         kept = [s for s in batch if self._filter.allows(s.name, s.confidence)]
