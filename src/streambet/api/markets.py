@@ -25,7 +25,8 @@ from streambet.api.betting_schemas import (
 )
 from streambet.api.openapi import documented
 from streambet.api.validation import parse_json, parse_query
-from streambet.domain.accounts import Role
+from streambet.domain.accounts import Role, check_may_wager
+from streambet.domain.errors import StreamBetError
 from streambet.services import accounts, disputes, markets, settlement, wagers
 from streambet.services.wagers import WagerOrder
 from streambet.wiring import wiring
@@ -187,7 +188,11 @@ def place_wager(market_id: int) -> tuple[Response, int]:
         order = WagerOrder(
             None, market_id, body.outcome_id, body.stake, key, accounts.token_hash(token())
         )
-        order.check()  # a bad stake or key: after the token (api/auth.py), as always
+        try:
+            order.check()
+        except StreamBetError:  # answered after the token and the role, as on SQLite
+            check_may_wager(principal().role)
+            raise
         try:
             placed = batcher.place(order)
         finally:
