@@ -11,13 +11,12 @@ wager whose token is unknown, revoked, expired or not a bettor's, answering the 
 row so Python words the 401 / 403 exactly as services/accounts.authenticate does. When
 asked (`p_odds`, someone listens for odds), it ends with one row per market it placed on:
 the outcomes' pools, read while the batch still holds the pool's row lock, so they are the
-pools this batch left. Everything else is 0014's function unchanged.
+pools this batch left. Everything else is 0014's function unchanged. 0014's six-argument
+function stays beside it, so nodes still running the code before this migration keep
+placing wagers until they are restarted (a rolling deploy); a later migration may drop it.
 """
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 from alembic import op
 
@@ -26,8 +25,7 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
-_OLD_SIGNATURE = "(bigint[], bigint[], bigint[], bigint[], text[], timestamptz)"
-_NEW_SIGNATURE = "(bigint[], text[], bigint[], bigint[], bigint[], text[], timestamptz, boolean)"
+_SIGNATURE = "(bigint[], text[], bigint[], bigint[], bigint[], text[], timestamptz, boolean)"
 
 _FUNCTION = r"""
 CREATE FUNCTION streambet_place_wagers(
@@ -233,24 +231,11 @@ $fn$;
 """
 
 
-def _create_0014() -> str:
-    """0014's function, for the way back (its module's name is not importable)."""
-    path = Path(__file__).with_name("0014_wager_function.py")
-    spec = importlib.util.spec_from_file_location("streambet_migration_0014", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    created: str = module._FUNCTION
-    return created
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP FUNCTION streambet_place_wagers{_OLD_SIGNATURE}")
         op.execute(_FUNCTION)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP FUNCTION streambet_place_wagers{_NEW_SIGNATURE}")
-        op.execute(_create_0014())
+        op.execute(f"DROP FUNCTION streambet_place_wagers{_SIGNATURE}")
