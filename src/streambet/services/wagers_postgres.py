@@ -116,7 +116,8 @@ def _token_refusal(row: Any, now: datetime) -> StreamBetError:
         check_may_wager(who.role)
     except StreamBetError as exc:
         return exc
-    return Unauthenticated("That token is not valid.")  # unreachable: both ask the same
+    # admit and the call refuse the same tokens; should they ever disagree, still refuse
+    return Unauthenticated("That token is not valid.")
 
 
 def _refusal(row: Any, order: WagerOrder, now: datetime) -> StreamBetError:
