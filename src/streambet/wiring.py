@@ -338,7 +338,8 @@ class Wiring:
         """Places wagers a batch per commit (services/wager_batches.py)."""
         from streambet.services.wager_batches import WagerBatcher
 
-        return WagerBatcher(self.uow)
+        on_postgres = self.db.engine.dialect.name == "postgresql"
+        return WagerBatcher(self.uow, checks_tokens=on_postgres)
 
     def close(self) -> None:
         while self._closers:

@@ -14,6 +14,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -483,10 +484,21 @@ RULES: dict[tuple[str, str], Rule] = {
 }
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, tiny_clip: bytes) -> Iterator[World]:
+def _database(backend: str, tmp: Path) -> AbstractContextManager[str]:
+    if backend == "sqlite":
+        return databases.sqlite_database(tmp)
+    if not databases.pg_admin_url():
+        pytest.skip(f"PostgreSQL variant: set {databases.PG_ENV} to run it")
+    return databases.postgres_database()
+
+
+# PostgreSQL too: there a wager's token is checked by the wager's own call (api/auth.py)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_clip: bytes
+) -> Iterator[World]:
     tmp: Path = tmp_path_factory.mktemp("matrix")
-    with databases.sqlite_database(tmp) as url:
+    with _database(request.param, tmp) as url:
         app = create_app(
             {
                 **production_config(tmp / "var", url),

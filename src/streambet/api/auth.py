@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from streambet.domain.accounts import Principal, Role, check_role
-from streambet.domain.errors import Unauthenticated
+from streambet.domain.errors import StreamBetError, Unauthenticated
 from streambet.services import accounts, demo
 from streambet.wiring import wiring
 
@@ -27,10 +27,14 @@ LOG_IN = "Log in first: send 'Authorization: Bearer <token>'."
 class Access:
     """Who may call a view: a bearer token of `role` or higher. `compat`: one of the
     original endpoints, which outside production act as the demo operator when no token
-    is sent (old clients and a plain curl keep working)."""
+    is sent (old clients and a plain curl keep working). `in_view`: the view checks the
+    token in a statement it runs anyway (GET /api/me; a wager's call on PostgreSQL), which
+    saves the request a round trip; anything it refuses first still answers after the
+    token, as if the token had been checked before the view."""
 
     role: Role
     compat: bool = False
+    in_view: bool = False
 
 
 def bearer_token() -> str | None:
@@ -62,21 +66,53 @@ def authorize(access: Access) -> Principal:
     return principal
 
 
-def requires(minimum: Role, *, compat: bool = False) -> Callable[[F], F]:
+def requires(minimum: Role, *, compat: bool = False, in_view: bool = False) -> Callable[[F], F]:
     """View decorator: a valid token whose role is at least `minimum` (admin > operator >
-    bettor). The view reads the caller with `principal()`."""
-    access = Access(minimum, compat)
+    bettor). The view reads the caller with `principal()`; with `in_view` it may instead
+    check the token itself and report it with `token_checked`."""
+    if compat and in_view:
+        raise ValueError("the tokenless demo operator needs the token checked first")
+    access = Access(minimum, compat, in_view)
 
     def wrap(view: F) -> F:
         @functools.wraps(view)
         def inner(*args: Any, **kwargs: Any) -> Any:
-            authorize(access)
-            return view(*args, **kwargs)
+            if not in_view:
+                authorize(access)
+                return view(*args, **kwargs)
+            if bearer_token() is None:
+                raise Unauthenticated(LOG_IN)
+            g.access = access
+            try:
+                return view(*args, **kwargs)
+            except StreamBetError as exc:
+                # a bad token answers before whatever the view refused
+                unchecked = not g.get("token_checked") and "principal" not in g
+                if unchecked and not isinstance(exc, Unauthenticated):
+                    authorize(access)
+                raise
 
         inner.__access__ = access  # type: ignore[attr-defined]
         return inner  # type: ignore[return-value]
 
     return wrap
+
+
+def token() -> str:
+    """The request's bearer token, in a view whose `in_view` access checks it itself."""
+    found = bearer_token()
+    assert found is not None, "requires(in_view=True) lets no request in without one"
+    return found
+
+
+def token_checked(who: Principal | None = None) -> None:
+    """An `in_view` view's statement checked the token: `who` if it found the caller (the
+    role is checked here), None if that statement answers for the token itself (refused
+    with 401 or 403 as `authorize` would)."""
+    g.token_checked = True
+    if who is not None:
+        check_role(who.role, g.access.role)
+        g.principal = who
 
 
 def access_of(view: Callable[..., Any]) -> Access | None:
@@ -86,6 +122,8 @@ def access_of(view: Callable[..., Any]) -> Access | None:
 
 
 def principal() -> Principal:
-    """The caller `@requires` let in."""
+    """The caller `@requires` let in (an `in_view` view's token is checked now)."""
+    if "principal" not in g:
+        return authorize(g.access)
     who: Principal = g.principal
     return who

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from streambet.api.auth import principal, requires
+from streambet.api.auth import principal, requires, token, token_checked
 from streambet.api.betting_schemas import (
     CancelCreate,
     CriteriaCheckRead,
@@ -25,8 +25,10 @@ from streambet.api.betting_schemas import (
 )
 from streambet.api.openapi import documented
 from streambet.api.validation import parse_json, parse_query
-from streambet.domain.accounts import Role
-from streambet.services import disputes, markets, settlement, wagers
+from streambet.domain.accounts import Role, check_may_wager
+from streambet.domain.errors import StreamBetError
+from streambet.services import accounts, disputes, markets, settlement, wagers
+from streambet.services.wagers import WagerOrder
 from streambet.wiring import wiring
 
 bp = Blueprint("markets", __name__)
@@ -177,17 +179,28 @@ def resolve_market(market_id: int) -> Response:
     body=WagerCreate,
     responses={201: WagerRead, 400: None, 401: None, 403: None, 404: None, 409: None},
 )
-@requires(Role.BETTOR)
+@requires(Role.BETTOR, in_view=True)
 def place_wager(market_id: int) -> tuple[Response, int]:
     body = parse_json(WagerCreate)
-    placed = wagers.place_wager(
-        wiring().wagers.place,
-        principal(),
-        market_id,
-        body.outcome_id,
-        body.stake,
-        request.headers.get("Idempotency-Key"),
-    )
+    batcher = wiring().wagers
+    key = request.headers.get("Idempotency-Key")
+    if batcher.checks_tokens:  # PostgreSQL: the wager's own call checks the token
+        order = WagerOrder(
+            None, market_id, body.outcome_id, body.stake, key, accounts.token_hash(token())
+        )
+        try:
+            order.check()
+        except StreamBetError:  # answered after the token and the role, as on SQLite
+            check_may_wager(principal().role)
+            raise
+        try:
+            placed = batcher.place(order)
+        finally:
+            token_checked()  # the call answered for the token, whatever it answered
+    else:
+        placed = wagers.place_wager(
+            batcher.place, principal(), market_id, body.outcome_id, body.stake, key
+        )
     response = jsonify(placed.model_dump(mode="json"))
     if placed.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -17,11 +17,12 @@ from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, String, bindparam, cast, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from streambet.adapters.orm.accounts import ApiToken, User
+from streambet.adapters.orm.betting import LedgerAccount
 from streambet.domain.accounts import (
     Principal,
     Role,
@@ -45,7 +46,8 @@ def _principal(user: User) -> Principal:
     return Principal(user.id, user.email, user.display_name, Role(user.role))
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """How a bearer token is stored and looked up (the token itself never is)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -115,7 +117,7 @@ def _issue_token(session: Session, user_id: int, ttl: timedelta) -> str:
     session.add(
         ApiToken(
             user_id=user_id,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             expires_at=datetime.now(UTC) + ttl,
         )
     )
@@ -232,31 +234,69 @@ def login(
 
 # Every authenticated request runs this: built once and run on a bare connection (no ORM
 # session, no entity loading), it costs less than half an ORM query (bench/betting.py).
+_TOKEN_COLUMNS = (
+    User.id,
+    User.email,
+    User.display_name,
+    User.role,
+    ApiToken.revoked_at,
+    ApiToken.expires_at,
+)
 _AUTHENTICATE = (
-    select(
-        User.id, User.email, User.display_name, User.role, ApiToken.revoked_at, ApiToken.expires_at
-    )
+    select(*_TOKEN_COLUMNS)
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
+# GET /api/me's one statement: the token's row and the wallet's balance (none: 0).
+_WALLET_BALANCE = (
+    select(LedgerAccount.balance)
+    .where(LedgerAccount.code == literal("wallet:") + cast(User.id, String))
+    .scalar_subquery()
+)
+_AUTHENTICATE_WITH_BALANCE = _AUTHENTICATE.add_columns(_WALLET_BALANCE)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """What the database holds about a bearer token and its account."""
+
+    user_id: int
+    email: str
+    display_name: str
+    role: str
+    revoked_at: datetime | None
+    expires_at: datetime
+
+
+def admit(row: TokenRow | None, now: datetime) -> Principal:
+    """The token's account, or Unauthenticated saying why not: every token check asks
+    here, in Python or in PostgreSQL's wager function (services/wagers_postgres.py)."""
+    if row is None:
+        raise Unauthenticated("That token is not valid.")
+    if row.revoked_at is not None:
+        raise Unauthenticated("That token was revoked.")
+    if row.expires_at <= now:
+        raise Unauthenticated("That token has expired; log in again.")
+    return Principal(row.user_id, row.email, row.display_name, Role(row.role))
 
 
 def authenticate(conn: Connection, token: str) -> Principal:
-    row = conn.execute(_AUTHENTICATE, {"token_hash": _token_hash(token)}).first()
-    if row is None:
-        raise Unauthenticated("That token is not valid.")
-    user_id, email, display_name, role, revoked_at, expires_at = row
-    if revoked_at is not None:
-        raise Unauthenticated("That token was revoked.")
-    if expires_at <= datetime.now(UTC):
-        raise Unauthenticated("That token has expired; log in again.")
-    return Principal(user_id, email, display_name, Role(role))
+    row = conn.execute(_AUTHENTICATE, {"token_hash": token_hash(token)}).first()
+    return admit(TokenRow(*row) if row is not None else None, datetime.now(UTC))
+
+
+def authenticate_with_balance(conn: Connection, token: str) -> tuple[Principal, int]:
+    """`authenticate` and the account's wallet balance, in one statement."""
+    row = conn.execute(_AUTHENTICATE_WITH_BALANCE, {"token_hash": token_hash(token)}).first()
+    who = admit(TokenRow(*row[:6]) if row is not None else None, datetime.now(UTC))
+    assert row is not None
+    return who, int(row[6] or 0)
 
 
 def revoke_token(uow: UnitOfWork, token: str) -> None:
     with uow:
         api_token = uow.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
+            select(ApiToken).where(ApiToken.token_hash == token_hash(token))
         )
         if api_token is not None and api_token.revoked_at is None:
             api_token.revoked_at = datetime.now(UTC)

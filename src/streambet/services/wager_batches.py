@@ -10,11 +10,12 @@ under heavy load batches grow by themselves. A refused wager (no funds, market c
 replayed Idempotency-Key) is rolled back to its savepoint and does not disturb the rest;
 if the batch itself fails, each of its wagers is retried alone, so one request's failure
 is never another's. Odds are read once per market per batch and published after commit.
-On PostgreSQL the whole batch is one round trip to a server-side function (migration
-0014, services/wagers_postgres.py) that takes its locks in the global order and refuses
-a wager before writing any of it; the call is one statement in autocommit, so it commits
-the batch as it returns, and the odds are read after it, once the bettors have their
-answers. A batch is retried wager by wager only when nothing of it was committed.
+On PostgreSQL the whole batch is one round trip to a server-side function (migrations
+0014 and 0016, services/wagers_postgres.py) that checks the bettors' tokens, takes its
+locks in the global order, refuses a wager before writing any of it and answers the new
+pools for the odds; the call is one statement in autocommit, so it commits the batch as it
+returns, and the odds go out once the bettors have their answers. A batch is retried wager
+by wager only when nothing of it was committed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -40,7 +42,11 @@ _Item = tuple[WagerOrder, "Future[WagerRead]"]
 
 
 class WagerBatcher:
-    def __init__(self, uow: UnitOfWorkFactory, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, *, checks_tokens: bool = False, max_batch: int = MAX_BATCH
+    ) -> None:
+        # PostgreSQL's call checks a bearer token itself (WagerOrder.token_hash)
+        self.checks_tokens = checks_tokens
         self._uow = uow
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
@@ -51,6 +57,8 @@ class WagerBatcher:
     def place(self, order: WagerOrder) -> WagerRead:
         """Places `order` (or raises why not), waiting for its batch to commit."""
         order.check()
+        if order.token_hash is not None and not self.checks_tokens:
+            raise ValueError("only PostgreSQL's call checks a wager's token")
         future: Future[WagerRead] = Future()
         self._ensure_thread()
         self._queue.put((order, future))
@@ -70,7 +78,8 @@ class WagerBatcher:
                     else:
                         future.set_result(result)
                 answered = True
-                _emit_odds(uow, odds_later)
+                for odds in odds_later:
+                    uow.emit(events.ODDS, odds)
                 uow.commit()  # nothing left to write: hands the odds to the publisher
         except BaseException as exc:
             if answered:  # the wagers stand; only the odds or closing the session failed
@@ -91,15 +100,17 @@ class WagerBatcher:
 
     def _commit(
         self, uow: UnitOfWork, batch: list[_Item]
-    ) -> tuple[list[WagerRead | BaseException], dict[int, int]]:
-        """Places and commits `batch`: each order's wager or refusal, and the markets whose
-        odds are still to be read ({market id: takeout}, on PostgreSQL, where the batch is
-        one statement that commits by itself and the odds are read after it)."""
+    ) -> tuple[list[WagerRead | BaseException], list[dict[str, Any]]]:
+        """Places and commits `batch`: each order's wager or refusal, and the odds events
+        still to emit (on PostgreSQL, where the batch is one statement that commits by
+        itself and its answer carries the new pools)."""
         orders = [order for order, _ in batch]
         now = datetime.now(UTC)
         if uow.session.get_bind().dialect.name == "postgresql":
-            committed = wagers_postgres.place_batch(uow.session, orders, now)
-            return [result for result, _ in committed], _takeouts(orders, committed)
+            answers, odds = wagers_postgres.place_batch(
+                uow.session, orders, now, odds=uow.listening
+            )
+            return list(answers), odds
         placed: list[_Placed] = []
         for order in orders:  # SQLite: one writer, in-process statements are cheap
             try:
@@ -110,7 +121,7 @@ class WagerBatcher:
         # it has committed
         _emit_odds(uow, _takeouts(orders, placed))
         uow.commit()
-        return [result for result, _ in placed], {}
+        return [result for result, _ in placed], []
 
     def _ensure_thread(self) -> None:
         with self._lock:

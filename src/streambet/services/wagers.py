@@ -136,7 +136,7 @@ _POOLS = (
 
 def _replay(session: Session, order: WagerOrder, key: str) -> WagerRead | None:
     conn = session.connection()
-    found = conn.execute(_FIND_KEY, {"user_id": order.user_id, "key": key}).first()
+    found = conn.execute(_FIND_KEY, {"user_id": order.bettor_id, "key": key}).first()
     if found is None:
         return None
     if (found.market_id, found.outcome_id, found.stake) != (
@@ -149,19 +149,33 @@ def _replay(session: Session, order: WagerOrder, key: str) -> WagerRead | None:
             code="idempotency_key_reused",
             details={"wager_id": found.id},
         )
-    balance = ledger.balance_of(session, wallet_code(order.user_id))
+    balance = ledger.balance_of(session, wallet_code(order.bettor_id))
     return read(WagerRead, found, replayed=True, balance=balance)
 
 
 @dataclass(frozen=True)
 class WagerOrder:
-    """One request to stake: what place_wager and a batch (services/wager_batches) take."""
+    """One request to stake: what place_wager and a batch (services/wager_batches) take.
+    The bettor is `user_id`, or on PostgreSQL whoever the bearer token hashed to
+    `token_hash` lets in: the wager's own call checks it (services/wagers_postgres.py)."""
 
-    user_id: int
+    user_id: int | None
     market_id: int
     outcome_id: int
     stake: int
     idempotency_key: str | None = None
+    token_hash: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.token_hash is None):
+            raise ValueError("a wager order names its bettor by user_id or by token_hash")
+
+    @property
+    def bettor_id(self) -> int:
+        """The bettor, on the path that knows them before placing (SQLite's)."""
+        if self.user_id is None:
+            raise ValueError("this order's bettor is known only to PostgreSQL's call")
+        return self.user_id
 
     def check(self) -> None:
         check_amount(self.stake, "stake")
@@ -269,7 +283,7 @@ def check_order(
 
 
 def _place(session: Session, order: WagerOrder, now: datetime | None) -> tuple[WagerRead, int]:
-    user_id, market_id = order.user_id, order.market_id
+    user_id, market_id = order.bettor_id, order.market_id
     outcome_id, stake = order.outcome_id, order.stake
     conn = session.connection()
     row = conn.execute(
@@ -339,6 +353,11 @@ def odds_of(session: Session, market_id: int, takeout_bp: int) -> dict[str, Any]
     pools: dict[int, int] = dict(
         session.connection().execute(_POOLS, {"market_id": market_id}).all()
     )
+    return odds_event(market_id, pools, takeout_bp)
+
+
+def odds_event(market_id: int, pools: dict[int, int], takeout_bp: int) -> dict[str, Any]:
+    """The odds event of a market whose outcomes' pools are `pools` (in outcome order)."""
     odds = decimal_odds(pools, takeout_bp)
     return {
         "market_id": market_id,

@@ -1,10 +1,13 @@
 """PostgreSQL's hot path: a whole batch of wagers in one round trip.
 
-`streambet_place_wagers` (migration 0014) locks, checks and writes every wager of the
-batch server-side and answers one row per wager: placed, a replay of an Idempotency-Key,
-a key reused for another wager, or refused with the market's terms. A refusal's reason is
-decided here by the same domain checks the SQLite path runs (services/wagers.check_order),
-so both databases tell bettors the same thing.
+`streambet_place_wagers` (migrations 0014 and 0016) checks each wager's bearer token when
+the request left it to the call (api/auth.py), then locks, checks and writes every wager
+of the batch server-side and answers one row per wager: placed, a replay of an
+Idempotency-Key, a key reused for another wager, refused with the market's terms, or
+refused on the token with the token's row. A refusal's reason is decided here by the same
+checks the SQLite path runs (services/wagers.check_order, services/accounts.admit), so
+both databases tell bettors the same thing. When asked, the call ends with the pools of
+every market it placed on, for the odds event, so a batch needs no second round trip.
 """
 
 from __future__ import annotations
@@ -16,22 +19,33 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from streambet.domain.errors import Conflict, NotFound, StreamBetError
+from streambet.domain.accounts import check_may_wager
+from streambet.domain.errors import Conflict, NotFound, StreamBetError, Unauthenticated
 from streambet.services import ledger
-from streambet.services.wagers import MarketTerms, WagerOrder, WagerRead, check_order
+from streambet.services.accounts import TokenRow, admit
+from streambet.services.wagers import (
+    MarketTerms,
+    WagerOrder,
+    WagerRead,
+    check_order,
+    odds_event,
+)
 
 _CALL = text(
     "SELECT * FROM streambet_place_wagers("
-    "CAST(:users AS bigint[]), CAST(:markets AS bigint[]), CAST(:outcomes AS bigint[]),"
-    " CAST(:stakes AS bigint[]), CAST(:keys AS text[]), :now)"
+    "CAST(:users AS bigint[]), CAST(:tokens AS text[]), CAST(:markets AS bigint[]),"
+    " CAST(:outcomes AS bigint[]), CAST(:stakes AS bigint[]), CAST(:keys AS text[]),"
+    " :now, :odds)"
 )
 
-Placed = tuple[WagerRead | Exception, int | None]
+Placed = WagerRead | Exception
 
 
-def place_batch(session: Session, orders: Sequence[WagerOrder], now: datetime) -> list[Placed]:
-    """Each order's wager (or why not) and its market's takeout for new odds (None when
-    nothing changed), in order, committed when this returns.
+def place_batch(
+    session: Session, orders: Sequence[WagerOrder], now: datetime, *, odds: bool
+) -> tuple[list[Placed], list[dict[str, Any]]]:
+    """Each order's wager (or why not), in order, committed when this returns, and (with
+    `odds`) the odds event of every market that took a wager.
 
     The call runs in autocommit, which makes the one statement its own transaction (all of
     it or none of it is written): BEGIN and COMMIT around it were two more round trips
@@ -41,26 +55,35 @@ def place_batch(session: Session, orders: Sequence[WagerOrder], now: datetime) -
         _CALL,
         {
             "users": [o.user_id for o in orders],
+            "tokens": [o.token_hash for o in orders],
             "markets": [o.market_id for o in orders],
             "outcomes": [o.outcome_id for o in orders],
             "stakes": [o.stake for o in orders],
             "keys": [o.idempotency_key for o in orders],
             "now": now,
+            "odds": odds,
         },
-    )
-    by_ord = {row.ord: row for row in rows}
+    ).all()
+    by_ord = {row.ord: row for row in rows if row.result != "odds"}
     answers: list[Placed] = []
     for i, order in enumerate(orders, start=1):
         try:
             answers.append(_answer(by_ord[i], order, now))
         except Exception as exc:  # the batch is committed: only this answer failed
-            answers.append((exc, None))
-    return answers
+            answers.append(exc)
+    events = [
+        odds_event(
+            row.market_id, dict(zip(row.pool_outcomes, row.pools, strict=True)), row.takeout_bp
+        )
+        for row in rows
+        if row.result == "odds"
+    ]
+    return answers, events
 
 
 def _answer(row: Any, order: WagerOrder, now: datetime) -> Placed:
     if row.result in ("placed", "replay"):
-        wager = WagerRead.model_validate(
+        return WagerRead.model_validate(
             {
                 "id": row.wager_id,
                 "market_id": row.market_id,
@@ -72,14 +95,29 @@ def _answer(row: Any, order: WagerOrder, now: datetime) -> Placed:
                 "replayed": row.result == "replay",
             }
         )
-        return wager, row.takeout_bp if row.result == "placed" else None
     if row.result == "reused":
         return Conflict(
             "This Idempotency-Key was already used for a different wager.",
             code="idempotency_key_reused",
             details={"wager_id": row.wager_id},
-        ), None
-    return _refusal(row, order, now), None
+        )
+    if row.result == "token":
+        return _token_refusal(row, now)
+    return _refusal(row, order, now)
+
+
+def _token_refusal(row: Any, now: datetime) -> StreamBetError:
+    """Why the call let this token's wager no further: what api/auth.py would have said."""
+    found = TokenRow(
+        row.user_id, row.email, row.display_name, row.role, row.revoked_at, row.expires_at
+    )
+    try:
+        who = admit(found if row.token_found else None, now)
+        check_may_wager(who.role)
+    except StreamBetError as exc:
+        return exc
+    # admit and the call refuse the same tokens; should they ever disagree, still refuse
+    return Unauthenticated("That token is not valid.")
 
 
 def _refusal(row: Any, order: WagerOrder, now: datetime) -> StreamBetError:
