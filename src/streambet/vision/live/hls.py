@@ -40,6 +40,9 @@ from streambet.vision.live.guard import HttpStatusError
 # A playlist is polled this often (a fraction of its target duration), within bounds.
 POLL_FRACTION, POLL_MIN, POLL_MAX = 0.25, 0.1, 1.0
 MAX_PLAYLIST_BYTES = 1 << 20
+# The demuxer's options for a feed: a short probe, and the probed packets kept (FFmpeg's
+# `nobuffer` would drop them, here the whole live-edge segment).
+DEMUX_OPTIONS = {"analyzeduration": "1000000", "probesize": "500000"}
 # Why FFmpeg's demuxer reads a playlist instead, by tag.
 LEFT_TO_FFMPEG = {
     "#EXT-X-MAP": "fMP4 segments (EXT-X-MAP)",

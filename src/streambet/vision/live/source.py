@@ -1,8 +1,10 @@
 """One connection to a live source, read with PyAV: pictures (sampled) and sound, each
 stamped with stream time (wall-clock epoch ms).
 
-Network sources are opened with open and read timeouts (FFmpeg's interrupt callback, so a
-silent server cannot hang the reader). Stream time is the source's presentation time
+Live HLS of MPEG-TS segments is read by hls.py (polled playlists, the live edge, each
+segment once) and demuxed from its bytes; other HLS (encrypted, fMP4) and the other network
+sources are opened by FFmpeg with open and read timeouts (FFmpeg's interrupt callback, so a
+silent server cannot hang the reader; hls.py has timeouts of its own). Stream time is the source's presentation time
 mapped onto the wall clock at the first picture; the mapping is set again when it would
 put a picture in the future or far in the past (a timestamp jump), so pictures of an HLS
 segment that arrives at once still get their own times. Pictures are sampled every sample
@@ -84,8 +86,8 @@ def now_ms() -> int:
 
 
 def ffmpeg_options(url: str) -> dict[str, str]:
-    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS from its live edge.
-    (SRT is read through Debian's ffmpeg: srt.py.)"""
+    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS that FFmpeg reads
+    (hls.py says which) from its live edge. (SRT is read through Debian's ffmpeg: srt.py.)"""
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("rtsp", "rtsps"):
         return {"rtsp_transport": "tcp"}
@@ -136,7 +138,11 @@ def read_source(
                 target, options, io_open = _ffmpeg_target(url, target, replay, guard)
             if feed is not None:
                 container = av.open(
-                    feed, mode="r", format="mpegts", options=PIPE_OPTIONS, metadata_errors="ignore"
+                    feed,
+                    mode="r",
+                    format="mpegts",
+                    options=hls.DEMUX_OPTIONS,
+                    metadata_errors="ignore",
                 )
             elif target.split(":", 1)[0].lower() == "srt":
                 child = SrtChild(target, config.open_timeout, config.read_timeout)
