@@ -47,8 +47,11 @@ def _frame_numbers(feed: hls.HlsFeed, count: int) -> list[int]:
     """The first `count` pictures decoded from `feed`, numbered by time from the first."""
     pts: list[int] = []
     with av.open(feed, mode="r", format="mpegts", options=hls.DEMUX_OPTIONS) as container:
-        tick = round(1 / (container.streams.video[0].time_base * FPS))  # a frame's duration
+        time_base = container.streams.video[0].time_base
+        assert time_base is not None
+        tick = round(1 / (time_base * FPS))  # a frame's duration
         for frame in container.decode(video=0):
+            assert frame.pts is not None
             pts.append(frame.pts)
             if len(pts) == count:
                 break
@@ -163,7 +166,7 @@ seg2.ts
 def files(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A plain HTTP server of a folder: (folder, its base URL)."""
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined,assignment]
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -8,7 +8,10 @@ sampling and stamping stay the one path of source.py.
 
 Why not FFmpeg's HLS demuxer: it reloads a live playlist only after the last segment's
 duration and then every half target duration while nothing is new, so a finished segment
-was noticed up to half a segment late (bench/live.py).
+was noticed up to half a segment late (bench/live.py). That half target duration is RFC
+8216's rule for a playlist found unchanged (6.3.4); polling faster departs from it for
+latency, as low-latency players do, and a server that offers blocking reloads is asked
+that way instead.
 
 What this reader leaves to FFmpeg's demuxer (`open_feed` returns None): encrypted segments
 (EXT-X-KEY), fMP4 segments (EXT-X-MAP: what Kinesis Video's HLS sessions serve by

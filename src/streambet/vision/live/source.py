@@ -2,16 +2,18 @@
 stamped with stream time (wall-clock epoch ms).
 
 Live HLS of MPEG-TS segments is read by hls.py (polled playlists, the live edge, each
-segment once) and demuxed from its bytes; other HLS (encrypted, fMP4) and the other network
-sources are opened by FFmpeg with open and read timeouts (FFmpeg's interrupt callback, so a
-silent server cannot hang the reader; hls.py has timeouts of its own). Stream time is the source's presentation time
-mapped onto the wall clock at the first picture; the mapping is set again when it would
-put a picture in the future or far in the past (a timestamp jump), so pictures of an HLS
-segment that arrives at once still get their own times. Pictures are sampled every sample
-interval, and at once at a cut (the shot detector on every decoded picture's thumbnail).
-`replay:` files are paced: each
-picture is handed over at its stream time, and a looping replay starts again with its
-clock running on. Corrupt packets and damaged pictures are skipped.
+segment once) and demuxed from its bytes; other HLS (encrypted, fMP4) and the other
+network sources are opened by FFmpeg with open and read timeouts (FFmpeg's interrupt
+callback, so a silent server cannot hang the reader; hls.py has timeouts of its own).
+Stream time is the source's presentation time mapped onto the wall clock at the first
+picture; the mapping is set again when it would put a picture in the future or far in the
+past (a timestamp jump), so pictures of an HLS segment that arrives at once still get their
+own times. (It settles on the pictures that arrive soonest after their time, a segment's
+last ones, so a segment's first pictures are stamped up to a segment before they arrive.)
+Pictures are sampled every sample interval, and at once at a cut (the shot detector on
+every decoded picture's thumbnail). `replay:` files are paced: each picture is handed over
+at its stream time, and a looping replay starts again with its clock running on. Corrupt
+packets and damaged pictures are skipped.
 """
 
 from __future__ import annotations
