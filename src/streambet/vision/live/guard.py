@@ -5,12 +5,13 @@ hosts (variant playlists, segments, keys) that FFmpeg would fetch itself.
 
 A `Guard` gets `vet_host(host) -> addresses`, which resolves the host and raises
 SourceRefused unless every address is allowed (the app's URL policy). Then:
-- http(s) sources (HLS, MPEG-TS) are read with every request going through `io_open`:
-  FFmpeg asks for the playlist, each reload, each variant and segment, and each is vetted
-  and fetched here over a connection to the address just vetted (the name is still sent
-  as Host and TLS server name, and certificates are verified), redirects included. So
-  nothing FFmpeg reads from the network escapes the check, and no second lookup can
-  answer differently;
+- http(s) sources (HLS, MPEG-TS) are read with every request made by `fetch`: the HLS
+  reader (hls.py) asks for each playlist, reload and segment, and FFmpeg (through
+  `io_open`) for what it reads itself; each is vetted and fetched here over a connection
+  to the address just vetted (the name is still sent as Host and TLS server name, and
+  certificates are verified), redirects included. So nothing read from the network
+  escapes the check, and no second lookup can answer differently. Without a URL policy the
+  same fetching runs with `any_host`, which allows every address;
 - rtmp, rtsp and srt URLs get the vetted address in place of the name, so FFmpeg does not
   resolve it again (rtmps and rtsps keep the name for TLS: FFmpeg resolves it once more
   right after the check).
