@@ -11,7 +11,7 @@ from streambet.vision.live.hls import (
     MediaPlaylist,
     handles,
     parse_playlist,
-    poll_interval,
+    reload_delay,
     reload_url,
     to_read,
 )
@@ -124,12 +124,18 @@ def test_blocking_reload_asks_for_the_next_segment_when_offered() -> None:
     assert reload_url(BASE, media(3, 2), 4) == BASE  # not offered: plain polling
 
 
-def test_poll_interval_is_a_quarter_target_duration_within_bounds() -> None:
-    assert poll_interval(media(0, 1)) == 0.5  # target 2 s
-    one = parse_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:10\n", BASE)
-    tiny = parse_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:0\n", BASE)
-    assert isinstance(one, MediaPlaylist) and isinstance(tiny, MediaPlaylist)
-    assert poll_interval(one) == 1.0 and poll_interval(tiny) == 0.1
+def test_reloads_are_fast_around_when_the_next_segment_is_due() -> None:
+    two = media(0, 3)  # segments of 1.96 s, target 2 s
+    assert reload_delay(two, 0.0) == pytest.approx(0.75 * 1.96)  # not due yet
+    assert reload_delay(two, 1.0) == pytest.approx(0.75 * 1.96 - 1.0)
+    assert reload_delay(two, 1.5) == pytest.approx(0.2)  # due: a tenth of the target
+    assert reload_delay(two, 3.9) == pytest.approx(0.2)
+    assert reload_delay(two, 4.0) == pytest.approx(0.5)  # overdue: a quarter target
+    long = parse_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:30\n#EXTINF:30,\na.ts\n", BASE)
+    short = parse_playlist("#EXTM3U\n#EXT-X-TARGETDURATION:0\n", BASE)
+    assert isinstance(long, MediaPlaylist) and isinstance(short, MediaPlaylist)
+    assert reload_delay(long, 25.0) == 1.0 and reload_delay(long, 70.0) == 2.0  # bounded
+    assert reload_delay(short, 0.0) == 0.1  # an empty playlist: within the bounds too
 
 
 def test_handles_http_m3u8_only() -> None:

@@ -1,8 +1,9 @@
 """Live HLS read the way a low-latency player reads it, for media playlists of MPEG-TS
-segments: the playlist is polled often (a quarter of its target duration, 0.1-1 s), or
-asked for the next segment with a blocking reload (`_HLS_msn`) when the server offers
-one (EXT-X-SERVER-CONTROL CAN-BLOCK-RELOAD=YES); reading starts at the live edge (the last
-segment), each new segment (by media sequence number) is fetched once, and the segments'
+segments: the playlist is polled often around the time the next segment is due (every
+tenth of a target duration, 0.1-1 s; seldom otherwise), or asked for the next segment
+with a blocking reload (`_HLS_msn`) when the server offers one (EXT-X-SERVER-CONTROL
+CAN-BLOCK-RELOAD=YES); reading starts at the live edge (the last segment), each new
+segment (by media sequence number) is fetched once, and the segments'
 bytes are handed to PyAV's mpegts demuxer as one file (`HlsFeed.read`), so decoding,
 sampling and stamping stay the one path of source.py.
 
@@ -40,8 +41,12 @@ import urllib3.exceptions
 
 from streambet.vision.live.guard import HttpStatusError
 
-# A playlist is polled this often (a fraction of its target duration), within bounds.
-POLL_FRACTION, POLL_MIN, POLL_MAX = 0.25, 0.1, 1.0
+# Reloads: none before this fraction of the last new segment's duration has passed, then
+# every tenth of a target duration (0.1-1 s) while the next one is due, then (a stalled
+# stream) every quarter target duration (0.1-2 s).
+DUE_EARLY = 0.75
+FAST_FRACTION, SLOW_FRACTION = 0.1, 0.25
+POLL_MIN, FAST_MAX, SLOW_MAX = 0.1, 1.0, 2.0
 MAX_PLAYLIST_BYTES = 1 << 20
 # The demuxer's options for a feed: a short probe, and the probed packets kept (FFmpeg's
 # `nobuffer` would drop them, here the whole live-edge segment).
@@ -169,8 +174,18 @@ def reload_url(url: str, playlist: MediaPlaylist, after: int | None) -> str:
     return f"{url}{'&' if urlsplit(url).query else '?'}_HLS_msn={after + 1}"
 
 
-def poll_interval(playlist: MediaPlaylist) -> float:
-    return min(POLL_MAX, max(POLL_MIN, playlist.target_duration * POLL_FRACTION))
+def reload_delay(playlist: MediaPlaylist, since_new: float) -> float:
+    """Seconds until the next plain reload, `since_new` seconds after the last reload that
+    brought a new segment: the next one is due about a segment's duration after the last
+    (noticed within a fast poll interval of its listing), so the reader asks a few times
+    around then and seldom otherwise (about four requests a segment)."""
+    target = playlist.target_duration
+    last = playlist.segments[-1].duration if playlist.segments else target
+    if since_new < DUE_EARLY * last:
+        return DUE_EARLY * last - since_new
+    if since_new < last + target:
+        return min(FAST_MAX, max(POLL_MIN, target * FAST_FRACTION))
+    return min(SLOW_MAX, max(POLL_MIN, target * SLOW_FRACTION))
 
 
 def _network(exc: Exception) -> OSError:
@@ -273,7 +288,10 @@ class HlsFeed:
         # A blocking reload that brought the next segment is followed by the next one at
         # once (the server holds it); any other waits a poll interval.
         answered = playlist.can_block_reload and self._after != before
-        self._next_poll = time.monotonic() + (0.0 if answered else poll_interval(playlist))
+        since_new = time.monotonic() - self._last_new
+        self._next_poll = time.monotonic() + (
+            0.0 if answered else reload_delay(playlist, since_new)
+        )
 
     def _close_body(self) -> None:
         if self._body is not None:
