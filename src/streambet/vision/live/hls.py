@@ -48,6 +48,7 @@ DUE_EARLY = 0.75
 FAST_FRACTION, SLOW_FRACTION = 0.1, 0.25
 POLL_MIN, FAST_MAX, SLOW_MAX = 0.1, 1.0, 2.0
 MAX_PLAYLIST_BYTES = 1 << 20
+FETCHED_KEPT = 256
 # The demuxer's options for a feed: a short probe, and the probed packets kept (FFmpeg's
 # `nobuffer` would drop them, here the whole live-edge segment).
 DEMUX_OPTIONS = {"analyzeduration": "1000000", "probesize": "500000"}
@@ -236,7 +237,8 @@ class HlsFeed:
         self._body: Body | None = None
         self._last_new = time.monotonic()
         self._next_poll = 0.0
-        self.fetched: list[int] = []  # the sequence numbers fetched, in order
+        # The last sequence numbers fetched, in order (bounded: a stream runs for days).
+        self.fetched: deque[int] = deque(maxlen=FETCHED_KEPT)
         self._add(playlist)
 
     def _add(self, playlist: MediaPlaylist) -> None:
