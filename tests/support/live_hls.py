@@ -7,6 +7,7 @@ without answering (a connection that stalls) until `release()`.
     with live_hls(tmp_path, [("chelsea", 600)]) as source:
         url = source.url          # http://127.0.0.1:PORT/live.m3u8
         source.written            # wall time (epoch ms) each picture was encoded
+        source.paths              # the path of every request the server was sent
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class _Handler(SimpleHTTPRequestHandler):
     dropped: threading.Event
 
     def do_GET(self) -> None:
+        self.server.paths.append(self.path)  # type: ignore[attr-defined]
         held: threading.Event = self.server.held  # type: ignore[attr-defined]
         while held.is_set():
             time.sleep(0.05)
@@ -53,6 +55,7 @@ class LiveHls:
     dropped: threading.Event
     written: list[int] = field(default_factory=list)  # epoch ms of each encoded picture
     held: threading.Event = field(default_factory=threading.Event)
+    paths: list[str] = field(default_factory=list)  # every request's path, in order
 
     def hold(self) -> None:
         self.held.set()
@@ -128,6 +131,7 @@ def live_hls(
         f"http://127.0.0.1:{server.server_port}/live.m3u8", folder, threading.Event(), dropped
     )
     server.held = source.held  # type: ignore[attr-defined]
+    server.paths = source.paths  # type: ignore[attr-defined]
     started = threading.Event()
     serve = threading.Thread(target=server.serve_forever, daemon=True)
     write = threading.Thread(

@@ -5,12 +5,13 @@ hosts (variant playlists, segments, keys) that FFmpeg would fetch itself.
 
 A `Guard` gets `vet_host(host) -> addresses`, which resolves the host and raises
 SourceRefused unless every address is allowed (the app's URL policy). Then:
-- http(s) sources (HLS, MPEG-TS) are read with every request going through `io_open`:
-  FFmpeg asks for the playlist, each reload, each variant and segment, and each is vetted
-  and fetched here over a connection to the address just vetted (the name is still sent
-  as Host and TLS server name, and certificates are verified), redirects included. So
-  nothing FFmpeg reads from the network escapes the check, and no second lookup can
-  answer differently;
+- http(s) sources (HLS, MPEG-TS) are read with every request made by `fetch`: the HLS
+  reader (hls.py) asks for each playlist, reload and segment, and FFmpeg (through
+  `io_open`) for what it reads itself; each is vetted and fetched here over a connection
+  to the address just vetted (the name is still sent as Host and TLS server name, and
+  certificates are verified), redirects included. So nothing read from the network
+  escapes the check, and no second lookup can answer differently. Without a URL policy the
+  same fetching runs with `any_host`, which allows every address;
 - rtmp, rtsp and srt URLs get the vetted address in place of the name, so FFmpeg does not
   resolve it again (rtmps and rtsps keep the name for TLS: FFmpeg resolves it once more
   right after the check).
@@ -19,6 +20,7 @@ SourceRefused unless every address is allowed (the app's URL policy). Then:
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,22 @@ MAX_REDIRECTS = 5
 USER_AGENT = "StreamBet live reader"
 # Schemes whose connection can carry the vetted address instead of the name.
 PINNED_SCHEMES = frozenset({"rtmp", "rtsp", "srt"})
+
+
+class HttpStatusError(OSError):
+    """The server answered with an error status."""
+
+    def __init__(self, status: int, url: str) -> None:
+        super().__init__(f"HTTP {status} for {url[:200]}")
+        self.status = status
+
+
+def any_host(host: str) -> list[str]:
+    """A `VetHost` that allows every address (no URL policy: development, tests): the
+    reader's requests still go through one `Guard`. OSError when the name does not
+    resolve (a connection failure, retried, not a refusal)."""
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def _host_for_url(address: str) -> str:
@@ -125,7 +143,7 @@ class Guard:
                 continue
             if response.status >= 400:
                 response.release_conn()
-                raise OSError(f"HTTP {response.status} for {url[:200]}")
+                raise HttpStatusError(response.status, url)
             return _Body(response)
         raise OSError("too many redirects")
 

@@ -1,15 +1,19 @@
 """One connection to a live source, read with PyAV: pictures (sampled) and sound, each
 stamped with stream time (wall-clock epoch ms).
 
-Network sources are opened with open and read timeouts (FFmpeg's interrupt callback, so a
-silent server cannot hang the reader). Stream time is the source's presentation time
-mapped onto the wall clock at the first picture; the mapping is set again when it would
-put a picture in the future or far in the past (a timestamp jump), so pictures of an HLS
-segment that arrives at once still get their own times. Pictures are sampled every sample
-interval, and at once at a cut (the shot detector on every decoded picture's thumbnail).
-`replay:` files are paced: each
-picture is handed over at its stream time, and a looping replay starts again with its
-clock running on. Corrupt packets and damaged pictures are skipped.
+Live HLS of MPEG-TS segments is read by hls.py (polled playlists, the live edge, each
+segment once) and demuxed from its bytes; other HLS (encrypted, fMP4) and the other
+network sources are opened by FFmpeg with open and read timeouts (FFmpeg's interrupt
+callback, so a silent server cannot hang the reader; hls.py has timeouts of its own).
+Stream time is the source's presentation time mapped onto the wall clock at the first
+picture; the mapping is set again when it would put a picture in the future or far in the
+past (a timestamp jump), so pictures of an HLS segment that arrives at once still get their
+own times. (It settles on the pictures that arrive soonest after their time, a segment's
+last ones, so a segment's first pictures are stamped up to a segment before they arrive.)
+Pictures are sampled every sample interval, and at once at a cut (the shot detector on
+every decoded picture's thumbnail). `replay:` files are paced: each picture is handed over
+at its stream time, and a looping replay starts again with its clock running on. Corrupt
+packets and damaged pictures are skipped.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from typing import Any
 import av
 import av.error
 import numpy as np
+import urllib3.exceptions
 from numpy.typing import NDArray
 
+from streambet.vision.live import hls
 from streambet.vision.live.errors import SourceRefused
-from streambet.vision.live.guard import Guard
+from streambet.vision.live.guard import Guard, any_host
+from streambet.vision.live.hls import HlsFeed
 from streambet.vision.live.srt import PIPE_OPTIONS, SrtChild
 from streambet.vision.pipeline.audio.decode import SAMPLE_RATE
 from streambet.vision.pipeline.decode import (
@@ -81,8 +88,8 @@ def now_ms() -> int:
 
 
 def ffmpeg_options(url: str) -> dict[str, str]:
-    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS from its live edge.
-    (SRT is read through Debian's ffmpeg: srt.py.)"""
+    """Per-protocol options: RTSP over TCP (no lost UDP packets), HLS that FFmpeg reads
+    (hls.py says which) from its live edge. (SRT is read through Debian's ffmpeg: srt.py.)"""
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("rtsp", "rtsps"):
         return {"rtsp_transport": "tcp"}
@@ -120,20 +127,26 @@ def read_source(
     sampler = FrameSampler(config.sample_interval_ms)
     clock = _Clock(paced=replay)
     while not stop.is_set():
-        options = ffmpeg_options(target)
-        io_open = None
-        if guard is not None and not replay:
-            guard.refused = None
-            if target.split(":", 1)[0].lower() in ("http", "https"):
-                # Every request FFmpeg makes goes through the guard; its own persistent
-                # and parallel HTTP connections need FFmpeg's own I/O, so they are off.
-                io_open = guard.io_open
-                options |= {"http_persistent": "0", "http_multiple": "0"}
-            else:
-                target = guard.pinned(url)
         child: SrtChild | None = None
+        feed: HlsFeed | None = None
         try:
-            if target.split(":", 1)[0].lower() == "srt":
+            if not replay and hls.handles(target):
+                # Our live HLS reader (hls.py), its requests made by the guard (one that
+                # allows every host when there is no URL policy).
+                fetcher = guard or Guard(any_host, config.open_timeout, config.read_timeout)
+                fetcher.refused = None
+                feed = hls.open_feed(fetcher.fetch, target, stop, config.read_timeout)
+            if feed is None:  # what FFmpeg opens itself (hls.py says which HLS)
+                target, options, io_open = _ffmpeg_target(url, target, replay, guard)
+            if feed is not None:
+                container = av.open(
+                    feed,
+                    mode="r",
+                    format="mpegts",
+                    options=hls.DEMUX_OPTIONS,
+                    metadata_errors="ignore",
+                )
+            elif target.split(":", 1)[0].lower() == "srt":
                 child = SrtChild(target, config.open_timeout, config.read_timeout)
                 container = av.open(
                     child.pipe,
@@ -151,21 +164,18 @@ def read_source(
                     metadata_errors="ignore",
                     io_open=io_open,
                 )
-        except (av.error.FFmpegError, OSError) as exc:
-            if child is not None:
-                child.close()
+        except (av.error.FFmpegError, OSError, urllib3.exceptions.HTTPError) as exc:
+            _close(child, feed)
             _refused(guard)
             raise SourceLost(f"could not open the source ({_why(exc)})") from exc
         except SourceRefused:
-            if child is not None:
-                child.close()
+            _close(child, feed)
             raise
         try:
             span_ms = yield from _read(container, config, sampler, clock, stop, replay, guard)
         finally:
             container.close()
-            if child is not None:
-                child.close()
+            _close(child, feed)
         if stop.is_set():
             return
         if not replay:
@@ -175,6 +185,29 @@ def read_source(
         # The next round's pictures follow on the same clock.
         assert clock.offset is not None
         clock.offset += span_ms
+
+
+def _ffmpeg_target(
+    url: str, target: str, replay: bool, guard: Guard | None
+) -> tuple[str, dict[str, str], Any]:
+    """What FFmpeg opens itself: (URL, options, io_open). With a guard, every request an
+    http(s) source makes goes through it; other network URLs get the vetted address."""
+    options = ffmpeg_options(target)
+    if guard is None or replay:
+        return target, options, None
+    guard.refused = None
+    if target.split(":", 1)[0].lower() in ("http", "https"):
+        # FFmpeg's own persistent and parallel HTTP connections need FFmpeg's own I/O,
+        # so they are off.
+        return target, options | {"http_persistent": "0", "http_multiple": "0"}, guard.io_open
+    return guard.pinned(url), options, None
+
+
+def _close(child: SrtChild | None, feed: HlsFeed | None) -> None:
+    if child is not None:
+        child.close()
+    if feed is not None:
+        feed.close()
 
 
 def _refused(guard: Guard | None) -> None:
