@@ -32,8 +32,8 @@ What the hub does:
 - each socket's unsent bytes are bounded: a socket that still has more than
   `send_buffer_bytes` waiting beyond what the kernel holds when the next write comes is
   dropped, not buffered for (so it holds at most that plus one flush);
-- a socket not heard from for `ping_seconds` is pinged, and dropped when it has not been
-  heard from for twice that;
+- every `ping_seconds` a socket not heard from for half that is pinged, and one not heard
+  from for twice that is dropped (keepalive_action);
 - messages from a page go to its session on a small thread pool (a token check reads the
   database); the socket is not read while its message is handled, so a page cannot queue
   work, and a message over `max_message` characters is discarded unread;
@@ -56,7 +56,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
@@ -96,6 +96,19 @@ class HubOptions:
     max_message: int = 4096
     # topic -> the payload field naming what the event is a snapshot of
     snapshot_topics: Mapping[str, str] | None = None
+
+
+def keepalive_action(silent: float, interval: float) -> Literal["drop", "ping"] | None:
+    """What the check run every `interval` seconds does to a socket not heard from for
+    `silent` seconds. It pings from half an interval on, not from a whole one: a page that
+    answers a ping a little later than the check's timer drifts would otherwise be heard
+    just under an interval before the next check, go unpinged there, and be dropped as
+    silent at the check after (a quiet page that only answers pings, as a live page is)."""
+    if silent >= 2 * interval:
+        return "drop"
+    if silent >= interval / 2:
+        return "ping"
+    return None
 
 
 def text_frame(text: str) -> bytes:
@@ -368,11 +381,11 @@ class Hub:
         interval = self.options.ping_seconds
         ping = None
         for peer in list(self.peers):
-            silent = now - peer.last_heard
-            if silent >= 2 * interval:
+            action = keepalive_action(now - peer.last_heard, interval)
+            if action == "drop":
                 self.stats["dropped_silent"] += 1
                 peer._abort()
-            elif silent >= interval and peer.open():
+            elif action == "ping" and peer.open():
                 ping = ping or peer.ws.send(Ping())
                 peer.write(ping)
         self.loop.call_later(interval, self._keepalive)
