@@ -12,14 +12,13 @@ without answering (a connection that stalls) until `release()`.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 
 from streambet.services.demo_footage import fit
 from tests.support.clips import photo
+from tests.support.http_server import serving_folder
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -122,30 +122,22 @@ def live_hls(
 ) -> Iterator[LiveHls]:
     folder = tmp / "hls"
     folder.mkdir(parents=True, exist_ok=True)
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Handler, directory=str(folder))
-    )
     dropped = threading.Event()
-    server.dropped = dropped  # type: ignore[attr-defined]
-    source = LiveHls(
-        f"http://127.0.0.1:{server.server_port}/live.m3u8", folder, threading.Event(), dropped
-    )
-    server.held = source.held  # type: ignore[attr-defined]
-    server.paths = source.paths  # type: ignore[attr-defined]
-    started = threading.Event()
-    serve = threading.Thread(target=server.serve_forever, daemon=True)
-    write = threading.Thread(
-        target=_write, args=(folder, segments, fps, size, source, started), daemon=True
-    )
-    serve.start()
-    write.start()
-    try:
-        started.wait(10)
-        yield source
-    finally:
-        source.stop.set()
-        source.release()
-        write.join(10)
-        server.shutdown()
-        serve.join()
-        server.server_close()
+    with serving_folder(folder, _Handler, dropped=dropped) as server:
+        source = LiveHls(
+            f"http://127.0.0.1:{server.server_port}/live.m3u8", folder, threading.Event(), dropped
+        )
+        server.held = source.held  # type: ignore[attr-defined]
+        server.paths = source.paths  # type: ignore[attr-defined]
+        started = threading.Event()
+        write = threading.Thread(
+            target=_write, args=(folder, segments, fps, size, source, started), daemon=True
+        )
+        write.start()
+        try:
+            started.wait(10)
+            yield source
+        finally:
+            source.stop.set()
+            source.release()
+            write.join(10)

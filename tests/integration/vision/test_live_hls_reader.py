@@ -6,13 +6,12 @@ through its first variant; fMP4 is left to FFmpeg's demuxer."""
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
 from collections.abc import Iterator
 from fractions import Fraction
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +24,7 @@ from streambet.vision.live import hls
 from streambet.vision.live.guard import Guard, any_host
 from streambet.vision.live.source import Picture, ReadConfig, SourceLost, read_source
 from tests.support.clips import make_clip
+from tests.support.http_server import serving_folder
 from tests.support.live_hls import live_hls
 
 FPS = 15
@@ -113,15 +113,9 @@ class _Blocking(SimpleHTTPRequestHandler):
 def blocking_server(tmp_path: Path) -> Iterator[tuple[Path, int, list[str]]]:
     folder = tmp_path / "hls"
     folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Blocking, directory=folder))
-    server.paths = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, server.server_port, server.paths  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
+    paths: list[str] = []
+    with serving_folder(folder, _Blocking, paths=paths) as server:
+        yield folder, server.server_port, paths
 
 
 def test_blocking_reload_asks_for_each_next_segment(
@@ -165,16 +159,8 @@ seg2.ts
 @pytest.fixture
 def files(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A plain HTTP server of a folder: (folder, its base URL)."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_folder(tmp_path) as server:
         yield tmp_path, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_missing_segment_is_skipped_and_an_ended_playlist_closes(

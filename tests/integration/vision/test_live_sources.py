@@ -221,24 +221,16 @@ def _wait(condition: Any, timeout: float = 15) -> None:
 
 
 def test_mpegts_over_http(tmp_path: Path) -> None:
-    import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from tests.support.http_server import serving_folder
 
     make_clip(tmp_path / "live.ts", [("chelsea", 3)], fps=15, size=(320, 180))
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     found: list[Item] = []
-    url = f"http://127.0.0.1:{server.server_port}/live.ts"
-    try:
+    with serving_folder(tmp_path) as server:
+        url = f"http://127.0.0.1:{server.server_port}/live.ts"
         # A finished file arrives at once (not at a live pace): its pictures share one
         # wall-clock sample slot, and its end is a closed connection.
         with pytest.raises(SourceLost, match="closed the connection"):
             found.extend(read_source(url, ReadConfig(), threading.Event()))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert found and isinstance(found[0], Picture) and found[0].frame.rgb is not None
 
 

@@ -7,11 +7,10 @@ names here do not exist in any DNS, only in the scripted lookup the policy is gi
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from streambet.vision.live.guard import Guard
 from streambet.vision.live.source import Item, Picture, ReadConfig
 from tests.support.clips import make_clip
 from tests.support.follow_recorder import Recorder
+from tests.support.http_server import serving_folder
 from tests.support.live_hls import live_hls
 from tests.support.rtmp_server import rtmp_listener
 
@@ -91,15 +91,9 @@ class _Logged(SimpleHTTPRequestHandler):
 @pytest.fixture
 def files(tmp_path: Path) -> Iterator[tuple[Path, int, list[str]]]:
     """A plain HTTP server of a folder; yields (folder, port, the paths asked for)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Logged, directory=tmp_path))
-    server.paths = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield tmp_path, server.server_port, server.paths  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
+    paths: list[str] = []
+    with serving_folder(tmp_path, _Logged, paths=paths) as server:
+        yield tmp_path, server.server_port, paths
 
 
 LIVE_PLAYLIST = """#EXTM3U
