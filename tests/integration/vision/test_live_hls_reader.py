@@ -58,17 +58,23 @@ def _frame_numbers(feed: hls.HlsFeed, count: int) -> list[int]:
     return [(p - pts[0]) // tick for p in pts]
 
 
+def _read(url: str, count: int) -> tuple[hls.HlsFeed, list[int]]:
+    """The feed of `url`, read for `count` pictures (numbered as `_frame_numbers` does),
+    then stopped and closed."""
+    stop = threading.Event()
+    feed = hls.open_feed(Guard(any_host).fetch, url, stop, 5)
+    assert feed is not None
+    try:
+        return feed, _frame_numbers(feed, count)
+    finally:
+        stop.set()
+        feed.close()
+
+
 def test_reads_from_the_live_edge_each_segment_once_and_in_order(tmp_path: Path) -> None:
     with live_hls(tmp_path, [("chelsea", 30)], fps=FPS, size=(320, 180)) as source:
         _wait(lambda: len(_segments_listed(source.folder)) >= 3)
-        stop = threading.Event()
-        feed = hls.open_feed(Guard(any_host).fetch, source.url, stop, 5)
-        assert feed is not None
-        try:
-            frames = _frame_numbers(feed, 4 * FPS)
-        finally:
-            stop.set()
-            feed.close()
+        feed, frames = _read(source.url, 4 * FPS)
         paths = list(source.paths)
     fetched = list(feed.fetched)
     assert fetched[0] >= 2  # the live edge, not the window's first segment
@@ -124,14 +130,7 @@ def test_blocking_reload_asks_for_each_next_segment(
     folder, port, paths = blocking_server
     with live_hls(tmp_path, [("chelsea", 30)], fps=FPS, size=(320, 180)) as source:
         assert source.folder == folder
-        stop = threading.Event()
-        feed = hls.open_feed(Guard(any_host).fetch, f"http://127.0.0.1:{port}/live.m3u8", stop, 5)
-        assert feed is not None
-        try:
-            frames = _frame_numbers(feed, 4 * FPS)
-        finally:
-            stop.set()
-            feed.close()
+        feed, frames = _read(f"http://127.0.0.1:{port}/live.m3u8", 4 * FPS)
     reloads = [p for p in paths if p.startswith("/live.m3u8?")]
     asked = [int(parse_qs(urlsplit(p).query)["_HLS_msn"][0]) for p in reloads]
     # Every reload after the first request was a blocking one for the next segment: the
@@ -172,11 +171,7 @@ def test_a_missing_segment_is_skipped_and_an_ended_playlist_closes(
             folder / f"seg{k}.ts", [("chelsea", 1.0)], fps=FPS, size=(320, 180), start_seconds=k
         )
     (folder / "vod.m3u8").write_text(ENDED)
-    stop = threading.Event()
-    feed = hls.open_feed(Guard(any_host).fetch, f"{base}/vod.m3u8", stop, 5)
-    assert feed is not None
-    frames = _frame_numbers(feed, 10 * FPS)
-    feed.close()
+    feed, frames = _read(f"{base}/vod.m3u8", 10 * FPS)
     assert list(feed.fetched) == [0, 2]
     # Both segments' pictures, and a second missing between them (each file was muxed on
     # its own, so the second starts within a few frames of 2 s).
